@@ -1,0 +1,158 @@
+"""CLI: ``wallfacer [--headless] [--addr HOST:PORT] [--data-dir DIR] [REPO...]``.
+
+Every flag has an environment fallback, listed beside it, so a service
+manager or a container can configure the app without a command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import logging.handlers
+import os
+import signal
+import sys
+from pathlib import Path
+
+import platformdirs
+
+from runner.errors import NotARepository
+from runner.worktrees import inspect_repo
+from server.settings import DEFAULT_IMAGE, Settings
+
+APP_NAME = "wallfacer"
+log = logging.getLogger(APP_NAME)
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"WALLFACER_{name}", default)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog=APP_NAME, description="Run AI coding agents as tasks on a Kanban board."
+    )
+    p.add_argument("repos", nargs="*", metavar="REPO", help="git repositories to register")
+    p.add_argument("--headless", action="store_true", help="serve only: no tray, no window")
+    p.add_argument(
+        "--addr", default=_env("ADDR", "127.0.0.1:8080"),
+        help="HOST:PORT to bind (WALLFACER_ADDR; default 127.0.0.1:8080; port 0 picks one)",
+    )
+    p.add_argument(
+        "--data-dir", default=_env("DATA_DIR", platformdirs.user_data_dir(APP_NAME)),
+        help="store, worktrees, token and env file (WALLFACER_DATA_DIR)",
+    )
+    p.add_argument(
+        "--log-dir", default=_env("LOG_DIR", platformdirs.user_log_dir(APP_NAME)),
+        help="rotating log files (WALLFACER_LOG_DIR)",
+    )
+    p.add_argument(
+        "--image", default=_env("IMAGE", DEFAULT_IMAGE),
+        help="sandbox image whose ENTRYPOINT is the agent CLI (WALLFACER_IMAGE)",
+    )
+    p.add_argument("--cpus", type=float, default=_float(_env("CPUS")), help="CPUs per task (WALLFACER_CPUS)")
+    p.add_argument("--memory", default=_env("MEMORY"), help="memory per task, e.g. 4g (WALLFACER_MEMORY)")
+    p.add_argument("--network", default=_env("NETWORK"), help="container network mode (WALLFACER_NETWORK)")
+    p.add_argument(
+        "--timeout", type=float, default=_float(_env("TIMEOUT_MIN")) or 60.0,
+        help="minutes before a run is stopped (WALLFACER_TIMEOUT_MIN; default 60)",
+    )
+    p.add_argument(
+        "--max-parallel", type=int, default=int(_env("MAX_PARALLEL", "4") or 4),
+        help="tasks running at once (WALLFACER_MAX_PARALLEL; default 4)",
+    )
+    args = p.parse_args(argv)
+    try:
+        args.host, args.port = split_addr(args.addr)
+    except ValueError as exc:
+        p.error(str(exc))
+    if args.max_parallel < 1:
+        p.error("--max-parallel must be at least 1")
+    if args.timeout <= 0:
+        p.error("--timeout must be positive")
+    return args
+
+
+def _float(raw: str | None) -> float | None:
+    return float(raw) if raw else None
+
+
+def split_addr(addr: str) -> tuple[str, int]:
+    host, sep, port = addr.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"--addr must be HOST:PORT, got {addr!r}")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def setup_logging(log_dir: Path) -> None:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    handlers: list[logging.Handler] = [
+        logging.handlers.RotatingFileHandler(
+            log_dir / "wallfacer.log", maxBytes=5 * 1024 * 1024, backupCount=5
+        ),
+        logging.StreamHandler(sys.stderr),
+    ]
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+    )
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    repos = []
+    for raw in args.repos:
+        try:
+            repos.append(inspect_repo(raw).path)
+        except NotARepository as exc:
+            raise SystemExit(f"wallfacer: {exc}") from exc
+    return Settings(
+        data_dir=Path(args.data_dir).expanduser().resolve(),
+        host=args.host,
+        port=args.port,
+        image=args.image,
+        repos=tuple(repos),
+        token=_env("TOKEN"),
+        cpus=args.cpus,
+        memory=args.memory,
+        network=args.network,
+        task_timeout_s=args.timeout * 60,
+        max_parallel=args.max_parallel,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    settings = settings_from(args)
+    setup_logging(Path(args.log_dir).expanduser())
+    if not args.headless:
+        log.info("the desktop shell is not available in this build; serving headless")
+    log.info("data dir %s; API token in %s", settings.data_dir, settings.data_dir / "token")
+    return run_headless(settings)
+
+
+def run_headless(settings: Settings) -> int:
+    from server.app import serve
+
+    async def until_signalled() -> None:
+        loop = asyncio.get_running_loop()
+        serving = asyncio.current_task()
+        assert serving is not None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, serving.cancel)
+        try:
+            await serve(settings)
+        except asyncio.CancelledError:
+            log.info("stopped")
+
+    try:
+        asyncio.run(until_signalled())
+    except OSError as exc:
+        log.error("cannot serve on %s:%s: %s", settings.host, settings.port, exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

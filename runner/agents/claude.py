@@ -1,0 +1,149 @@
+"""Claude Code CLI: its command line and its ``--output-format stream-json`` parser.
+
+The parser is deliberately forgiving: the stream comes from a process that may
+print junk, be killed mid-line, or emit huge tool results. Anything it cannot
+understand yields no events rather than an exception.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from runner.agents.events import (
+    AgentEvent,
+    AssistantText,
+    Init,
+    RunResult,
+    ToolCall,
+    ToolResult,
+    Usage,
+)
+
+# Tool results can be whole files; the log keeps enough to read, not everything.
+MAX_TOOL_RESULT_CHARS = 64 * 1024
+_SUMMARY_KEYS = ("command", "file_path", "path", "pattern", "url", "description", "query")
+
+
+class ClaudeAdapter:
+    name = "claude"
+
+    def args(self, prompt: str, session_id: str | None = None, model: str | None = None) -> list[str]:
+        """The CMD for an image whose ENTRYPOINT is the Claude CLI (the image contract)."""
+        argv = ["-p", prompt, "--output-format", "stream-json", "--verbose"]
+        if session_id:
+            argv += ["--resume", session_id]
+        if model:
+            argv += ["--model", model]
+        return argv
+
+    def parse(self, line: str) -> list[AgentEvent]:
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return []
+        if not isinstance(obj, dict):
+            return []
+        kind = obj.get("type")
+        if kind == "system" and obj.get("subtype") == "init":
+            return [Init(session_id=_str(obj.get("session_id")), model=_str(obj.get("model")))]
+        if kind == "assistant":
+            return list(_assistant_blocks(obj))
+        if kind == "user":
+            return list(_tool_results(obj))
+        if kind == "result":
+            return [_result(obj)]
+        return []
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _content(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    message = obj.get("message")
+    if not isinstance(message, dict):
+        return []
+    content = message.get("content")
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    if not isinstance(content, list):
+        return []
+    return [block for block in content if isinstance(block, dict)]
+
+
+def _assistant_blocks(obj: dict[str, Any]) -> list[AgentEvent]:
+    out: list[AgentEvent] = []
+    for block in _content(obj):
+        if block.get("type") == "text" and _str(block.get("text")):
+            out.append(AssistantText(text=block["text"]))
+        elif block.get("type") == "tool_use":
+            raw_input = block.get("input")
+            tool_input = raw_input if isinstance(raw_input, dict) else {}
+            out.append(
+                ToolCall(
+                    tool_id=_str(block.get("id")),
+                    name=_str(block.get("name")) or "tool",
+                    summary=summarize_tool_input(tool_input),
+                    input=tool_input,
+                )
+            )
+    return out
+
+
+def _tool_results(obj: dict[str, Any]) -> list[AgentEvent]:
+    out: list[AgentEvent] = []
+    for block in _content(obj):
+        if block.get("type") != "tool_result":
+            continue
+        out.append(
+            ToolResult(
+                tool_id=_str(block.get("tool_use_id")),
+                content=_flatten(block.get("content"))[:MAX_TOOL_RESULT_CHARS],
+                is_error=bool(block.get("is_error")),
+            )
+        )
+    return out
+
+
+def _flatten(content: object) -> str:
+    """Tool result content is either a string or a list of text blocks."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(
+            _str(part.get("text")) for part in content if isinstance(part, dict)
+        )
+    return ""
+
+
+def _result(obj: dict[str, Any]) -> RunResult:
+    raw_usage = obj.get("usage")
+    usage = raw_usage if isinstance(raw_usage, dict) else {}
+    cost = obj.get("total_cost_usd", obj.get("cost_usd", 0.0))
+    return RunResult(
+        session_id=_str(obj.get("session_id")),
+        is_error=bool(obj.get("is_error")),
+        text=_str(obj.get("result")),
+        subtype=_str(obj.get("subtype")),
+        usage=Usage(
+            input_tokens=_int(usage.get("input_tokens")),
+            output_tokens=_int(usage.get("output_tokens")),
+            cache_read_input_tokens=_int(usage.get("cache_read_input_tokens")),
+            cache_creation_input_tokens=_int(usage.get("cache_creation_input_tokens")),
+            cost_usd=float(cost) if isinstance(cost, int | float) else 0.0,
+        ),
+    )
+
+
+def summarize_tool_input(tool_input: dict[str, Any]) -> str:
+    """One line that tells a person what the tool call is about."""
+    for key in _SUMMARY_KEYS:
+        value = tool_input.get(key)
+        if isinstance(value, str) and value:
+            return value.splitlines()[0][:200]
+    return ""

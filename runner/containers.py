@@ -1,0 +1,193 @@
+"""Task containers through the Docker Engine API (docker SDK; Podman via its socket).
+
+One container per run of a task. Containers carry labels, so that after a
+restart the app can find the ones it started and reattach to them. The docker
+SDK is synchronous: call this module from worker threads only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import requests
+
+from runner.errors import ImageMissing, RuntimeUnavailable
+from runner.lines import split_lines
+
+LABEL_TASK = "wallfacer.task"
+LABEL_INSTANCE = "wallfacer.instance"
+WORKSPACE = "/workspace"
+
+
+def instance_id(data_dir: Path) -> str:
+    """Stable id of one app instance, so two data dirs never adopt each other's containers."""
+    return hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    task_id: str
+    instance: str
+    image: str
+    args: list[str]
+    worktree: Path
+    repo_name: str
+    git_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    cpus: float | None = None
+    memory: str | None = None
+    network: str | None = None
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    id: str
+    task_id: str
+    running: bool
+
+
+@dataclass(frozen=True)
+class Exit:
+    code: int
+    oom_killed: bool
+    stderr_tail: str
+
+
+class Engine:
+    """A lazily connected Docker client that reconnects after the engine comes back."""
+
+    def __init__(self) -> None:
+        self._client: docker.DockerClient | None = None
+        self._lock = threading.Lock()
+
+    def client(self) -> docker.DockerClient:
+        with self._lock:
+            if self._client is None:
+                try:
+                    client = docker.from_env(timeout=30)
+                    client.ping()
+                except docker.errors.DockerException as exc:
+                    raise RuntimeUnavailable(
+                        "cannot reach the container engine; start Docker (or Podman's "
+                        f"Docker-compatible socket) and set DOCKER_HOST if needed ({exc})"
+                    ) from exc
+                self._client = client
+            return self._client
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run one SDK call; a lost connection becomes RuntimeUnavailable.
+
+        An APIError means the engine answered (not found, conflict, ...): the
+        caller decides what that means, so it passes through unchanged.
+        """
+        try:
+            return fn(*args, **kwargs)
+        except docker.errors.APIError:
+            raise
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            with self._lock:
+                self._client = None
+            raise RuntimeUnavailable(f"lost the container engine: {exc}") from exc
+
+    def available(self) -> bool:
+        try:
+            self._call(self.client().ping)
+        except RuntimeUnavailable:
+            return False
+        return True
+
+    def start(self, spec: RunSpec) -> str:
+        """Create and start the run's container; return its id.
+
+        The low-level API is used on purpose: the high-level ``run`` pulls a
+        missing image from a registry, which here would hang or fail opaquely.
+        """
+        api = self.client().api
+        workdir = f"{WORKSPACE}/{spec.repo_name}"
+        host_config = api.create_host_config(
+            binds={
+                str(spec.worktree): {"bind": workdir, "mode": "rw"},
+                str(spec.git_dir): {"bind": str(spec.git_dir), "mode": "rw"},
+            },
+            nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None,
+            mem_limit=spec.memory or None,
+            network_mode=spec.network or None,
+        )
+        try:
+            created = self._call(
+                api.create_container,
+                spec.image,
+                command=spec.args,
+                working_dir=workdir,
+                environment=spec.env,
+                labels={LABEL_TASK: spec.task_id, LABEL_INSTANCE: spec.instance},
+                host_config=host_config,
+            )
+        except docker.errors.ImageNotFound as exc:
+            raise ImageMissing(
+                f"sandbox image {spec.image!r} is not on this machine; build it or "
+                "choose another with --image / WALLFACER_IMAGE"
+            ) from exc
+        container_id = str(created["Id"])
+        try:
+            self._call(api.start, container_id)
+        except BaseException:
+            self.remove(container_id)
+            raise
+        return container_id
+
+    def stream(self, container_id: str, skip: int = 0) -> Iterator[str]:
+        """Yield the container's stdout line by line, from its start, while it runs.
+
+        ``skip`` drops lines already consumed before a reattach.
+        """
+        chunks = self._call(
+            self.client().api.logs,
+            container_id, stdout=True, stderr=False, stream=True, follow=True,
+        )
+        for n, line in enumerate(split_lines(chunks)):
+            if n >= skip:
+                yield line
+
+    def wait(self, container_id: str) -> Exit:
+        api = self.client().api
+        status = self._call(api.wait, container_id)
+        info = self._call(api.inspect_container, container_id)
+        stderr = self._call(api.logs, container_id, stdout=False, stderr=True, tail=20)
+        return Exit(
+            code=int(status.get("StatusCode", -1)),
+            oom_killed=bool(info.get("State", {}).get("OOMKilled")),
+            stderr_tail=bytes(stderr).decode("utf-8", errors="replace").strip(),
+        )
+
+    def remove(self, container_id: str) -> None:
+        """Kill (if running) and remove; a container already gone is fine."""
+        try:
+            self._call(self.client().api.remove_container, container_id, force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # removal already in progress
+                raise
+
+    def list(self, instance: str) -> list[ContainerState]:
+        """Every container this app instance started that still exists."""
+        found = self._call(
+            self.client().api.containers,
+            all=True, filters={"label": f"{LABEL_INSTANCE}={instance}"},
+        )
+        return [
+            ContainerState(
+                id=c["Id"],
+                task_id=c.get("Labels", {}).get(LABEL_TASK, ""),
+                running=c.get("State") == "running",
+            )
+            for c in found
+        ]

@@ -1,0 +1,70 @@
+"""Request parsing and response shaping shared by every handler."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from server.blocking import Blocking
+from server.errors import BadRequest, TooLarge
+from server.events import Hub
+from server.settings import Settings
+from server.store import Store
+from server.tasks import Tasks
+
+TASKS = web.AppKey("tasks", Tasks)
+HUB = web.AppKey("hub", Hub)
+STORE = web.AppKey("store", Store)
+IO = web.AppKey("io", Blocking)
+SETTINGS = web.AppKey("settings", Settings)
+MAX_BODY = web.AppKey("max_body", int)  # the matched route's limit, set by the middleware
+
+
+def ok(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"))
+
+
+async def read_json(request: web.Request, limit: int) -> dict[str, Any]:
+    """The body as a JSON object, or a clear 400/413."""
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"request body is larger than {limit} bytes")
+    body = await request.content.read(limit + 1)
+    if len(body) > limit:
+        raise TooLarge(f"request body is larger than {limit} bytes")
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise BadRequest(f"request body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("request body must be a JSON object")
+    return data
+
+
+def string(data: dict[str, Any], name: str, *, required: bool) -> str | None:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise BadRequest(f'"{name}" is required')
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f'"{name}" must be a string')
+    return value
+
+
+def int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise BadRequest(f"query parameter {name} must be an integer") from exc
+    if not low <= value <= high:
+        raise BadRequest(f"query parameter {name} must be between {low} and {high}")
+    return value

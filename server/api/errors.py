@@ -1,0 +1,37 @@
+"""The one place exceptions become HTTP error responses: always {"error": ...} JSON."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from runner.errors import RunnerError, RuntimeUnavailable
+from server.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+
+def error_response(status: int, message: str, **details: object) -> web.Response:
+    return web.json_response({"error": message, **details}, status=status)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.message, **exc.details)
+    except RuntimeUnavailable as exc:
+        return error_response(503, str(exc))
+    except RunnerError as exc:
+        return error_response(409, str(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error_response(exc.status, exc.reason)
+    except (ConnectionResetError, ConnectionError):
+        raise
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return error_response(500, "internal error; the server log has the details")

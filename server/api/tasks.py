@@ -1,0 +1,201 @@
+"""Handlers for /api/tasks: the board's resource."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from server.api import sse
+from server.api.common import (
+    HUB,
+    MAX_BODY,
+    STORE,
+    TASKS,
+    int_query,
+    ok,
+    read_json,
+    string,
+)
+from server.errors import BadRequest
+from server.events import RUN_ENDED
+from server.model import Event
+from server.states import Status
+
+_PAGE = 500
+
+
+def _id(request: web.Request) -> str:
+    return request.match_info["id"]
+
+
+async def list_tasks(request: web.Request) -> web.Response:
+    statuses = []
+    for raw in request.query.getall("status", []):
+        for name in raw.split(","):
+            try:
+                statuses.append(Status(name))
+            except ValueError as exc:
+                known = ", ".join(s.value for s in Status)
+                raise BadRequest(f"unknown status {name!r}; use one of {known}") from exc
+    limit = int_query(request, "limit", 500, 1, 1000)
+    cursor = int_query(request, "cursor", 0, 0, 2**62) or None
+    tasks, next_cursor = await request.app[TASKS].list(statuses, limit, cursor)
+    return ok({"tasks": [t.to_json() for t in tasks], "next": next_cursor})
+
+
+async def create_task(request: web.Request) -> web.Response:
+    data = await read_json(request, request[MAX_BODY])
+    prompt = string(data, "prompt", required=True)
+    assert prompt is not None
+    task = await request.app[TASKS].create(
+        prompt, string(data, "repo", required=False), string(data, "title", required=False) or ""
+    )
+    return ok(task.to_json(), status=201)
+
+
+async def get_task(request: web.Request) -> web.Response:
+    task = await request.app[TASKS].get(_id(request))
+    return ok(task.to_json())
+
+
+async def edit_task(request: web.Request) -> web.Response:
+    data = await read_json(request, request[MAX_BODY])
+    changes = {
+        name: value
+        for name in ("prompt", "title")
+        if (value := string(data, name, required=False)) is not None
+    }
+    unknown = set(data) - {"prompt", "title"}
+    if unknown:
+        raise BadRequest(f"cannot edit {', '.join(sorted(unknown))}; only prompt and title")
+    if not changes:
+        raise BadRequest('give "prompt" and/or "title" to change')
+    task = await request.app[TASKS].edit(_id(request), **changes)
+    return ok(task.to_json())
+
+
+async def delete_task(request: web.Request) -> web.Response:
+    await request.app[TASKS].delete(_id(request))
+    return ok({"deleted": _id(request)})
+
+
+async def start_task(request: web.Request) -> web.Response:
+    return ok((await request.app[TASKS].start(_id(request))).to_json(), status=202)
+
+
+async def feedback_task(request: web.Request) -> web.Response:
+    data = await read_json(request, request[MAX_BODY])
+    message = string(data, "message", required=True)
+    assert message is not None
+    return ok((await request.app[TASKS].feedback(_id(request), message)).to_json(), status=202)
+
+
+async def accept_task(request: web.Request) -> web.Response:
+    return ok((await request.app[TASKS].accept(_id(request))).to_json(), status=202)
+
+
+async def cancel_task(request: web.Request) -> web.Response:
+    return ok((await request.app[TASKS].cancel(_id(request))).to_json(), status=202)
+
+
+async def retry_task(request: web.Request) -> web.Response:
+    return ok((await request.app[TASKS].retry(_id(request))).to_json(), status=202)
+
+
+async def resume_task(request: web.Request) -> web.Response:
+    return ok((await request.app[TASKS].resume(_id(request))).to_json(), status=202)
+
+
+async def task_events(request: web.Request) -> web.Response:
+    after = int_query(request, "after", 0, 0, 2**62)
+    limit = int_query(request, "limit", _PAGE, 1, 5000)
+    events = await request.app[TASKS].events(_id(request), after, limit)
+    next_after = events[-1].id if len(events) == limit else None
+    return ok({"events": [e.to_json() for e in events], "next": next_after})
+
+
+async def task_turns(request: web.Request) -> web.Response:
+    return ok({"turns": await request.app[TASKS].turns(_id(request))})
+
+
+async def task_diff(request: web.Request) -> web.Response:
+    diff = await request.app[TASKS].diff(_id(request))
+    return ok({"diff": diff.patch, "files": diff.files})
+
+
+async def task_logs(request: web.Request) -> web.StreamResponse:
+    """Replay the task's log, then follow it live until the run ends."""
+    tasks = request.app[TASKS]
+    task_id = _id(request)
+    await tasks.get(task_id)
+    after = sse.last_event_id(request) or 0
+    response = await sse.open_stream(request)
+    with request.app[HUB].task(task_id) as sub:
+        after = await _replay(request, response, task_id, after)
+        if (await tasks.get(task_id)).status != Status.IN_PROGRESS:
+            await _replay(request, response, task_id, after)
+            await sse.send(response, "end", "{}", None)
+            return response
+        while not sub.overflowed.is_set():
+            item = await sub.next(sse.HEARTBEAT_S)
+            if item is None:
+                await sse.ping(response)
+            elif item is RUN_ENDED:
+                await _replay(request, response, task_id, after)
+                await sse.send(response, "end", "{}", None)
+                break
+            elif isinstance(item, Event) and item.id > after:
+                await sse.send(response, item.type, item.sse_data(), item.id)
+                after = item.id
+    return response
+
+
+async def _replay(
+    request: web.Request, response: web.StreamResponse, task_id: str, after: int
+) -> int:
+    tasks = request.app[TASKS]
+    while True:
+        events = await tasks.io(tasks.store.events, task_id, after, _PAGE)
+        for event in events:
+            await sse.send(response, event.type, event.sse_data(), event.id)
+            after = event.id
+        if len(events) < _PAGE:
+            return after
+
+
+async def board_stream(request: web.Request) -> web.StreamResponse:
+    """Board changes with sequence ids; a reconnect with Last-Event-ID replays what it missed."""
+    tasks = request.app[TASKS]
+    store = request.app[STORE]
+    last = sse.last_event_id(request)
+    response = await sse.open_stream(request)
+    with request.app[HUB].board() as sub:
+        if last is None:
+            last = await tasks.io(store.newest_board_seq)
+            await sse.send(response, "ready", json.dumps({"seq": last}), last)
+        elif last + 1 < await tasks.io(store.oldest_board_seq):
+            await sse.send(response, "resync", "{}", None)
+            return response
+        else:
+            last = await _replay_board(request, response, last)
+        while not sub.overflowed.is_set():
+            item = await sub.next(sse.HEARTBEAT_S)
+            if item is None:
+                await sse.ping(response)
+            elif item.seq > last:
+                await sse.send(response, item.type, item.data, item.seq)
+                last = item.seq
+        await sse.send(response, "resync", "{}", None)
+    return response
+
+
+async def _replay_board(request: web.Request, response: web.StreamResponse, last: int) -> int:
+    tasks, store = request.app[TASKS], request.app[STORE]
+    while True:
+        rows = await tasks.io(store.board_events_after, last, _PAGE)
+        for seq, type_, data in rows:
+            await sse.send(response, type_, data, seq)
+            last = seq
+        if len(rows) < _PAGE:
+            return last

@@ -1,0 +1,99 @@
+"""Assembling the aiohttp application and serving it until asked to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable
+
+from aiohttp import web
+
+from runner.containers import Engine
+from server.api.common import HUB, IO, SETTINGS, STORE, TASKS
+from server.api.errors import errors
+from server.auth import guard
+from server.blocking import Blocking
+from server.events import Hub
+from server.routes import DEFAULT_MAX_BODY, ROUTES, install
+from server.settings import Settings
+from server.store import Store
+from server.tasks import Tasks
+
+log = logging.getLogger(__name__)
+_HANDLERS = web.AppKey("handlers", weakref.WeakSet[asyncio.Task[object]])
+
+
+def build_app(settings: Settings, engine: Engine | None = None) -> web.Application:
+    """The whole server: store, lifecycle and routes, ready to be run."""
+    app = web.Application(
+        middlewares=[errors, guard(settings.host, settings.api_token())],
+        client_max_size=max(DEFAULT_MAX_BODY, *(r.max_body for r in ROUTES)),
+    )
+    io = Blocking()
+    store = Store(settings.db_path)
+    hub = Hub()
+    app[SETTINGS] = settings
+    app[IO] = io
+    app[STORE] = store
+    app[HUB] = hub
+    app[TASKS] = Tasks(settings, store, hub, io, engine or Engine())
+    app[_HANDLERS] = weakref.WeakSet()
+    install(app)
+    app.on_startup.append(_startup)
+    app.on_shutdown.append(_close_streams)
+    app.on_cleanup.append(_cleanup)
+    app.middlewares.insert(0, _track_streams)
+    return app
+
+
+@web.middleware
+async def _track_streams(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+    """Remember running handlers so long-lived SSE streams can be closed on shutdown."""
+    task = asyncio.current_task()
+    if task is not None:
+        request.app[_HANDLERS].add(task)  # type: ignore[arg-type]
+    return await handler(request)
+
+
+async def _startup(app: web.Application) -> None:
+    settings, tasks = app[SETTINGS], app[TASKS]
+    for repo in settings.repos:
+        await app[IO](app[STORE].add_repo, str(repo))
+    tasks.spawn(tasks.recover())
+
+
+async def _close_streams(app: web.Application) -> None:
+    for task in list(app[_HANDLERS]):
+        task.cancel()
+
+
+async def _cleanup(app: web.Application) -> None:
+    running = await app[IO](app[STORE].list_tasks, [], 10_000)
+    live = [t for t in running[0] if t.container_id]
+    if live:
+        log.info(
+            "leaving %d task container(s) running; they are reattached on the next start",
+            len(live),
+        )
+    app[IO].shutdown()
+
+
+async def serve(
+    settings: Settings, on_ready: Callable[[str], None] | None = None
+) -> None:
+    """Serve until cancelled. ``on_ready`` gets the base URL once the port is bound."""
+    app = build_app(settings)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    port = runner.addresses[0][1]
+    url = f"http://{settings.host}:{port}"
+    log.info("serving on %s", url)
+    if on_ready is not None:
+        on_ready(url)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,79 @@
+"""The Task record as the store keeps it and the API shows it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from runner.agents.events import Usage
+from server.states import Status
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    prompt: str
+    status: Status
+    repo: str
+    title: str = ""
+    archived: bool = False
+    position: float = 0.0
+    base_branch: str = ""
+    branch: str = ""
+    worktree: str = ""
+    base_commit: str = ""
+    session_id: str = ""
+    container_id: str = ""
+    run_lines: int = 0
+    error: str = ""
+    conflict_files: list[str] = field(default_factory=list)
+    merged_base: str = ""
+    merged_head: str = ""
+    usage: Usage = field(default_factory=Usage)
+    created_at: str = ""
+    updated_at: str = ""
+
+    def display_title(self) -> str:
+        """The given title, or the prompt's first line: a card always has a name."""
+        if self.title:
+            return self.title
+        lines = self.prompt.strip().splitlines()
+        return lines[0][:120] if lines else ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The public shape: internal bookkeeping (container, line counts) stays out."""
+        return {
+            "id": self.id,
+            "title": self.display_title(),
+            "prompt": self.prompt,
+            "status": str(self.status),
+            "archived": self.archived,
+            "position": self.position,
+            "repo": self.repo,
+            "branch": self.branch,
+            "base_branch": self.base_branch,
+            "session_id": self.session_id,
+            "error": self.error,
+            "conflict_files": self.conflict_files,
+            "usage": {**asdict(self.usage), "cost_usd": round(self.usage.cost_usd, 6)},
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of a task's append-only log."""
+
+    id: int
+    task_id: str
+    type: str
+    data: dict[str, Any]
+    at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "data": self.data, "at": self.at}
+
+    def sse_data(self) -> str:
+        return json.dumps(self.to_json(), separators=(",", ":"))

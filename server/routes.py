@@ -1,0 +1,132 @@
+"""The one route table: the server's routes, the JS client's route list and the
+OpenAPI document are all generated from ``ROUTES``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from server.api import system, tasks
+from server.api.common import ok
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+DEFAULT_MAX_BODY = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    name: str  # the JS client calls routes by this name
+    summary: str
+    auth: bool = True
+    max_body: int = DEFAULT_MAX_BODY
+    stream: bool = False  # answers with server-sent events
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return ok(openapi_document(system.app_version()))
+
+
+async def route_list(request: web.Request) -> web.Response:
+    """What the browser client needs to build URLs: name -> method and path template."""
+    return ok({r.name: {"method": r.method, "path": r.path} for r in ROUTES})
+
+
+T = tasks
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/health", system.health, "health", "Liveness and readiness", auth=False),
+    Route("GET", "/api/openapi.json", openapi, "openapi", "This API, as OpenAPI 3.1"),
+    Route("GET", "/api/routes", route_list, "routes", "Route names for the browser client"),
+    Route("GET", "/api/tasks", T.list_tasks, "listTasks", "List tasks (?status=, ?limit=, ?cursor=)"),
+    Route("POST", "/api/tasks", T.create_task, "createTask", "Create a task in the backlog"),
+    Route("GET", "/api/tasks/{id}", T.get_task, "getTask", "One task"),
+    Route("PATCH", "/api/tasks/{id}", T.edit_task, "editTask", "Edit prompt or title (backlog only)"),
+    Route("DELETE", "/api/tasks/{id}", T.delete_task, "deleteTask", "Delete a task"),
+    Route("POST", "/api/tasks/{id}/start", T.start_task, "startTask", "Start: backlog -> in_progress"),
+    Route(
+        "POST", "/api/tasks/{id}/feedback", T.feedback_task, "feedbackTask",
+        "Answer a waiting task; resumes its agent session",
+    ),
+    Route(
+        "POST", "/api/tasks/{id}/accept", T.accept_task, "acceptTask",
+        "Commit, rebase onto the default branch and fast-forward",
+    ),
+    Route("POST", "/api/tasks/{id}/cancel", T.cancel_task, "cancelTask", "Cancel; stops the container"),
+    Route("POST", "/api/tasks/{id}/retry", T.retry_task, "retryTask", "Back to the backlog"),
+    Route(
+        "POST", "/api/tasks/{id}/resume", T.resume_task, "resumeTask",
+        "Resume a failed task's agent session",
+    ),
+    Route(
+        "GET", "/api/tasks/{id}/events", T.task_events, "taskEvents",
+        "The task's log (?after=, ?limit=)",
+    ),
+    Route("GET", "/api/tasks/{id}/turns", T.task_turns, "taskTurns", "Token usage and cost per turn"),
+    Route("GET", "/api/tasks/{id}/diff", T.task_diff, "taskDiff", "The change under review"),
+    Route(
+        "GET", "/api/tasks/{id}/logs", T.task_logs, "taskLogs",
+        "Live log as server-sent events; replays first", stream=True,
+    ),
+    Route(
+        "GET", "/api/stream", T.board_stream, "boardStream",
+        "Board changes as server-sent events (Last-Event-ID replay)", stream=True,
+    ),
+)
+del T
+
+
+def lookup(method: str, canonical: str) -> Route | None:
+    return _BY_KEY.get((method, canonical))
+
+
+_BY_KEY = {(r.method, r.path): r for r in ROUTES}
+
+
+def install(app: web.Application) -> None:
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, route.handler, name=route.name)
+
+
+def openapi_document(version: str) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        params = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"{(\w+)}", route.path)
+        ]
+        op: dict[str, Any] = {
+            "operationId": route.name,
+            "summary": route.summary,
+            "parameters": params,
+            "responses": {
+                "default": {
+                    "description": "JSON; errors are {\"error\": message}",
+                    "content": {
+                        "text/event-stream" if route.stream else "application/json": {}
+                    },
+                }
+            },
+        }
+        if not route.auth:
+            op["security"] = []
+        if route.method in ("POST", "PATCH", "PUT"):
+            op["requestBody"] = {
+                "required": False,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        paths.setdefault(route.path, {})[route.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Wallfacer", "version": version},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
+        },
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }

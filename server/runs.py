@@ -1,0 +1,234 @@
+"""Running an agent: one container per run, its output streamed into the store live.
+
+A run holds one of ``max_parallel`` slots from the moment it needs a container
+until the container is gone. Output is read on the run's own thread, appended
+to the store line by line (never held whole) and published to live clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runner import worktrees
+from runner.agents import ClaudeAdapter, Init, RunResult
+from runner.agents.events import to_dict
+from runner.containers import Exit, RunSpec, instance_id
+from runner.errors import RunnerError, RuntimeUnavailable
+from server.settings import read_env_file
+from server.states import Status
+
+if TYPE_CHECKING:
+    from server.model import Task
+    from server.tasks import Tasks
+
+log = logging.getLogger(__name__)
+
+# The log keeps at most this much of one raw output line.
+MAX_STORED_LINE = 1024 * 1024
+
+
+@dataclass
+class RunState:
+    """What one run has told us so far (filled in on the stream thread)."""
+
+    result: RunResult | None = None
+    timed_out: bool = False
+    lost: str = ""
+
+
+class Runs:
+    RESUME_PROMPT = "Continue where you left off."
+
+    def __init__(self, tasks: Tasks) -> None:
+        self.tasks = tasks
+        self.adapter = ClaudeAdapter()
+        self.instance = instance_id(tasks.settings.data_dir)
+        self._slots = asyncio.Semaphore(tasks.settings.max_parallel)
+
+    def launch(self, task: Task, prompt: str, session_id: str | None) -> None:
+        self.tasks.spawn(self._run(task.id, prompt, session_id))
+
+    async def stop(self, task: Task) -> None:
+        """Kill and remove the task's container; its stream then ends by itself."""
+        if task.container_id:
+            await self.tasks.io(self.tasks.engine.remove, task.container_id)
+
+    async def _run(self, task_id: str, prompt: str, session_id: str | None) -> None:
+        tasks, io, settings = self.tasks, self.tasks.io, self.tasks.settings
+        if self._slots.locked():
+            await tasks.note(
+                task_id, "system",
+                message=f"queued: {settings.max_parallel} tasks are already running",
+            )
+        async with self._slots:
+            task = await tasks.get(task_id)
+            if task.status != Status.IN_PROGRESS:
+                return
+            try:
+                repo = await io(worktrees.inspect_repo, task.repo)
+                base_branch = task.base_branch or repo.default_branch
+                dest = settings.worktrees_dir / task.id / repo.name
+                tree = await io(worktrees.create, repo.path, task.id, dest, base_branch)
+                task = await tasks.update(
+                    task_id,
+                    base_branch=base_branch,
+                    branch=tree.branch,
+                    worktree=str(tree.path),
+                    base_commit=task.base_commit or tree.base_commit,
+                )
+                env = await io(read_env_file, settings.env_file)
+                spec = RunSpec(
+                    task_id=task.id,
+                    instance=self.instance,
+                    image=settings.image,
+                    args=self.adapter.args(prompt, session_id),
+                    worktree=tree.path,
+                    repo_name=repo.name,
+                    git_dir=repo.git_dir,
+                    env=env,
+                    cpus=settings.cpus,
+                    memory=settings.memory,
+                    network=settings.network,
+                )
+                container_id = await io(tasks.engine.start, spec)
+            except RunnerError as exc:
+                await self._fail(task_id, str(exc))
+                return
+            task = await tasks.update(task_id, container_id=container_id, run_lines=0)
+            if task.status != Status.IN_PROGRESS:  # cancelled while we were starting
+                await io(tasks.engine.remove, container_id)
+                return
+            await self._follow(task_id, container_id, skip=0)
+
+    async def _follow(self, task_id: str, container_id: str, skip: int) -> None:
+        """Stream the container to its end, then decide where the task goes."""
+        tasks = self.tasks
+        loop = asyncio.get_running_loop()
+        state = RunState()
+
+        def consume() -> Exit:
+            lines = skip
+            for line in tasks.engine.stream(container_id, skip):
+                lines += 1
+                self._record(task_id, line, lines, state, loop)
+            return tasks.engine.wait(container_id)
+
+        ended = tasks.io.stream(f"run-{task_id[:8]}", consume)
+        exit_: Exit | None = None
+        try:
+            exit_ = await asyncio.wait_for(
+                asyncio.shield(ended), timeout=tasks.settings.task_timeout_s
+            )
+        except TimeoutError:
+            state.timed_out = True
+            await tasks.io(tasks.engine.remove, container_id)
+            await asyncio.gather(ended, return_exceptions=True)
+        except RuntimeUnavailable as exc:
+            state.lost = str(exc)
+        try:
+            await tasks.io(tasks.engine.remove, container_id)
+        except RunnerError as exc:
+            log.warning("could not remove container %s: %s", container_id[:12], exc)
+        await tasks.update(task_id, container_id="")
+        await self._conclude(task_id, state, exit_)
+
+    def _record(
+        self, task_id: str, line: str, lines: int, state: RunState, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        """Store one output line with what it means (runs on the stream thread)."""
+        events = self.adapter.parse(line)
+        session = next(
+            (e.session_id for e in events if isinstance(e, Init | RunResult) and e.session_id),
+            None,
+        )
+        result = next((e for e in events if isinstance(e, RunResult)), None)
+        data = {
+            "line": line[:MAX_STORED_LINE],
+            "truncated": len(line) > MAX_STORED_LINE,
+            "events": [to_dict(e) for e in events],
+        }
+        event = self.tasks.store.append_output(
+            task_id,
+            data,
+            lines,
+            session_id=session,
+            turn=result.usage if result else None,
+            turn_is_error=bool(result and result.is_error),
+        )
+        if result is not None:
+            state.result = result
+        loop.call_soon_threadsafe(self.tasks.hub.publish_task, task_id, event)
+
+    async def _conclude(self, task_id: str, state: RunState, exit_: Exit | None) -> None:
+        task = await self.tasks.get(task_id)
+        if task.status != Status.IN_PROGRESS:  # cancelled: nothing more to say
+            return
+        result = state.result
+        minutes = self.tasks.settings.task_timeout_s / 60
+        if state.timed_out:
+            await self._fail(task_id, f"timed out after {minutes:g} minutes; resume to continue")
+        elif exit_ is None:
+            await self._fail(task_id, state.lost or "the run ended without an exit status")
+        elif result is not None and not result.is_error and exit_.code == 0:
+            await self.tasks.move(task_id, Status.WAITING, "awaiting review")
+        elif result is not None and result.is_error:
+            detail = result.text or result.subtype or "no detail"
+            await self._fail(task_id, f"the agent reported an error: {detail}")
+        elif exit_.oom_killed:
+            limit = self.tasks.settings.memory or "the engine's"
+            await self._fail(task_id, f"the agent ran out of memory ({limit} limit)")
+        elif exit_.code != 0:
+            tail = f": {exit_.stderr_tail}" if exit_.stderr_tail else ""
+            await self._fail(task_id, f"the agent exited with code {exit_.code}{tail}")
+        else:
+            await self._fail(task_id, "the agent exited without a result")
+
+    async def _fail(self, task_id: str, reason: str) -> None:
+        await self.tasks.note(task_id, "error", message=reason)
+        await self.tasks.move(task_id, Status.FAILED, reason, error=reason)
+
+    async def recover(self) -> None:
+        """Reattach to containers that outlived the last process; settle the rest."""
+        tasks = self.tasks
+        running, _ = await tasks.io(tasks.store.list_tasks, [Status.IN_PROGRESS], 10_000)
+        try:
+            found = await tasks.io(tasks.engine.list, self.instance)
+        except RuntimeUnavailable as exc:
+            for task in running:
+                await self._fail(task.id, f"the container engine was unreachable at restart ({exc})")
+            return
+        containers = {c.task_id: c for c in found}
+        for task in running:
+            container = containers.pop(task.id, None)
+            if container is not None:
+                await tasks.note(task.id, "system", message="reattached after a restart")
+                tasks.spawn(self._reattach(task.id, container.id, task.run_lines))
+            elif not task.container_id:
+                await self._fail(task.id, "interrupted before its container started; resume it")
+            else:
+                await self._settle_lost(task)
+        for orphan in containers.values():
+            log.info("removing orphan container %s", orphan.id[:12])
+            await tasks.io(tasks.engine.remove, orphan.id)
+
+    async def _reattach(self, task_id: str, container_id: str, skip: int) -> None:
+        async with self._slots:
+            await self._follow(task_id, container_id, skip)
+
+    async def _settle_lost(self, task: Task) -> None:
+        """The container vanished while we were down: trust its last stored result."""
+        last = await self.tasks.io(self.tasks.store.last_event, task.id, "output")
+        kinds = [e for e in (last.data.get("events", []) if last else []) if e.get("kind") == "result"]
+        await self.tasks.update(task.id, container_id="")
+        if kinds and not kinds[-1].get("is_error"):
+            await self.tasks.move(
+                task.id, Status.WAITING, "the run finished while Wallfacer was not running"
+            )
+        else:
+            await self._fail(
+                task.id, "the container disappeared while Wallfacer was not running; resume it"
+            )

@@ -1,0 +1,292 @@
+"""The task lifecycle: what each user action does, and the one door to a status change.
+
+Every status change goes through ``Tasks.move``, which checks the transition
+table in ``states`` and records the change atomically in the store. Running an
+agent lives in ``runs``; landing its work lives in ``runner.merge``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from runner import merge, worktrees
+from runner.containers import Engine
+from runner.errors import BranchMoved, DirtyCheckout, MergeConflict, RunnerError
+from server import states
+from server.blocking import Blocking
+from server.errors import BadRequest, Conflict, InvalidTransition, NotFound, Unprocessable
+from server.events import RUN_ENDED, BoardEvent, Hub
+from server.model import Event, Task
+from server.runs import Runs
+from server.settings import Settings
+from server.states import Status
+from server.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_PROMPT_CHARS = 100_000
+MAX_TITLE_CHARS = 200
+# A task cannot be deleted while something is still working on it.
+_BUSY = frozenset({Status.IN_PROGRESS, Status.COMMITTING})
+
+
+class Tasks:
+    def __init__(
+        self, settings: Settings, store: Store, hub: Hub, io: Blocking, engine: Engine
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.hub = hub
+        self.io = io
+        self.engine = engine
+        self.runs = Runs(self)
+        self._background: set[asyncio.Task[None]] = set()
+
+    # --- plumbing shared with runs -------------------------------------------
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run lifecycle work in the background, keeping a reference and logging crashes."""
+        job = asyncio.get_running_loop().create_task(coro)
+        self._background.add(job)
+        job.add_done_callback(self._reap)
+
+    def _reap(self, job: asyncio.Task[None]) -> None:
+        self._background.discard(job)
+        if not job.cancelled() and job.exception() is not None:
+            log.error("background task crashed", exc_info=job.exception())
+
+    async def get(self, task_id: str) -> Task:
+        task = await self.io(self.store.get_task, task_id)
+        if task is None:
+            raise NotFound(f"no task with id {task_id}")
+        return task
+
+    async def move(self, task_id: str, to: Status, reason: str = "", **changes: Any) -> Task:
+        """The only way a task changes status; raises InvalidTransition (409) if illegal."""
+        task = await self.get(task_id)
+        states.check(task.status, to)
+        moved = await self.io(
+            self.store.transition, task_id, task.status, to, reason, **changes
+        )
+        if moved is None:  # someone else moved it between our read and write
+            current = await self.get(task_id)
+            raise InvalidTransition(f"cannot move a task from {current.status} to {to}")
+        saved, seq, event = moved
+        self.hub.publish_task(task_id, event)
+        self.publish(seq, saved)
+        if to != Status.IN_PROGRESS:
+            self.hub.publish_task(task_id, RUN_ENDED)
+        log.info("task %s: %s -> %s %s", task_id[:8], task.status, to, reason)
+        return saved
+
+    async def update(self, task_id: str, **changes: Any) -> Task:
+        """Change bookkeeping fields (never the status) and tell the board."""
+        saved, seq = await self.io(self.store.update_task, task_id, **changes)
+        self.publish(seq, saved)
+        return saved
+
+    async def note(self, task_id: str, type_: str, **data: Any) -> Event:
+        """Append to the task's log (feedback, errors, system notes) and stream it."""
+        event = await self.io(self.store.append_event, task_id, type_, data)
+        self.hub.publish_task(task_id, event)
+        return event
+
+    def publish(self, seq: int, task: Task) -> None:
+        self.hub.publish_board(BoardEvent(seq, "task-updated", json.dumps(task.to_json())))
+
+    # --- queries ---------------------------------------------------------------
+
+    async def list(
+        self, statuses: list[Status], limit: int, cursor: int | None
+    ) -> tuple[list[Task], int | None]:
+        return await self.io(self.store.list_tasks, statuses, limit, cursor)
+
+    async def events(self, task_id: str, after: int, limit: int) -> list[Event]:
+        await self.get(task_id)
+        return await self.io(self.store.events, task_id, after, limit)
+
+    async def turns(self, task_id: str) -> list[dict[str, Any]]:
+        await self.get(task_id)
+        return await self.io(self.store.turns, task_id)
+
+    async def diff(self, task_id: str) -> worktrees.Diff:
+        """The change under review, or, once merged, the change as it landed."""
+        task = await self.get(task_id)
+        if task.merged_head and task.status == Status.DONE:
+            return await self.io(
+                worktrees.diff_commits, Path(task.repo), task.merged_base, task.merged_head
+            )
+        if task.worktree and task.base_commit and Path(task.worktree).exists():
+            return await self.io(worktrees.diff_worktree, Path(task.worktree), task.base_commit)
+        return worktrees.Diff("", [])
+
+    # --- user actions ----------------------------------------------------------
+
+    async def create(self, prompt: str, repo: str | None, title: str) -> Task:
+        _check_text("prompt", prompt, MAX_PROMPT_CHARS)
+        if len(title) > MAX_TITLE_CHARS:
+            raise Unprocessable(f"title is longer than {MAX_TITLE_CHARS} characters")
+        repo_path = await self._repo(repo)
+        task = Task(
+            id=str(uuid.uuid4()),
+            prompt=prompt,
+            title=title.strip(),
+            status=Status.BACKLOG,
+            repo=repo_path,
+        )
+        saved, seq = await self.io(self.store.create_task, task)
+        self.publish(seq, saved)
+        return saved
+
+    async def _repo(self, repo: str | None) -> str:
+        """The given repository (registered on first use), or the first registered one."""
+        if repo is None:
+            known = await self.io(self.store.repos)
+            if not known:
+                raise BadRequest("no repository is registered; pass one as \"repo\"")
+            return known[0]
+        try:
+            info = await self.io(worktrees.inspect_repo, repo)
+        except RunnerError as exc:
+            raise BadRequest(str(exc)) from exc
+        await self.io(self.store.add_repo, str(info.path))
+        return str(info.path)
+
+    async def edit(self, task_id: str, **changes: str) -> Task:
+        task = await self.get(task_id)
+        if task.status != Status.BACKLOG:
+            raise Conflict(f"only backlog tasks can be edited; this one is {task.status}")
+        if "prompt" in changes:
+            _check_text("prompt", changes["prompt"], MAX_PROMPT_CHARS)
+        if len(changes.get("title", "")) > MAX_TITLE_CHARS:
+            raise Unprocessable(f"title is longer than {MAX_TITLE_CHARS} characters")
+        return await self.update(task_id, **changes)
+
+    async def delete(self, task_id: str) -> None:
+        task = await self.get(task_id)
+        if task.status in _BUSY:
+            raise Conflict(f"the task is {task.status}; cancel it before deleting")
+        await self._drop_worktree(task)
+        seq = await self.io(self.store.delete_task, task_id)
+        self.hub.publish_task(task_id, RUN_ENDED)
+        self.hub.publish_board(BoardEvent(seq, "task-deleted", json.dumps({"id": task_id})))
+
+    async def start(self, task_id: str) -> Task:
+        task = await self.move(task_id, Status.IN_PROGRESS, "started", error="")
+        self.runs.launch(task, task.prompt, None)
+        return task
+
+    async def feedback(self, task_id: str, message: str) -> Task:
+        _check_text("message", message, MAX_PROMPT_CHARS)
+        task = await self.move(
+            task_id, Status.IN_PROGRESS, "feedback", error="", conflict_files=[]
+        )
+        await self.note(task_id, "feedback", message=message)
+        self.runs.launch(task, message, task.session_id or None)
+        return task
+
+    async def resume(self, task_id: str) -> Task:
+        """Pick a failed task up again: the same session if there is one, else afresh."""
+        task = await self.move(task_id, Status.IN_PROGRESS, "resumed", error="")
+        if task.session_id:
+            self.runs.launch(task, self.runs.RESUME_PROMPT, task.session_id)
+        else:
+            self.runs.launch(task, task.prompt, None)
+        return task
+
+    async def retry(self, task_id: str) -> Task:
+        """Back to the backlog for a fresh start; the worktree's work is kept."""
+        return await self.move(
+            task_id, Status.BACKLOG, "retry", error="", session_id="", conflict_files=[]
+        )
+
+    async def cancel(self, task_id: str) -> Task:
+        task = await self.move(task_id, Status.CANCELLED, "cancelled by the user")
+        await self.runs.stop(task)
+        await self._drop_worktree(task)
+        return await self.get(task_id)
+
+    async def accept(self, task_id: str) -> Task:
+        task = await self.move(task_id, Status.COMMITTING, "accepted", error="", conflict_files=[])
+        self.spawn(self._land(task))
+        return task
+
+    async def _land(self, task: Task) -> None:
+        loop = asyncio.get_running_loop()
+
+        def remember(merged: merge.Merged) -> None:  # worker thread, just before the ff
+            saved, seq = self.store.update_task(
+                task.id, merged_base=merged.base, merged_head=merged.head
+            )
+            loop.call_soon_threadsafe(self.publish, seq, saved)
+
+        message = task.display_title() or "Wallfacer task"
+        try:
+            merged = await self.io(
+                merge.accept,
+                Path(task.repo),
+                Path(task.worktree),
+                task.branch,
+                task.base_branch,
+                message,
+                remember,
+            )
+        except (MergeConflict, DirtyCheckout) as exc:
+            await self._back_to_review(task.id, str(exc), exc.files)
+        except BranchMoved as exc:
+            await self._back_to_review(task.id, str(exc), [])
+        except RunnerError as exc:
+            await self.move(task.id, Status.FAILED, str(exc), error=str(exc))
+        except Exception as exc:
+            log.exception("accept of task %s failed", task.id)
+            await self.move(task.id, Status.FAILED, "accept failed", error=f"accept failed: {exc}")
+        else:
+            await self.finish_merge(task, merged.base, merged.head)
+
+    async def _back_to_review(self, task_id: str, reason: str, files: list[str]) -> None:
+        await self.note(task_id, "error", message=reason, files=files)
+        await self.move(
+            task_id, Status.WAITING, reason, error=reason, conflict_files=files,
+            merged_base="", merged_head="",
+        )
+
+    async def finish_merge(self, task: Task, base: str, head: str) -> None:
+        await self.move(
+            task.id, Status.DONE, f"merged into {task.base_branch}",
+            merged_base=base, merged_head=head,
+        )
+        await self._drop_worktree(task)
+
+    async def _drop_worktree(self, task: Task) -> None:
+        if not task.worktree:
+            return
+        await self.io(worktrees.remove, Path(task.repo), task.id, Path(task.worktree))
+        await self.update(task.id, worktree="")
+
+    async def recover(self) -> None:
+        """After a restart, bring every unfinished task to a truthful state."""
+        await self.runs.recover()
+        committing, _ = await self.io(self.store.list_tasks, [Status.COMMITTING], 10_000)
+        for task in committing:
+            landed = bool(task.merged_head) and await self.io(
+                merge.landed, Path(task.repo), task.base_branch, task.merged_head
+            )
+            if landed:
+                await self.finish_merge(task, task.merged_base, task.merged_head)
+            else:
+                await self._back_to_review(
+                    task.id, "the accept was interrupted before it landed; accept again", []
+                )
+
+
+def _check_text(name: str, value: str, limit: int) -> None:
+    if not value.strip():
+        raise Unprocessable(f"{name} must not be empty")
+    if len(value) > limit:
+        raise Unprocessable(f"{name} is longer than {limit} characters")
