@@ -1,0 +1,46 @@
+"""Shared fixtures: a real engine, the sandbox image, real repos, a real server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from tests.engine import build_sandbox, require_docker
+from tests.gitrepo import make_repo
+from tests.server_process import ServerProcess
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> docker.DockerClient:
+    return require_docker()
+
+
+@pytest.fixture(scope="session")
+def sandbox_image(docker_client: docker.DockerClient) -> str:
+    return build_sandbox(docker_client)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "project")
+
+
+@pytest.fixture
+def server(tmp_path: Path, repo: Path, sandbox_image: str) -> Iterator[ServerProcess]:
+    """The real app, headless, on the real engine with the fake agent image."""
+    proc = ServerProcess(tmp_path / "data", [repo], image=sandbox_image)
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def bare_server(tmp_path: Path, repo: Path) -> Iterator[ServerProcess]:
+    """The real app for HTTP-only checks: no container is ever started."""
+    proc = ServerProcess(tmp_path / "data", [repo], image="wallfacer-test-never-used:0")
+    proc.start()
+    yield proc
+    proc.stop()

@@ -1,0 +1,84 @@
+#!/bin/sh
+# A stand-in for `claude -p PROMPT --output-format stream-json --verbose`.
+# It prints the same stream-json lines the real CLI prints and does what its
+# prompt says, one command per line:
+#   write PATH TEXT    create PATH (relative to the workspace) holding TEXT
+#   append PATH TEXT   add a line to PATH
+#   delete PATH        remove PATH
+#   say TEXT           answer with TEXT
+#   sleep N            take N seconds
+#   junk               print a non-JSON line and a 1.2 MB line
+#   fail               end with an error result (exit 1)
+#   crash              die without a result line (exit 3)
+#   truncate           stop mid-line, as a killed process does (exit 1)
+# Anything else is echoed back as assistant text.
+
+set -f  # prompt words are never globbed
+PROMPT="" SESSION="" RESUMED=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -p) PROMPT="$2"; shift 2 ;;
+    --resume) SESSION="$2"; RESUMED=1; shift 2 ;;
+    --model|--output-format) shift 2 ;;
+    *) shift ;;
+  esac
+done
+[ -n "$SESSION" ] || SESSION=$(cat /proc/sys/kernel/random/uuid)
+CWD=$(pwd)
+N=0
+
+json() {  # a JSON string literal of $1
+  printf '%s' "$1" | awk 'BEGIN { ORS = ""; printf "\"" }
+    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\t/, "\\t"); gsub(/\r/, "\\r");
+      if (NR > 1) printf "\\n"; printf "%s", $0 }
+    END { printf "\"" }'
+}
+
+usage='{"input_tokens":100,"cache_creation_input_tokens":10,"cache_read_input_tokens":20,"output_tokens":50}'
+
+text() {
+  printf '{"type":"assistant","session_id":"%s","parent_tool_use_id":null,"message":{"id":"msg_%s","role":"assistant","model":"fake","content":[{"type":"text","text":%s}],"stop_reason":null,"usage":%s}}\n' \
+    "$SESSION" "$N" "$(json "$1")" "$usage"
+}
+
+tool() {  # name, summary-key, summary, result
+  N=$((N + 1))
+  printf '{"type":"assistant","session_id":"%s","parent_tool_use_id":null,"message":{"id":"msg_%s","role":"assistant","model":"fake","content":[{"type":"tool_use","id":"toolu_%s","name":"%s","input":{"%s":%s}}],"stop_reason":null,"usage":%s}}\n' \
+    "$SESSION" "$N" "$N" "$1" "$2" "$(json "$3")" "$usage"
+  printf '{"type":"user","session_id":"%s","parent_tool_use_id":null,"message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_%s","content":%s,"is_error":false}]}}\n' \
+    "$SESSION" "$N" "$(json "$4")"
+}
+
+result() {  # is_error, subtype, text
+  printf '{"type":"result","subtype":"%s","is_error":%s,"duration_ms":12,"duration_api_ms":10,"num_turns":%s,"result":%s,"session_id":"%s","total_cost_usd":0.0125,"usage":%s,"stop_reason":"end_turn"}\n' \
+    "$2" "$1" "$((N + 1))" "$(json "$3")" "$SESSION" "$usage"
+}
+
+printf '{"type":"system","subtype":"init","session_id":"%s","cwd":"%s","model":"fake","tools":["Bash","Edit","Read","Write"],"permissionMode":"bypassPermissions"}\n' "$SESSION" "$CWD"
+[ -n "$RESUMED" ] && text "Resuming session $SESSION."
+
+while IFS= read -r line; do
+  set -- $line
+  cmd="${1:-}"; [ $# -gt 0 ] && shift
+  case "$cmd" in
+    write|append)
+      path="$1"; shift; mkdir -p "$(dirname "$path")"
+      if [ "$cmd" = write ]; then printf '%s\n' "$*" > "$path"; else printf '%s\n' "$*" >> "$path"; fi
+      tool Write file_path "$CWD/$path" "File written: $CWD/$path" ;;
+    delete) rm -f "$1"; tool Bash command "rm $1" "" ;;
+    say) text "$*" ;;
+    sleep) text "Thinking for $1 seconds."; sleep "$1" ;;
+    junk)
+      echo "this is not json"
+      head -c 1200000 /dev/zero | tr '\0' 'x'; echo ;;
+    fail) result true error_during_execution "I could not do it."; exit 1 ;;
+    crash) echo "agent crashed hard" >&2; exit 3 ;;
+    truncate) printf '{"type":"assistant","session_id":"%s","mess' "$SESSION"; exit 1 ;;
+    "") ;;
+    *) text "$line" ;;
+  esac
+done <<PROMPT_EOF
+$PROMPT
+PROMPT_EOF
+
+result false success "Done."
