@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from runner.agents.events import Usage
-from server.states import Status
+from server.states import Status, user_actions
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class Task:
             "title": self.display_title(),
             "prompt": self.prompt,
             "status": str(self.status),
+            "actions": user_actions(self.status),
             "archived": self.archived,
             "position": self.position,
             "repo": self.repo,

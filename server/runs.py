@@ -19,7 +19,7 @@ from runner.agents.events import to_dict
 from runner.containers import Exit, RunSpec, instance_id
 from runner.errors import RunnerError, RuntimeUnavailable
 from server.settings import read_env_file
-from server.states import Status
+from server.states import Action, Status
 
 if TYPE_CHECKING:
     from server.model import Task
@@ -174,7 +174,7 @@ class Runs:
         elif exit_ is None:
             await self._fail(task_id, state.lost or "the run ended without an exit status")
         elif result is not None and not result.is_error and exit_.code == 0:
-            await self.tasks.move(task_id, Status.WAITING, "awaiting review")
+            await self.tasks.move(task_id, Action.FINISH, "awaiting review")
         elif result is not None and result.is_error:
             detail = result.text or result.subtype or "no detail"
             await self._fail(task_id, f"the agent reported an error: {detail}")
@@ -189,7 +189,7 @@ class Runs:
 
     async def _fail(self, task_id: str, reason: str) -> None:
         await self.tasks.note(task_id, "error", message=reason)
-        await self.tasks.move(task_id, Status.FAILED, reason, error=reason)
+        await self.tasks.move(task_id, Action.FAIL, reason, error=reason)
 
     async def recover(self) -> None:
         """Reattach to containers that outlived the last process; settle the rest."""
@@ -226,7 +226,7 @@ class Runs:
         await self.tasks.update(task.id, container_id="")
         if kinds and not kinds[-1].get("is_error"):
             await self.tasks.move(
-                task.id, Status.WAITING, "the run finished while Wallfacer was not running"
+                task.id, Action.FINISH, "the run finished while Wallfacer was not running"
             )
         else:
             await self._fail(

@@ -25,7 +25,7 @@ from server.events import RUN_ENDED, BoardEvent, Hub
 from server.model import Event, Task
 from server.runs import Runs
 from server.settings import Settings
-from server.states import Status
+from server.states import Action, Status
 from server.store import Store
 
 log = logging.getLogger(__name__)
@@ -67,16 +67,16 @@ class Tasks:
             raise NotFound(f"no task with id {task_id}")
         return task
 
-    async def move(self, task_id: str, to: Status, reason: str = "", **changes: Any) -> Task:
+    async def move(self, task_id: str, action: Action, reason: str = "", **changes: Any) -> Task:
         """The only way a task changes status; raises InvalidTransition (409) if illegal."""
         task = await self.get(task_id)
-        states.check(task.status, to)
+        to = states.target(task.status, action)
         moved = await self.io(
             self.store.transition, task_id, task.status, to, reason, **changes
         )
         if moved is None:  # someone else moved it between our read and write
-            current = await self.get(task_id)
-            raise InvalidTransition(f"cannot move a task from {current.status} to {to}")
+            states.target((await self.get(task_id)).status, action)
+            raise InvalidTransition(f"the task changed while trying to {action}; try again")
         saved, seq, event = moved
         self.hub.publish_task(task_id, event)
         self.publish(seq, saved)
@@ -178,22 +178,20 @@ class Tasks:
         self.hub.publish_board(BoardEvent(seq, "task-deleted", json.dumps({"id": task_id})))
 
     async def start(self, task_id: str) -> Task:
-        task = await self.move(task_id, Status.IN_PROGRESS, "started", error="")
+        task = await self.move(task_id, Action.START, "started", error="")
         self.runs.launch(task, task.prompt, None)
         return task
 
     async def feedback(self, task_id: str, message: str) -> Task:
         _check_text("message", message, MAX_PROMPT_CHARS)
-        task = await self.move(
-            task_id, Status.IN_PROGRESS, "feedback", error="", conflict_files=[]
-        )
+        task = await self.move(task_id, Action.FEEDBACK, "feedback", error="", conflict_files=[])
         await self.note(task_id, "feedback", message=message)
         self.runs.launch(task, message, task.session_id or None)
         return task
 
     async def resume(self, task_id: str) -> Task:
         """Pick a failed task up again: the same session if there is one, else afresh."""
-        task = await self.move(task_id, Status.IN_PROGRESS, "resumed", error="")
+        task = await self.move(task_id, Action.RESUME, "resumed", error="")
         if task.session_id:
             self.runs.launch(task, self.runs.RESUME_PROMPT, task.session_id)
         else:
@@ -203,17 +201,17 @@ class Tasks:
     async def retry(self, task_id: str) -> Task:
         """Back to the backlog for a fresh start; the worktree's work is kept."""
         return await self.move(
-            task_id, Status.BACKLOG, "retry", error="", session_id="", conflict_files=[]
+            task_id, Action.RETRY, "retry", error="", session_id="", conflict_files=[]
         )
 
     async def cancel(self, task_id: str) -> Task:
-        task = await self.move(task_id, Status.CANCELLED, "cancelled by the user")
+        task = await self.move(task_id, Action.CANCEL, "cancelled by the user")
         await self.runs.stop(task)
         await self._drop_worktree(task)
         return await self.get(task_id)
 
     async def accept(self, task_id: str) -> Task:
-        task = await self.move(task_id, Status.COMMITTING, "accepted", error="", conflict_files=[])
+        task = await self.move(task_id, Action.ACCEPT, "accepted", error="", conflict_files=[])
         self.spawn(self._land(task))
         return task
 
@@ -242,23 +240,23 @@ class Tasks:
         except BranchMoved as exc:
             await self._back_to_review(task.id, str(exc), [])
         except RunnerError as exc:
-            await self.move(task.id, Status.FAILED, str(exc), error=str(exc))
+            await self.move(task.id, Action.FAIL, str(exc), error=str(exc))
         except Exception as exc:
             log.exception("accept of task %s failed", task.id)
-            await self.move(task.id, Status.FAILED, "accept failed", error=f"accept failed: {exc}")
+            await self.move(task.id, Action.FAIL, "accept failed", error=f"accept failed: {exc}")
         else:
             await self.finish_merge(task, merged.base, merged.head)
 
     async def _back_to_review(self, task_id: str, reason: str, files: list[str]) -> None:
         await self.note(task_id, "error", message=reason, files=files)
         await self.move(
-            task_id, Status.WAITING, reason, error=reason, conflict_files=files,
+            task_id, Action.REOPEN, reason, error=reason, conflict_files=files,
             merged_base="", merged_head="",
         )
 
     async def finish_merge(self, task: Task, base: str, head: str) -> None:
         await self.move(
-            task.id, Status.DONE, f"merged into {task.base_branch}",
+            task.id, Action.LAND, f"merged into {task.base_branch}",
             merged_base=base, merged_head=head,
         )
         await self._drop_worktree(task)

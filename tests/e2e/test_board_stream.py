@@ -1,0 +1,56 @@
+"""The board's live stream: sequence ids, and replay after a reconnect or a restart."""
+
+from __future__ import annotations
+
+from tests.server_process import ServerProcess
+
+
+def test_board_changes_stream_and_replay_after_last_event_id(server: ServerProcess) -> None:
+    hello = server.sse("/api/stream", until=lambda evs: evs[-1]["event"] == "ready", timeout=5)
+    start_seq = hello[-1]["id"]
+
+    task = server.create("say hi")
+    server.act(task["id"], "start")
+    server.wait_for(task["id"], "waiting")
+    other = server.create("to be deleted")
+    server.api("DELETE", f"/api/tasks/{other['id']}")
+
+    # A client that was away since start_seq catches up on everything, in order.
+    replay = server.sse(
+        "/api/stream",
+        headers={"Last-Event-ID": str(start_seq)},
+        until=lambda evs: any(e["event"] == "task-deleted" for e in evs),
+    )
+    ids = [e["id"] for e in replay]
+    assert ids == sorted(ids) and ids[0] == start_seq + 1
+    statuses = [e["data"]["status"] for e in replay
+                if e["event"] == "task-updated" and e["data"]["id"] == task["id"]]
+    assert statuses[0] == "backlog" and statuses[-1] == "waiting"
+    assert "in_progress" in statuses
+    assert replay[-1]["data"] == {"id": other["id"]}
+
+
+def test_replay_survives_a_server_restart(server: ServerProcess) -> None:
+    first = server.create("one")
+    seq = server.sse("/api/stream", until=lambda evs: True, timeout=5)[-1]["id"]
+    server.stop()
+    server.start()
+    second = server.create("two")
+    replay = server.sse(
+        "/api/stream",
+        headers={"Last-Event-ID": str(seq - 1)},
+        until=lambda evs: any(e["data"].get("id") == second["id"] for e in evs),
+    )
+    assert [e["data"]["id"] for e in replay] == [first["id"], second["id"]]
+
+
+def test_live_updates_arrive_while_connected(server: ServerProcess) -> None:
+    import threading
+
+    task = server.create("say hi")
+    threading.Timer(0.3, lambda: server.act(task["id"], "start")).start()
+    events = server.sse(
+        "/api/stream",
+        until=lambda evs: any(e["data"].get("status") == "waiting" for e in evs),
+    )
+    assert [e["event"] for e in events][0] == "ready"

@@ -1,0 +1,170 @@
+"""Bad input gets a clear JSON error with the right status; nothing is a 500."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.server_process import ServerProcess
+
+
+def error(response) -> str:  # type: ignore[no-untyped-def]
+    body = response.json()
+    assert set(body) >= {"error"}, body
+    return str(body["error"])
+
+
+def test_health_needs_no_token(bare_server: ServerProcess) -> None:
+    response = bare_server.request("GET", "/health", auth=False)
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert set(response.json()) >= {"version", "docker"}
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong", "Basic abc", "Bearer"])
+def test_api_calls_need_the_token(bare_server: ServerProcess, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    response = bare_server.request("GET", "/api/tasks", auth=False, headers=headers)
+    assert response.status_code == 401
+    assert "token" in error(response)
+
+
+def test_unknown_api_paths_still_need_the_token(bare_server: ServerProcess) -> None:
+    assert bare_server.request("GET", "/api/nothing", auth=False).status_code == 401
+    response = bare_server.request("GET", "/api/nothing")
+    assert response.status_code == 404
+    error(response)
+
+
+@pytest.mark.parametrize("host", ["evil.example", "127.0.0.1.nip.io", "attacker:8080"])
+def test_a_foreign_host_is_refused(bare_server: ServerProcess, host: str) -> None:
+    for path in ("/health", "/api/tasks"):
+        response = bare_server.request("GET", path, headers={"Host": host})
+        assert response.status_code == 403
+        assert "host" in error(response)
+
+
+def test_localhost_names_are_accepted(bare_server: ServerProcess) -> None:
+    for host in (f"localhost:{bare_server.port}", f"127.0.0.1:{bare_server.port}", "localhost"):
+        assert bare_server.request("GET", "/api/tasks", headers={"Host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://localhost:1"])
+def test_a_foreign_origin_cannot_mutate(bare_server: ServerProcess, origin: str) -> None:
+    response = bare_server.request(
+        "POST", "/api/tasks", json={"prompt": "x"}, headers={"Origin": origin}
+    )
+    assert response.status_code == 403
+    assert bare_server.api("GET", "/api/tasks")["tasks"] == []
+
+
+def test_a_same_origin_browser_request_is_allowed(bare_server: ServerProcess) -> None:
+    response = bare_server.request(
+        "POST", "/api/tasks", json={"prompt": "x"}, headers={"Origin": bare_server.url}
+    )
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        (b"{not json", 400, "not valid JSON"),
+        (b"[1, 2]", 400, "JSON object"),
+        (b"", 400, "not valid JSON"),
+        (b'{"title": "no prompt"}', 400, '"prompt" is required'),
+        (b'{"prompt": 42}', 400, "must be a string"),
+        (b'{"prompt": "   "}', 422, "must not be empty"),
+        (b'{"prompt": "x", "repo": "/definitely/not/here"}', 400, "not a directory"),
+        (b'{"prompt": "x", "title": 7}', 400, "must be a string"),
+    ],
+)
+def test_creating_a_task_validates_its_body(
+    bare_server: ServerProcess, body: bytes, status: int, words: str
+) -> None:
+    response = bare_server.request(
+        "POST", "/api/tasks", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == status, response.text
+    assert words in error(response)
+
+
+def test_a_path_that_is_not_a_repository_is_a_clear_400(
+    bare_server: ServerProcess, tmp_path: Path
+) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    response = bare_server.request("POST", "/api/tasks", json={"prompt": "x", "repo": str(plain)})
+    assert response.status_code == 400
+    assert "not a git repository" in error(response)
+
+
+def test_an_oversized_body_is_413(bare_server: ServerProcess) -> None:
+    response = bare_server.request(
+        "POST", "/api/tasks", data=b'{"prompt": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    error(response)
+
+
+def test_an_overlong_prompt_is_refused_and_nothing_is_stored(bare_server: ServerProcess) -> None:
+    response = bare_server.request("POST", "/api/tasks", json={"prompt": "x" * 100_001})
+    assert response.status_code == 422
+    assert "longer than" in error(response)
+    assert bare_server.api("GET", "/api/tasks")["tasks"] == []
+
+
+def test_unknown_tasks_are_404(bare_server: ServerProcess) -> None:
+    for method, path in [
+        ("GET", "/api/tasks/nope"),
+        ("DELETE", "/api/tasks/nope"),
+        ("POST", "/api/tasks/nope/start"),
+        ("GET", "/api/tasks/nope/diff"),
+        ("GET", "/api/tasks/nope/events"),
+        ("GET", "/api/tasks/nope/logs"),
+    ]:
+        response = bare_server.request(method, path)
+        assert response.status_code == 404, (method, path)
+        assert "no task" in error(response)
+
+
+@pytest.mark.parametrize(
+    "query", ["status=bogus", "limit=0", "limit=abc", "cursor=-1", "limit=100000"]
+)
+def test_bad_list_queries_are_400(bare_server: ServerProcess, query: str) -> None:
+    response = bare_server.request("GET", f"/api/tasks?{query}")
+    assert response.status_code == 400
+    error(response)
+
+
+def test_a_wrong_method_is_405_json(bare_server: ServerProcess) -> None:
+    response = bare_server.request("PUT", "/api/tasks")
+    assert response.status_code == 405
+    error(response)
+
+
+def test_backlog_tasks_can_be_edited_and_listed_in_pages(bare_server: ServerProcess) -> None:
+    ids = [bare_server.create(f"task {n}")["id"] for n in range(5)]
+    edited = bare_server.api("PATCH", f"/api/tasks/{ids[0]}", {"title": "Renamed", "prompt": "p"})
+    assert (edited["title"], edited["prompt"]) == ("Renamed", "p")
+    bad = bare_server.request("PATCH", f"/api/tasks/{ids[0]}", json={"status": "done"})
+    assert bad.status_code == 400
+
+    first = bare_server.api("GET", "/api/tasks?limit=2")
+    second = bare_server.api("GET", f"/api/tasks?limit=2&cursor={first['next']}")
+    third = bare_server.api("GET", f"/api/tasks?limit=2&cursor={second['next']}")
+    seen = [t["id"] for page in (first, second, third) for t in page["tasks"]]
+    assert seen == list(reversed(ids))
+    assert third["next"] is None
+    assert len(bare_server.api("GET", "/api/tasks?status=backlog,done")["tasks"]) == 5
+
+
+def test_every_route_is_in_the_openapi_document(bare_server: ServerProcess) -> None:
+    from server.routes import ROUTES
+
+    doc = bare_server.api("GET", "/api/openapi.json")
+    for route in ROUTES:
+        assert route.method.lower() in doc["paths"][route.path]
+    names = bare_server.api("GET", "/api/routes")
+    assert names["createTask"] == {"method": "POST", "path": "/api/tasks"}
