@@ -36,30 +36,44 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("repos", nargs="*", metavar="REPO", help="git repositories to register")
     p.add_argument("--headless", action="store_true", help="serve only: no tray, no window")
     p.add_argument(
-        "--addr", default=_env("ADDR", "127.0.0.1:8080"),
+        "--addr",
+        default=_env("ADDR", "127.0.0.1:8080"),
         help="HOST:PORT to bind (WALLFACER_ADDR; default 127.0.0.1:8080; port 0 picks one)",
     )
     p.add_argument(
-        "--data-dir", default=_env("DATA_DIR", platformdirs.user_data_dir(APP_NAME)),
+        "--data-dir",
+        default=_env("DATA_DIR", platformdirs.user_data_dir(APP_NAME)),
         help="store, worktrees, token and env file (WALLFACER_DATA_DIR)",
     )
     p.add_argument(
-        "--log-dir", default=_env("LOG_DIR", platformdirs.user_log_dir(APP_NAME)),
+        "--log-dir",
+        default=_env("LOG_DIR", platformdirs.user_log_dir(APP_NAME)),
         help="rotating log files (WALLFACER_LOG_DIR)",
     )
     p.add_argument(
-        "--image", default=_env("IMAGE", DEFAULT_IMAGE),
+        "--image",
+        default=_env("IMAGE", DEFAULT_IMAGE),
         help="sandbox image whose ENTRYPOINT is the agent CLI (WALLFACER_IMAGE)",
     )
-    p.add_argument("--cpus", type=float, default=_float(_env("CPUS")), help="CPUs per task (WALLFACER_CPUS)")
-    p.add_argument("--memory", default=_env("MEMORY"), help="memory per task, e.g. 4g (WALLFACER_MEMORY)")
-    p.add_argument("--network", default=_env("NETWORK"), help="container network mode (WALLFACER_NETWORK)")
     p.add_argument(
-        "--timeout", type=float, default=_float(_env("TIMEOUT_MIN")) or 60.0,
+        "--cpus", type=float, default=_float(_env("CPUS")), help="CPUs per task (WALLFACER_CPUS)"
+    )
+    p.add_argument(
+        "--memory", default=_env("MEMORY"), help="memory per task, e.g. 4g (WALLFACER_MEMORY)"
+    )
+    p.add_argument(
+        "--network", default=_env("NETWORK"), help="container network mode (WALLFACER_NETWORK)"
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=_float(_env("TIMEOUT_MIN")) or 60.0,
         help="minutes before a run is stopped (WALLFACER_TIMEOUT_MIN; default 60)",
     )
     p.add_argument(
-        "--max-parallel", type=int, default=int(_env("MAX_PARALLEL", "4") or 4),
+        "--max-parallel",
+        type=int,
+        default=int(_env("MAX_PARALLEL", "4") or 4),
         help="tasks running at once (WALLFACER_MAX_PARALLEL; default 4)",
     )
     args = p.parse_args(argv)

@@ -17,6 +17,7 @@ from typing import Any
 import docker
 import docker.errors
 import requests
+from docker.types import Mount
 
 from runner.errors import ImageMissing, RuntimeUnavailable
 from runner.lines import split_lines
@@ -112,10 +113,10 @@ class Engine:
         api = self.client().api
         workdir = f"{WORKSPACE}/{spec.repo_name}"
         host_config = api.create_host_config(
-            binds={
-                str(spec.worktree): {"bind": workdir, "mode": "rw"},
-                str(spec.git_dir): {"bind": str(spec.git_dir), "mode": "rw"},
-            },
+            mounts=[
+                Mount(workdir, str(spec.worktree), type="bind"),
+                Mount(str(spec.git_dir), str(spec.git_dir), type="bind"),
+            ],
             nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None,
             mem_limit=spec.memory or None,
             network_mode=spec.network or None,
@@ -150,7 +151,11 @@ class Engine:
         """
         chunks = self._call(
             self.client().api.logs,
-            container_id, stdout=True, stderr=False, stream=True, follow=True,
+            container_id,
+            stdout=True,
+            stderr=False,
+            stream=True,
+            follow=True,
         )
         for n, line in enumerate(split_lines(chunks)):
             if n >= skip:
@@ -181,7 +186,8 @@ class Engine:
         """Every container this app instance started that still exists."""
         found = self._call(
             self.client().api.containers,
-            all=True, filters={"label": f"{LABEL_INSTANCE}={instance}"},
+            all=True,
+            filters={"label": f"{LABEL_INSTANCE}={instance}"},
         )
         return [
             ContainerState(

@@ -24,9 +24,7 @@ class MergeConflict(RunnerError):
 
     def __init__(self, files: list[str]) -> None:
         self.files = sorted(files)
-        super().__init__(
-            "rebase onto the default branch conflicts in: " + ", ".join(self.files)
-        )
+        super().__init__("rebase onto the default branch conflicts in: " + ", ".join(self.files))
 
 
 class DirtyCheckout(RunnerError):

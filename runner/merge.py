@@ -178,6 +178,8 @@ def _update_user_checkout(
     if dirty:
         raise DirtyCheckout(dirty)
     try:
-        repo.checkout_tree(new.tree, strategy=CheckoutStrategy.SAFE, paths=files)
+        repo.checkout_tree(  # type: ignore[no-untyped-call]
+            new.tree, strategy=CheckoutStrategy.SAFE, paths=files
+        )
     except pygit2.GitError as exc:
         raise DirtyCheckout(files) from exc

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -15,13 +15,13 @@ from server.api.errors import errors
 from server.auth import guard
 from server.blocking import Blocking
 from server.events import Hub
-from server.routes import DEFAULT_MAX_BODY, ROUTES, install
+from server.routes import DEFAULT_MAX_BODY, ROUTES, Handler, install
 from server.settings import Settings
 from server.store import Store
 from server.tasks import Tasks
 
 log = logging.getLogger(__name__)
-_HANDLERS = web.AppKey("handlers", weakref.WeakSet[asyncio.Task[object]])
+_HANDLERS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("handlers")
 
 
 def build_app(settings: Settings, engine: Engine | None = None) -> web.Application:
@@ -38,7 +38,7 @@ def build_app(settings: Settings, engine: Engine | None = None) -> web.Applicati
     app[STORE] = store
     app[HUB] = hub
     app[TASKS] = Tasks(settings, store, hub, io, engine or Engine())
-    app[_HANDLERS] = weakref.WeakSet()
+    app[_HANDLERS] = set()
     install(app)
     app.on_startup.append(_startup)
     app.on_shutdown.append(_close_streams)
@@ -48,12 +48,16 @@ def build_app(settings: Settings, engine: Engine | None = None) -> web.Applicati
 
 
 @web.middleware
-async def _track_streams(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+async def _track_streams(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Remember running handlers so long-lived SSE streams can be closed on shutdown."""
     task = asyncio.current_task()
-    if task is not None:
-        request.app[_HANDLERS].add(task)  # type: ignore[arg-type]
-    return await handler(request)
+    assert task is not None
+    handlers = request.app[_HANDLERS]
+    handlers.add(task)
+    try:
+        return await handler(request)
+    finally:
+        handlers.discard(task)
 
 
 async def _startup(app: web.Application) -> None:
@@ -64,7 +68,7 @@ async def _startup(app: web.Application) -> None:
 
 
 async def _close_streams(app: web.Application) -> None:
-    for task in list(app[_HANDLERS]):
+    for task in app[_HANDLERS].copy():
         task.cancel()
 
 
@@ -79,9 +83,7 @@ async def _cleanup(app: web.Application) -> None:
     app[IO].shutdown()
 
 
-async def serve(
-    settings: Settings, on_ready: Callable[[str], None] | None = None
-) -> None:
+async def serve(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
     """Serve until cancelled. ``on_ready`` gets the base URL once the port is bound."""
     app = build_app(settings)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=2)

@@ -11,10 +11,11 @@ import hmac
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
-from server.api.common import MAX_BODY
+from server.api.common import set_body_limit
 from server.errors import Forbidden, Unauthorized
-from server.routes import DEFAULT_MAX_BODY, lookup
+from server.routes import DEFAULT_MAX_BODY, Handler, lookup
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -24,12 +25,12 @@ def _hostname(host_header: str) -> str:
     return (urlsplit(f"//{host_header}").hostname or "").lower()
 
 
-def guard(bound_host: str, token: str) -> web.middleware:  # type: ignore[valid-type]
+def guard(bound_host: str, token: str) -> Middleware:
     allowed = LOCAL_NAMES | {bound_host.lower().strip("[]")}
     hint = "send 'Authorization: Bearer <token>'; the token is in the data dir's 'token' file"
 
     @web.middleware
-    async def middleware(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         host = request.headers.get("Host", "")
         if _hostname(host) not in allowed:
             raise Forbidden(f"host {host!r} is not allowed")
@@ -48,7 +49,7 @@ def guard(bound_host: str, token: str) -> web.middleware:  # type: ignore[valid-
                 supplied.strip().encode(), token.encode()
             ):
                 raise Unauthorized(f"missing or wrong API token; {hint}")
-        request[MAX_BODY] = route.max_body if route is not None else DEFAULT_MAX_BODY
+        set_body_limit(request, route.max_body if route is not None else DEFAULT_MAX_BODY)
         return await handler(request)
 
     return middleware

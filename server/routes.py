@@ -43,39 +43,69 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", system.health, "health", "Liveness and readiness", auth=False),
     Route("GET", "/api/openapi.json", openapi, "openapi", "This API, as OpenAPI 3.1"),
     Route("GET", "/api/routes", route_list, "routes", "Route names for the browser client"),
-    Route("GET", "/api/tasks", T.list_tasks, "listTasks", "List tasks (?status=, ?limit=, ?cursor=)"),
+    Route(
+        "GET", "/api/tasks", T.list_tasks, "listTasks", "List tasks (?status=, ?limit=, ?cursor=)"
+    ),
     Route("POST", "/api/tasks", T.create_task, "createTask", "Create a task in the backlog"),
     Route("GET", "/api/tasks/{id}", T.get_task, "getTask", "One task"),
-    Route("PATCH", "/api/tasks/{id}", T.edit_task, "editTask", "Edit prompt or title (backlog only)"),
-    Route("DELETE", "/api/tasks/{id}", T.delete_task, "deleteTask", "Delete a task"),
-    Route("POST", "/api/tasks/{id}/start", T.start_task, "startTask", "Start: backlog -> in_progress"),
     Route(
-        "POST", "/api/tasks/{id}/feedback", T.feedback_task, "feedbackTask",
+        "PATCH", "/api/tasks/{id}", T.edit_task, "editTask", "Edit prompt or title (backlog only)"
+    ),
+    Route("DELETE", "/api/tasks/{id}", T.delete_task, "deleteTask", "Delete a task"),
+    Route(
+        "POST", "/api/tasks/{id}/start", T.start_task, "startTask", "Start: backlog -> in_progress"
+    ),
+    Route(
+        "POST",
+        "/api/tasks/{id}/feedback",
+        T.feedback_task,
+        "feedbackTask",
         "Answer a waiting task; resumes its agent session",
     ),
     Route(
-        "POST", "/api/tasks/{id}/accept", T.accept_task, "acceptTask",
+        "POST",
+        "/api/tasks/{id}/accept",
+        T.accept_task,
+        "acceptTask",
         "Commit, rebase onto the default branch and fast-forward",
     ),
-    Route("POST", "/api/tasks/{id}/cancel", T.cancel_task, "cancelTask", "Cancel; stops the container"),
+    Route(
+        "POST", "/api/tasks/{id}/cancel", T.cancel_task, "cancelTask", "Cancel; stops the container"
+    ),
     Route("POST", "/api/tasks/{id}/retry", T.retry_task, "retryTask", "Back to the backlog"),
     Route(
-        "POST", "/api/tasks/{id}/resume", T.resume_task, "resumeTask",
+        "POST",
+        "/api/tasks/{id}/resume",
+        T.resume_task,
+        "resumeTask",
         "Resume a failed task's agent session",
     ),
     Route(
-        "GET", "/api/tasks/{id}/events", T.task_events, "taskEvents",
+        "GET",
+        "/api/tasks/{id}/events",
+        T.task_events,
+        "taskEvents",
         "The task's log (?after=, ?limit=)",
     ),
-    Route("GET", "/api/tasks/{id}/turns", T.task_turns, "taskTurns", "Token usage and cost per turn"),
+    Route(
+        "GET", "/api/tasks/{id}/turns", T.task_turns, "taskTurns", "Token usage and cost per turn"
+    ),
     Route("GET", "/api/tasks/{id}/diff", T.task_diff, "taskDiff", "The change under review"),
     Route(
-        "GET", "/api/tasks/{id}/logs", T.task_logs, "taskLogs",
-        "Live log as server-sent events; replays first", stream=True,
+        "GET",
+        "/api/tasks/{id}/logs",
+        T.task_logs,
+        "taskLogs",
+        "Live log as server-sent events; replays first",
+        stream=True,
     ),
     Route(
-        "GET", "/api/stream", T.board_stream, "boardStream",
-        "Board changes as server-sent events (Last-Event-ID replay)", stream=True,
+        "GET",
+        "/api/stream",
+        T.board_stream,
+        "boardStream",
+        "Board changes as server-sent events (Last-Event-ID replay)",
+        stream=True,
     ),
 )
 del T
@@ -106,10 +136,8 @@ def openapi_document(version: str) -> dict[str, Any]:
             "parameters": params,
             "responses": {
                 "default": {
-                    "description": "JSON; errors are {\"error\": message}",
-                    "content": {
-                        "text/event-stream" if route.stream else "application/json": {}
-                    },
+                    "description": 'JSON; errors are {"error": message}',
+                    "content": {"text/event-stream" if route.stream else "application/json": {}},
                 }
             },
         }
@@ -124,9 +152,7 @@ def openapi_document(version: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Wallfacer", "version": version},
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
-        },
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
         "paths": paths,
     }

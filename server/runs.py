@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner import worktrees
@@ -61,7 +60,8 @@ class Runs:
         tasks, io, settings = self.tasks, self.tasks.io, self.tasks.settings
         if self._slots.locked():
             await tasks.note(
-                task_id, "system",
+                task_id,
+                "system",
                 message=f"queued: {settings.max_parallel} tasks are already running",
             )
         async with self._slots:
@@ -199,7 +199,9 @@ class Runs:
             found = await tasks.io(tasks.engine.list, self.instance)
         except RuntimeUnavailable as exc:
             for task in running:
-                await self._fail(task.id, f"the container engine was unreachable at restart ({exc})")
+                await self._fail(
+                    task.id, f"the container engine was unreachable at restart ({exc})"
+                )
             return
         containers = {c.task_id: c for c in found}
         for task in running:
@@ -222,7 +224,9 @@ class Runs:
     async def _settle_lost(self, task: Task) -> None:
         """The container vanished while we were down: trust its last stored result."""
         last = await self.tasks.io(self.tasks.store.last_event, task.id, "output")
-        kinds = [e for e in (last.data.get("events", []) if last else []) if e.get("kind") == "result"]
+        kinds = [
+            e for e in (last.data.get("events", []) if last else []) if e.get("kind") == "result"
+        ]
         await self.tasks.update(task.id, container_id="")
         if kinds and not kinds[-1].get("is_error"):
             await self.tasks.move(

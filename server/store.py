@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from server.model import Event, Task, Usage
+from runner.agents.events import Usage
+from server.model import Event, Task
 from server.states import Status
 
 # Forward-only migrations; PRAGMA user_version counts how many have run.
@@ -87,8 +88,9 @@ _USAGE_COLUMNS = (
     "cache_creation_input_tokens",
     "cost_usd",
 )
+_USAGE_SELECT = ", ".join(f"COALESCE(u.{c}, 0) AS u_{c}" for c in _USAGE_COLUMNS)
 _TASK_SELECT = f"""
-    SELECT t.rowid AS rowid, t.*, {", ".join(f"COALESCE(u.{c}, 0) AS u_{c}" for c in _USAGE_COLUMNS)}
+    SELECT t.rowid AS rowid, t.*, {_USAGE_SELECT}
     FROM tasks t LEFT JOIN (
         SELECT task_id, {", ".join(f"SUM({c}) AS {c}" for c in _USAGE_COLUMNS)}
         FROM turns GROUP BY task_id
@@ -179,7 +181,8 @@ class Store:
         before: int | None = None,
     ) -> tuple[list[Task], int | None]:
         """Newest first; ``before`` is the cursor returned by the previous page."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[str] = []
         if statuses:
             where.append(f"t.status IN ({', '.join('?' for _ in statuses)})")
             params.extend(str(s) for s in statuses)
@@ -303,7 +306,7 @@ class Store:
             rows = self._db.execute(
                 "SELECT * FROM turns WHERE task_id = ? ORDER BY id", (task_id,)
             ).fetchall()
-        return [{k: row[k] for k in row.keys() if k not in ("task_id",)} for row in rows]
+        return [{k: row[k] for k in row.keys() if k != "task_id"} for row in rows]  # noqa: SIM118
 
     # --- board events (for SSE replay after a reconnect) ----------------------
 
@@ -330,9 +333,7 @@ class Store:
 
     def add_repo(self, path: str) -> None:
         with self._tx() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO repos (path, added_at) VALUES (?, ?)", (path, now())
-            )
+            db.execute("INSERT OR IGNORE INTO repos (path, added_at) VALUES (?, ?)", (path, now()))
 
     def repos(self) -> list[str]:
         with self._lock:
@@ -371,7 +372,9 @@ def _assignments(changes: dict[str, Any]) -> tuple[str, list[Any]]:
     unknown = set(changes) - _TASK_COLUMNS
     if unknown:
         raise ValueError(f"unknown task fields: {sorted(unknown)}")
-    return ", ".join(f"{name} = ?" for name in changes), [_column_value(v) for v in changes.values()]
+    return ", ".join(f"{name} = ?" for name in changes), [
+        _column_value(v) for v in changes.values()
+    ]
 
 
 def _column_value(value: Any) -> Any:
@@ -393,5 +396,9 @@ def _task(row: sqlite3.Row) -> Task:
 
 def _event(row: sqlite3.Row) -> Event:
     return Event(
-        int(row["id"]), str(row["task_id"]), str(row["type"]), json.loads(row["data"]), str(row["at"])
+        int(row["id"]),
+        str(row["task_id"]),
+        str(row["type"]),
+        json.loads(row["data"]),
+        str(row["at"]),
     )

@@ -71,9 +71,7 @@ class Tasks:
         """The only way a task changes status; raises InvalidTransition (409) if illegal."""
         task = await self.get(task_id)
         to = states.target(task.status, action)
-        moved = await self.io(
-            self.store.transition, task_id, task.status, to, reason, **changes
-        )
+        moved = await self.io(self.store.transition, task_id, task.status, to, reason, **changes)
         if moved is None:  # someone else moved it between our read and write
             states.target((await self.get(task_id)).status, action)
             raise InvalidTransition(f"the task changed while trying to {action}; try again")
@@ -102,7 +100,7 @@ class Tasks:
 
     # --- queries ---------------------------------------------------------------
 
-    async def list(
+    async def page(
         self, statuses: list[Status], limit: int, cursor: int | None
     ) -> tuple[list[Task], int | None]:
         return await self.io(self.store.list_tasks, statuses, limit, cursor)
@@ -149,7 +147,7 @@ class Tasks:
         if repo is None:
             known = await self.io(self.store.repos)
             if not known:
-                raise BadRequest("no repository is registered; pass one as \"repo\"")
+                raise BadRequest('no repository is registered; pass one as "repo"')
             return known[0]
         try:
             info = await self.io(worktrees.inspect_repo, repo)
@@ -250,14 +248,22 @@ class Tasks:
     async def _back_to_review(self, task_id: str, reason: str, files: list[str]) -> None:
         await self.note(task_id, "error", message=reason, files=files)
         await self.move(
-            task_id, Action.REOPEN, reason, error=reason, conflict_files=files,
-            merged_base="", merged_head="",
+            task_id,
+            Action.REOPEN,
+            reason,
+            error=reason,
+            conflict_files=files,
+            merged_base="",
+            merged_head="",
         )
 
     async def finish_merge(self, task: Task, base: str, head: str) -> None:
         await self.move(
-            task.id, Action.LAND, f"merged into {task.base_branch}",
-            merged_base=base, merged_head=head,
+            task.id,
+            Action.LAND,
+            f"merged into {task.base_branch}",
+            merged_base=base,
+            merged_head=head,
         )
         await self._drop_worktree(task)
 

@@ -43,7 +43,9 @@ def build_sandbox(client: docker.DockerClient) -> str:
     except docker.errors.ImageNotFound:
         pass
     if not BUSYBOX.exists():
-        pytest.fail("busybox-static is needed to build the test image (apt-get install busybox-static)")
+        pytest.fail(
+            "busybox-static is needed to build the test image (apt-get install busybox-static)"
+        )
     with tempfile.TemporaryDirectory() as ctx:
         for path in SANDBOX_DIR.iterdir():
             shutil.copy(path, ctx)

@@ -48,11 +48,18 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("WALLFACER_")}
         cmd = [
-            sys.executable, "-m", "app", "--headless",
-            "--addr", f"127.0.0.1:{self.port}",
-            "--data-dir", str(self.data_dir),
-            "--log-dir", str(self.data_dir / "logs"),
-            "--image", self.image,
+            sys.executable,
+            "-m",
+            "app",
+            "--headless",
+            "--addr",
+            f"127.0.0.1:{self.port}",
+            "--data-dir",
+            str(self.data_dir),
+            "--log-dir",
+            str(self.data_dir / "logs"),
+            "--image",
+            self.image,
             *self.extra_args,
             *map(str, self.repos),
         ]
@@ -119,7 +126,8 @@ class ServerProcess:
         while task["status"] not in statuses:
             if time.monotonic() > deadline:
                 raise AssertionError(
-                    f"task stayed {task['status']} (wanted {statuses}): {task}\n{self.log()[-3000:]}"
+                    f"task stayed {task['status']} (wanted {statuses}): {task}\n"
+                    + self.log()[-3000:]
                 )
             time.sleep(0.05)
             task = self.task(task_id)
@@ -142,7 +150,8 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         current: dict[str, Any] = {}
         with response:
-            for raw in response.iter_lines(decode_unicode=True):
+            for raw_bytes in response.iter_lines():
+                raw = raw_bytes.decode()
                 if time.monotonic() > deadline:
                     raise AssertionError(f"SSE timed out after {events}")
                 if raw == "":

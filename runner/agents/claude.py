@@ -28,7 +28,9 @@ _SUMMARY_KEYS = ("command", "file_path", "path", "pattern", "url", "description"
 class ClaudeAdapter:
     name = "claude"
 
-    def args(self, prompt: str, session_id: str | None = None, model: str | None = None) -> list[str]:
+    def args(
+        self, prompt: str, session_id: str | None = None, model: str | None = None
+    ) -> list[str]:
         """The CMD for an image whose ENTRYPOINT is the Claude CLI (the image contract)."""
         argv = ["-p", prompt, "--output-format", "stream-json", "--verbose"]
         if session_id:
@@ -115,9 +117,7 @@ def _flatten(content: object) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "\n".join(
-            _str(part.get("text")) for part in content if isinstance(part, dict)
-        )
+        return "\n".join(_str(part.get("text")) for part in content if isinstance(part, dict))
     return ""
 
 

@@ -19,7 +19,7 @@ HUB = web.AppKey("hub", Hub)
 STORE = web.AppKey("store", Store)
 IO = web.AppKey("io", Blocking)
 SETTINGS = web.AppKey("settings", Settings)
-MAX_BODY = web.AppKey("max_body", int)  # the matched route's limit, set by the middleware
+_BODY_LIMIT = "wallfacer.body_limit"  # the matched route's limit, set by the auth middleware
 
 
 def ok(data: Any, status: int = 200) -> web.Response:
@@ -30,8 +30,13 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
-async def read_json(request: web.Request, limit: int) -> dict[str, Any]:
+def set_body_limit(request: web.Request, limit: int) -> None:
+    request[_BODY_LIMIT] = limit
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
     """The body as a JSON object, or a clear 400/413."""
+    limit = int(request[_BODY_LIMIT])
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge(f"request body is larger than {limit} bytes")
     body = await request.content.read(limit + 1)

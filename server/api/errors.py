@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -17,7 +18,9 @@ def error_response(status: int, message: str, **details: object) -> web.Response
 
 
 @web.middleware
-async def errors(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+async def errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as exc:

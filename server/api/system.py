@@ -29,4 +29,3 @@ async def health(request: web.Request) -> web.Response:
             "store": writable,
         }
     )
-

@@ -9,7 +9,6 @@ from aiohttp import web
 from server.api import sse
 from server.api.common import (
     HUB,
-    MAX_BODY,
     STORE,
     TASKS,
     int_query,
@@ -40,12 +39,12 @@ async def list_tasks(request: web.Request) -> web.Response:
                 raise BadRequest(f"unknown status {name!r}; use one of {known}") from exc
     limit = int_query(request, "limit", 500, 1, 1000)
     cursor = int_query(request, "cursor", 0, 0, 2**62) or None
-    tasks, next_cursor = await request.app[TASKS].list(statuses, limit, cursor)
+    tasks, next_cursor = await request.app[TASKS].page(statuses, limit, cursor)
     return ok({"tasks": [t.to_json() for t in tasks], "next": next_cursor})
 
 
 async def create_task(request: web.Request) -> web.Response:
-    data = await read_json(request, request[MAX_BODY])
+    data = await read_json(request)
     prompt = string(data, "prompt", required=True)
     assert prompt is not None
     task = await request.app[TASKS].create(
@@ -60,7 +59,7 @@ async def get_task(request: web.Request) -> web.Response:
 
 
 async def edit_task(request: web.Request) -> web.Response:
-    data = await read_json(request, request[MAX_BODY])
+    data = await read_json(request)
     changes = {
         name: value
         for name in ("prompt", "title")
@@ -85,7 +84,7 @@ async def start_task(request: web.Request) -> web.Response:
 
 
 async def feedback_task(request: web.Request) -> web.Response:
-    data = await read_json(request, request[MAX_BODY])
+    data = await read_json(request)
     message = string(data, "message", required=True)
     assert message is not None
     return ok((await request.app[TASKS].feedback(_id(request), message)).to_json(), status=202)

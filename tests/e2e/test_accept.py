@@ -52,8 +52,9 @@ def test_a_rebase_conflict_goes_back_to_review_with_the_files(
     assert diff["files"] == ["README.md"] and "+agent version" in diff["diff"]
     assert worktrees(repo) != []
     # The log says why, for the person reviewing.
-    assert any(e["type"] == "error" and e["data"]["files"] == ["README.md"]
-               for e in server.events(task_id))
+    assert any(
+        e["type"] == "error" and e["data"]["files"] == ["README.md"] for e in server.events(task_id)
+    )
 
 
 def test_a_dirty_checkout_in_touched_files_is_never_overwritten(

@@ -23,8 +23,11 @@ def test_board_changes_stream_and_replay_after_last_event_id(server: ServerProce
     )
     ids = [e["id"] for e in replay]
     assert ids == sorted(ids) and ids[0] == start_seq + 1
-    statuses = [e["data"]["status"] for e in replay
-                if e["event"] == "task-updated" and e["data"]["id"] == task["id"]]
+    statuses = [
+        e["data"]["status"]
+        for e in replay
+        if e["event"] == "task-updated" and e["data"]["id"] == task["id"]
+    ]
     assert statuses[0] == "backlog" and statuses[-1] == "waiting"
     assert "in_progress" in statuses
     assert replay[-1]["data"] == {"id": other["id"]}
@@ -53,4 +56,4 @@ def test_live_updates_arrive_while_connected(server: ServerProcess) -> None:
         "/api/stream",
         until=lambda evs: any(e["data"].get("status") == "waiting" for e in evs),
     )
-    assert [e["event"] for e in events][0] == "ready"
+    assert events[0]["event"] == "ready"

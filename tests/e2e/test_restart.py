@@ -33,7 +33,9 @@ def restart(old: ServerProcess) -> ServerProcess:
 def test_a_running_container_is_reattached_and_finishes(
     server: ServerProcess, repo: Path, docker_client: docker.DockerClient
 ) -> None:
-    task_id = start_and_see(server, "say first\nsleep 3\nwrite after.txt made after restart", "first")
+    task_id = start_and_see(
+        server, "say first\nsleep 3\nwrite after.txt made after restart", "first"
+    )
     server.kill()
     assert len(containers_of(docker_client, task_id)) == 1, "the agent outlives the app"
 
@@ -106,10 +108,13 @@ def test_an_accept_that_landed_just_before_the_crash_is_done(
     stored = store.get_task(task["id"])
     assert stored is not None
     store.transition(task["id"], Status.WAITING, Status.COMMITTING, "accepted")
+
+    def remember(m: merge.Merged) -> None:
+        store.update_task(task["id"], merged_base=m.base, merged_head=m.head)
+
     # The crashed process had got this far: the merge landed, the store not yet told.
     merged = merge.accept(
-        repo, Path(stored.worktree), stored.branch, stored.base_branch, "y",
-        lambda m: store.update_task(task["id"], merged_base=m.base, merged_head=m.head),
+        repo, Path(stored.worktree), stored.branch, stored.base_branch, "y", remember
     )
     store.close()
 

@@ -71,7 +71,11 @@ def test_agent_output_is_parsed_into_neutral_events(server: ServerProcess) -> No
     server.act(task["id"], "start")
     server.wait_for(task["id"], "waiting")
     assert kinds(server.events(task["id"])) == [
-        "init", "tool_call", "tool_result", "text", "result",
+        "init",
+        "tool_call",
+        "tool_result",
+        "text",
+        "result",
     ]
 
 

@@ -101,7 +101,9 @@ def test_a_path_that_is_not_a_repository_is_a_clear_400(
 
 def test_an_oversized_body_is_413(bare_server: ServerProcess) -> None:
     response = bare_server.request(
-        "POST", "/api/tasks", data=b'{"prompt": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+        "POST",
+        "/api/tasks",
+        data=b'{"prompt": "' + b"x" * (2 * 1024 * 1024) + b'"}',
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 413

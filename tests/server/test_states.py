@@ -12,10 +12,18 @@ def test_the_table_matches_the_specified_state_machine() -> None:
     edges = {(frm.value, to.value) for (frm, _), to in TRANSITIONS.items()}
     assert edges == {
         ("backlog", "in_progress"),
-        ("in_progress", "waiting"), ("in_progress", "failed"), ("in_progress", "cancelled"),
-        ("waiting", "in_progress"), ("waiting", "committing"), ("waiting", "cancelled"),
-        ("committing", "done"), ("committing", "failed"), ("committing", "waiting"),
-        ("failed", "backlog"), ("failed", "in_progress"), ("failed", "cancelled"),
+        ("in_progress", "waiting"),
+        ("in_progress", "failed"),
+        ("in_progress", "cancelled"),
+        ("waiting", "in_progress"),
+        ("waiting", "committing"),
+        ("waiting", "cancelled"),
+        ("committing", "done"),
+        ("committing", "failed"),
+        ("committing", "waiting"),
+        ("failed", "backlog"),
+        ("failed", "in_progress"),
+        ("failed", "cancelled"),
         ("cancelled", "backlog"),
     }
 
