@@ -104,10 +104,12 @@ class Engine:
             return False
         return True
 
-    def start(self, spec: RunSpec) -> str:
-        """Create and start the run's container; return its id.
+    def run(self, spec: RunSpec) -> tuple[str, Iterator[str]]:
+        """Create and start the run's container; return its id and its stdout lines.
 
-        The low-level API is used on purpose: the high-level ``run`` pulls a
+        Attaching before the start means the first line arrives the moment the
+        agent prints it (``logs --follow`` can lag by a poll interval). The
+        low-level API is used on purpose: the high-level ``run`` pulls a
         missing image from a registry, which here would hang or fail opaquely.
         """
         api = self.client().api
@@ -138,16 +140,19 @@ class Engine:
             ) from exc
         container_id = str(created["Id"])
         try:
+            chunks = self._call(
+                api.attach, container_id, stdout=True, stderr=False, stream=True, logs=False
+            )
             self._call(api.start, container_id)
         except BaseException:
             self.remove(container_id)
             raise
-        return container_id
+        return container_id, split_lines(chunks)
 
     def stream(self, container_id: str, skip: int = 0) -> Iterator[str]:
-        """Yield the container's stdout line by line, from its start, while it runs.
+        """Yield a container's stdout line by line from its start, following it while it runs.
 
-        ``skip`` drops lines already consumed before a reattach.
+        For reattaching after a restart: ``skip`` drops the lines already consumed.
         """
         chunks = self._call(
             self.client().api.logs,

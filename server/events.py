@@ -1,9 +1,10 @@
-"""In-process fan-out of live events to SSE clients, bounded so no client can leak memory.
+"""Waking live SSE clients when something they follow changes.
 
-Two channels: the board (task created, updated, deleted; sequence numbers come
-from the store, so replay survives a restart) and each task's own log. A
-subscriber that falls too far behind is dropped; it reconnects and catches up
-from the store, which is the source of truth.
+The store is the source of truth for both channels, the board (with sequence
+numbers) and each task's log. The hub only says "there is more": a woken
+client reads what it has not seen yet from the store. So a slow or stalled
+client costs one flag, never a growing queue, and replay after a reconnect
+and live delivery are the same code path.
 """
 
 from __future__ import annotations
@@ -11,83 +12,63 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
-
-from server.model import Event
-
-QUEUE_LIMIT = 2000
 
 
-@dataclass(frozen=True)
-class BoardEvent:
-    seq: int
-    type: str
-    data: str  # JSON text, as stored
-
-
-class Subscription:
-    """One client's queue. ``overflowed`` means it missed events and must resync."""
+class Signal:
+    """A coalescing wake-up: many notifications while a client is busy count as one."""
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_LIMIT)
-        self.overflowed = asyncio.Event()
+        self._flag = asyncio.Event()
 
-    def offer(self, item: Any) -> None:
-        try:
-            self.queue.put_nowait(item)
-        except asyncio.QueueFull:
-            self.overflowed.set()
+    def notify(self) -> None:
+        self._flag.set()
 
-    async def next(self, timeout: float) -> Any:
-        """The next item, or None after ``timeout`` (time for a heartbeat)."""
+    async def wait(self, timeout: float) -> bool:
+        """True when notified, False after ``timeout`` (time for a heartbeat)."""
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            await asyncio.wait_for(self._flag.wait(), timeout)
         except TimeoutError:
-            return None
-
-
-# Sent on a task's channel when its run ends, so log streams can close.
-RUN_ENDED = object()
+            return False
+        self._flag.clear()
+        return True
 
 
 class Hub:
-    """Lives on the event loop; publishers on other threads use call_soon_threadsafe."""
+    """Lives on the event loop; other threads notify through call_soon_threadsafe."""
 
     def __init__(self) -> None:
-        self._board: set[Subscription] = set()
-        self._tasks: dict[str, set[Subscription]] = {}
+        self._board: set[Signal] = set()
+        self._tasks: dict[str, set[Signal]] = {}
 
     @property
-    def board_clients(self) -> int:
-        return len(self._board)
+    def clients(self) -> int:
+        return len(self._board) + sum(len(s) for s in self._tasks.values())
 
-    def publish_board(self, event: BoardEvent) -> None:
-        for sub in self._board:
-            sub.offer(event)
+    def board_changed(self) -> None:
+        for signal in self._board:
+            signal.notify()
 
-    def publish_task(self, task_id: str, event: Event | object) -> None:
-        for sub in self._tasks.get(task_id, ()):
-            sub.offer(event)
-
-    @contextmanager
-    def board(self) -> Iterator[Subscription]:
-        sub = Subscription()
-        self._board.add(sub)
-        try:
-            yield sub
-        finally:
-            self._board.discard(sub)
+    def task_changed(self, task_id: str) -> None:
+        for signal in self._tasks.get(task_id, ()):
+            signal.notify()
 
     @contextmanager
-    def task(self, task_id: str) -> Iterator[Subscription]:
-        sub = Subscription()
-        self._tasks.setdefault(task_id, set()).add(sub)
+    def board(self) -> Iterator[Signal]:
+        signal = Signal()
+        self._board.add(signal)
         try:
-            yield sub
+            yield signal
         finally:
-            subs = self._tasks.get(task_id)
-            if subs is not None:
-                subs.discard(sub)
-                if not subs:
-                    del self._tasks[task_id]
+            self._board.discard(signal)
+
+    @contextmanager
+    def task(self, task_id: str) -> Iterator[Signal]:
+        signal = Signal()
+        self._tasks.setdefault(task_id, set()).add(signal)
+        try:
+            yield signal
+        finally:
+            signals = self._tasks[task_id]
+            signals.discard(signal)
+            if not signals:
+                del self._tasks[task_id]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -94,7 +95,7 @@ class Runs:
                     memory=settings.memory,
                     network=settings.network,
                 )
-                container_id = await io(tasks.engine.start, spec)
+                container_id, lines = await io(tasks.engine.run, spec)
             except RunnerError as exc:
                 await self._fail(task_id, str(exc))
                 return
@@ -102,19 +103,21 @@ class Runs:
             if task.status != Status.IN_PROGRESS:  # cancelled while we were starting
                 await io(tasks.engine.remove, container_id)
                 return
-            await self._follow(task_id, container_id, skip=0)
+            await self._follow(task_id, container_id, lines, skip=0)
 
-    async def _follow(self, task_id: str, container_id: str, skip: int) -> None:
-        """Stream the container to its end, then decide where the task goes."""
+    async def _follow(
+        self, task_id: str, container_id: str, lines: Iterator[str], skip: int
+    ) -> None:
+        """Consume the container's output to its end, then decide where the task goes."""
         tasks = self.tasks
         loop = asyncio.get_running_loop()
         state = RunState()
 
         def consume() -> Exit:
-            lines = skip
-            for line in tasks.engine.stream(container_id, skip):
-                lines += 1
-                self._record(task_id, line, lines, state, loop)
+            count = skip
+            for line in lines:
+                count += 1
+                self._record(task_id, line, count, state, loop)
             return tasks.engine.wait(container_id)
 
         ended = tasks.io.stream(f"run-{task_id[:8]}", consume)
@@ -151,7 +154,7 @@ class Runs:
             "truncated": len(line) > MAX_STORED_LINE,
             "events": [to_dict(e) for e in events],
         }
-        event = self.tasks.store.append_output(
+        self.tasks.store.append_output(
             task_id,
             data,
             lines,
@@ -161,7 +164,7 @@ class Runs:
         )
         if result is not None:
             state.result = result
-        loop.call_soon_threadsafe(self.tasks.hub.publish_task, task_id, event)
+        loop.call_soon_threadsafe(self.tasks.hub.task_changed, task_id)
 
     async def _conclude(self, task_id: str, state: RunState, exit_: Exit | None) -> None:
         task = await self.tasks.get(task_id)
@@ -219,7 +222,8 @@ class Runs:
 
     async def _reattach(self, task_id: str, container_id: str, skip: int) -> None:
         async with self._slots:
-            await self._follow(task_id, container_id, skip)
+            lines = self.tasks.engine.stream(container_id, skip)
+            await self._follow(task_id, container_id, lines, skip)
 
     async def _settle_lost(self, task: Task) -> None:
         """The container vanished while we were down: trust its last stored result."""

@@ -153,8 +153,7 @@ class Store:
 
     # --- tasks -------------------------------------------------------------
 
-    def create_task(self, task: Task) -> tuple[Task, int]:
-        """Insert a task; returns it and the board event sequence number."""
+    def create_task(self, task: Task) -> Task:
         stamp = now()
         with self._tx() as db:
             position = db.execute(
@@ -166,9 +165,7 @@ class Store:
                 " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (task.id, task.title, task.prompt, task.status, task.repo, position, stamp, stamp),
             )
-            saved = self._get(db, task.id)
-            assert saved is not None
-            return saved, self._board(db, "task-updated", saved.to_json())
+            return self._saved(db, task.id)
 
     def get_task(self, task_id: str) -> Task | None:
         with self._lock:
@@ -197,22 +194,19 @@ class Store:
         cursor = int(rows[limit - 1]["rowid"]) if len(rows) > limit else None
         return tasks, cursor
 
-    def update_task(self, task_id: str, **changes: Any) -> tuple[Task, int]:
-        """Change columns of a task; returns it and the board event sequence number."""
+    def update_task(self, task_id: str, **changes: Any) -> Task:
+        """Change columns of a task (not its status: see ``transition``)."""
         assignments, values = _assignments(changes)
         with self._tx() as db:
             db.execute(
                 f"UPDATE tasks SET {assignments}, updated_at = ? WHERE id = ?",
                 [*values, now(), task_id],
             )
-            saved = self._get(db, task_id)
-            if saved is None:
-                raise KeyError(task_id)
-            return saved, self._board(db, "task-updated", saved.to_json())
+            return self._saved(db, task_id)
 
     def transition(
         self, task_id: str, expected: Status, to: Status, reason: str, **changes: Any
-    ) -> tuple[Task, int, Event] | None:
+    ) -> tuple[Task, Event] | None:
         """Move a task from ``expected`` to ``to`` and log it, atomically.
 
         Returns None when the task is no longer in ``expected`` (another request
@@ -229,16 +223,14 @@ class Store:
             event = self._append(
                 db, task_id, "state", {"from": str(expected), "to": str(to), "reason": reason}
             )
-            saved = self._get(db, task_id)
-            assert saved is not None
-            return saved, self._board(db, "task-updated", saved.to_json()), event
+            return self._saved(db, task_id), event
 
-    def delete_task(self, task_id: str) -> int:
+    def delete_task(self, task_id: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM task_events WHERE task_id = ?", (task_id,))
             db.execute("DELETE FROM turns WHERE task_id = ?", (task_id,))
             db.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
-            return self._board(db, "task-deleted", {"id": task_id})
+            self._board(db, "task-deleted", {"id": task_id})
 
     # --- the task event log --------------------------------------------------
 
@@ -342,6 +334,14 @@ class Store:
 
     # --- helpers (call with the lock held) ------------------------------------
 
+    def _saved(self, db: sqlite3.Connection, task_id: str) -> Task:
+        """The task as just written, logged on the board for live clients."""
+        saved = self._get(db, task_id)
+        if saved is None:
+            raise KeyError(task_id)
+        self._board(db, "task-updated", saved.to_json())
+        return saved
+
     def _get(self, db: sqlite3.Connection, task_id: str) -> Task | None:
         row = db.execute(_TASK_SELECT + " WHERE t.id = ?", (task_id,)).fetchone()
         return _task(row) if row else None
@@ -357,7 +357,7 @@ class Store:
         assert cur.lastrowid is not None
         return Event(cur.lastrowid, task_id, type_, data, stamp)
 
-    def _board(self, db: sqlite3.Connection, type_: str, data: dict[str, Any]) -> int:
+    def _board(self, db: sqlite3.Connection, type_: str, data: dict[str, Any]) -> None:
         cur = db.execute(
             "INSERT INTO board_events (type, data) VALUES (?, ?)", (type_, json.dumps(data))
         )
@@ -365,7 +365,6 @@ class Store:
         assert seq is not None
         if seq % 500 == 0:
             db.execute("DELETE FROM board_events WHERE seq <= ?", (seq - BOARD_EVENTS_KEPT,))
-        return seq
 
 
 def _assignments(changes: dict[str, Any]) -> tuple[str, list[Any]]:

@@ -8,7 +8,6 @@ agent lives in ``runs``; landing its work lives in ``runner.merge``.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from collections.abc import Coroutine
@@ -21,7 +20,7 @@ from runner.errors import BranchMoved, DirtyCheckout, MergeConflict, RunnerError
 from server import states
 from server.blocking import Blocking
 from server.errors import BadRequest, Conflict, InvalidTransition, NotFound, Unprocessable
-from server.events import RUN_ENDED, BoardEvent, Hub
+from server.events import Hub
 from server.model import Event, Task
 from server.runs import Runs
 from server.settings import Settings
@@ -75,28 +74,21 @@ class Tasks:
         if moved is None:  # someone else moved it between our read and write
             states.target((await self.get(task_id)).status, action)
             raise InvalidTransition(f"the task changed while trying to {action}; try again")
-        saved, seq, event = moved
-        self.hub.publish_task(task_id, event)
-        self.publish(seq, saved)
-        if to != Status.IN_PROGRESS:
-            self.hub.publish_task(task_id, RUN_ENDED)
+        self.hub.task_changed(task_id)
+        self.hub.board_changed()
         log.info("task %s: %s -> %s %s", task_id[:8], task.status, to, reason)
-        return saved
+        return moved[0]
 
     async def update(self, task_id: str, **changes: Any) -> Task:
         """Change bookkeeping fields (never the status) and tell the board."""
-        saved, seq = await self.io(self.store.update_task, task_id, **changes)
-        self.publish(seq, saved)
+        saved = await self.io(self.store.update_task, task_id, **changes)
+        self.hub.board_changed()
         return saved
 
-    async def note(self, task_id: str, type_: str, **data: Any) -> Event:
+    async def note(self, task_id: str, type_: str, **data: Any) -> None:
         """Append to the task's log (feedback, errors, system notes) and stream it."""
-        event = await self.io(self.store.append_event, task_id, type_, data)
-        self.hub.publish_task(task_id, event)
-        return event
-
-    def publish(self, seq: int, task: Task) -> None:
-        self.hub.publish_board(BoardEvent(seq, "task-updated", json.dumps(task.to_json())))
+        await self.io(self.store.append_event, task_id, type_, data)
+        self.hub.task_changed(task_id)
 
     # --- queries ---------------------------------------------------------------
 
@@ -138,8 +130,8 @@ class Tasks:
             status=Status.BACKLOG,
             repo=repo_path,
         )
-        saved, seq = await self.io(self.store.create_task, task)
-        self.publish(seq, saved)
+        saved = await self.io(self.store.create_task, task)
+        self.hub.board_changed()
         return saved
 
     async def _repo(self, repo: str | None) -> str:
@@ -171,9 +163,9 @@ class Tasks:
         if task.status in _BUSY:
             raise Conflict(f"the task is {task.status}; cancel it before deleting")
         await self._drop_worktree(task)
-        seq = await self.io(self.store.delete_task, task_id)
-        self.hub.publish_task(task_id, RUN_ENDED)
-        self.hub.publish_board(BoardEvent(seq, "task-deleted", json.dumps({"id": task_id})))
+        await self.io(self.store.delete_task, task_id)
+        self.hub.task_changed(task_id)
+        self.hub.board_changed()
 
     async def start(self, task_id: str) -> Task:
         task = await self.move(task_id, Action.START, "started", error="")
@@ -217,10 +209,8 @@ class Tasks:
         loop = asyncio.get_running_loop()
 
         def remember(merged: merge.Merged) -> None:  # worker thread, just before the ff
-            saved, seq = self.store.update_task(
-                task.id, merged_base=merged.base, merged_head=merged.head
-            )
-            loop.call_soon_threadsafe(self.publish, seq, saved)
+            self.store.update_task(task.id, merged_base=merged.base, merged_head=merged.head)
+            loop.call_soon_threadsafe(self.hub.board_changed)
 
         message = task.display_title() or "Wallfacer task"
         try:

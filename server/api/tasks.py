@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -17,11 +18,12 @@ from server.api.common import (
     string,
 )
 from server.errors import BadRequest
-from server.events import RUN_ENDED
-from server.model import Event
 from server.states import Status
+from server.store import Store
 
 _PAGE = 500
+# Reads one page of (id, SSE event name, JSON data) rows after a given id.
+Fetch = Callable[[int], list[tuple[int, str, str]]]
 
 
 def _id(request: web.Request) -> str:
@@ -124,42 +126,44 @@ async def task_diff(request: web.Request) -> web.Response:
 
 
 async def task_logs(request: web.Request) -> web.StreamResponse:
-    """Replay the task's log, then follow it live until the run ends."""
+    """Replay the task's log, then follow it live; the stream ends when the run does."""
     tasks = request.app[TASKS]
     task_id = _id(request)
     await tasks.get(task_id)
     after = sse.last_event_id(request) or 0
     response = await sse.open_stream(request)
-    with request.app[HUB].task(task_id) as sub:
-        after = await _replay(request, response, task_id, after)
-        if (await tasks.get(task_id)).status != Status.IN_PROGRESS:
-            await _replay(request, response, task_id, after)
-            await sse.send(response, "end", "{}", None)
-            return response
-        while not sub.overflowed.is_set():
-            item = await sub.next(sse.HEARTBEAT_S)
-            if item is None:
-                await sse.ping(response)
-            elif item is RUN_ENDED:
-                await _replay(request, response, task_id, after)
+    log_page = _log_page(tasks.store, task_id)
+    with request.app[HUB].task(task_id) as changed:
+        while True:
+            after = await _send_new(request, response, log_page, after)
+            task = await tasks.io(tasks.store.get_task, task_id)
+            if task is None or task.status != Status.IN_PROGRESS:
+                # Entries written between the send above and this status read.
+                await _send_new(request, response, log_page, after)
                 await sse.send(response, "end", "{}", None)
-                break
-            elif isinstance(item, Event) and item.id > after:
-                await sse.send(response, item.type, item.sse_data(), item.id)
-                after = item.id
-    return response
+                return response
+            if not await changed.wait(sse.HEARTBEAT_S):
+                await sse.ping(response)
 
 
-async def _replay(
-    request: web.Request, response: web.StreamResponse, task_id: str, after: int
+def _log_page(store: Store, task_id: str) -> Fetch:
+    def fetch(after: int) -> list[tuple[int, str, str]]:
+        return [(e.id, e.type, e.sse_data()) for e in store.events(task_id, after, _PAGE)]
+
+    return fetch
+
+
+async def _send_new(
+    request: web.Request, response: web.StreamResponse, fetch: Fetch, after: int
 ) -> int:
-    tasks = request.app[TASKS]
+    """Send every stored entry after ``after``, page by page; return the last id sent."""
+    io = request.app[TASKS].io
     while True:
-        events = await tasks.io(tasks.store.events, task_id, after, _PAGE)
-        for event in events:
-            await sse.send(response, event.type, event.sse_data(), event.id)
-            after = event.id
-        if len(events) < _PAGE:
+        rows = await io(fetch, after)
+        for id_, type_, data in rows:
+            await sse.send(response, type_, data, id_)
+            after = id_
+        if len(rows) < _PAGE:
             return after
 
 
@@ -168,33 +172,20 @@ async def board_stream(request: web.Request) -> web.StreamResponse:
     tasks = request.app[TASKS]
     store = request.app[STORE]
     last = sse.last_event_id(request)
+
+    def board_page(after: int) -> list[tuple[int, str, str]]:
+        return store.board_events_after(after, _PAGE)
+
     response = await sse.open_stream(request)
-    with request.app[HUB].board() as sub:
+    with request.app[HUB].board() as changed:
         if last is None:
             last = await tasks.io(store.newest_board_seq)
             await sse.send(response, "ready", json.dumps({"seq": last}), last)
         elif last + 1 < await tasks.io(store.oldest_board_seq):
+            # Too far behind: the events it missed were pruned. Refetch the board.
             await sse.send(response, "resync", "{}", None)
             return response
-        else:
-            last = await _replay_board(request, response, last)
-        while not sub.overflowed.is_set():
-            item = await sub.next(sse.HEARTBEAT_S)
-            if item is None:
+        while True:
+            last = await _send_new(request, response, board_page, last)
+            if not await changed.wait(sse.HEARTBEAT_S):
                 await sse.ping(response)
-            elif item.seq > last:
-                await sse.send(response, item.type, item.data, item.seq)
-                last = item.seq
-        await sse.send(response, "resync", "{}", None)
-    return response
-
-
-async def _replay_board(request: web.Request, response: web.StreamResponse, last: int) -> int:
-    tasks, store = request.app[TASKS], request.app[STORE]
-    while True:
-        rows = await tasks.io(store.board_events_after, last, _PAGE)
-        for seq, type_, data in rows:
-            await sse.send(response, type_, data, seq)
-            last = seq
-        if len(rows) < _PAGE:
-            return last

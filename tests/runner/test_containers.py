@@ -31,18 +31,19 @@ def test_a_run_streams_lines_and_writes_into_the_mounted_worktree(
     run = spec(
         sandbox_image, tmp_path, "write out.txt inside", env={"SECRET": "s"}, cpus=0.5, memory="64m"
     )
-    container_id = engine.start(run)
+    container_id, stream = engine.run(run)
     try:
         info = docker_client.containers.get(container_id).attrs
         assert info["Config"]["Labels"]["wallfacer.task"] == "t-123"
         assert info["Config"]["WorkingDir"] == "/workspace/proj"
         assert "SECRET=s" in info["Config"]["Env"]
         assert info["HostConfig"]["Memory"] == 64 * 1024 * 1024
-        lines = list(engine.stream(container_id))
+        lines = list(stream)
         assert '"subtype":"init"' in lines[0] and '"type":"result"' in lines[-1]
         assert engine.wait(container_id).code == 0
         assert (tmp_path / "out.txt").read_text() == "inside\n"
         assert [c.task_id for c in engine.list(run.instance)] == ["t-123"]
+        assert list(engine.stream(container_id)) == lines, "reattach replays from the start"
         assert list(engine.stream(container_id, skip=len(lines) - 1)) == lines[-1:]
     finally:
         engine.remove(container_id)
@@ -54,4 +55,4 @@ def test_a_missing_image_is_a_clear_error_not_a_pull(
     tmp_path: Path, docker_client: docker.DockerClient
 ) -> None:
     with pytest.raises(ImageMissing, match="not on this machine"):
-        Engine().start(spec("wallfacer-no-such-image:0", tmp_path, "x"))
+        Engine().run(spec("wallfacer-no-such-image:0", tmp_path, "x"))
