@@ -13,13 +13,16 @@ import logging.handlers
 import os
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import platformdirs
 
 from runner.errors import NotARepository
 from runner.worktrees import inspect_repo
-from server.settings import DEFAULT_IMAGE, Settings
+from server.config import RuntimeConfig, validate
+from server.errors import ApiError
+from server.settings import Settings
 
 APP_NAME = "wallfacer"
 log = logging.getLogger(APP_NAME)
@@ -50,46 +53,55 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=_env("LOG_DIR", platformdirs.user_log_dir(APP_NAME)),
         help="rotating log files (WALLFACER_LOG_DIR)",
     )
+    # Runtime settings: a flag or its variable pins the value for this run;
+    # otherwise the value saved from the board's settings dialog applies.
     p.add_argument(
-        "--image",
-        default=_env("IMAGE", DEFAULT_IMAGE),
-        help="sandbox image whose ENTRYPOINT is the agent CLI (WALLFACER_IMAGE)",
+        "--image", help="sandbox image whose ENTRYPOINT is the agent CLI (WALLFACER_IMAGE)"
     )
-    p.add_argument(
-        "--cpus", type=float, default=_float(_env("CPUS")), help="CPUs per task (WALLFACER_CPUS)"
-    )
-    p.add_argument(
-        "--memory", default=_env("MEMORY"), help="memory per task, e.g. 4g (WALLFACER_MEMORY)"
-    )
-    p.add_argument(
-        "--network", default=_env("NETWORK"), help="container network mode (WALLFACER_NETWORK)"
-    )
+    p.add_argument("--cpus", type=float, help="CPUs per task (WALLFACER_CPUS)")
+    p.add_argument("--memory", help="memory per task, e.g. 4g (WALLFACER_MEMORY)")
+    p.add_argument("--network", help="container network mode (WALLFACER_NETWORK)")
     p.add_argument(
         "--timeout",
         type=float,
-        default=_float(_env("TIMEOUT_MIN")) or 60.0,
+        dest="timeout_min",
         help="minutes before a run is stopped (WALLFACER_TIMEOUT_MIN; default 60)",
     )
     p.add_argument(
-        "--max-parallel",
-        type=int,
-        default=int(_env("MAX_PARALLEL", "4") or 4),
-        help="tasks running at once (WALLFACER_MAX_PARALLEL; default 4)",
+        "--max-parallel", type=int, help="tasks running at once (WALLFACER_MAX_PARALLEL; default 4)"
     )
     args = p.parse_args(argv)
     try:
         args.host, args.port = split_addr(args.addr)
     except ValueError as exc:
         p.error(str(exc))
-    if args.max_parallel < 1:
-        p.error("--max-parallel must be at least 1")
-    if args.timeout <= 0:
-        p.error("--timeout must be positive")
+    try:
+        args.config, args.pinned = runtime_config(args)
+    except (ApiError, ValueError) as exc:
+        p.error(str(exc))
     return args
 
 
-def _float(raw: str | None) -> float | None:
-    return float(raw) if raw else None
+_RUNTIME_ENV = {
+    "image": ("IMAGE", str),
+    "cpus": ("CPUS", float),
+    "memory": ("MEMORY", str),
+    "network": ("NETWORK", str),
+    "timeout_min": ("TIMEOUT_MIN", float),
+    "max_parallel": ("MAX_PARALLEL", int),
+}
+
+
+def runtime_config(args: argparse.Namespace) -> tuple[RuntimeConfig, frozenset[str]]:
+    """Flags, then their variables: whatever either sets is pinned for this run."""
+    values: dict[str, object] = {}
+    for name, (var, kind) in _RUNTIME_ENV.items():
+        value = getattr(args, name)
+        if value is None and _env(var):
+            value = kind(_env(var))
+        if value is not None:
+            values[name] = validate(name, value)
+    return replace(RuntimeConfig(), **values), frozenset(values)  # type: ignore[arg-type]
 
 
 def split_addr(addr: str) -> tuple[str, int]:
@@ -125,14 +137,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         data_dir=Path(args.data_dir).expanduser().resolve(),
         host=args.host,
         port=args.port,
-        image=args.image,
         repos=tuple(repos),
         token=_env("TOKEN"),
-        cpus=args.cpus,
-        memory=args.memory,
-        network=args.network,
-        task_timeout_s=args.timeout * 60,
-        max_parallel=args.max_parallel,
+        config=args.config,
+        pinned=args.pinned,
     )
 
 
@@ -146,6 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     return run_headless(settings)
 
 
+def show_signin(url: str, signin_url: str) -> None:
+    """Printed, never logged: the link signs one browser in, once."""
+    print(f"Wallfacer is serving on {url}", flush=True)
+    print(f"Open the board (this link works once): {signin_url}", flush=True)
+
+
 def run_headless(settings: Settings) -> int:
     from server.app import serve
 
@@ -156,7 +170,7 @@ def run_headless(settings: Settings) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, serving.cancel)
         try:
-            await serve(settings)
+            await serve(settings, on_ready=show_signin)
         except asyncio.CancelledError:
             log.info("stopped")
 

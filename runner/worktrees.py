@@ -28,6 +28,7 @@ class RepoInfo:
     name: str
     git_dir: Path  # the common .git directory every worktree points into
     default_branch: str
+    checked_out: str  # the branch the user's checkout is on ("" when detached)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,13 @@ def inspect_repo(path: str | Path) -> RepoInfo:
     top = Path(repo.workdir).resolve()
     if top != resolved:
         raise NotARepository(f"{path} is inside a repository; give its top directory {top}")
-    return RepoInfo(top, top.name, common_git_dir(repo), default_branch(repo))
+    head = repo.references.get("HEAD")
+    checked_out = (
+        str(head.target).removeprefix("refs/heads/")
+        if head is not None and head.type == pygit2.enums.ReferenceType.SYMBOLIC
+        else ""
+    )
+    return RepoInfo(top, top.name, common_git_dir(repo), default_branch(repo), checked_out)
 
 
 def common_git_dir(repo: pygit2.Repository) -> Path:

@@ -10,12 +10,13 @@ from typing import Any
 from aiohttp import web
 
 from runner.containers import Engine
-from server.api.common import HUB, IO, SETTINGS, STORE, TASKS
+from server.api.common import HUB, IO, SESSIONS, SETTINGS, STORE, TASKS
 from server.api.errors import errors
-from server.auth import guard
+from server.auth import add_security_headers, guard
 from server.blocking import Blocking
 from server.events import Hub
 from server.routes import DEFAULT_MAX_BODY, ROUTES, Handler, install
+from server.sessions import Sessions
 from server.settings import Settings
 from server.store import Store
 from server.tasks import Tasks
@@ -26,10 +27,12 @@ _HANDLERS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("handlers")
 
 def build_app(settings: Settings, engine: Engine | None = None) -> web.Application:
     """The whole server: store, lifecycle and routes, ready to be run."""
+    sessions = Sessions(settings.api_token())
     app = web.Application(
-        middlewares=[errors, guard(settings.host, settings.api_token())],
+        middlewares=[errors, guard(settings.host, settings.api_token(), sessions)],
         client_max_size=max(DEFAULT_MAX_BODY, *(r.max_body for r in ROUTES)),
     )
+    app[SESSIONS] = sessions
     io = Blocking()
     store = Store(settings.db_path)
     hub = Hub()
@@ -40,6 +43,7 @@ def build_app(settings: Settings, engine: Engine | None = None) -> web.Applicati
     app[TASKS] = Tasks(settings, store, hub, io, engine or Engine())
     app[_HANDLERS] = set()
     install(app)
+    app.on_response_prepare.append(add_security_headers)
     app.on_startup.append(_startup)
     app.on_shutdown.append(_close_streams)
     app.on_cleanup.append(_cleanup)
@@ -83,19 +87,28 @@ async def _cleanup(app: web.Application) -> None:
     app[IO].shutdown()
 
 
-async def serve(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
-    """Serve until cancelled. ``on_ready`` gets the base URL once the port is bound."""
+async def serve(settings: Settings, on_ready: Callable[[str, str], None] | None = None) -> None:
+    """Serve until cancelled.
+
+    Once the port is bound, ``on_ready`` gets the base URL and a one-time
+    sign-in URL for a browser or the desktop window.
+    """
     app = build_app(settings)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=2)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     port = runner.addresses[0][1]
-    url = f"http://{settings.host}:{port}"
+    url = f"http://{_url_host(settings.host)}:{port}"
     log.info("serving on %s", url)
     if on_ready is not None:
-        on_ready(url)
+        code = app[SESSIONS].issue_code(ttl_s=24 * 3600)
+        on_ready(url, f"{url}/?token={code}")
     try:
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

@@ -1,8 +1,9 @@
-"""Who may talk to the server: Host and Origin checks, then the API token.
+"""Who may talk to the server: Host and Origin checks, then a credential.
 
 A local server that runs code on the user's repos is a target for DNS
 rebinding (a foreign Host) and CSRF (a foreign Origin), so both are refused
-before anything else happens. Every /api call then needs the bearer token.
+before anything else happens. Every /api call then needs the bearer token, or
+the signed session cookie of a browser that signed in (see ``sessions``).
 """
 
 from __future__ import annotations
@@ -16,16 +17,26 @@ from aiohttp.typedefs import Middleware
 from server.api.common import set_body_limit
 from server.errors import Forbidden, Unauthorized
 from server.routes import DEFAULT_MAX_BODY, Handler, lookup
+from server.sessions import COOKIE, Sessions
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def _hostname(host_header: str) -> str:
     return (urlsplit(f"//{host_header}").hostname or "").lower()
 
 
-def guard(bound_host: str, token: str) -> Middleware:
+def guard(bound_host: str, token: str, sessions: Sessions) -> Middleware:
     allowed = LOCAL_NAMES | {bound_host.lower().strip("[]")}
     hint = "send 'Authorization: Bearer <token>'; the token is in the data dir's 'token' file"
 
@@ -35,21 +46,33 @@ def guard(bound_host: str, token: str) -> Middleware:
         if _hostname(host) not in allowed:
             raise Forbidden(f"host {host!r} is not allowed")
         origin = request.headers.get("Origin")
-        if request.method not in _SAFE_METHODS and origin is not None:
+        mutating = request.method not in _SAFE_METHODS
+        if mutating and origin is not None:
             parsed = urlsplit(origin)
             if parsed.scheme not in ("http", "https") or parsed.netloc.lower() != host.lower():
                 raise Forbidden(f"cross-origin request from {origin!r} refused")
-        info = request.match_info
-        resource = info.route.resource
+        resource = request.match_info.route.resource
         route = lookup(request.method, resource.canonical) if resource is not None else None
-        needs_token = route.auth if route is not None else request.path.startswith("/api/")
-        if needs_token:
+        needs_credential = route.auth if route is not None else request.path.startswith("/api/")
+        if needs_credential:
             scheme, _, supplied = request.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(
-                supplied.strip().encode(), token.encode()
-            ):
-                raise Unauthorized(f"missing or wrong API token; {hint}")
+            if scheme.lower() == "bearer":
+                if not hmac.compare_digest(supplied.strip().encode(), token.encode()):
+                    raise Unauthorized(f"wrong API token; {hint}")
+            elif sessions.valid(request.cookies.get(COOKIE)):
+                # A cookie rides along on any request the browser makes, so a
+                # change must also prove it comes from our own page.
+                if mutating and origin is None:
+                    raise Forbidden("a signed-in browser must send Origin on changes")
+            else:
+                raise Unauthorized(f"not signed in; {hint}")
         set_body_limit(request, route.max_body if route is not None else DEFAULT_MAX_BODY)
         return await handler(request)
 
     return middleware
+
+
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every response, SSE included, carries the same protective headers."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server.api import system, tasks
+from server.api import board, pages, system, tasks
 from server.api.common import ok
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -27,6 +27,7 @@ class Route:
     auth: bool = True
     max_body: int = DEFAULT_MAX_BODY
     stream: bool = False  # answers with server-sent events
+    api: bool = True  # part of the HTTP API (listed in OpenAPI), not a page
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -35,12 +36,34 @@ async def openapi(request: web.Request) -> web.Response:
 
 async def route_list(request: web.Request) -> web.Response:
     """What the browser client needs to build URLs: name -> method and path template."""
-    return ok({r.name: {"method": r.method, "path": r.path} for r in ROUTES})
+    return ok({r.name: {"method": r.method, "path": r.path} for r in ROUTES if r.api})
 
 
 T = tasks
 ROUTES: tuple[Route, ...] = (
+    Route("GET", "/", pages.index, "index", "The board page", auth=False, api=False),
+    Route(
+        "GET",
+        "/static/{path:.+}",
+        pages.static,
+        "static",
+        "The board's files",
+        auth=False,
+        api=False,
+    ),
     Route("GET", "/health", system.health, "health", "Liveness and readiness", auth=False),
+    Route(
+        "POST",
+        "/api/login-codes",
+        pages.login_code,
+        "loginCode",
+        "A one-time sign-in link for a browser",
+    ),
+    Route("GET", "/api/stats", board.stats, "stats", "Counts per status and cost (?since=)"),
+    Route("GET", "/api/repos", board.list_repos, "listRepos", "Registered repositories"),
+    Route("POST", "/api/repos", board.add_repo, "addRepo", "Register a repository"),
+    Route("GET", "/api/config", board.get_config, "getConfig", "Settings and the masked agent env"),
+    Route("PUT", "/api/config", board.put_config, "putConfig", "Change settings and the agent env"),
     Route("GET", "/api/openapi.json", openapi, "openapi", "This API, as OpenAPI 3.1"),
     Route("GET", "/api/routes", route_list, "routes", "Route names for the browser client"),
     Route(
@@ -125,7 +148,7 @@ def install(app: web.Application) -> None:
 
 def openapi_document(version: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
-    for route in ROUTES:
+    for route in (r for r in ROUTES if r.api):
         params = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in re.findall(r"{(\w+)}", route.path)

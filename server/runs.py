@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,6 @@ from runner.agents import ClaudeAdapter, Init, RunResult
 from runner.agents.events import to_dict
 from runner.containers import Exit, RunSpec, instance_id
 from runner.errors import RunnerError, RuntimeUnavailable
-from server.settings import read_env_file
 from server.states import Action, Status
 
 if TYPE_CHECKING:
@@ -31,12 +30,38 @@ log = logging.getLogger(__name__)
 MAX_STORED_LINE = 1024 * 1024
 
 
+class Slots:
+    """At most ``limit()`` runs at once; the limit can change while tasks wait."""
+
+    def __init__(self, limit: Callable[[], int]) -> None:
+        self._limit = limit
+        self._used = 0
+        self._changed = asyncio.Condition()
+
+    def full(self) -> bool:
+        return self._used >= self._limit()
+
+    async def __aenter__(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self.full())
+            self._used += 1
+
+    async def __aexit__(self, *_exc: object) -> None:
+        async with self._changed:
+            self._used -= 1
+            self._changed.notify_all()
+
+    async def limit_changed(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+
 @dataclass
 class RunState:
     """What one run has told us so far (filled in on the stream thread)."""
 
     result: RunResult | None = None
-    timed_out: bool = False
+    timed_out: float = 0.0  # the timeout, in seconds, that ended the run
     lost: str = ""
 
 
@@ -47,7 +72,7 @@ class Runs:
         self.tasks = tasks
         self.adapter = ClaudeAdapter()
         self.instance = instance_id(tasks.settings.data_dir)
-        self._slots = asyncio.Semaphore(tasks.settings.max_parallel)
+        self.slots = Slots(lambda: tasks.config.current.max_parallel)
 
     def launch(self, task: Task, prompt: str, session_id: str | None) -> None:
         self.tasks.spawn(self._run(task.id, prompt, session_id))
@@ -59,13 +84,13 @@ class Runs:
 
     async def _run(self, task_id: str, prompt: str, session_id: str | None) -> None:
         tasks, io, settings = self.tasks, self.tasks.io, self.tasks.settings
-        if self._slots.locked():
+        if self.slots.full():
+            limit = tasks.config.current.max_parallel
             await tasks.note(
-                task_id,
-                "system",
-                message=f"queued: {settings.max_parallel} tasks are already running",
+                task_id, "system", message=f"queued: {limit} tasks are already running"
             )
-        async with self._slots:
+        async with self.slots:
+            config = tasks.config.current
             task = await tasks.get(task_id)
             if task.status != Status.IN_PROGRESS:
                 return
@@ -81,19 +106,19 @@ class Runs:
                     worktree=str(tree.path),
                     base_commit=task.base_commit or tree.base_commit,
                 )
-                env = await io(read_env_file, settings.env_file)
+                env = await io(tasks.config.env)
                 spec = RunSpec(
                     task_id=task.id,
                     instance=self.instance,
-                    image=settings.image,
+                    image=config.image,
                     args=self.adapter.args(prompt, session_id),
                     worktree=tree.path,
                     repo_name=repo.name,
                     git_dir=repo.git_dir,
                     env=env,
-                    cpus=settings.cpus,
-                    memory=settings.memory,
-                    network=settings.network,
+                    cpus=config.cpus,
+                    memory=config.memory,
+                    network=config.network,
                 )
                 container_id, lines = await io(tasks.engine.run, spec)
             except RunnerError as exc:
@@ -103,10 +128,10 @@ class Runs:
             if task.status != Status.IN_PROGRESS:  # cancelled while we were starting
                 await io(tasks.engine.remove, container_id)
                 return
-            await self._follow(task_id, container_id, lines, skip=0)
+            await self._follow(task_id, container_id, lines, 0, config.timeout_s)
 
     async def _follow(
-        self, task_id: str, container_id: str, lines: Iterator[str], skip: int
+        self, task_id: str, container_id: str, lines: Iterator[str], skip: int, timeout_s: float
     ) -> None:
         """Consume the container's output to its end, then decide where the task goes."""
         tasks = self.tasks
@@ -123,11 +148,9 @@ class Runs:
         ended = tasks.io.stream(f"run-{task_id[:8]}", consume)
         exit_: Exit | None = None
         try:
-            exit_ = await asyncio.wait_for(
-                asyncio.shield(ended), timeout=tasks.settings.task_timeout_s
-            )
+            exit_ = await asyncio.wait_for(asyncio.shield(ended), timeout=timeout_s)
         except TimeoutError:
-            state.timed_out = True
+            state.timed_out = timeout_s
             await tasks.io(tasks.engine.remove, container_id)
             await asyncio.gather(ended, return_exceptions=True)
         except RuntimeUnavailable as exc:
@@ -171,8 +194,8 @@ class Runs:
         if task.status != Status.IN_PROGRESS:  # cancelled: nothing more to say
             return
         result = state.result
-        minutes = self.tasks.settings.task_timeout_s / 60
         if state.timed_out:
+            minutes = state.timed_out / 60
             await self._fail(task_id, f"timed out after {minutes:g} minutes; resume to continue")
         elif exit_ is None:
             await self._fail(task_id, state.lost or "the run ended without an exit status")
@@ -182,7 +205,7 @@ class Runs:
             detail = result.text or result.subtype or "no detail"
             await self._fail(task_id, f"the agent reported an error: {detail}")
         elif exit_.oom_killed:
-            limit = self.tasks.settings.memory or "the engine's"
+            limit = self.tasks.config.current.memory or "the engine's"
             await self._fail(task_id, f"the agent ran out of memory ({limit} limit)")
         elif exit_.code != 0:
             tail = f": {exit_.stderr_tail}" if exit_.stderr_tail else ""
@@ -197,7 +220,7 @@ class Runs:
     async def recover(self) -> None:
         """Reattach to containers that outlived the last process; settle the rest."""
         tasks = self.tasks
-        running, _ = await tasks.io(tasks.store.list_tasks, [Status.IN_PROGRESS], 10_000)
+        running, _ = await tasks.io(tasks.store.list_tasks, [Status.IN_PROGRESS], 100_000)
         try:
             found = await tasks.io(tasks.engine.list, self.instance)
         except RuntimeUnavailable as exc:
@@ -221,9 +244,10 @@ class Runs:
             await tasks.io(tasks.engine.remove, orphan.id)
 
     async def _reattach(self, task_id: str, container_id: str, skip: int) -> None:
-        async with self._slots:
+        async with self.slots:
             lines = self.tasks.engine.stream(container_id, skip)
-            await self._follow(task_id, container_id, lines, skip)
+            timeout_s = self.tasks.config.current.timeout_s
+            await self._follow(task_id, container_id, lines, skip, timeout_s)
 
     async def _settle_lost(self, task: Task) -> None:
         """The container vanished while we were down: trust its last stored result."""

@@ -1,4 +1,5 @@
-"""What the server needs to know to run: paths, limits, the sandbox image.
+"""What the server is started with and cannot change while running: paths,
+address, token, repositories, and the first values of the runtime config.
 
 Built once by ``app.main`` from CLI flags and their environment fallbacks.
 """
@@ -7,16 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_IMAGE = "wallfacer-claude:latest"
-ENV_FILE_TEMPLATE = """\
-# Environment for agent containers, re-read before each launch.
-# One KEY=VALUE per line, e.g.:
-# ANTHROPIC_API_KEY=sk-ant-...
-# CLAUDE_CODE_OAUTH_TOKEN=...
-"""
+from server.config import RuntimeConfig
 
 
 @dataclass(frozen=True)
@@ -24,22 +19,14 @@ class Settings:
     data_dir: Path
     host: str = "127.0.0.1"
     port: int = 8080
-    image: str = DEFAULT_IMAGE
     repos: tuple[Path, ...] = ()
     token: str | None = None  # WALLFACER_TOKEN; otherwise read or made in the data dir
-    cpus: float | None = None
-    memory: str | None = None
-    network: str | None = None
-    task_timeout_s: float = 60 * 60
-    max_parallel: int = 4
+    config: RuntimeConfig = field(default_factory=RuntimeConfig)
+    pinned: frozenset[str] = frozenset()  # config fields set by flag or environment
 
     @property
     def db_path(self) -> Path:
         return self.data_dir / "wallfacer.db"
-
-    @property
-    def env_file(self) -> Path:
-        return self.data_dir / "env"
 
     @property
     def worktrees_dir(self) -> Path:
@@ -58,24 +45,3 @@ class Settings:
         with os.fdopen(fd, "w") as fh:
             fh.write(token + "\n")
         return token
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """Parse KEY=VALUE lines; comments, blanks and ``export`` prefixes are allowed."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(ENV_FILE_TEMPLATE)
-        return {}
-    env: dict[str, str] = {}
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, value = line.removeprefix("export ").split("=", 1)
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        env[key.strip()] = value
-    return env

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,16 @@ MIGRATIONS: list[str] = [
         conflict_files TEXT NOT NULL DEFAULT '[]',
         merged_base TEXT NOT NULL DEFAULT '',
         merged_head TEXT NOT NULL DEFAULT '',
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_read_input_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_creation_input_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0,
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL
     );
-    CREATE INDEX tasks_status ON tasks(status);
+    CREATE INDEX tasks_status ON tasks(status, archived);
+    CREATE INDEX tasks_position ON tasks(status, position);
     CREATE TABLE task_events (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         task_id TEXT NOT NULL,
@@ -67,6 +74,7 @@ MIGRATIONS: list[str] = [
         at TEXT NOT NULL
     );
     CREATE INDEX turns_task ON turns(task_id);
+    CREATE INDEX turns_at ON turns(at);
     CREATE TABLE board_events (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         type TEXT NOT NULL,
@@ -88,15 +96,15 @@ _USAGE_COLUMNS = (
     "cache_creation_input_tokens",
     "cost_usd",
 )
-_USAGE_SELECT = ", ".join(f"COALESCE(u.{c}, 0) AS u_{c}" for c in _USAGE_COLUMNS)
-_TASK_SELECT = f"""
-    SELECT t.rowid AS rowid, t.*, {_USAGE_SELECT}
-    FROM tasks t LEFT JOIN (
-        SELECT task_id, {", ".join(f"SUM({c}) AS {c}" for c in _USAGE_COLUMNS)}
-        FROM turns GROUP BY task_id
-    ) u ON u.task_id = t.id
-"""
+# Usage totals live on the task row too, added to in the same transaction as
+# each turn, so listing 10,000 tasks never has to sum the turns table.
+_TASK_SELECT = "SELECT t.rowid AS rowid, t.* FROM tasks t"
 _TASK_COLUMNS = {f.name for f in fields(Task)} - {"usage"}
+
+
+class Order(StrEnum):
+    RECENT = "recent"  # newest first
+    POSITION = "position"  # the user's backlog order
 
 
 def now() -> str:
@@ -174,25 +182,55 @@ class Store:
     def list_tasks(
         self,
         statuses: list[Status] | None = None,
-        limit: int = 500,
-        before: int | None = None,
-    ) -> tuple[list[Task], int | None]:
-        """Newest first; ``before`` is the cursor returned by the previous page."""
+        limit: int = 100,
+        cursor: str | None = None,
+        order: Order = Order.RECENT,
+        archived: bool | None = None,
+    ) -> tuple[list[Task], str | None]:
+        """One page of tasks; pass the returned cursor to get the next page.
+
+        Raises ValueError for a cursor this function did not make.
+        """
         where: list[str] = []
-        params: list[str] = []
+        params: list[Any] = []
         if statuses:
             where.append(f"t.status IN ({', '.join('?' for _ in statuses)})")
             params.extend(str(s) for s in statuses)
-        if before is not None:
-            where.append("t.rowid < ?")
-            params.append(str(before))
+        if archived is not None:
+            where.append("t.archived = ?")
+            params.append(int(archived))
+        if cursor is not None:
+            if order is Order.RECENT:
+                where.append("t.rowid < ?")
+                params.append(int(cursor))
+            else:
+                position, rowid = cursor.split(",")
+                where.append("(t.position > ? OR (t.position = ? AND t.rowid > ?))")
+                params.extend([float(position), float(position), int(rowid)])
         sql = _TASK_SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        sql += " ORDER BY t.rowid DESC LIMIT ?"
+        sql += (
+            " ORDER BY t.rowid DESC" if order is Order.RECENT else " ORDER BY t.position, t.rowid"
+        )
         with self._lock:
-            rows = self._db.execute(sql, [*params, limit + 1]).fetchall()
+            rows = self._db.execute(sql + " LIMIT ?", [*params, limit + 1]).fetchall()
         tasks = [_task(row) for row in rows[:limit]]
-        cursor = int(rows[limit - 1]["rowid"]) if len(rows) > limit else None
-        return tasks, cursor
+        if len(rows) <= limit:
+            return tasks, None
+        last = rows[limit - 1]
+        if order is Order.RECENT:
+            return tasks, str(last["rowid"])
+        return tasks, f"{last['position']!r},{last['rowid']}"
+
+    def stats(self, since: str) -> dict[str, Any]:
+        """Counts by status (archived left out) and the cost of turns since ``since``."""
+        with self._lock:
+            counts = self._db.execute(
+                "SELECT status, COUNT(*) FROM tasks WHERE archived = 0 GROUP BY status"
+            ).fetchall()
+            cost = self._db.execute(
+                "SELECT COALESCE(SUM(cost_usd), 0) FROM turns WHERE at >= ?", (since,)
+            ).fetchone()[0]
+        return {"counts": {row[0]: row[1] for row in counts}, "cost_since": float(cost)}
 
     def update_task(self, task_id: str, **changes: Any) -> Task:
         """Change columns of a task (not its status: see ``transition``)."""
@@ -254,6 +292,12 @@ class Store:
             if session_id:
                 db.execute("UPDATE tasks SET session_id = ? WHERE id = ?", (session_id, task_id))
             if turn is not None:
+                db.execute(
+                    "UPDATE tasks SET "
+                    + ", ".join(f"{c} = {c} + ?" for c in _USAGE_COLUMNS)
+                    + " WHERE id = ?",
+                    [getattr(turn, c) for c in _USAGE_COLUMNS] + [task_id],
+                )
                 db.execute(
                     "INSERT INTO turns (task_id, session_id, is_error, input_tokens, output_tokens,"
                     " cache_read_input_tokens, cache_creation_input_tokens, cost_usd, at)"
@@ -389,7 +433,7 @@ def _task(row: sqlite3.Row) -> Task:
     values["status"] = Status(values["status"])
     values["archived"] = bool(values["archived"])
     values["conflict_files"] = json.loads(values["conflict_files"])
-    usage = Usage(**{c: row[f"u_{c}"] for c in _USAGE_COLUMNS})
+    usage = Usage(**{c: row[c] for c in _USAGE_COLUMNS})
     return Task(usage=usage, **values)
 
 

@@ -19,13 +19,14 @@ from runner.containers import Engine
 from runner.errors import BranchMoved, DirtyCheckout, MergeConflict, RunnerError
 from server import states
 from server.blocking import Blocking
+from server.config import ConfigStore
 from server.errors import BadRequest, Conflict, InvalidTransition, NotFound, Unprocessable
 from server.events import Hub
 from server.model import Event, Task
 from server.runs import Runs
 from server.settings import Settings
 from server.states import Action, Status
-from server.store import Store
+from server.store import Order, Store
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ MAX_PROMPT_CHARS = 100_000
 MAX_TITLE_CHARS = 200
 # A task cannot be deleted while something is still working on it.
 _BUSY = frozenset({Status.IN_PROGRESS, Status.COMMITTING})
+# Archiving hides a finished task from the board; the store keeps it.
+ARCHIVABLE = frozenset({Status.DONE, Status.CANCELLED})
 
 
 class Tasks:
@@ -44,6 +47,7 @@ class Tasks:
         self.hub = hub
         self.io = io
         self.engine = engine
+        self.config = ConfigStore(settings.data_dir, settings.config, settings.pinned)
         self.runs = Runs(self)
         self._background: set[asyncio.Task[None]] = set()
 
@@ -93,9 +97,17 @@ class Tasks:
     # --- queries ---------------------------------------------------------------
 
     async def page(
-        self, statuses: list[Status], limit: int, cursor: int | None
-    ) -> tuple[list[Task], int | None]:
-        return await self.io(self.store.list_tasks, statuses, limit, cursor)
+        self,
+        statuses: list[Status],
+        limit: int,
+        cursor: str | None,
+        order: Order,
+        archived: bool | None,
+    ) -> tuple[list[Task], str | None]:
+        try:
+            return await self.io(self.store.list_tasks, statuses, limit, cursor, order, archived)
+        except ValueError as exc:
+            raise BadRequest(f"cursor {cursor!r} is not one this server gave out") from exc
 
     async def events(self, task_id: str, after: int, limit: int) -> list[Event]:
         await self.get(task_id)
@@ -136,22 +148,41 @@ class Tasks:
 
     async def _repo(self, repo: str | None) -> str:
         """The given repository (registered on first use), or the first registered one."""
-        if repo is None:
-            known = await self.io(self.store.repos)
-            if not known:
-                raise BadRequest('no repository is registered; pass one as "repo"')
-            return known[0]
+        if repo is not None:
+            return await self.register_repo(repo)
+        known = await self.io(self.store.repos)
+        if not known:
+            raise BadRequest('no repository is registered; pass one as "repo"')
+        return known[0]
+
+    async def register_repo(self, path: str) -> str:
         try:
-            info = await self.io(worktrees.inspect_repo, repo)
+            info = await self.io(worktrees.inspect_repo, path)
         except RunnerError as exc:
             raise BadRequest(str(exc)) from exc
         await self.io(self.store.add_repo, str(info.path))
         return str(info.path)
 
-    async def edit(self, task_id: str, **changes: str) -> Task:
+    async def configure(self, changes: dict[str, Any], env: dict[str, Any]) -> None:
+        """Apply settings from the board; a higher parallel limit frees queued runs."""
+        if changes:
+            await self.io(self.config.update, changes)
+            await self.runs.slots.limit_changed()
+        if env:
+            await self.io(self.config.update_env, env)
+
+    async def edit(self, task_id: str, changes: dict[str, Any]) -> Task:
+        """Prompt, title and backlog position change only in the backlog; archiving
+        only once a task is finished."""
         task = await self.get(task_id)
-        if task.status != Status.BACKLOG:
-            raise Conflict(f"only backlog tasks can be edited; this one is {task.status}")
+        backlog_only = {"prompt", "title", "position"} & set(changes)
+        if backlog_only and task.status != Status.BACKLOG:
+            names = " and ".join(sorted(backlog_only))
+            raise Conflict(f"{names} can change only in the backlog; this task is {task.status}")
+        if "archived" in changes and task.status not in ARCHIVABLE:
+            raise Conflict(
+                f"only done or cancelled tasks can be archived; this one is {task.status}"
+            )
         if "prompt" in changes:
             _check_text("prompt", changes["prompt"], MAX_PROMPT_CHARS)
         if len(changes.get("title", "")) > MAX_TITLE_CHARS:
@@ -248,6 +279,8 @@ class Tasks:
         )
 
     async def finish_merge(self, task: Task, base: str, head: str) -> None:
+        """Clean up first, so that a task shown as done has nothing left behind."""
+        await self._drop_worktree(task)
         await self.move(
             task.id,
             Action.LAND,
@@ -255,18 +288,23 @@ class Tasks:
             merged_base=base,
             merged_head=head,
         )
-        await self._drop_worktree(task)
 
     async def _drop_worktree(self, task: Task) -> None:
+        """Remove the task's worktree and branch; a failure is noted, never fatal."""
         if not task.worktree:
             return
-        await self.io(worktrees.remove, Path(task.repo), task.id, Path(task.worktree))
+        try:
+            await self.io(worktrees.remove, Path(task.repo), task.id, Path(task.worktree))
+        except (RunnerError, OSError) as exc:
+            log.warning("could not remove the worktree of task %s: %s", task.id[:8], exc)
+            await self.note(task.id, "system", message=f"worktree left behind: {exc}")
+            return
         await self.update(task.id, worktree="")
 
     async def recover(self) -> None:
         """After a restart, bring every unfinished task to a truthful state."""
         await self.runs.recover()
-        committing, _ = await self.io(self.store.list_tasks, [Status.COMMITTING], 10_000)
+        committing, _ = await self.io(self.store.list_tasks, [Status.COMMITTING], 100_000)
         for task in committing:
             landed = bool(task.merged_head) and await self.io(
                 merge.landed, Path(task.repo), task.base_branch, task.merged_head

@@ -10,6 +10,7 @@ from aiohttp import web
 from server.blocking import Blocking
 from server.errors import BadRequest, TooLarge
 from server.events import Hub
+from server.sessions import Sessions
 from server.settings import Settings
 from server.store import Store
 from server.tasks import Tasks
@@ -19,6 +20,7 @@ HUB = web.AppKey("hub", Hub)
 STORE = web.AppKey("store", Store)
 IO = web.AppKey("io", Blocking)
 SETTINGS = web.AppKey("settings", Settings)
+SESSIONS = web.AppKey("sessions", Sessions)
 _BODY_LIMIT = "wallfacer.body_limit"  # the matched route's limit, set by the auth middleware
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -19,7 +21,7 @@ from server.api.common import (
 )
 from server.errors import BadRequest
 from server.states import Status
-from server.store import Store
+from server.store import Order, Store
 
 _PAGE = 500
 # Reads one page of (id, SSE event name, JSON data) rows after a given id.
@@ -39,9 +41,17 @@ async def list_tasks(request: web.Request) -> web.Response:
             except ValueError as exc:
                 known = ", ".join(s.value for s in Status)
                 raise BadRequest(f"unknown status {name!r}; use one of {known}") from exc
-    limit = int_query(request, "limit", 500, 1, 1000)
-    cursor = int_query(request, "cursor", 0, 0, 2**62) or None
-    tasks, next_cursor = await request.app[TASKS].page(statuses, limit, cursor)
+    limit = int_query(request, "limit", 100, 1, 1000)
+    try:
+        order = Order(request.query.get("order", Order.RECENT))
+    except ValueError as exc:
+        raise BadRequest("order must be recent or position") from exc
+    archived = {"true": True, "false": False, None: None}.get(request.query.get("archived"), ...)
+    if archived is ...:
+        raise BadRequest("archived must be true or false")
+    tasks, next_cursor = await request.app[TASKS].page(
+        statuses, limit, request.query.get("cursor") or None, order, archived
+    )
     return ok({"tasks": [t.to_json() for t in tasks], "next": next_cursor})
 
 
@@ -62,17 +72,27 @@ async def get_task(request: web.Request) -> web.Response:
 
 async def edit_task(request: web.Request) -> web.Response:
     data = await read_json(request)
-    changes = {
-        name: value
-        for name in ("prompt", "title")
-        if (value := string(data, name, required=False)) is not None
-    }
-    unknown = set(data) - {"prompt", "title"}
+    editable = ("prompt", "title", "position", "archived")
+    unknown = set(data) - set(editable)
     if unknown:
-        raise BadRequest(f"cannot edit {', '.join(sorted(unknown))}; only prompt and title")
-    if not changes:
-        raise BadRequest('give "prompt" and/or "title" to change')
-    task = await request.app[TASKS].edit(_id(request), **changes)
+        raise BadRequest(f"cannot edit {', '.join(sorted(unknown))}; only {', '.join(editable)}")
+    if not data:
+        raise BadRequest(f"give one of {', '.join(editable)} to change")
+    changes: dict[str, Any] = {
+        n: string(data, n, required=True) for n in ("prompt", "title") if n in data
+    }
+    if "position" in data:
+        position = data["position"]
+        if not isinstance(position, int | float) or isinstance(position, bool):
+            raise BadRequest('"position" must be a number')
+        if not math.isfinite(position):
+            raise BadRequest('"position" must be finite')
+        changes["position"] = float(position)
+    if "archived" in data:
+        if not isinstance(data["archived"], bool):
+            raise BadRequest('"archived" must be true or false')
+        changes["archived"] = data["archived"]
+    task = await request.app[TASKS].edit(_id(request), changes)
     return ok(task.to_json())
 
 

@@ -1,0 +1,86 @@
+"""Handlers for what the board shows around the tasks: totals, repos, settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from runner import worktrees
+from runner.errors import RunnerError
+from server.api.common import STORE, TASKS, ok, read_json, string
+from server.errors import BadRequest
+from server.states import Status
+
+
+async def stats(request: web.Request) -> web.Response:
+    """Counts per status and the cost since ``?since=`` (the client's local midnight)."""
+    raw = request.query.get("since")
+    try:
+        since = datetime.fromisoformat(raw) if raw else _utc_midnight()
+    except ValueError as exc:
+        raise BadRequest("since must be an ISO 8601 time") from exc
+    if since.tzinfo is None:
+        raise BadRequest("since must include a time zone, e.g. 2026-01-31T23:00:00Z")
+    stamp = since.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    tasks = request.app[TASKS]
+    data = await tasks.io(request.app[STORE].stats, stamp)
+    counts = data["counts"]
+    return ok(
+        {
+            "counts": counts,
+            "running": counts.get(Status.IN_PROGRESS, 0) + counts.get(Status.COMMITTING, 0),
+            "waiting": counts.get(Status.WAITING, 0),
+            "cost_since": round(data["cost_since"], 6),
+            "since": stamp,
+        }
+    )
+
+
+def _utc_midnight() -> datetime:
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+async def list_repos(request: web.Request) -> web.Response:
+    tasks = request.app[TASKS]
+    paths = await tasks.io(request.app[STORE].repos)
+    repos = []
+    for path in paths:
+        try:
+            info = await tasks.io(worktrees.inspect_repo, path)
+        except RunnerError as exc:
+            repos.append({"path": path, "name": path, "error": str(exc)})
+            continue
+        repos.append(
+            {
+                "path": str(info.path),
+                "name": info.name,
+                "default_branch": info.default_branch,
+                "branch": info.checked_out,
+            }
+        )
+    return ok({"repos": repos})
+
+
+async def add_repo(request: web.Request) -> web.Response:
+    data = await read_json(request)
+    path = string(data, "path", required=True)
+    assert path is not None
+    registered = await request.app[TASKS].register_repo(path)
+    return ok({"path": registered}, status=201)
+
+
+async def get_config(request: web.Request) -> web.Response:
+    tasks = request.app[TASKS]
+    env = await tasks.io(tasks.config.masked_env)
+    return ok({**tasks.config.to_json(), "env": env})
+
+
+async def put_config(request: web.Request) -> web.Response:
+    """Change settings and the agent env; values not given stay as they are."""
+    data = await read_json(request)
+    env = data.pop("env", None)
+    if env is not None and not isinstance(env, dict):
+        raise BadRequest('"env" must be an object of NAME: value (or null to remove)')
+    await request.app[TASKS].configure(data, env or {})
+    return await get_config(request)

@@ -1,0 +1,177 @@
+"""Settings a person may change while the app runs: the board's settings dialog.
+
+Precedence, highest first: a command-line flag or its WALLFACER_* variable
+(such a field is *pinned* for this run and cannot be changed from the board),
+then what was saved from the board (``config.json`` in the data dir), then the
+built-in default. The agent env file is edited here too; its values are never
+sent back whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from contextlib import suppress
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from server.errors import BadRequest, Conflict, Unprocessable
+
+DEFAULT_IMAGE = "wallfacer-claude:latest"
+ENV_FILE_TEMPLATE = """\
+# Environment for agent containers, re-read before each launch.
+# One KEY=VALUE per line, e.g.:
+# ANTHROPIC_API_KEY=sk-ant-...
+# CLAUDE_CODE_OAUTH_TOKEN=...
+"""
+_MEMORY = re.compile(r"^\d+(\.\d+)?[bkmgBKMG]?$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]*$")
+_ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    image: str = DEFAULT_IMAGE
+    max_parallel: int = 4
+    cpus: float | None = None
+    memory: str | None = None
+    network: str | None = None
+    timeout_min: float = 60.0
+
+    @property
+    def timeout_s(self) -> float:
+        return self.timeout_min * 60
+
+
+FIELD_NAMES = tuple(f.name for f in fields(RuntimeConfig))
+
+
+def validate(name: str, value: Any) -> Any:
+    """Check one field; raise 400 for a wrong type and 422 for a wrong value."""
+    if name == "image":
+        if not isinstance(value, str):
+            raise BadRequest("image must be a string")
+        if not _NAME.match(value) or len(value) > 255:
+            raise Unprocessable(f"{value!r} is not an image reference")
+    elif name == "max_parallel":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise BadRequest("max_parallel must be an integer")
+        if not 1 <= value <= 64:
+            raise Unprocessable("max_parallel must be between 1 and 64")
+    elif name in ("cpus", "timeout_min"):
+        if value is None and name == "cpus":
+            return None
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise BadRequest(f"{name} must be a number")
+        if not 0 < value <= (256 if name == "cpus" else 24 * 60):
+            raise Unprocessable(f"{name} is out of range")
+        return float(value)
+    elif name == "memory":
+        if value is None:
+            return None
+        if not isinstance(value, str) or not _MEMORY.match(value):
+            raise Unprocessable("memory must look like 512m or 4g")
+    elif name == "network":
+        if value is None:
+            return None
+        if not isinstance(value, str) or not _NAME.match(value):
+            raise Unprocessable(f"{value!r} is not a network name")
+    return value
+
+
+class ConfigStore:
+    def __init__(
+        self, data_dir: Path, defaults: RuntimeConfig, pinned: frozenset[str] = frozenset()
+    ) -> None:
+        self.path = data_dir / "config.json"
+        self.env_path = data_dir / "env"
+        self.pinned = pinned
+        self.current = defaults
+        saved = self._saved()
+        usable = {k: v for k, v in saved.items() if k in FIELD_NAMES and k not in pinned}
+        # A hand-edited file with a bad value keeps the defaults rather than crash.
+        with suppress(BadRequest, Unprocessable):
+            self.current = replace(defaults, **{k: validate(k, v) for k, v in usable.items()})
+
+    def _saved(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def update(self, changes: dict[str, Any]) -> RuntimeConfig:
+        unknown = set(changes) - set(FIELD_NAMES)
+        if unknown:
+            raise BadRequest(f"unknown settings: {', '.join(sorted(unknown))}")
+        pinned = set(changes) & self.pinned
+        if pinned:
+            raise Conflict(
+                f"{', '.join(sorted(pinned))} set on the command line or environment "
+                "for this run; change it there"
+            )
+        clean = {name: validate(name, value) for name, value in changes.items()}
+        self.current = replace(self.current, **clean)
+        saved = {**self._saved(), **clean}
+        _write_private(self.path, json.dumps(saved, indent=2) + "\n")
+        return self.current
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self.current), "pinned": sorted(self.pinned)}
+
+    # --- the agent env file ----------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        return read_env_file(self.env_path)
+
+    def masked_env(self) -> list[dict[str, str]]:
+        return [{"key": k, "value": mask(v)} for k, v in self.env().items()]
+
+    def update_env(self, changes: dict[str, Any]) -> None:
+        """Set keys to new values, or remove them with null; other keys stay."""
+        for key, value in changes.items():
+            if not _ENV_KEY.match(key):
+                raise Unprocessable(f"{key!r} is not a valid variable name")
+            if value is not None and (not isinstance(value, str) or "\n" in value):
+                raise BadRequest(f"the value of {key} must be a one-line string or null")
+        env = {**self.env(), **changes}
+        lines = ENV_FILE_TEMPLATE.splitlines()
+        lines += [f"{k}={v}" for k, v in env.items() if v is not None]
+        _write_private(self.env_path, "\n".join(lines) + "\n")
+
+
+def mask(value: str) -> str:
+    """Enough to recognise a credential, never enough to use it."""
+    if len(value) <= 8:
+        return "•" * len(value)
+    return value[:3] + "…" + value[-4:]
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines; comments, blanks and ``export`` prefixes are allowed."""
+    if not path.exists():
+        _write_private(path, ENV_FILE_TEMPLATE)
+        return {}
+    env: dict[str, str] = {}
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.removeprefix("export ").split("=", 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        env[key.strip()] = value
+    return env
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write atomically, readable by the user only (it may hold credentials)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
