@@ -31,6 +31,7 @@ class Task:
     merged_base: str = ""
     merged_head: str = ""
     usage: Usage = field(default_factory=Usage)
+    revision: int = 0  # grows with every change, so clients can drop stale copies
     created_at: str = ""
     updated_at: str = ""
 
@@ -58,6 +59,7 @@ class Task:
             "error": self.error,
             "conflict_files": self.conflict_files,
             "usage": {**asdict(self.usage), "cost_usd": round(self.usage.cost_usd, 6)},
+            "revision": self.revision,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }

@@ -48,6 +48,7 @@ MIGRATIONS: list[str] = [
         cache_read_input_tokens INTEGER NOT NULL DEFAULT 0,
         cache_creation_input_tokens INTEGER NOT NULL DEFAULT 0,
         cost_usd REAL NOT NULL DEFAULT 0,
+        revision INTEGER NOT NULL DEFAULT 0,
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL
     );
@@ -237,7 +238,8 @@ class Store:
         assignments, values = _assignments(changes)
         with self._tx() as db:
             db.execute(
-                f"UPDATE tasks SET {assignments}, updated_at = ? WHERE id = ?",
+                f"UPDATE tasks SET {assignments}, updated_at = ?, revision = revision + 1"
+                " WHERE id = ?",
                 [*values, now(), task_id],
             )
             return self._saved(db, task_id)
@@ -253,7 +255,8 @@ class Store:
         assignments, values = _assignments({**changes, "status": to})
         with self._tx() as db:
             cur = db.execute(
-                f"UPDATE tasks SET {assignments}, updated_at = ? WHERE id = ? AND status = ?",
+                f"UPDATE tasks SET {assignments}, updated_at = ?, revision = revision + 1"
+                " WHERE id = ? AND status = ?",
                 [*values, now(), task_id, str(expected)],
             )
             if cur.rowcount == 0:

@@ -1,0 +1,134 @@
+// Boots the board: routes, data, the live stream, the header and the shortcuts.
+
+import { ApiError, call, loadRoutes, url } from "./api.js";
+import { Board } from "./board.js";
+import { Detail } from "./detail.js";
+import { confirmDialog, NewTaskDialog, SettingsDialog } from "./dialogs.js";
+import { el, money } from "./render.js";
+
+const $ = (selector) => document.querySelector(selector);
+let repos = [];
+let lastSeq = null;
+let source = null;
+
+const board = new Board($("#board"), { onOpen: (id) => detail.open(id) });
+const detail = new Detail($("#detail"), {
+  confirm: confirmDialog($("#confirm-dialog")),
+  onChange: (task) => { board.upsert(task); detail.update(task); },
+});
+const newTask = new NewTaskDialog($("#new-dialog"), { onCreated: (task) => board.upsert(task) });
+const settings = new SettingsDialog($("#settings-dialog"));
+
+async function boot() {
+  try {
+    await loadRoutes();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      $("#signin").showModal();
+      return;
+    }
+    throw error;
+  }
+  await Promise.all([board.reload(), refreshHeader()]);
+  connect();
+  document.body.dataset.ready = "1";
+}
+
+// --- the board stream: live updates, and catch-up after a drop -----------------
+
+function connect() {
+  const query = lastSeq === null ? {} : { last_event_id: lastSeq };
+  source = new EventSource(url("boardStream", {}, query));
+  source.addEventListener("open", () => {
+    $("#banner").hidden = true;
+  });
+  source.addEventListener("ready", (event) => { lastSeq = Number(event.lastEventId); });
+  source.addEventListener("task-updated", (event) => {
+    lastSeq = Number(event.lastEventId);
+    const task = JSON.parse(event.data);
+    board.upsert(task);
+    detail.update(task);
+    scheduleHeader();
+  });
+  source.addEventListener("task-deleted", (event) => {
+    lastSeq = Number(event.lastEventId);
+    const { id } = JSON.parse(event.data);
+    board.remove(id);
+    if (detail.openId === id) detail.close();
+    scheduleHeader();
+  });
+  source.addEventListener("resync", async () => {
+    source.close();
+    lastSeq = null;
+    await board.reload();
+    connect();
+  });
+  source.addEventListener("error", () => {
+    $("#banner").hidden = false;
+    // The browser retries by itself unless the server answered with an error;
+    // then we reconnect ourselves, resuming from the last sequence we saw.
+    if (source.readyState === EventSource.CLOSED) setTimeout(connect, 1000);
+  });
+}
+
+let headerTimer = null;
+function scheduleHeader() {
+  clearTimeout(headerTimer);
+  headerTimer = setTimeout(refreshHeader, 250);
+}
+
+async function refreshHeader() {
+  const midnight = new Date();
+  midnight.setHours(0, 0, 0, 0);
+  const [stats, repoList] = await Promise.all([
+    call("stats", { query: { since: midnight.toISOString() } }),
+    call("listRepos"),
+  ]);
+  repos = repoList.repos;
+  $("#repos").replaceChildren(...repos.map((repo) =>
+    el("li", { title: repo.path }, repo.name, repo.branch ? ` · ${repo.branch}` : "", repo.error ? " · missing" : "")));
+  $("#totals").textContent = `${stats.running} running · ${stats.waiting} waiting · ${money(stats.cost_since)} today`;
+  board.setCounts(stats.counts);
+}
+
+// --- header buttons and keyboard shortcuts -----------------------------------------
+
+$("#new-task").addEventListener("click", () => newTask.open(repos));
+$("#open-settings").addEventListener("click", () => settings.open());
+$("#search").addEventListener("input", (event) => board.setFilter(event.target.value));
+$("#search").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" || event.key === "ArrowDown") {
+    event.preventDefault();
+    board.focusFirst();
+  }
+});
+window.addEventListener("wallfacer-error", (event) => alert(event.detail));
+
+document.addEventListener("keydown", (event) => {
+  const typing = event.target.closest("input, textarea, select, [contenteditable]");
+  const modal = document.querySelector("dialog[open]");
+  if (event.key === "Escape") {
+    if (typing && event.target.id === "search") {
+      event.target.value = "";
+      board.setFilter("");
+      event.target.blur();
+    } else if (!modal && detail.openId) {
+      const id = detail.openId;
+      detail.close();
+      document.querySelector(`.card[data-id="${CSS.escape(id)}"]`)?.focus();
+    }
+    return;
+  }
+  if (typing || modal || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key === "n") {
+    event.preventDefault();
+    newTask.open(repos);
+  } else if (event.key === "/") {
+    event.preventDefault();
+    $("#search").focus();
+  }
+});
+
+boot().catch((error) => {
+  document.body.prepend(el("div", { class: "banner", role: "alert", text: `Could not load the board: ${error.message}` }));
+});

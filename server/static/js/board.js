@@ -1,0 +1,256 @@
+// The board: four columns of cards, kept in step with the server's stream.
+// Each column loads one page at a time; nothing renders more than it has loaded.
+
+import { call } from "./api.js";
+import { el, elapsed, money, STATUS_LABEL } from "./render.js";
+
+const PAGE = 100;
+export const COLUMNS = {
+  backlog: { statuses: ["backlog"], query: { order: "position" } },
+  in_progress: { statuses: ["in_progress", "committing"], query: {} },
+  waiting: { statuses: ["waiting"], query: {} },
+  done: { statuses: ["done", "failed", "cancelled"], query: { archived: "false" } },
+};
+const NEEDS_YOU = new Set(["waiting", "failed"]);
+
+export function columnOf(task) {
+  if (task.archived) return null;
+  return Object.keys(COLUMNS).find((name) => COLUMNS[name].statuses.includes(task.status));
+}
+
+export class Board {
+  constructor(root, { onOpen }) {
+    this.root = root;
+    this.onOpen = onOpen;
+    this.tasks = new Map();
+    this.cursors = {};
+    this.filter = "";
+    for (const [name, column] of Object.entries(this.columns())) {
+      column.more.addEventListener("click", () => this.loadPage(name));
+    }
+    this.wireDragAndDrop();
+    this.wireKeyboard();
+    setInterval(() => this.tick(), 1000);
+  }
+
+  columns() {
+    const out = {};
+    for (const section of this.root.querySelectorAll(".column")) {
+      out[section.dataset.column] = {
+        section,
+        list: section.querySelector(".cards"),
+        more: section.querySelector(".more"),
+        count: section.querySelector(".count"),
+      };
+    }
+    return out;
+  }
+
+  async reload() {
+    this.tasks.clear();
+    for (const column of Object.values(this.columns())) column.list.replaceChildren();
+    this.cursors = {};
+    await Promise.all(Object.keys(COLUMNS).map((name) => this.loadPage(name, true)));
+  }
+
+  async loadPage(name, first = false) {
+    const spec = COLUMNS[name];
+    const query = { ...spec.query, status: spec.statuses.join(","), limit: PAGE };
+    if (!first) query.cursor = this.cursors[name];
+    const page = await call("listTasks", { query });
+    this.cursors[name] = page.next;
+    for (const task of page.tasks) this.upsert(task);
+    this.columns()[name].more.hidden = !page.next;
+  }
+
+  // Returns false for a copy older than the one shown (an HTTP answer that
+  // arrives after the stream already told us what happened next).
+  upsert(task) {
+    const previous = this.tasks.get(task.id);
+    if (previous && previous.revision > task.revision) return false;
+    this.tasks.set(task.id, task);
+    const card = this.root.querySelector(`[data-id="${CSS.escape(task.id)}"]`);
+    const column = columnOf(task);
+    if (!column) {
+      card?.remove();
+      return true;
+    }
+    const fresh = renderCard(task);
+    const list = this.columns()[column].list;
+    const hadFocus = card && card === document.activeElement;
+    if (card && previous && columnOf(previous) === column && previous.position === task.position) {
+      card.replaceWith(fresh);
+    } else {
+      card?.remove();
+      list.insertBefore(fresh, this.nextSibling(list, column, task));
+    }
+    if (hadFocus) fresh.focus();
+    this.applyFilter(fresh);
+    return true;
+  }
+
+  remove(id) {
+    this.tasks.delete(id);
+    this.root.querySelector(`[data-id="${CSS.escape(id)}"]`)?.remove();
+  }
+
+  // Backlog follows the user's order; the other columns show the latest first.
+  nextSibling(list, column, task) {
+    for (const other of list.children) {
+      const peer = this.tasks.get(other.dataset.id);
+      if (!peer) continue;
+      const before = column === "backlog"
+        ? task.position < peer.position
+        : task.updated_at > peer.updated_at;
+      if (before) return other;
+    }
+    return null;
+  }
+
+  setCounts(counts) {
+    for (const [name, column] of Object.entries(this.columns())) {
+      const total = COLUMNS[name].statuses.reduce((sum, s) => sum + (counts[s] || 0), 0);
+      column.count.textContent = `· ${total}`;
+    }
+  }
+
+  setFilter(text) {
+    this.filter = text.trim().toLowerCase();
+    for (const card of this.root.querySelectorAll(".card")) this.applyFilter(card);
+  }
+
+  applyFilter(card) {
+    const task = this.tasks.get(card.dataset.id);
+    const haystack = `${task.title}\n${task.prompt}`.toLowerCase();
+    card.hidden = Boolean(this.filter) && !haystack.includes(this.filter);
+  }
+
+  tick() {
+    for (const span of this.root.querySelectorAll(".card .elapsed[data-running]")) {
+      span.textContent = elapsed(span.dataset.from);
+    }
+  }
+
+  // --- drag and drop: backlog → In Progress starts; within backlog reorders ---
+
+  wireDragAndDrop() {
+    this.root.addEventListener("dragstart", (event) => {
+      const card = event.target.closest?.(".card");
+      if (!card || card.dataset.status !== "backlog") return event.preventDefault();
+      event.dataTransfer.setData("text/plain", card.dataset.id);
+      event.dataTransfer.effectAllowed = "move";
+      card.classList.add("dragging");
+    });
+    this.root.addEventListener("dragend", (event) => event.target.classList?.remove("dragging"));
+    for (const list of this.root.querySelectorAll("[data-drop]")) {
+      list.addEventListener("dragover", (event) => {
+        event.preventDefault();
+        list.classList.add("drop-target");
+      });
+      list.addEventListener("dragleave", () => list.classList.remove("drop-target"));
+      list.addEventListener("drop", (event) => {
+        event.preventDefault();
+        list.classList.remove("drop-target");
+        const id = event.dataTransfer.getData("text/plain");
+        if (list.dataset.drop === "in_progress") this.start(id);
+        else this.reorder(id, event.target.closest(".card"));
+      });
+    }
+  }
+
+  async start(id) {
+    try {
+      this.upsert(await call("startTask", { params: { id } }));
+    } catch (error) {
+      window.dispatchEvent(new CustomEvent("wallfacer-error", { detail: error.message }));
+    }
+  }
+
+  async reorder(id, target) {
+    if (!target || target.dataset.id === id) return;
+    const list = target.parentElement;
+    const ids = [...list.children].map((c) => c.dataset.id).filter((x) => x !== id);
+    const index = ids.indexOf(target.dataset.id);
+    const before = this.tasks.get(ids[index - 1]);
+    const after = this.tasks.get(ids[index]);
+    const position = before ? (before.position + after.position) / 2 : after.position - 1;
+    this.upsert(await call("editTask", { params: { id }, body: { position } }));
+  }
+
+  // --- keyboard: arrows move between cards, Enter opens -------------------------
+
+  wireKeyboard() {
+    this.root.addEventListener("keydown", (event) => {
+      const card = event.target.closest?.(".card");
+      if (!card) return;
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        this.onOpen(card.dataset.id);
+        return;
+      }
+      const moves = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
+      const move = moves[event.key];
+      if (!move) return;
+      event.preventDefault();
+      this.focusNeighbour(card, ...move);
+    });
+    this.root.addEventListener("click", (event) => {
+      const card = event.target.closest?.(".card");
+      if (card) this.onOpen(card.dataset.id);
+    });
+  }
+
+  focusNeighbour(card, dx, dy) {
+    const lists = [...this.root.querySelectorAll(".cards")];
+    const visible = (list) => [...list.children].filter((c) => !c.hidden);
+    let col = lists.indexOf(card.parentElement);
+    let row = visible(lists[col]).indexOf(card);
+    if (dy) {
+      visible(lists[col])[row + dy]?.focus();
+      return;
+    }
+    for (col += dx; col >= 0 && col < lists.length; col += dx) {
+      const cards = visible(lists[col]);
+      if (cards.length) {
+        cards[Math.min(row, cards.length - 1)].focus();
+        return;
+      }
+    }
+  }
+
+  focusFirst() {
+    const first = [...this.root.querySelectorAll(".card")].find((c) => !c.hidden);
+    first?.focus();
+  }
+}
+
+function renderCard(task) {
+  const running = task.status === "in_progress" || task.status === "committing";
+  const finished = ["done", "failed", "cancelled"].includes(task.status);
+  const card = el(
+    "li",
+    {
+      class: "card",
+      tabindex: "0",
+      draggable: task.status === "backlog" ? "true" : false,
+      "data-id": task.id,
+      "data-status": task.status,
+      "aria-label": `${task.title} (${STATUS_LABEL[task.status]})`,
+    },
+    el("div", { class: "title", text: task.title || "(untitled)" }),
+    el(
+      "div",
+      { class: "meta" },
+      el("span", { class: `badge ${task.status}`, text: STATUS_LABEL[task.status] }),
+      NEEDS_YOU.has(task.status) ? el("span", { class: "needs-you", title: "Needs you", text: "● needs you" }) : null,
+      el("span", {
+        class: "elapsed",
+        "data-from": task.created_at,
+        "data-running": running ? "1" : false,
+        text: elapsed(task.created_at, finished ? task.updated_at : undefined),
+      }),
+      task.usage.cost_usd ? el("span", { class: "cost", text: money(task.usage.cost_usd) }) : null,
+    ),
+  );
+  return card;
+}

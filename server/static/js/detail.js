@@ -1,0 +1,304 @@
+// The task detail panel: prompt, live log, diff, usage, and the actions valid now.
+
+import { call, url } from "./api.js";
+import { diffView, el, markdown, money, STATUS_LABEL } from "./render.js";
+
+const LOG_EVENTS = ["output", "state", "feedback", "error", "system"];
+
+export class Detail {
+  constructor(root, { confirm, onChange }) {
+    this.root = root;
+    this.confirm = confirm;
+    this.onChange = onChange;
+    this.task = null;
+    this.source = null;
+    this.lastEventId = 0;
+    this.tab = "log";
+    this.raw = false;
+  }
+
+  get openId() {
+    return this.root.hidden ? null : this.task?.id;
+  }
+
+  async open(id) {
+    this.close();
+    this.task = await call("getTask", { params: { id } });
+    this.lastEventId = 0;
+    this.tab = "log";
+    this.root.hidden = false;
+    this.render();
+    this.follow();
+    this.root.querySelector("[data-close]").focus();
+  }
+
+  close() {
+    this.source?.close();
+    this.source = null;
+    this.task = null;
+    this.root.hidden = true;
+    this.root.replaceChildren();
+  }
+
+  // Called with every board update; keeps the panel true without reloading the log.
+  update(task) {
+    if (!this.task || task.id !== this.task.id || task.revision < this.task.revision) return;
+    const resumed = task.status === "in_progress" && !this.source;
+    this.task = task;
+    this.renderHead();
+    if (resumed) this.follow();
+    else if (!this.source) this.catchUp();
+    if (this.tab !== "log") this.showTab(this.tab);
+  }
+
+  // Between runs there is no live log stream; entries still happen (an accept,
+  // a conflict), so fetch whatever is new.
+  async catchUp() {
+    const { events } = await call("taskEvents", { params: { id: this.task.id }, query: { after: this.lastEventId } });
+    for (const entry of events) {
+      if (entry.id <= this.lastEventId) continue;
+      this.lastEventId = entry.id;
+      this.appendLog(entry);
+    }
+  }
+
+  render() {
+    this.root.replaceChildren(
+      el("header", {},
+        el("h2", { id: "detail-title" }),
+        el("span", { class: "badge", id: "detail-status" }),
+        el("button", { "data-close": true, title: "Close (Esc)", onclick: () => this.close(), text: "Close" }),
+      ),
+      el("div", { class: "body" },
+        el("div", { id: "detail-reason" }),
+        el("div", { class: "buttons", id: "detail-actions" }),
+        el("div", { id: "detail-feedback" }),
+        el("h3", { text: "Prompt" }),
+        el("pre", { class: "prompt", id: "detail-prompt" }),
+        el("div", { class: "tabs", role: "tablist" },
+          ...["log", "diff", "usage"].map((name) =>
+            el("button", { role: "tab", "data-tab": name, onclick: () => this.showTab(name), text: name[0].toUpperCase() + name.slice(1) })),
+          el("label", { class: "hint raw-toggle" },
+            el("input", { type: "checkbox", id: "raw-toggle", onchange: (e) => this.setRaw(e.target.checked) }), " raw"),
+        ),
+        el("div", { class: "log", id: "detail-log", role: "log", "aria-live": "polite" }),
+        el("div", { id: "detail-pane", hidden: true }),
+      ),
+    );
+    this.renderHead();
+    this.showTab("log");
+  }
+
+  renderHead() {
+    const task = this.task;
+    const q = (id) => this.root.querySelector(id);
+    q("#detail-title").textContent = task.title || "(untitled)";
+    const badge = q("#detail-status");
+    badge.className = `badge ${task.status}`;
+    badge.textContent = STATUS_LABEL[task.status];
+    q("#detail-prompt").textContent = task.prompt;
+
+    const reason = q("#detail-reason");
+    reason.replaceChildren();
+    if (task.error) {
+      reason.append(el("div", { class: "reason", role: "alert" },
+        el("div", { text: task.error }),
+        task.conflict_files.length
+          ? el("ul", {}, task.conflict_files.map((f) => el("li", {}, el("code", { text: f }))))
+          : null));
+    }
+
+    const buttons = [];
+    const act = (name, label, route, cls) =>
+      buttons.push(el("button", { class: cls, "data-action": name, onclick: () => this.run(route), text: label }));
+    const actions = new Set(task.actions);
+    if (actions.has("start")) act("start", "Start", "startTask", "primary");
+    if (actions.has("accept")) act("accept", "Accept & merge", "acceptTask", "primary");
+    if (actions.has("resume")) act("resume", "Resume", "resumeTask", "primary");
+    if (actions.has("retry")) act("retry", "Retry", "retryTask");
+    if (actions.has("cancel")) act("cancel", "Cancel", "cancelTask");
+    if (["done", "cancelled"].includes(task.status)) {
+      buttons.push(el("button", { "data-action": "archive", onclick: () => this.archive(), text: "Archive" }));
+    }
+    if (!["in_progress", "committing"].includes(task.status)) {
+      buttons.push(el("button", { class: "danger", "data-action": "delete", onclick: () => this.remove(), text: "Delete" }));
+    }
+    q("#detail-actions").replaceChildren(...buttons);
+
+    const feedback = q("#detail-feedback");
+    if (actions.has("feedback") && !feedback.querySelector("form")) {
+      const box = el("textarea", { id: "feedback-text", "aria-label": "Feedback for the agent", placeholder: "Answer the agent… (Ctrl+Enter to send)" });
+      const form = el("form", { class: "feedback" }, box, el("div", { class: "buttons" },
+        el("button", { type: "submit", "data-action": "feedback", text: "Send feedback" })));
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        this.sendFeedback(box.value);
+      });
+      box.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
+      });
+      feedback.replaceChildren(form);
+    } else if (!actions.has("feedback")) {
+      feedback.replaceChildren();
+    }
+  }
+
+  async run(route) {
+    try {
+      this.onChange(await call(route, { params: { id: this.task.id } }));
+    } catch (error) {
+      this.flash(error.message);
+    }
+  }
+
+  async sendFeedback(message) {
+    if (!message.trim()) return this.flash("Write something for the agent first.");
+    try {
+      this.onChange(await call("feedbackTask", { params: { id: this.task.id }, body: { message } }));
+      this.root.querySelector("#detail-feedback").replaceChildren();
+    } catch (error) {
+      this.flash(error.message);
+    }
+  }
+
+  async archive() {
+    try {
+      this.onChange(await call("editTask", { params: { id: this.task.id }, body: { archived: true } }));
+      this.close();
+    } catch (error) {
+      this.flash(error.message);
+    }
+  }
+
+  async remove() {
+    if (!(await this.confirm(`Delete “${this.task.title}”? Its log and any unmerged work are lost.`))) return;
+    try {
+      await call("deleteTask", { params: { id: this.task.id } });
+      this.close();
+    } catch (error) {
+      this.flash(error.message);
+    }
+  }
+
+  flash(message) {
+    const reason = this.root.querySelector("#detail-reason");
+    reason.replaceChildren(el("div", { class: "reason", role: "alert", text: message }));
+  }
+
+  // --- the live log ------------------------------------------------------------
+
+  follow() {
+    this.source?.close();
+    const source = new EventSource(url("taskLogs", { id: this.task.id }, { last_event_id: this.lastEventId || "" }));
+    this.source = source;
+    for (const type of LOG_EVENTS) {
+      source.addEventListener(type, (event) => {
+        const entry = JSON.parse(event.data);
+        if (entry.id <= this.lastEventId) return;
+        this.lastEventId = entry.id;
+        this.appendLog(entry);
+      });
+    }
+    source.addEventListener("end", () => {
+      source.close();
+      if (this.source === source) this.source = null;
+    });
+  }
+
+  setRaw(raw) {
+    this.raw = raw;
+    this.root.querySelector("#detail-log").classList.toggle("raw-mode", raw);
+    for (const node of this.root.querySelectorAll(".log [data-raw]")) node.hidden = !raw;
+    for (const node of this.root.querySelectorAll(".log [data-pretty]")) node.hidden = raw;
+  }
+
+  appendLog(entry) {
+    const log = this.root.querySelector("#detail-log");
+    if (!log) return;
+    const stick = log.parentElement.scrollTop + log.parentElement.clientHeight >= log.parentElement.scrollHeight - 40;
+    for (const node of logNodes(entry)) {
+      if (node.dataset.raw !== undefined) node.hidden = !this.raw;
+      if (node.dataset.pretty !== undefined) node.hidden = this.raw;
+      log.append(node);
+    }
+    if (stick) log.parentElement.scrollTop = log.parentElement.scrollHeight;
+  }
+
+  // --- diff and usage tabs -------------------------------------------------------
+
+  async showTab(name) {
+    this.tab = name;
+    for (const tab of this.root.querySelectorAll("[role=tab]")) {
+      tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
+    }
+    const log = this.root.querySelector("#detail-log");
+    const pane = this.root.querySelector("#detail-pane");
+    log.hidden = name !== "log";
+    pane.hidden = name === "log";
+    if (name === "diff") {
+      const diff = await call("taskDiff", { params: { id: this.task.id } });
+      pane.replaceChildren(diffView(diff.diff));
+    } else if (name === "usage") {
+      const { turns } = await call("taskTurns", { params: { id: this.task.id } });
+      pane.replaceChildren(usageTable(turns, this.task.usage));
+    }
+  }
+}
+
+function logNodes(entry) {
+  const data = entry.data;
+  if (entry.type === "state") {
+    return [el("div", { class: "entry note", text: `→ ${STATUS_LABEL[data.to] || data.to}${data.reason ? ` — ${data.reason}` : ""}` })];
+  }
+  if (entry.type === "feedback") {
+    return [el("div", { class: "entry feedback" }, el("strong", { text: "You: " }), data.message)];
+  }
+  if (entry.type === "error") {
+    return [el("div", { class: "entry error", text: data.message })];
+  }
+  if (entry.type === "system") {
+    return [el("div", { class: "entry note", text: data.message })];
+  }
+  const raw = el("pre", { class: "raw", "data-raw": "", text: data.line + (data.truncated ? " … (truncated)" : "") });
+  if (!data.events.length) {
+    const shown = data.line.length > 300 ? `${data.line.slice(0, 300)}… (${data.line.length} chars)` : data.line;
+    return [raw, el("div", { class: "entry junk", "data-pretty": "", text: shown })];
+  }
+  return [raw, ...data.events.map((event) => {
+    const node = prettyEvent(event);
+    node.dataset.pretty = "";
+    return node;
+  })];
+}
+
+function prettyEvent(event) {
+  switch (event.kind) {
+    case "text":
+      return el("div", { class: "entry text" }, markdown(event.text));
+    case "tool_call":
+      return el("details", { class: "entry tool" },
+        el("summary", {}, el("strong", { text: event.name }), event.summary ? ` ${event.summary}` : ""),
+        el("pre", { text: JSON.stringify(event.input, null, 2) }));
+    case "tool_result":
+      return el("details", { class: `entry result${event.is_error ? " error" : ""}` },
+        el("summary", { text: event.is_error ? "tool error" : "result" }),
+        el("pre", { text: event.content }));
+    case "init":
+      return el("div", { class: "entry note", text: `session ${event.session_id}${event.model ? ` · ${event.model}` : ""}` });
+    case "result": {
+      const u = event.usage;
+      return el("div", { class: `entry ${event.is_error ? "error" : "note"}`,
+        text: `run ${event.is_error ? "failed" : "finished"} · ${u.input_tokens} in / ${u.output_tokens} out · ${money(u.cost_usd)}` });
+    }
+    default:
+      return el("div", { class: "entry note", text: event.kind });
+  }
+}
+
+function usageTable(turns, total) {
+  const cols = ["input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"];
+  const head = el("tr", {}, el("th", { text: "run" }), cols.map((c) => el("th", { text: c.replace(/_/g, " ") })), el("th", { text: "cost" }));
+  const rows = turns.map((turn, i) => el("tr", {}, el("td", { text: i + 1 }), cols.map((c) => el("td", { text: turn[c] })), el("td", { text: money(turn.cost_usd) })));
+  const sum = el("tr", {}, el("th", { text: "total" }), cols.map((c) => el("th", { text: total[c] })), el("th", { text: money(total.cost_usd) }));
+  return el("table", { class: "usage" }, el("thead", {}, head), el("tbody", {}, rows), el("tfoot", {}, sum));
+}

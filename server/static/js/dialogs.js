@@ -1,0 +1,136 @@
+// The new-task form, the settings dialog and the delete confirmation.
+
+import { call } from "./api.js";
+import { el } from "./render.js";
+
+function showErrors(form, error) {
+  for (const slot of form.querySelectorAll(".field-error")) slot.textContent = "";
+  if (!error) return;
+  const message = typeof error === "string" ? error : error.message;
+  const field = ["prompt", "repo", "title"].find((name) => message.includes(name));
+  const slot = form.querySelector(`[data-for="${field || "form"}"]`) || form.querySelector('[data-for="form"]');
+  slot.textContent = message;
+}
+
+function wireClose(dialog) {
+  for (const button of dialog.querySelectorAll("[data-close]")) {
+    button.addEventListener("click", () => dialog.close());
+  }
+}
+
+export class NewTaskDialog {
+  constructor(dialog, { onCreated }) {
+    this.dialog = dialog;
+    this.form = dialog.querySelector("form");
+    this.onCreated = onCreated;
+    wireClose(dialog);
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+    this.form.prompt.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        this.submit();
+      }
+    });
+  }
+
+  open(repos) {
+    this.form.reset();
+    showErrors(this.form, null);
+    const select = this.form.repo;
+    select.replaceChildren(...repos.map((repo) => el("option", { value: repo.path, text: repo.name })));
+    this.dialog.querySelector("#new-repo-row").hidden = repos.length < 2;
+    this.dialog.showModal();
+    this.form.prompt.focus();
+  }
+
+  async submit() {
+    const prompt = this.form.prompt.value;
+    if (!prompt.trim()) return showErrors(this.form, "The prompt must not be empty.");
+    const body = { prompt };
+    if (this.form.title.value.trim()) body.title = this.form.title.value.trim();
+    if (this.form.repo.value) body.repo = this.form.repo.value;
+    try {
+      const task = await call("createTask", { body });
+      this.dialog.close();
+      this.onCreated(task);
+    } catch (error) {
+      showErrors(this.form, error);
+    }
+  }
+}
+
+const NUMBERS = new Set(["max_parallel", "cpus", "timeout_min"]);
+const FIELDS = ["image", "max_parallel", "cpus", "memory", "network", "timeout_min"];
+
+export class SettingsDialog {
+  constructor(dialog) {
+    this.dialog = dialog;
+    this.form = dialog.querySelector("form");
+    this.removed = new Set();
+    wireClose(dialog);
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.save();
+    });
+  }
+
+  async open() {
+    const config = await call("getConfig");
+    this.removed.clear();
+    showErrors(this.form, null);
+    for (const name of FIELDS) {
+      const input = this.form.elements[name];
+      input.value = config[name] ?? "";
+      input.disabled = config.pinned.includes(name);
+      input.title = input.disabled ? "Set on the command line for this run" : "";
+    }
+    const rows = this.dialog.querySelector("#env-rows");
+    rows.replaceChildren(...config.env.map(({ key, value }) => {
+      const input = el("input", { type: "password", placeholder: value, "aria-label": `New value for ${key}`, "data-key": key });
+      const remove = el("button", { type: "button", text: "Remove", onclick: () => { this.removed.add(key); row.remove(); } });
+      const row = el("li", {}, el("code", { text: key }), input, remove);
+      return row;
+    }));
+    this.form.querySelector("#env-new-key").value = "";
+    this.form.querySelector("#env-new-value").value = "";
+    this.dialog.showModal();
+  }
+
+  async save() {
+    const body = {};
+    for (const name of FIELDS) {
+      const input = this.form.elements[name];
+      if (input.disabled) continue;
+      const text = input.value.trim();
+      body[name] = text === "" ? null : NUMBERS.has(name) ? Number(text) : text;
+    }
+    if (body.image === null) delete body.image;
+    if (body.max_parallel === null) delete body.max_parallel;
+    if (body.timeout_min === null) delete body.timeout_min;
+    const env = {};
+    for (const input of this.form.querySelectorAll("#env-rows input")) {
+      if (input.value) env[input.dataset.key] = input.value;
+    }
+    for (const key of this.removed) env[key] = null;
+    const newKey = this.form.querySelector("#env-new-key").value.trim();
+    if (newKey) env[newKey] = this.form.querySelector("#env-new-value").value;
+    if (Object.keys(env).length) body.env = env;
+    try {
+      await call("putConfig", { body });
+      this.dialog.close();
+    } catch (error) {
+      showErrors(this.form, error);
+    }
+  }
+}
+
+export function confirmDialog(dialog) {
+  return (text) => new Promise((resolve) => {
+    dialog.querySelector("#confirm-text").textContent = text;
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true });
+    dialog.showModal();
+  });
+}

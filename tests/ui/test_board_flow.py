@@ -1,0 +1,100 @@
+"""A person drives a task from the form to main, in a real Chromium."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.gitrepo import file_on_branch
+from tests.server_process import ServerProcess
+from tests.ui.conftest import screenshot
+
+
+def card(page: Page, title: str):  # type: ignore[no-untyped-def]
+    return page.locator(".card", has_text=title)
+
+
+def test_create_drag_watch_feedback_accept(page: Page, server: ServerProcess, repo: Path) -> None:
+    page.click("#new-task")
+    page.fill("#new-prompt", "say Working on it\nsleep 1\nwrite hello.txt hi from the board")
+    page.fill("#new-title-input", "Board hello")
+    page.click("#new-dialog button[type=submit]")
+    backlog_card = page.locator("[data-column=backlog] .card", has_text="Board hello")
+    expect(backlog_card).to_be_visible()
+
+    backlog_card.drag_to(page.locator("[data-column=in_progress] .cards"))
+    expect(page.locator("[data-column=in_progress] .card", has_text="Board hello")).to_be_visible()
+
+    card(page, "Board hello").click()
+    expect(page.locator("#detail-log")).to_contain_text("Working on it")
+    waiting = page.locator("[data-column=waiting] .card", has_text="Board hello")
+    expect(waiting).to_be_visible(timeout=20_000)
+    expect(waiting).to_contain_text("needs you")
+    screenshot(page, "board-waiting")
+
+    page.click("[data-tab=diff]")
+    expect(page.locator(".diff-file h4")).to_have_text("hello.txt")
+    expect(page.locator(".diff-file tr.add")).to_contain_text("+hi from the board")
+    screenshot(page, "detail-diff")
+
+    page.click("[data-tab=log]")
+    page.fill("#feedback-text", "append hello.txt and a second line")
+    page.click("[data-action=feedback]")
+    expect(page.locator("#detail-log")).to_contain_text("You: append hello.txt", timeout=10_000)
+    expect(page.locator("[data-action=accept]")).to_be_visible(timeout=20_000)
+    page.click("[data-action=accept]")
+
+    expect(page.locator("[data-column=done] .card", has_text="Board hello")).to_be_visible(
+        timeout=20_000
+    )
+    assert file_on_branch(repo, "main", "hello.txt") == "hi from the board\nand a second line\n"
+    page.click("[data-tab=usage]")
+    expect(page.locator("table.usage tbody tr")).to_have_count(2)
+    screenshot(page, "detail-done")
+
+
+def test_the_conflict_reason_and_files_are_shown(
+    page: Page, server: ServerProcess, repo: Path
+) -> None:
+    from tests.gitrepo import commit
+
+    task = server.create("write README.md agent version", title="Conflicting")
+    server.act(task["id"], "start")
+    server.wait_for(task["id"], "waiting")
+    commit(repo, {"README.md": "user version\n"})
+    card(page, "Conflicting").click()
+    page.click("[data-action=accept]")
+    reason = page.locator("#detail-reason .reason")
+    expect(reason).to_contain_text("conflicts in", timeout=20_000)
+    expect(reason.locator("li code")).to_have_text("README.md")
+    expect(page.locator("#detail-log .entry.error")).to_contain_text("conflicts in")
+    screenshot(page, "detail-conflict")
+
+
+def test_keyboard_only_creation_and_opening(page: Page, server: ServerProcess) -> None:
+    page.keyboard.press("n")
+    expect(page.locator("#new-dialog")).to_be_visible()
+    page.keyboard.type("Typed entirely from the keyboard")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#new-dialog")).to_be_hidden()
+    expect(card(page, "Typed entirely")).to_be_visible()
+
+    page.keyboard.press("/")
+    page.keyboard.type("typed entirely")
+    page.keyboard.press("Enter")
+    expect(card(page, "Typed entirely")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#detail-title")).to_have_text("Typed entirely from the keyboard")
+    page.keyboard.press("Escape")
+    expect(page.locator("#detail")).to_be_hidden()
+    expect(card(page, "Typed entirely")).to_be_focused()
+
+
+def test_validation_errors_show_next_to_their_field(page: Page) -> None:
+    page.keyboard.press("n")
+    page.click("#new-dialog button[type=submit]")
+    expect(page.locator('[data-for="prompt"]')).to_contain_text("must not be empty")
+    page.fill("#new-prompt", "x" * 100_001)
+    page.click("#new-dialog button[type=submit]")
+    expect(page.locator('[data-for="prompt"]')).to_contain_text("longer than")

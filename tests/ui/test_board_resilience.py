@@ -1,0 +1,79 @@
+"""The page survives a server restart, escapes everything, and fits small windows."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.server_process import ServerProcess
+from tests.ui.conftest import screenshot, sign_in
+
+XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+
+
+def test_the_page_catches_up_after_a_server_restart(page: Page, server: ServerProcess) -> None:
+    before = server.create("made before the restart")
+    expect(page.locator(".card", has_text="made before")).to_be_visible()
+
+    server.kill()
+    expect(page.locator("#banner")).to_be_visible(timeout=10_000)
+    expect(page.locator("#banner")).to_have_text("Reconnecting…")
+    screenshot(page, "board-reconnecting")
+
+    server.start()
+    after = server.create("made after the restart")
+    server.api("PATCH", f"/api/tasks/{before['id']}", {"title": "renamed while away"})
+    expect(page.locator(".card", has_text="made after the restart")).to_be_visible(timeout=15_000)
+    expect(page.locator(".card", has_text="renamed while away")).to_be_visible()
+    expect(page.locator("#banner")).to_be_hidden()
+    assert after["id"]
+
+
+def test_markup_in_prompts_and_agent_output_never_runs(page: Page, server: ServerProcess) -> None:
+    task = server.create(f"say {XSS}\nsay **bold** and `code`", title=XSS)
+    server.act(task["id"], "start")
+    server.wait_for(task["id"], "waiting")
+
+    card = page.locator(".card", has_text="<img src=x")
+    expect(card).to_be_visible()
+    card.click()
+    expect(page.locator("#detail-title")).to_have_text(XSS)
+    expect(page.locator("#detail-prompt")).to_contain_text("<script>window.__pwned=2</script>")
+    log = page.locator("#detail-log")
+    expect(log).to_contain_text('<img src=x onerror="window.__pwned=1">')
+    expect(log.locator("strong", has_text="bold")).to_be_visible()
+    page.click("#raw-toggle")
+    expect(log.locator("pre.raw").first).to_be_visible()
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("img[src=x]").count() == 0
+    screenshot(page, "detail-xss-escaped")
+
+
+def test_the_board_is_readable_at_900_px(browser: Browser, server: ServerProcess) -> None:
+    for n in range(3):
+        server.create(f"narrow window task {n}")
+    page = sign_in(browser, server, width=900, height=700)
+    try:
+        expect(page.locator(".card")).to_have_count(3)
+        for column in ("backlog", "in_progress", "waiting", "done"):
+            box = page.locator(f"[data-column={column}]").bounding_box()
+            assert box is not None and box["width"] >= 180
+        screenshot(page, "board-900px")
+    finally:
+        page.context.close()
+
+
+def test_settings_are_edited_with_credentials_masked(page: Page, server: ServerProcess) -> None:
+    server.api("PUT", "/api/config", {"env": {"ANTHROPIC_API_KEY": "sk-ant-secret-value-1234"}})
+    page.click("#open-settings")
+    expect(page.locator("#env-rows li")).to_have_count(1)
+    key_input = page.locator("#env-rows input")
+    expect(key_input).to_have_attribute("placeholder", "sk-…1234")
+    assert "secret" not in page.content()
+    expect(page.locator("#cfg-image")).to_be_disabled()  # pinned by --image for this run
+    page.fill("#cfg-max_parallel", "2")
+    page.fill("#cfg-memory", "512m")
+    page.click("#settings-dialog button[type=submit]")
+    expect(page.locator("#settings-dialog")).to_be_hidden()
+    config = server.api("GET", "/api/config")
+    assert (config["max_parallel"], config["memory"]) == (2, "512m")
+    assert config["env"] == [{"key": "ANTHROPIC_API_KEY", "value": "sk-…1234"}]
