@@ -98,3 +98,37 @@ def test_validation_errors_show_next_to_their_field(page: Page) -> None:
     page.fill("#new-prompt", "x" * 100_001)
     page.click("#new-dialog button[type=submit]")
     expect(page.locator('[data-for="prompt"]')).to_contain_text("longer than")
+
+
+def test_backlog_order_is_dragged_and_persists(page: Page, server: ServerProcess) -> None:
+    for name in ("first", "second", "third"):
+        server.create(f"order {name}")
+    cards = page.locator("[data-column=backlog] .card")
+    expect(cards).to_have_count(3)
+    expect(cards.first).to_contain_text("order third")  # newest on top by default
+
+    card(page, "order first").drag_to(card(page, "order third"))
+    expect(cards.first).to_contain_text("order first")
+    page.reload()
+    page.wait_for_selector("body[data-ready]")
+    expect(page.locator("[data-column=backlog] .card").first).to_contain_text("order first")
+    titles = [
+        t["title"] for t in server.api("GET", "/api/tasks?status=backlog&order=position")["tasks"]
+    ]
+    assert titles == ["order first", "order third", "order second"]
+
+
+def test_arrow_keys_move_between_cards_and_columns(page: Page, server: ServerProcess) -> None:
+    server.create("older card")
+    server.create("newer card")
+    running = server.create("sleep 30")
+    server.act(running["id"], "start")
+    expect(page.locator("[data-column=in_progress] .card")).to_have_count(1)
+    page.keyboard.press("/")
+    page.keyboard.press("Enter")
+    expect(card(page, "newer card")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(card(page, "older card")).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("[data-column=in_progress] .card")).to_be_focused()
+    server.act(running["id"], "cancel")

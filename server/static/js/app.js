@@ -32,6 +32,7 @@ async function boot() {
   await Promise.all([board.reload(), refreshHeader()]);
   connect();
   document.body.dataset.ready = "1";
+  requestAnimationFrame(() => performance.mark("board-painted"));
 }
 
 // --- the board stream: live updates, and catch-up after a drop -----------------
