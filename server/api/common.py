@@ -41,9 +41,11 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     limit = int(request[_BODY_LIMIT])
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge(f"request body is larger than {limit} bytes")
-    body = await request.content.read(limit + 1)
-    if len(body) > limit:
-        raise TooLarge(f"request body is larger than {limit} bytes")
+    body = bytearray()
+    while chunk := await request.content.read(64 * 1024):  # a read may return part
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge(f"request body is larger than {limit} bytes")
     try:
         data = json.loads(body)
     except ValueError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,19 @@ def test_every_route_is_in_the_openapi_document(bare_server: ServerProcess) -> N
             assert route.path not in doc["paths"], "pages are not part of the API"
     names = bare_server.api("GET", "/api/routes")
     assert names["createTask"] == {"method": "POST", "path": "/api/tasks"}
+
+
+def test_a_large_body_arriving_in_pieces_is_read_whole(bare_server: ServerProcess) -> None:
+    prompt = "y" * 90_000
+
+    def trickle():  # type: ignore[no-untyped-def]
+        body = ('{"prompt": "' + prompt + '"}').encode()
+        for start in range(0, len(body), 7_000):
+            time.sleep(0.01)  # so the server sees the body in separate reads
+            yield body[start : start + 7_000]
+
+    response = bare_server.request(
+        "POST", "/api/tasks", data=trickle(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["prompt"] == prompt
