@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -179,7 +180,7 @@ def test_every_route_is_in_the_openapi_document(bare_server: ServerProcess) -> N
 def test_a_large_body_arriving_in_pieces_is_read_whole(bare_server: ServerProcess) -> None:
     prompt = "y" * 90_000
 
-    def trickle():  # type: ignore[no-untyped-def]
+    def trickle() -> Iterator[bytes]:
         body = ('{"prompt": "' + prompt + '"}').encode()
         for start in range(0, len(body), 7_000):
             time.sleep(0.01)  # so the server sees the body in separate reads
