@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import logging.handlers
 import os
@@ -18,11 +19,16 @@ from pathlib import Path
 
 import platformdirs
 
+from app import commands
+from app.commands import SUBCOMMANDS
+from app.instance import DataDirLock, InUse
 from runner.errors import NotARepository
 from runner.worktrees import inspect_repo
 from server.config import RuntimeConfig, validate
+from server.credentials import auth_configured
 from server.errors import ApiError
 from server.settings import Settings
+from server.store import Store
 
 APP_NAME = "wallfacer"
 log = logging.getLogger(APP_NAME)
@@ -53,6 +59,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=_env("LOG_DIR", platformdirs.user_log_dir(APP_NAME)),
         help="rotating log files (WALLFACER_LOG_DIR)",
     )
+    p.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=_env("LOG_FORMAT", "text"),
+        help="log lines as text or JSON (WALLFACER_LOG_FORMAT)",
+    )
+    p.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        default=[h for h in (_env("ALLOWED_HOSTS") or "").split(",") if h],
+        help="a public name the server answers to; repeatable "
+        "(WALLFACER_ALLOWED_HOSTS, comma-separated)",
+    )
+    p.add_argument(
+        "--tls-cert",
+        default=_env("TLS_CERT"),
+        help="serve HTTPS with this certificate (WALLFACER_TLS_CERT)",
+    )
+    p.add_argument(
+        "--tls-key",
+        default=_env("TLS_KEY"),
+        help="the certificate's private key (WALLFACER_TLS_KEY)",
+    )
     # Runtime settings: a flag or its variable pins the value for this run;
     # otherwise the value saved from the board's settings dialog applies.
     p.add_argument(
@@ -75,6 +105,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.host, args.port = split_addr(args.addr)
     except ValueError as exc:
         p.error(str(exc))
+    if bool(args.tls_cert) != bool(args.tls_key):
+        p.error("--tls-cert and --tls-key go together")
     try:
         args.config, args.pinned = runtime_config(args)
     except (ApiError, ValueError) as exc:
@@ -111,7 +143,23 @@ def split_addr(addr: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-def setup_logging(log_dir: Path) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def setup_logging(log_dir: Path, log_format: str) -> None:
+    """Rotating files in the OS log dir (5 x 5 MB), and stderr."""
     log_dir.mkdir(parents=True, exist_ok=True)
     handlers: list[logging.Handler] = [
         logging.handlers.RotatingFileHandler(
@@ -119,11 +167,14 @@ def setup_logging(log_dir: Path) -> None:
         ),
         logging.StreamHandler(sys.stderr),
     ]
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=handlers,
+    formatter = (
+        JsonFormatter()
+        if log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
+    for handler in handlers:
+        handler.setFormatter(formatter)
+    logging.basicConfig(level=logging.INFO, handlers=handlers)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -141,17 +192,49 @@ def settings_from(args: argparse.Namespace) -> Settings:
         token=_env("TOKEN"),
         config=args.config,
         pinned=args.pinned,
+        allowed_hosts=tuple(args.allowed_host),
+        tls_cert=Path(args.tls_cert) if args.tls_cert else None,
+        tls_key=Path(args.tls_key) if args.tls_key else None,
     )
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SUBCOMMANDS:
+        return commands.run(argv)
     args = parse_args(argv)
     settings = settings_from(args)
-    setup_logging(Path(args.log_dir).expanduser())
+    setup_logging(Path(args.log_dir).expanduser(), args.log_format)
+    refusal = exposure_refusal(settings)
+    if refusal:
+        print(f"wallfacer: {refusal}", file=sys.stderr)
+        return 2
     if not args.headless:
         log.info("the desktop shell is not available in this build; serving headless")
     log.info("data dir %s; API token in %s", settings.data_dir, settings.data_dir / "token")
-    return run_headless(settings)
+    try:
+        with DataDirLock(settings.data_dir):
+            return run_headless(settings)
+    except InUse as exc:
+        print(f"wallfacer: {exc}", file=sys.stderr)
+        return 1
+
+
+def exposure_refusal(settings: Settings) -> str | None:
+    """Anyone who reaches the server can run code on the repos: no public bind without auth."""
+    if settings.loopback:
+        return None
+    store = Store(settings.db_path)
+    try:
+        if auth_configured(store, explicit_token=settings.token is not None):
+            return None
+    finally:
+        store.close()
+    return (
+        f"refusing to listen on {settings.host} without auth. Set a password "
+        "(`wallfacer passwd`), create an API token (`wallfacer token create`), "
+        "or set WALLFACER_TOKEN; then start again"
+    )
 
 
 def show_signin(url: str, signin_url: str) -> None:

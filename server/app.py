@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from runner.containers import Engine
-from server.api.common import HUB, IO, SESSIONS, SETTINGS, STORE, TASKS
+from server.api.common import HUB, IO, LIMITER, SESSIONS, SETTINGS, STORE, TASKS
 from server.api.errors import errors
 from server.auth import add_security_headers, guard
 from server.blocking import Blocking
+from server.credentials import token_hash
 from server.events import Hub
+from server.ratelimit import LoginLimiter
 from server.routes import DEFAULT_MAX_BODY, ROUTES, Handler, install
 from server.sessions import Sessions
 from server.settings import Settings
@@ -27,14 +30,28 @@ _HANDLERS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("handlers")
 
 def build_app(settings: Settings, engine: Engine | None = None) -> web.Application:
     """The whole server: store, lifecycle and routes, ready to be run."""
+    io = Blocking()
+    store = Store(settings.db_path)
     sessions = Sessions(settings.api_token())
+
+    async def valid_api_token(token: str) -> bool:
+        return await io(store.token_valid, token_hash(token))
+
     app = web.Application(
-        middlewares=[errors, guard(settings.host, settings.api_token(), sessions)],
+        middlewares=[
+            errors,
+            guard(
+                settings.host,
+                settings.allowed_hosts,
+                settings.api_token(),
+                sessions,
+                valid_api_token,
+            ),
+        ],
         client_max_size=max(DEFAULT_MAX_BODY, *(r.max_body for r in ROUTES)),
     )
     app[SESSIONS] = sessions
-    io = Blocking()
-    store = Store(settings.db_path)
+    app[LIMITER] = LoginLimiter()
     hub = Hub()
     app[SETTINGS] = settings
     app[IO] = io
@@ -96,10 +113,14 @@ async def serve(settings: Settings, on_ready: Callable[[str, str], None] | None 
     app = build_app(settings)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=2)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
+    tls = None
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(settings.tls_cert, settings.tls_key)
+    site = web.TCPSite(runner, settings.host, settings.port, ssl_context=tls)
     await site.start()
     port = runner.addresses[0][1]
-    url = f"http://{_url_host(settings.host)}:{port}"
+    url = f"{'https' if tls else 'http'}://{_url_host(settings.host)}:{port}"
     log.info("serving on %s", url)
     if on_ready is not None:
         code = app[SESSIONS].issue_code(ttl_s=24 * 3600)

@@ -9,6 +9,7 @@ the signed session cookie of a browser that signed in (see ``sessions``).
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -36,9 +37,17 @@ def _hostname(host_header: str) -> str:
     return (urlsplit(f"//{host_header}").hostname or "").lower()
 
 
-def guard(bound_host: str, token: str, sessions: Sessions) -> Middleware:
-    allowed = LOCAL_NAMES | {bound_host.lower().strip("[]")}
-    hint = "send 'Authorization: Bearer <token>'; the token is in the data dir's 'token' file"
+def guard(
+    bound_host: str,
+    extra_hosts: tuple[str, ...],
+    token: str,
+    sessions: Sessions,
+    valid_api_token: Callable[[str], Awaitable[bool]],
+) -> Middleware:
+    """``valid_api_token`` looks a bearer token up among those made with
+    ``wallfacer token create`` (they can be made and revoked while we run)."""
+    allowed = LOCAL_NAMES | {h.lower().strip("[]") for h in (bound_host, *extra_hosts)}
+    hint = "send 'Authorization: Bearer <token>', or sign in"
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -57,8 +66,10 @@ def guard(bound_host: str, token: str, sessions: Sessions) -> Middleware:
         if needs_credential:
             scheme, _, supplied = request.headers.get("Authorization", "").partition(" ")
             if scheme.lower() == "bearer":
-                if not hmac.compare_digest(supplied.strip().encode(), token.encode()):
-                    raise Unauthorized(f"wrong API token; {hint}")
+                supplied = supplied.strip()
+                local = hmac.compare_digest(supplied.encode(), token.encode())
+                if not local and not await valid_api_token(supplied):
+                    raise Unauthorized("wrong or revoked API token")
             elif sessions.valid(request.cookies.get(COOKIE)):
                 # A cookie rides along on any request the browser makes, so a
                 # change must also prove it comes from our own page.

@@ -48,5 +48,9 @@ class Unprocessable(ApiError):
     status = 422
 
 
+class TooManyRequests(ApiError):
+    status = 429
+
+
 class Unavailable(ApiError):
     status = 503

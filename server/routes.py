@@ -51,7 +51,12 @@ ROUTES: tuple[Route, ...] = (
         auth=False,
         api=False,
     ),
+    Route(
+        "GET", "/login", pages.login_page, "loginPage", "Password sign-in", auth=False, api=False
+    ),
     Route("GET", "/health", system.health, "health", "Liveness and readiness", auth=False),
+    Route("POST", "/api/login", pages.login, "login", "Sign in with the password", auth=False),
+    Route("POST", "/api/logout", pages.logout, "logout", "Sign out this browser"),
     Route(
         "POST",
         "/api/login-codes",

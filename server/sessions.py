@@ -35,8 +35,8 @@ class Sessions:
         expires = self._codes.pop(code, 0.0)
         return expires > time.time()
 
-    def cookie(self) -> str:
-        expires = str(int(time.time() + SESSION_S))
+    def cookie(self, lifetime_s: float = SESSION_S) -> str:
+        expires = str(int(time.time() + lifetime_s))
         return f"{expires}.{self._sign(expires)}"
 
     def valid(self, cookie: str | None) -> bool:

@@ -23,6 +23,13 @@ class Settings:
     token: str | None = None  # WALLFACER_TOKEN; otherwise read or made in the data dir
     config: RuntimeConfig = field(default_factory=RuntimeConfig)
     pinned: frozenset[str] = frozenset()  # config fields set by flag or environment
+    allowed_hosts: tuple[str, ...] = ()  # public names accepted in the Host header
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @property
+    def loopback(self) -> bool:
+        return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
 
     @property
     def db_path(self) -> Path:

@@ -18,6 +18,18 @@ import requests
 ROOT = Path(__file__).parent.parent
 
 
+def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run the ``wallfacer`` command line as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -26,34 +38,43 @@ def free_port() -> int:
 
 class ServerProcess:
     def __init__(
-        self, data_dir: Path, repos: list[Path], image: str, extra_args: tuple[str, ...] = ()
+        self,
+        data_dir: Path,
+        repos: list[Path],
+        image: str,
+        extra_args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+        host: str = "127.0.0.1",
+        scheme: str = "http",
     ) -> None:
         self.data_dir = data_dir
         self.repos = repos
         self.image = image
         self.extra_args = extra_args
+        self.extra_env = env or {}
+        self.host = host
+        self.scheme = scheme
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"server-{self.port}.log"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def token(self) -> str:
-        return (self.data_dir / "token").read_text().strip()
+        explicit = self.extra_env.get("WALLFACER_TOKEN")
+        return explicit or (self.data_dir / "token").read_text().strip()
 
-    def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WALLFACER_")}
-        cmd = [
+    def command(self) -> list[str]:
+        return [
             sys.executable,
             "-m",
             "app",
             "--headless",
             "--addr",
-            f"127.0.0.1:{self.port}",
+            f"{self.host}:{self.port}",
             "--data-dir",
             str(self.data_dir),
             "--log-dir",
@@ -63,14 +84,23 @@ class ServerProcess:
             *self.extra_args,
             *map(str, self.repos),
         ]
+
+    def environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WALLFACER_")}
+        return {**env, **self.extra_env}
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
+            self.proc = subprocess.Popen(
+                self.command(), cwd=ROOT, env=self.environment(), stdout=log, stderr=log
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log()}")
             try:
-                if requests.get(self.url + "/health", timeout=1).ok:
+                if requests.get(self.url + "/health", timeout=1, verify=False).ok:
                     return
             except requests.ConnectionError:
                 pass
@@ -104,6 +134,7 @@ class ServerProcess:
         headers = dict(kwargs.pop("headers", {}))
         if auth:
             headers.setdefault("Authorization", f"Bearer {self.token}")
+        kwargs.setdefault("verify", False)  # the TLS tests use a self-signed certificate
         return requests.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
 
     def api(self, method: str, path: str, body: Any = None, status: int = 200) -> Any:

@@ -10,6 +10,7 @@ from aiohttp import web
 from server.blocking import Blocking
 from server.errors import BadRequest, TooLarge
 from server.events import Hub
+from server.ratelimit import LoginLimiter
 from server.sessions import Sessions
 from server.settings import Settings
 from server.store import Store
@@ -21,6 +22,7 @@ STORE = web.AppKey("store", Store)
 IO = web.AppKey("io", Blocking)
 SETTINGS = web.AppKey("settings", Settings)
 SESSIONS = web.AppKey("sessions", Sessions)
+LIMITER = web.AppKey("limiter", LoginLimiter)
 _BODY_LIMIT = "wallfacer.body_limit"  # the matched route's limit, set by the auth middleware
 
 

@@ -1,15 +1,18 @@
-"""The board page, its static files, and the one-time sign-in exchange."""
+"""The board page, its static files, and signing browsers in (one-time code or password)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from aiohttp import web
 
-from server.api.common import SESSIONS, ok
-from server.errors import NotFound
+from server.api.common import LIMITER, SESSIONS, STORE, TASKS, ok, read_json, string
+from server.credentials import check_password
+from server.errors import Conflict, NotFound, TooManyRequests, Unauthorized
 from server.sessions import COOKIE, SESSION_S
 
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"
 _TYPES = {
     ".js": "text/javascript",
@@ -26,17 +29,54 @@ async def index(request: web.Request) -> web.StreamResponse:
     if code is not None:
         response = web.HTTPSeeOther("/")
         if request.app[SESSIONS].redeem(code):
-            response.set_cookie(
-                COOKIE,
-                request.app[SESSIONS].cookie(),
-                max_age=SESSION_S,
-                httponly=True,
-                samesite="Strict",
-                secure=request.secure,
-                path="/",
-            )
+            _sign_in(request, response)
         raise response
     return _file(STATIC / "index.html")
+
+
+def _sign_in(request: web.Request, response: web.StreamResponse) -> None:
+    response.set_cookie(
+        COOKIE,
+        request.app[SESSIONS].cookie(),
+        max_age=SESSION_S,
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+        path="/",
+    )
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    return _file(STATIC / "login.html")
+
+
+async def login(request: web.Request) -> web.Response:
+    """Password sign-in for browsers, slowed down after repeated failures."""
+    client = request.remote or "unknown"
+    limiter = request.app[LIMITER]
+    wait = limiter.wait_s(client)
+    if wait > 0:
+        raise TooManyRequests(f"too many failed sign-ins; try again in {wait:.0f} s")
+    password = string(await read_json(request), "password", required=True)
+    assert password is not None
+    tasks = request.app[TASKS]
+    stored = await tasks.io(request.app[STORE].password_hash)
+    if stored is None:
+        raise Conflict("no password is set; run `wallfacer passwd` on the server")
+    if not await tasks.io(check_password, password, stored):
+        limiter.failed(client)
+        log.warning("failed sign-in from %s", client)
+        raise Unauthorized("wrong password")
+    limiter.succeeded(client)
+    response = ok({"signed_in": True})
+    _sign_in(request, response)
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    response = ok({"signed_in": False})
+    response.del_cookie(COOKIE, path="/")
+    return response
 
 
 async def static(request: web.Request) -> web.StreamResponse:

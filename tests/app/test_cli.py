@@ -6,27 +6,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.server_process import ROOT
-
-
-def wallfacer(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "--headless", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+from tests.server_process import ROOT, cli
 
 
 def test_a_repo_that_is_not_git_is_refused(tmp_path: Path) -> None:
-    done = wallfacer("--data-dir", str(tmp_path / "d"), str(tmp_path))
+    done = cli("--headless", "--data-dir", str(tmp_path / "d"), str(tmp_path))
     assert done.returncode != 0
     assert "not a git repository" in done.stderr
 
 
 def test_a_bad_address_is_refused(tmp_path: Path) -> None:
-    done = wallfacer("--addr", "nonsense", "--data-dir", str(tmp_path / "d"))
+    done = cli("--headless", "--addr", "nonsense", "--data-dir", str(tmp_path / "d"))
     assert done.returncode == 2
     assert "HOST:PORT" in done.stderr
 

@@ -1,0 +1,127 @@
+"""Subcommands that manage a data dir without serving: tokens, the password, backups.
+
+Each takes ``--data-dir`` (or WALLFACER_DATA_DIR) like the server does, and
+works while the server runs, except ``restore``, which needs it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import shutil
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+import platformdirs
+
+from app.instance import DataDirLock, InUse
+from server.credentials import create_token, hash_password
+from server.store import Store
+
+SUBCOMMANDS = ("token", "passwd", "backup", "restore")
+MIN_PASSWORD = 10
+
+
+def run(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="wallfacer")
+    sub = p.add_subparsers(dest="command", required=True)
+    token = sub.add_parser("token", help="API tokens for scripts and remote clients")
+    actions = token.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="make a token; it is shown once")
+    create.add_argument("--name", default="api", help="what the token is for")
+    actions.add_parser("list", help="tokens, without their secrets")
+    revoke = actions.add_parser("revoke", help="stop a token from working")
+    revoke.add_argument("id")
+    sub.add_parser("passwd", help="set the browser sign-in password (read from stdin)")
+    backup = sub.add_parser("backup", help="copy the store to FILE, safely while serving")
+    backup.add_argument("file", type=Path)
+    restore = sub.add_parser("restore", help="replace the store with FILE (server stopped)")
+    restore.add_argument("file", type=Path)
+    for parser in (create, actions.choices["list"], revoke, sub.choices["passwd"], backup, restore):
+        parser.add_argument(
+            "--data-dir",
+            type=Path,
+            default=Path(
+                os.environ.get("WALLFACER_DATA_DIR") or platformdirs.user_data_dir("wallfacer")
+            ),
+            help="the data dir (WALLFACER_DATA_DIR)",
+        )
+    args = p.parse_args(argv)
+    data_dir: Path = args.data_dir.expanduser().resolve()
+    if args.command == "restore":
+        return _restore(args.file, data_dir)
+    if args.command == "backup":
+        return _backup(data_dir, args.file)
+    store = Store(data_dir / "wallfacer.db")
+    try:
+        if args.command == "passwd":
+            return _passwd(store)
+        if args.action == "create":
+            token_id, secret = create_token(store, args.name)
+            print(f"token {token_id} ({args.name}); shown only now:\n{secret}")
+        elif args.action == "list":
+            for row in store.tokens():
+                state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+                print(f"{row['id']}  {row['name']:<20} created {row['created_at']}  {state}")
+        elif not store.revoke_token(args.id):
+            print(f"wallfacer: no active token {args.id}", file=sys.stderr)
+            return 1
+        else:
+            print(f"revoked {args.id}")
+        return 0
+    finally:
+        store.close()
+
+
+def _passwd(store: Store) -> int:
+    if sys.stdin.isatty():
+        password = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != password:
+            print("wallfacer: the passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < MIN_PASSWORD:
+        print(f"wallfacer: use at least {MIN_PASSWORD} characters", file=sys.stderr)
+        return 1
+    store.set_password(hash_password(password))
+    print("password set; browser sessions signed before now stay valid until they expire")
+    return 0
+
+
+def _backup(data_dir: Path, target: Path) -> int:
+    source = data_dir / "wallfacer.db"
+    if not source.exists():
+        print(f"wallfacer: no store in {data_dir}", file=sys.stderr)
+        return 1
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)  # SQLite's online backup: consistent even while serving
+    print(f"backed up {source} to {target}")
+    return 0
+
+
+def _restore(backup: Path, data_dir: Path) -> int:
+    if not backup.is_file():
+        print(f"wallfacer: {backup} does not exist", file=sys.stderr)
+        return 1
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with DataDirLock(data_dir):
+            target = data_dir / "wallfacer.db"
+            if target.exists():  # nothing is ever lost: the old store is kept aside
+                aside = data_dir / f"wallfacer.db.before-restore-{int(time.time())}"
+                shutil.move(target, aside)
+                print(f"kept the previous store as {aside}")
+            for suffix in ("-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+            with sqlite3.connect(backup) as src, sqlite3.connect(target) as dst:
+                src.backup(dst)
+    except InUse as exc:
+        print(f"wallfacer: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored {backup} into {data_dir}")
+    return 0
