@@ -56,8 +56,12 @@ def open_repo(path: str | Path) -> pygit2.Repository:
 
 def inspect_repo(path: str | Path) -> RepoInfo:
     """Validate a user-given path and describe the repository it is in."""
-    resolved = Path(path).expanduser().resolve()
-    if not resolved.is_dir():
+    try:
+        resolved = Path(path).expanduser().resolve()
+        is_dir = resolved.is_dir()
+    except (OSError, ValueError) as exc:  # e.g. an embedded NUL byte
+        raise NotARepository(f"{path!r} is not a usable path") from exc
+    if not is_dir:
         raise NotARepository(f"{path} is not a directory")
     repo = open_repo(resolved)
     top = Path(repo.workdir).resolve()

@@ -10,8 +10,14 @@ and live delivery are the same code path.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from server.errors import TooManyRequests
+
+# Each open stream holds a socket and a task; one client may not hold too many.
+MAX_STREAMS_PER_CLIENT = 16
 
 
 class Signal:
@@ -39,10 +45,25 @@ class Hub:
     def __init__(self) -> None:
         self._board: set[Signal] = set()
         self._tasks: dict[str, set[Signal]] = {}
+        self._per_client: Counter[str] = Counter()
 
     @property
     def clients(self) -> int:
-        return len(self._board) + sum(len(s) for s in self._tasks.values())
+        return self._per_client.total()
+
+    @contextmanager
+    def _admitted(self, client: str) -> Iterator[None]:
+        if self._per_client[client] >= MAX_STREAMS_PER_CLIENT:
+            raise TooManyRequests(
+                f"too many open streams from {client} (at most {MAX_STREAMS_PER_CLIENT})"
+            )
+        self._per_client[client] += 1
+        try:
+            yield
+        finally:
+            self._per_client[client] -= 1
+            if not self._per_client[client]:
+                del self._per_client[client]
 
     def board_changed(self) -> None:
         for signal in self._board:
@@ -53,22 +74,27 @@ class Hub:
             signal.notify()
 
     @contextmanager
-    def board(self) -> Iterator[Signal]:
+    def board(self, client: str) -> Iterator[Signal]:
         signal = Signal()
-        self._board.add(signal)
-        try:
-            yield signal
-        finally:
-            self._board.discard(signal)
+        with self._admitted(client):
+            self._board.add(signal)
+            try:
+                yield signal
+            finally:
+                self._board.discard(signal)
 
     @contextmanager
-    def task(self, task_id: str) -> Iterator[Signal]:
+    def task(self, task_id: str, client: str) -> Iterator[Signal]:
         signal = Signal()
-        self._tasks.setdefault(task_id, set()).add(signal)
-        try:
-            yield signal
-        finally:
-            signals = self._tasks[task_id]
-            signals.discard(signal)
-            if not signals:
-                del self._tasks[task_id]
+        with self._admitted(client):
+            self._tasks.setdefault(task_id, set()).add(signal)
+            try:
+                yield signal
+            finally:
+                self._drop(task_id, signal)
+
+    def _drop(self, task_id: str, signal: Signal) -> None:
+        signals = self._tasks[task_id]
+        signals.discard(signal)
+        if not signals:
+            del self._tasks[task_id]

@@ -15,6 +15,7 @@ from server.api.common import ok
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DEFAULT_MAX_BODY = 1024 * 1024
+SSE = "text/event-stream"
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Route:
     summary: str
     auth: bool = True
     max_body: int = DEFAULT_MAX_BODY
-    stream: bool = False  # answers with server-sent events
+    media: str = "application/json"  # what a successful answer is
     api: bool = True  # part of the HTTP API (listed in OpenAPI), not a page
 
 
@@ -55,6 +56,7 @@ ROUTES: tuple[Route, ...] = (
         "GET", "/login", pages.login_page, "loginPage", "Password sign-in", auth=False, api=False
     ),
     Route("GET", "/health", system.health, "health", "Liveness and readiness", auth=False),
+    Route("GET", "/metrics", system.metrics, "metrics", "Prometheus metrics", media="text/plain"),
     Route("POST", "/api/login", pages.login, "login", "Sign in with the password", auth=False),
     Route("POST", "/api/logout", pages.logout, "logout", "Sign out this browser"),
     Route(
@@ -125,7 +127,7 @@ ROUTES: tuple[Route, ...] = (
         T.task_logs,
         "taskLogs",
         "Live log as server-sent events; replays first",
-        stream=True,
+        media=SSE,
     ),
     Route(
         "GET",
@@ -133,7 +135,7 @@ ROUTES: tuple[Route, ...] = (
         T.board_stream,
         "boardStream",
         "Board changes as server-sent events (Last-Event-ID replay)",
-        stream=True,
+        media=SSE,
     ),
 )
 del T
@@ -151,6 +153,20 @@ def install(app: web.Application) -> None:
         app.router.add_route(route.method, route.path, route.handler, name=route.name)
 
 
+_ERROR = {
+    "description": "What went wrong, for a person to act on",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {"error": {"type": "string"}},
+            }
+        }
+    },
+}
+
+
 def openapi_document(version: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in (r for r in ROUTES if r.api):
@@ -163,10 +179,9 @@ def openapi_document(version: str) -> dict[str, Any]:
             "summary": route.summary,
             "parameters": params,
             "responses": {
-                "default": {
-                    "description": 'JSON; errors are {"error": message}',
-                    "content": {"text/event-stream" if route.stream else "application/json": {}},
-                }
+                "2XX": {"description": "Success", "content": {route.media: {}}},
+                "4XX": _ERROR,
+                "5XX": _ERROR,
             },
         }
         if not route.auth:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -120,7 +121,10 @@ class Runs:
                     memory=config.memory,
                     network=config.network,
                 )
+                started = time.monotonic()
                 container_id, lines = await io(tasks.engine.run, spec)
+                tasks.metrics.container_start.observe(time.monotonic() - started)
+                tasks.metrics.runs_started.inc()
             except RunnerError as exc:
                 await self._fail(task_id, str(exc))
                 return
@@ -151,6 +155,7 @@ class Runs:
             exit_ = await asyncio.wait_for(asyncio.shield(ended), timeout=timeout_s)
         except TimeoutError:
             state.timed_out = timeout_s
+            tasks.metrics.runs_timed_out.inc()
             await tasks.io(tasks.engine.remove, container_id)
             await asyncio.gather(ended, return_exceptions=True)
         except RuntimeUnavailable as exc:
@@ -214,6 +219,7 @@ class Runs:
             await self._fail(task_id, "the agent exited without a result")
 
     async def _fail(self, task_id: str, reason: str) -> None:
+        self.tasks.metrics.runs_failed.inc()
         await self.tasks.note(task_id, "error", message=reason)
         await self.tasks.move(task_id, Action.FAIL, reason, error=reason)
 

@@ -236,16 +236,20 @@ class Store:
             return tasks, str(last["rowid"])
         return tasks, f"{last['position']!r},{last['rowid']}"
 
-    def stats(self, since: str) -> dict[str, Any]:
-        """Counts by status (archived left out) and the cost of turns since ``since``."""
+    def counts(self) -> dict[str, int]:
+        """Tasks per status, archived ones left out."""
         with self._lock:
-            counts = self._db.execute(
+            rows = self._db.execute(
                 "SELECT status, COUNT(*) FROM tasks WHERE archived = 0 GROUP BY status"
             ).fetchall()
-            cost = self._db.execute(
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    def cost_since(self, since: str) -> float:
+        with self._lock:
+            row = self._db.execute(
                 "SELECT COALESCE(SUM(cost_usd), 0) FROM turns WHERE at >= ?", (since,)
-            ).fetchone()[0]
-        return {"counts": {row[0]: row[1] for row in counts}, "cost_since": float(cost)}
+            ).fetchone()
+        return float(row[0])
 
     def update_task(self, task_id: str, **changes: Any) -> Task:
         """Change columns of a task (not its status: see ``transition``)."""

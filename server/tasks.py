@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Coroutine
 from pathlib import Path
@@ -22,6 +23,7 @@ from server.blocking import Blocking
 from server.config import ConfigStore
 from server.errors import BadRequest, Conflict, InvalidTransition, NotFound, Unprocessable
 from server.events import Hub
+from server.metrics import Metrics
 from server.model import Event, Task
 from server.runs import Runs
 from server.settings import Settings
@@ -48,6 +50,7 @@ class Tasks:
         self.io = io
         self.engine = engine
         self.config = ConfigStore(settings.data_dir, settings.config, settings.pinned)
+        self.metrics = Metrics(store, hub)
         self.runs = Runs(self)
         self._background: set[asyncio.Task[None]] = set()
 
@@ -244,6 +247,7 @@ class Tasks:
             loop.call_soon_threadsafe(self.hub.board_changed)
 
         message = task.display_title() or "Wallfacer task"
+        started = time.monotonic()
         try:
             merged = await self.io(
                 merge.accept,
@@ -264,6 +268,7 @@ class Tasks:
             log.exception("accept of task %s failed", task.id)
             await self.move(task.id, Action.FAIL, "accept failed", error=f"accept failed: {exc}")
         else:
+            self.metrics.accept.observe(time.monotonic() - started)
             await self.finish_merge(task, merged.base, merged.head)
 
     async def _back_to_review(self, task_id: str, reason: str, files: list[str]) -> None:

@@ -23,15 +23,15 @@ async def stats(request: web.Request) -> web.Response:
     if since.tzinfo is None:
         raise BadRequest("since must include a time zone, e.g. 2026-01-31T23:00:00Z")
     stamp = since.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    tasks = request.app[TASKS]
-    data = await tasks.io(request.app[STORE].stats, stamp)
-    counts = data["counts"]
+    tasks, store = request.app[TASKS], request.app[STORE]
+    counts = await tasks.io(store.counts)
+    cost = await tasks.io(store.cost_since, stamp)
     return ok(
         {
             "counts": counts,
             "running": counts.get(Status.IN_PROGRESS, 0) + counts.get(Status.COMMITTING, 0),
             "waiting": counts.get(Status.WAITING, 0),
-            "cost_since": round(data["cost_since"], 6),
+            "cost_since": round(cost, 6),
             "since": stamp,
         }
     )

@@ -29,3 +29,9 @@ async def health(request: web.Request) -> web.Response:
             "store": writable,
         }
     )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    tasks = request.app[TASKS]
+    body = await tasks.io(tasks.metrics.render)
+    return web.Response(body=body, content_type="text/plain", charset="utf-8")

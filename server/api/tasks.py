@@ -28,6 +28,10 @@ _PAGE = 500
 Fetch = Callable[[int], list[tuple[int, str, str]]]
 
 
+def _client(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
 def _id(request: web.Request) -> str:
     return request.match_info["id"]
 
@@ -151,9 +155,9 @@ async def task_logs(request: web.Request) -> web.StreamResponse:
     task_id = _id(request)
     await tasks.get(task_id)
     after = sse.last_event_id(request) or 0
-    response = await sse.open_stream(request)
     log_page = _log_page(tasks.store, task_id)
-    with request.app[HUB].task(task_id) as changed:
+    with request.app[HUB].task(task_id, _client(request)) as changed:
+        response = await sse.open_stream(request)
         while True:
             after = await _send_new(request, response, log_page, after)
             task = await tasks.io(tasks.store.get_task, task_id)
@@ -196,8 +200,8 @@ async def board_stream(request: web.Request) -> web.StreamResponse:
     def board_page(after: int) -> list[tuple[int, str, str]]:
         return store.board_events_after(after, _PAGE)
 
-    response = await sse.open_stream(request)
-    with request.app[HUB].board() as changed:
+    with request.app[HUB].board(_client(request)) as changed:
+        response = await sse.open_stream(request)
         if last is None:
             last = await tasks.io(store.newest_board_seq)
             await sse.send(response, "ready", json.dumps({"seq": last}), last)
