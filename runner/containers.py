@@ -20,6 +20,7 @@ import requests
 from docker.types import Mount
 
 from runner.errors import ImageMissing, RuntimeUnavailable
+from runner.hostpaths import HostPaths
 from runner.lines import split_lines
 
 LABEL_TASK = "wallfacer.task"
@@ -66,6 +67,7 @@ class Engine:
 
     def __init__(self) -> None:
         self._client: docker.DockerClient | None = None
+        self._host_paths: HostPaths | None = None
         self._lock = threading.Lock()
 
     def client(self) -> docker.DockerClient:
@@ -80,6 +82,7 @@ class Engine:
                         f"Docker-compatible socket) and set DOCKER_HOST if needed ({exc})"
                     ) from exc
                 self._client = client
+                self._host_paths = HostPaths.detect(client.api)
             return self._client
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -113,11 +116,12 @@ class Engine:
         missing image from a registry, which here would hang or fail opaquely.
         """
         api = self.client().api
+        host = self._host_paths or HostPaths()
         workdir = f"{WORKSPACE}/{spec.repo_name}"
         host_config = api.create_host_config(
             mounts=[
-                Mount(workdir, str(spec.worktree), type="bind"),
-                Mount(str(spec.git_dir), str(spec.git_dir), type="bind"),
+                Mount(workdir, host.translate(spec.worktree), type="bind"),
+                Mount(str(spec.git_dir), host.translate(spec.git_dir), type="bind"),
             ],
             nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None,
             mem_limit=spec.memory or None,

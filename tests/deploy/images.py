@@ -1,0 +1,89 @@
+"""Images for the deployment tests, built here with no registry: a Debian base
+from debootstrap (kept in the engine between runs) and the server image."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import docker
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE_TAG = "wallfacer-test/debian:bookworm"
+SOURCES = ("Dockerfile", "pyproject.toml", "README.md", "app", "server", "runner")
+
+
+def debian_base(client: docker.DockerClient) -> str:
+    """A minimal Debian made by debootstrap and imported; built once per engine."""
+    try:
+        client.images.get(BASE_TAG)
+        return BASE_TAG
+    except docker.errors.ImageNotFound:
+        pass
+    if not shutil.which("debootstrap"):
+        pytest.fail("debootstrap is needed to build the base image (apt-get install debootstrap)")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "root"
+        subprocess.run(
+            [
+                "debootstrap",
+                "--variant=minbase",
+                "bookworm",
+                str(root),
+                "http://deb.debian.org/debian",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+        subprocess.run(
+            ["docker", "import", "-", BASE_TAG], stdin=tar.stdout, check=True, capture_output=True
+        )
+        tar.wait()
+    return BASE_TAG
+
+
+def server_image(client: docker.DockerClient) -> str:
+    """The server image from the repository's Dockerfile, with wheels made on the host
+    (containers here cannot reach PyPI)."""
+    digest = hashlib.sha256()
+    for name in SOURCES:
+        for path in sorted((ROOT / name).rglob("*")) if (ROOT / name).is_dir() else [ROOT / name]:
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+    tag = f"wallfacer-server:test-{digest.hexdigest()[:12]}"
+    try:
+        client.images.get(tag)
+        return tag
+    except docker.errors.ImageNotFound:
+        pass
+    base = debian_base(client)
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = Path(tmp)
+        for name in SOURCES:
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, ctx / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy(source, ctx / name)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--wheel-dir",
+                str(ctx / "wheelhouse"),
+                str(ctx),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        client.images.build(path=str(ctx), tag=tag, buildargs={"BASE": base}, rm=True)
+    return tag
