@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
@@ -75,8 +76,11 @@ def test_a_task_runs_end_to_end_through_the_server_container(
     ).json()
     assert requests.post(f"{url}/api/tasks/{task['id']}/start", headers=auth).status_code == 202
 
-    def status() -> dict:  # type: ignore[type-arg]
-        return requests.get(f"{url}/api/tasks/{task['id']}", headers=auth, timeout=10).json()
+    def status() -> dict[str, Any]:
+        answer: dict[str, Any] = requests.get(
+            f"{url}/api/tasks/{task['id']}", headers=auth, timeout=10
+        ).json()
+        return answer
 
     deadline = time.monotonic() + 60
     while status()["status"] not in ("waiting", "failed"):
