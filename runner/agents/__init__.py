@@ -4,7 +4,11 @@ An adapter turns raw output lines into the neutral events of ``events`` so that
 the server never needs to know which CLI produced them.
 """
 
+from collections.abc import Callable
+from typing import Protocol
+
 from runner.agents.claude import ClaudeAdapter
+from runner.agents.codex import CodexAdapter, Prices
 from runner.agents.events import (
     AgentEvent,
     AssistantText,
@@ -15,10 +19,33 @@ from runner.agents.events import (
     Usage,
 )
 
+AGENTS = ("claude", "codex")
+
+
+class Adapter(Protocol):
+    name: str
+    home: str  # the CLI's config dir inside the sandbox, kept on a volume
+
+    def args(
+        self, prompt: str, session_id: str | None = None, model: str | None = None
+    ) -> list[str]: ...
+
+    def parser(self, model: str | None = None) -> Callable[[str], list[AgentEvent]]: ...
+
+
+def adapter(agent: str, prices: Prices) -> Adapter:
+    if agent == "codex":
+        return CodexAdapter(prices)
+    return ClaudeAdapter()
+
+
 __all__ = [
+    "AGENTS",
+    "Adapter",
     "AgentEvent",
     "AssistantText",
     "ClaudeAdapter",
+    "CodexAdapter",
     "Init",
     "RunResult",
     "ToolCall",

@@ -8,6 +8,7 @@ understand yields no events rather than an exception.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from runner.agents.events import (
@@ -27,6 +28,7 @@ _SUMMARY_KEYS = ("command", "file_path", "path", "pattern", "url", "description"
 
 class ClaudeAdapter:
     name = "claude"
+    home = "/home/agent/.claude"  # session files: a volume, so --resume works across runs
 
     def args(
         self, prompt: str, session_id: str | None = None, model: str | None = None
@@ -38,6 +40,10 @@ class ClaudeAdapter:
         if model:
             argv += ["--model", model]
         return argv
+
+    def parser(self, model: str | None = None) -> Callable[[str], list[AgentEvent]]:
+        """The stream needs no state between lines: one parser serves every run."""
+        return self.parse
 
     def parse(self, line: str) -> list[AgentEvent]:
         try:

@@ -1,0 +1,119 @@
+"""Building a bundled sandbox image, or pulling a named one, with progress."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+
+from runner.containers import Engine
+from runner.errors import RunnerError
+
+HERE = Path(__file__).resolve().parent
+
+Progress = Callable[[str], None]
+
+
+class ImageFailed(RunnerError):
+    def __init__(self, message: str, log_tail: list[str]) -> None:
+        super().__init__(message)
+        self.log_tail = log_tail
+
+
+def _app_version() -> str:
+    try:
+        return version("wallfacer")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def bundled_tag(agent: str) -> str:
+    digest = hashlib.sha256()
+    for path in sorted((HERE / agent).iterdir()):
+        digest.update(path.name.encode() + path.read_bytes())
+    return f"wallfacer-{agent}:{_app_version()}-{digest.hexdigest()[:12]}"
+
+
+def exists(engine: Engine, ref: str) -> bool:
+    try:
+        engine.client().images.get(ref)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+def build(
+    engine: Engine,
+    agent: str,
+    progress: Progress,
+    base: str | None = None,
+    cli_binary: Path | None = None,
+) -> str:
+    """Build the bundled image for ``agent``; ``cli_binary`` skips npm inside the build."""
+    tag = bundled_tag(agent)
+    tail: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        context = Path(tmp)
+        for path in (HERE / agent).iterdir():
+            shutil.copy2(path, context / path.name)
+        (context / "cli").mkdir()
+        if cli_binary is not None:
+            shutil.copy2(cli_binary, context / "cli" / agent)
+        args = {"UID": str(_uid()), "GID": str(_gid())}
+        if base:
+            args["BASE"] = base
+        stream = engine.client().api.build(
+            path=str(context), tag=tag, buildargs=args, rm=True, decode=True
+        )
+        for chunk in stream:
+            line = _line(chunk)
+            if line:
+                tail = [*tail[-29:], line]
+                progress(line)
+            if "error" in chunk:
+                raise ImageFailed(f"building {tag} failed: {chunk['error'].strip()}", tail)
+    return tag
+
+
+def pull(engine: Engine, ref: str, progress: Progress) -> str:
+    repository, _, tag = ref.rpartition(":") if ":" in ref.split("/")[-1] else (ref, "", "latest")
+    tail: list[str] = []
+    try:
+        for chunk in engine.client().api.pull(repository, tag=tag, stream=True, decode=True):
+            line = _line(chunk)
+            if line:
+                tail = [*tail[-29:], line]
+                progress(line)
+            if "error" in chunk:
+                raise ImageFailed(f"pulling {ref} failed: {chunk['error']}", tail)
+    except docker.errors.APIError as exc:
+        raise ImageFailed(f"pulling {ref} failed: {exc.explanation or exc}", tail) from exc
+    return ref
+
+
+def _line(chunk: dict[str, Any]) -> str:
+    """One readable progress line from a build or pull stream chunk."""
+    if "stream" in chunk:
+        return str(chunk["stream"]).strip()
+    if "status" in chunk:
+        parts = [chunk.get("id", ""), chunk["status"], chunk.get("progress", "")]
+        return " ".join(str(p) for p in parts if p).strip()
+    if "error" in chunk:
+        return str(chunk["error"]).strip()
+    return json.dumps(chunk)[:200] if chunk else ""
+
+
+def _uid() -> int:
+    return os.getuid() if hasattr(os, "getuid") else 1000
+
+
+def _gid() -> int:
+    return os.getgid() if hasattr(os, "getgid") else 1000

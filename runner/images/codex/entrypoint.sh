@@ -1,0 +1,3 @@
+#!/bin/sh
+# Wallfacer passes the subcommand and its flags (exec --json ...).
+exec codex "$@"

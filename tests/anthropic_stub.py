@@ -1,0 +1,167 @@
+"""A local stand-in for the Anthropic Messages API, scripted for one task.
+
+For each human prompt in a session it answers once with a ``Write`` tool_use
+(the file's content says which prompt it answers), and once the tool_result
+comes back it ends the turn with text. Everything else the CLI asks (token
+counts, small helper calls) gets a short, valid answer. Every request is
+logged, so a failing test shows what the CLI asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+from typing import Any
+
+from aiohttp import web
+
+FILE = "hello.txt"
+
+
+class AnthropicStub:
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.port = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+
+    # --- lifecycle: its own thread and loop, so sync tests can use it ---------
+
+    def start(self) -> None:
+        ready = threading.Event()
+
+        def serve() -> None:
+            self._loop = asyncio.new_event_loop()
+            app = web.Application(client_max_size=64 * 1024 * 1024)
+            app.router.add_route("*", "/{path:.*}", self._handle)
+            self._runner = web.AppRunner(app, access_log=None)
+            self._loop.run_until_complete(self._runner.setup())
+            site = web.TCPSite(self._runner, "0.0.0.0", 0)  # containers reach it via the host gateway
+            self._loop.run_until_complete(site.start())
+            self.port = self._runner.addresses[0][1]
+            ready.set()
+            self._loop.run_forever()
+
+        threading.Thread(target=serve, daemon=True).start()
+        ready.wait(10)
+
+    def stop(self) -> None:
+        if self._loop is not None and self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+
+    def paths(self) -> list[str]:
+        return [r["path"] for r in self.requests]
+
+    # --- the API ----------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        body: dict[str, Any] = {}
+        if request.can_read_body:
+            try:
+                body = await request.json()
+            except ValueError:
+                body = {}
+        self.requests.append({"path": request.path, "body": body})
+        if request.path.endswith("/count_tokens"):
+            return web.json_response({"input_tokens": 42})
+        if request.path != "/v1/messages":
+            return web.json_response({})
+        blocks, stop = self._answer(body)
+        if body.get("stream"):
+            return await self._stream(request, body, blocks, stop)
+        return web.json_response(self._message(body, blocks, stop))
+
+    def _answer(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+        tools = {t.get("name") for t in body.get("tools", []) if isinstance(t, dict)}
+        messages = [m for m in body.get("messages", []) if m.get("role") in ("user", "assistant")]
+        last = messages[-1] if messages else {}
+        if "Write" not in tools or last.get("role") != "user":
+            return [{"type": "text", "text": "OK."}], "end_turn"
+        if _has_tool_result(last):
+            return [{"type": "text", "text": f"Done: wrote {FILE}."}], "end_turn"
+        prompts = sum(1 for m in messages if m.get("role") == "user" and _human_text(m))
+        workdir = _workdir(body) or "/workspace"
+        content = "hello from claude\n" if prompts <= 1 else f"hello again, answer {prompts}\n"
+        tool = {
+            "type": "tool_use",
+            "id": f"toolu_stub_{prompts}",
+            "name": "Write",
+            "input": {"file_path": f"{workdir}/{FILE}", "content": content},
+        }
+        return [{"type": "text", "text": f"I'll write {FILE}."}, tool], "tool_use"
+
+    @staticmethod
+    def _message(body: dict[str, Any], blocks: list[dict[str, Any]], stop: str) -> dict[str, Any]:
+        return {
+            "id": "msg_stub",
+            "type": "message",
+            "role": "assistant",
+            "model": body.get("model", "claude-stub"),
+            "content": blocks,
+            "stop_reason": stop,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 120, "output_tokens": 30,
+                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
+        }
+
+    async def _stream(
+        self, request: web.Request, body: dict[str, Any], blocks: list[dict[str, Any]], stop: str
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+
+        async def send(event: str, data: dict[str, Any]) -> None:
+            await response.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
+
+        start = self._message(body, [], None)  # type: ignore[arg-type]
+        start["usage"]["output_tokens"] = 1
+        await send("message_start", {"type": "message_start", "message": start})
+        for index, block in enumerate(blocks):
+            if block["type"] == "text":
+                await send("content_block_start", {"type": "content_block_start", "index": index,
+                                                   "content_block": {"type": "text", "text": ""}})
+                delta = {"type": "text_delta", "text": block["text"]}
+            else:
+                opening = {**block, "input": {}}
+                await send("content_block_start", {"type": "content_block_start", "index": index,
+                                                   "content_block": opening})
+                delta = {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
+            await send("content_block_delta",
+                       {"type": "content_block_delta", "index": index, "delta": delta})
+            await send("content_block_stop", {"type": "content_block_stop", "index": index})
+        await send("message_delta", {"type": "message_delta",
+                                     "delta": {"stop_reason": stop, "stop_sequence": None},
+                                     "usage": {"output_tokens": 30}})
+        await send("message_stop", {"type": "message_stop"})
+        await response.write_eof()
+        return response
+
+
+def _content(message: dict[str, Any]) -> list[dict[str, Any]]:
+    content = message.get("content")
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return [c for c in content or [] if isinstance(c, dict)]
+
+
+def _has_tool_result(message: dict[str, Any]) -> bool:
+    return any(c.get("type") == "tool_result" for c in _content(message))
+
+
+def _human_text(message: dict[str, Any]) -> bool:
+    """A prompt a person wrote, not a tool result or the CLI's own reminders."""
+    blocks = _content(message)
+    return not _has_tool_result(message) and any(
+        c.get("type") == "text" and not c.get("text", "").lstrip().startswith("<system-reminder>")
+        for c in blocks
+    )
+
+
+def _workdir(body: dict[str, Any]) -> str | None:
+    system = body.get("system")
+    text = system if isinstance(system, str) else json.dumps(system)
+    found = re.search(r"working directory: (/[^\s\\\"]+)", text or "", re.IGNORECASE)
+    return found.group(1) if found else None
