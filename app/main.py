@@ -22,6 +22,7 @@ import platformdirs
 from app import commands
 from app.commands import SUBCOMMANDS
 from app.instance import DataDirLock, InUse
+from runner.agents import AGENTS
 from runner.errors import NotARepository
 from runner.worktrees import inspect_repo
 from server.config import RuntimeConfig, validate
@@ -86,7 +87,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     # Runtime settings: a flag or its variable pins the value for this run;
     # otherwise the value saved from the board's settings dialog applies.
     p.add_argument(
-        "--image", help="sandbox image whose ENTRYPOINT is the agent CLI (WALLFACER_IMAGE)"
+        "--image",
+        help="Claude's sandbox image, whose ENTRYPOINT is the CLI (WALLFACER_IMAGE; "
+        "default: the bundled one, built on first use)",
+    )
+    p.add_argument(
+        "--image-base",
+        default=_env("IMAGE_BASE"),
+        help="base image for building the bundled sandbox images (WALLFACER_IMAGE_BASE)",
     )
     p.add_argument("--cpus", type=float, help="CPUs per task (WALLFACER_CPUS)")
     p.add_argument("--memory", help="memory per task, e.g. 4g (WALLFACER_MEMORY)")
@@ -195,6 +203,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         allowed_hosts=tuple(args.allowed_host),
         tls_cert=Path(args.tls_cert) if args.tls_cert else None,
         tls_key=Path(args.tls_key) if args.tls_key else None,
+        image_base=args.image_base,
+        agent_binaries={
+            agent: Path(path) for agent in AGENTS if (path := _env(f"{agent.upper()}_BINARY"))
+        },
     )
 
 

@@ -8,6 +8,7 @@ SDK is synchronous: call this module from worker threads only.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,9 +24,31 @@ from runner.errors import ImageMissing, RuntimeUnavailable
 from runner.hostpaths import HostPaths
 from runner.lines import split_lines
 
+DOCKER_SOCKET = "/var/run/docker.sock"
 LABEL_TASK = "wallfacer.task"
 LABEL_INSTANCE = "wallfacer.instance"
 WORKSPACE = "/workspace"
+
+
+def podman_sockets() -> list[Path]:
+    """Where Podman's Docker-compatible socket lives: rootless first, then system."""
+    runtime_dir = os.environ.get("XDG_RUNTIME_DIR")
+    found = [Path(runtime_dir) / "podman" / "podman.sock"] if runtime_dir else []
+    return [*found, Path("/run/podman/podman.sock")]
+
+
+def _connect() -> docker.DockerClient:
+    """DOCKER_HOST or Docker's socket when present; else Podman's compatible socket."""
+    if os.environ.get("DOCKER_HOST") or Path(DOCKER_SOCKET).exists():
+        return docker.from_env(timeout=30)
+    for socket in podman_sockets():
+        if socket.exists():
+            return docker.DockerClient(base_url=f"unix://{socket}", timeout=30)
+    return docker.from_env(timeout=30)
+
+
+def _socket_hint() -> str:
+    return os.environ.get("DOCKER_HOST") or f"unix://{DOCKER_SOCKET}"
 
 
 def instance_id(data_dir: Path) -> str:
@@ -46,6 +69,11 @@ class RunSpec:
     cpus: float | None = None
     memory: str | None = None
     network: str | None = None
+    volumes: dict[str, str] = field(default_factory=dict)  # named volume -> path inside
+
+
+# Lets an agent reach a service on the host (a local model proxy, a test stub).
+EXTRA_HOSTS = {"host.docker.internal": "host-gateway"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +102,7 @@ class Engine:
         with self._lock:
             if self._client is None:
                 try:
-                    client = docker.from_env(timeout=30)
+                    client = _connect()
                     client.ping()
                 except docker.errors.DockerException as exc:
                     raise RuntimeUnavailable(
@@ -100,6 +128,28 @@ class Engine:
                 self._client = None
             raise RuntimeUnavailable(f"lost the container engine: {exc}") from exc
 
+    def runtime(self) -> dict[str, object]:
+        """Which engine this is, for the settings page and bug reports."""
+        try:
+            client = self.client()
+            info = self._call(client.version)
+        except RuntimeUnavailable as exc:
+            return {
+                "kind": None,
+                "version": None,
+                "socket": _socket_hint(),
+                "reachable": False,
+                "error": str(exc),
+            }
+        names = " ".join(c.get("Name", "") for c in info.get("Components", []))
+        return {
+            "kind": "podman" if "podman" in names.lower() else "docker",
+            "version": info.get("Version"),
+            "api_version": info.get("ApiVersion"),
+            "socket": client.api.base_url,
+            "reachable": True,
+        }
+
     def available(self) -> bool:
         try:
             self._call(self.client().ping)
@@ -122,7 +172,9 @@ class Engine:
             mounts=[
                 Mount(workdir, host.translate(spec.worktree), type="bind"),
                 Mount(str(spec.git_dir), host.translate(spec.git_dir), type="bind"),
+                *(Mount(target, name, type="volume") for name, target in spec.volumes.items()),
             ],
+            extra_hosts=EXTRA_HOSTS,
             nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None,
             mem_limit=spec.memory or None,
             network_mode=spec.network or None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from runner.containers import Engine
+from runner.errors import RunnerError
 from server.api.common import HUB, IO, LIMITER, SESSIONS, SETTINGS, STORE, TASKS
 from server.api.errors import errors
 from server.auth import add_security_headers, guard
@@ -86,6 +88,13 @@ async def _startup(app: web.Application) -> None:
     for repo in settings.repos:
         await app[IO](app[STORE].add_repo, str(repo))
     tasks.spawn(tasks.recover())
+    tasks.spawn(_prepare_default_image(tasks))
+
+
+async def _prepare_default_image(tasks: Tasks) -> None:
+    """Have the default agent's image ready before the first task needs it."""
+    with contextlib.suppress(RunnerError):  # shown in the header; retried on demand
+        await tasks.images.prepare(tasks.config.current.default_agent)
 
 
 async def _close_streams(app: web.Application) -> None:

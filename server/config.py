@@ -13,13 +13,20 @@ import json
 import os
 import re
 from contextlib import suppress
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from runner.agents import AGENTS
 from server.errors import BadRequest, Conflict, Unprocessable
 
-DEFAULT_IMAGE = "wallfacer-claude:latest"
+# USD per million tokens, for Codex runs (its CLI prints no cost). Edit to match
+# your contract; "default" applies to models not listed.
+DEFAULT_CODEX_PRICES: dict[str, dict[str, float]] = {
+    "default": {"input": 1.25, "cached_input": 0.125, "output": 10.0},
+    "gpt-5-codex": {"input": 1.25, "cached_input": 0.125, "output": 10.0},
+    "gpt-5": {"input": 1.25, "cached_input": 0.125, "output": 10.0},
+}
 ENV_FILE_TEMPLATE = """\
 # Environment for agent containers, re-read before each launch.
 # One KEY=VALUE per line, e.g.:
@@ -33,7 +40,12 @@ _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 @dataclass(frozen=True)
 class RuntimeConfig:
-    image: str = DEFAULT_IMAGE
+    image: str = ""  # Claude's sandbox image; "" means the bundled one, built on demand
+    codex_image: str = ""  # the same for Codex
+    default_agent: str = "claude"
+    codex_prices: dict[str, dict[str, float]] = field(
+        default_factory=lambda: dict(DEFAULT_CODEX_PRICES)
+    )
     max_parallel: int = 4
     cpus: float | None = None
     memory: str | None = None
@@ -50,11 +62,16 @@ FIELD_NAMES = tuple(f.name for f in fields(RuntimeConfig))
 
 def validate(name: str, value: Any) -> Any:
     """Check one field; raise 400 for a wrong type and 422 for a wrong value."""
-    if name == "image":
+    if name in ("image", "codex_image"):
         if not isinstance(value, str):
-            raise BadRequest("image must be a string")
-        if not _NAME.match(value) or len(value) > 255:
+            raise BadRequest(f"{name} must be a string")
+        if value and (not _NAME.match(value) or len(value) > 255):
             raise Unprocessable(f"{value!r} is not an image reference")
+    elif name == "default_agent":
+        if value not in AGENTS:
+            raise Unprocessable(f"default_agent must be one of {', '.join(AGENTS)}")
+    elif name == "codex_prices":
+        _check_prices(value)
     elif name == "max_parallel":
         if not isinstance(value, int) or isinstance(value, bool):
             raise BadRequest("max_parallel must be an integer")
@@ -79,6 +96,18 @@ def validate(name: str, value: Any) -> Any:
         if not isinstance(value, str) or not _NAME.match(value):
             raise Unprocessable(f"{value!r} is not a network name")
     return value
+
+
+def _check_prices(value: Any) -> None:
+    if not isinstance(value, dict) or not value:
+        raise BadRequest("codex_prices must be an object of model: {input, cached_input, output}")
+    for model, row in value.items():
+        if not isinstance(row, dict) or set(row) - {"input", "cached_input", "output"}:
+            raise Unprocessable(f"prices for {model!r} take input, cached_input and output")
+        if any(
+            not isinstance(v, int | float) or isinstance(v, bool) or v < 0 for v in row.values()
+        ):
+            raise Unprocessable(f"prices for {model!r} must be numbers of at least 0")
 
 
 class ConfigStore:

@@ -17,6 +17,8 @@ class Task:
     status: Status
     repo: str
     title: str = ""
+    agent: str = "claude"
+    model: str = ""
     archived: bool = False
     position: float = 0.0
     base_branch: str = ""
@@ -53,6 +55,8 @@ class Task:
             "archived": self.archived,
             "position": self.position,
             "repo": self.repo,
+            "agent": self.agent,
+            "model": self.model,
             "branch": self.branch,
             "base_branch": self.base_branch,
             "session_id": self.session_id,

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server.api import board, pages, system, tasks
+from server.api import board, pages, runtime, system, tasks
 from server.api.common import ok
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -69,6 +69,15 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/stats", board.stats, "stats", "Counts per status and cost (?since=)"),
     Route("GET", "/api/repos", board.list_repos, "listRepos", "Registered repositories"),
     Route("POST", "/api/repos", board.add_repo, "addRepo", "Register a repository"),
+    Route("GET", "/api/runtime", runtime.runtime, "runtime", "Docker or Podman, version, socket"),
+    Route("GET", "/api/images", runtime.list_images, "listImages", "Sandbox image per agent"),
+    Route(
+        "POST",
+        "/api/images/{agent}/prepare",
+        runtime.prepare_image,
+        "prepareImage",
+        "Build or pull an agent's image (again)",
+    ),
     Route("GET", "/api/config", board.get_config, "getConfig", "Settings and the masked agent env"),
     Route("PUT", "/api/config", board.put_config, "putConfig", "Change settings and the agent env"),
     Route("GET", "/api/openapi.json", openapi, "openapi", "This API, as OpenAPI 3.1"),

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from runner import worktrees
-from runner.agents import ClaudeAdapter, Init, RunResult
+from runner import agents, worktrees
+from runner.agents import Adapter, AgentEvent, Init, RunResult
 from runner.agents.events import to_dict
 from runner.containers import Exit, RunSpec, instance_id
 from runner.errors import RunnerError, RuntimeUnavailable
@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 # The log keeps at most this much of one raw output line.
 MAX_STORED_LINE = 1024 * 1024
+# How long a run waits for an unreachable engine before it gives up, and how often it looks.
+ENGINE_WAIT_S = 10 * 60.0
+ENGINE_RETRY_S = 5.0
+Parser = Callable[[str], list[AgentEvent]]
 
 
 class Slots:
@@ -71,7 +75,6 @@ class Runs:
 
     def __init__(self, tasks: Tasks) -> None:
         self.tasks = tasks
-        self.adapter = ClaudeAdapter()
         self.instance = instance_id(tasks.settings.data_dir)
         self.slots = Slots(lambda: tasks.config.current.max_parallel)
 
@@ -83,8 +86,53 @@ class Runs:
         if task.container_id:
             await self.tasks.io(self.tasks.engine.remove, task.container_id)
 
+    def _adapter(self, agent: str) -> Adapter:
+        return agents.adapter(agent, self.tasks.config.current.codex_prices)
+
+    async def _image(self, task: Task) -> str:
+        """The agent's image, waiting (with a note) while it is being prepared."""
+        images = self.tasks.images
+        if not images.is_ready(task.agent):
+            await self.tasks.note(
+                task.id, "system", message=f"preparing the {task.agent} sandbox image"
+            )
+        return await images.ready(task.agent)
+
+    async def _start(self, task_id: str, spec: RunSpec) -> tuple[str, Iterator[str]] | None:
+        """Start the container; while the engine is down, wait for it instead of failing.
+
+        Every run that finds the engine gone waits the same way, so a broken
+        runtime does not fail the whole board task by task; only after
+        ENGINE_WAIT_S does a run give up. None: the task was cancelled meanwhile.
+        """
+        tasks = self.tasks
+        deadline = time.monotonic() + ENGINE_WAIT_S
+        noted = False
+        while True:
+            try:
+                return await tasks.io(tasks.engine.run, spec)
+            except RuntimeUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                if not noted:
+                    await tasks.note(
+                        task_id,
+                        "system",
+                        message="the container engine is unreachable; waiting for it to return",
+                    )
+                    noted = True
+            await asyncio.sleep(ENGINE_RETRY_S)
+            if (await tasks.get(task_id)).status != Status.IN_PROGRESS:
+                return None
+
     async def _run(self, task_id: str, prompt: str, session_id: str | None) -> None:
         tasks, io, settings = self.tasks, self.tasks.io, self.tasks.settings
+        task = await tasks.get(task_id)
+        try:
+            image = await self._image(task)
+        except RunnerError as exc:
+            await self._fail(task_id, f"the {task.agent} sandbox image is not available: {exc}")
+            return
         if self.slots.full():
             limit = tasks.config.current.max_parallel
             await tasks.note(
@@ -108,11 +156,12 @@ class Runs:
                     base_commit=task.base_commit or tree.base_commit,
                 )
                 env = await io(tasks.config.env)
+                adapter = self._adapter(task.agent)
                 spec = RunSpec(
                     task_id=task.id,
                     instance=self.instance,
-                    image=config.image,
-                    args=self.adapter.args(prompt, session_id),
+                    image=image,
+                    args=adapter.args(prompt, session_id, task.model or None),
                     worktree=tree.path,
                     repo_name=repo.name,
                     git_dir=repo.git_dir,
@@ -120,9 +169,13 @@ class Runs:
                     cpus=config.cpus,
                     memory=config.memory,
                     network=config.network,
+                    volumes={f"wallfacer-{self.instance}-{task.agent}-home": adapter.home},
                 )
                 started = time.monotonic()
-                container_id, lines = await io(tasks.engine.run, spec)
+                launched = await self._start(task_id, spec)
+                if launched is None:
+                    return
+                container_id, lines = launched
                 tasks.metrics.container_start.observe(time.monotonic() - started)
                 tasks.metrics.runs_started.inc()
             except RunnerError as exc:
@@ -132,10 +185,17 @@ class Runs:
             if task.status != Status.IN_PROGRESS:  # cancelled while we were starting
                 await io(tasks.engine.remove, container_id)
                 return
-            await self._follow(task_id, container_id, lines, 0, config.timeout_s)
+            parse = adapter.parser(task.model or None)
+            await self._follow(task_id, container_id, lines, parse, 0, config.timeout_s)
 
     async def _follow(
-        self, task_id: str, container_id: str, lines: Iterator[str], skip: int, timeout_s: float
+        self,
+        task_id: str,
+        container_id: str,
+        lines: Iterator[str],
+        parse: Parser,
+        skip: int,
+        timeout_s: float,
     ) -> None:
         """Consume the container's output to its end, then decide where the task goes."""
         tasks = self.tasks
@@ -146,7 +206,7 @@ class Runs:
             count = skip
             for line in lines:
                 count += 1
-                self._record(task_id, line, count, state, loop)
+                self._record(task_id, parse(line), line, count, state, loop)
             return tasks.engine.wait(container_id)
 
         ended = tasks.io.stream(f"run-{task_id[:8]}", consume)
@@ -168,10 +228,15 @@ class Runs:
         await self._conclude(task_id, state, exit_)
 
     def _record(
-        self, task_id: str, line: str, lines: int, state: RunState, loop: asyncio.AbstractEventLoop
+        self,
+        task_id: str,
+        events: list[AgentEvent],
+        line: str,
+        lines: int,
+        state: RunState,
+        loop: asyncio.AbstractEventLoop,
     ) -> None:
         """Store one output line with what it means (runs on the stream thread)."""
-        events = self.adapter.parse(line)
         session = next(
             (e.session_id for e in events if isinstance(e, Init | RunResult) and e.session_id),
             None,
@@ -251,9 +316,11 @@ class Runs:
 
     async def _reattach(self, task_id: str, container_id: str, skip: int) -> None:
         async with self.slots:
+            task = await self.tasks.get(task_id)
             lines = self.tasks.engine.stream(container_id, skip)
+            parse = self._adapter(task.agent).parser(task.model or None)
             timeout_s = self.tasks.config.current.timeout_s
-            await self._follow(task_id, container_id, lines, skip, timeout_s)
+            await self._follow(task_id, container_id, lines, parse, skip, timeout_s)
 
     async def _settle_lost(self, task: Task) -> None:
         """The container vanished while we were down: trust its last stored result."""

@@ -26,6 +26,8 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()  # public names accepted in the Host header
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    image_base: str | None = None  # base for building the bundled sandbox images
+    agent_binaries: dict[str, Path] = field(default_factory=dict)  # prebuilt CLIs to copy in
 
     @property
     def loopback(self) -> bool:

@@ -100,6 +100,10 @@ MIGRATIONS: list[str] = [
         set_at TEXT NOT NULL
     );
     """,
+    """
+    ALTER TABLE tasks ADD COLUMN agent TEXT NOT NULL DEFAULT 'claude';
+    ALTER TABLE tasks ADD COLUMN model TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 # Board events are kept for reconnect replay; older ones are pruned.
@@ -184,9 +188,20 @@ class Store:
                 (Status.BACKLOG,),
             ).fetchone()[0]
             db.execute(
-                "INSERT INTO tasks (id, title, prompt, status, repo, position, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (task.id, task.title, task.prompt, task.status, task.repo, position, stamp, stamp),
+                "INSERT INTO tasks (id, title, prompt, status, repo, agent, model, position,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    task.id,
+                    task.title,
+                    task.prompt,
+                    task.status,
+                    task.repo,
+                    task.agent,
+                    task.model,
+                    position,
+                    stamp,
+                    stamp,
+                ),
             )
             return self._saved(db, task.id)
 
@@ -366,6 +381,11 @@ class Store:
         return [{k: row[k] for k in row.keys() if k != "task_id"} for row in rows]  # noqa: SIM118
 
     # --- board events (for SSE replay after a reconnect) ----------------------
+
+    def add_board_event(self, type_: str, data: dict[str, Any]) -> None:
+        """A board change that is not a task's (an image being prepared)."""
+        with self._tx() as db:
+            self._board(db, type_, data)
 
     def board_events_after(self, seq: int, limit: int = 1000) -> list[tuple[int, str, str]]:
         """Events after ``seq``; an empty list with a gap means the client must refetch."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from runner import merge, worktrees
+from runner.agents import AGENTS
 from runner.containers import Engine
 from runner.errors import BranchMoved, DirtyCheckout, MergeConflict, RunnerError
 from server import states
@@ -23,6 +24,7 @@ from server.blocking import Blocking
 from server.config import ConfigStore
 from server.errors import BadRequest, Conflict, InvalidTransition, NotFound, Unprocessable
 from server.events import Hub
+from server.images import Images
 from server.metrics import Metrics
 from server.model import Event, Task
 from server.runs import Runs
@@ -51,6 +53,7 @@ class Tasks:
         self.engine = engine
         self.config = ConfigStore(settings.data_dir, settings.config, settings.pinned)
         self.metrics = Metrics(store, hub)
+        self.images = Images(self, settings.image_base, settings.agent_binaries)
         self.runs = Runs(self)
         self._background: set[asyncio.Task[None]] = set()
 
@@ -133,10 +136,22 @@ class Tasks:
 
     # --- user actions ----------------------------------------------------------
 
-    async def create(self, prompt: str, repo: str | None, title: str) -> Task:
+    async def create(
+        self,
+        prompt: str,
+        repo: str | None,
+        title: str,
+        agent: str | None = None,
+        model: str = "",
+    ) -> Task:
         _check_text("prompt", prompt, MAX_PROMPT_CHARS)
         if len(title) > MAX_TITLE_CHARS:
             raise Unprocessable(f"title is longer than {MAX_TITLE_CHARS} characters")
+        agent = agent or self.config.current.default_agent
+        if agent not in AGENTS:
+            raise BadRequest(f"unknown agent {agent!r}; use one of {', '.join(AGENTS)}")
+        if len(model) > 100 or any(c.isspace() for c in model):
+            raise Unprocessable("model must be a model name without spaces")
         repo_path = await self._repo(repo)
         task = Task(
             id=str(uuid.uuid4()),
@@ -144,6 +159,8 @@ class Tasks:
             title=title.strip(),
             status=Status.BACKLOG,
             repo=repo_path,
+            agent=agent,
+            model=model,
         )
         saved = await self.io(self.store.create_task, task)
         self.hub.board_changed()

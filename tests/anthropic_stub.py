@@ -38,7 +38,9 @@ class AnthropicStub:
             app.router.add_route("*", "/{path:.*}", self._handle)
             self._runner = web.AppRunner(app, access_log=None)
             self._loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, "0.0.0.0", 0)  # containers reach it via the host gateway
+            site = web.TCPSite(
+                self._runner, "0.0.0.0", 0
+            )  # containers reach it via the host gateway
             self._loop.run_until_complete(site.start())
             self.port = self._runner.addresses[0][1]
             ready.set()
@@ -103,8 +105,12 @@ class AnthropicStub:
             "content": blocks,
             "stop_reason": stop,
             "stop_sequence": None,
-            "usage": {"input_tokens": 120, "output_tokens": 30,
-                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
+            "usage": {
+                "input_tokens": 120,
+                "output_tokens": 30,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0,
+            },
         }
 
     async def _stream(
@@ -121,20 +127,35 @@ class AnthropicStub:
         await send("message_start", {"type": "message_start", "message": start})
         for index, block in enumerate(blocks):
             if block["type"] == "text":
-                await send("content_block_start", {"type": "content_block_start", "index": index,
-                                                   "content_block": {"type": "text", "text": ""}})
+                await send(
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": index,
+                        "content_block": {"type": "text", "text": ""},
+                    },
+                )
                 delta = {"type": "text_delta", "text": block["text"]}
             else:
                 opening = {**block, "input": {}}
-                await send("content_block_start", {"type": "content_block_start", "index": index,
-                                                   "content_block": opening})
+                await send(
+                    "content_block_start",
+                    {"type": "content_block_start", "index": index, "content_block": opening},
+                )
                 delta = {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
-            await send("content_block_delta",
-                       {"type": "content_block_delta", "index": index, "delta": delta})
+            await send(
+                "content_block_delta",
+                {"type": "content_block_delta", "index": index, "delta": delta},
+            )
             await send("content_block_stop", {"type": "content_block_stop", "index": index})
-        await send("message_delta", {"type": "message_delta",
-                                     "delta": {"stop_reason": stop, "stop_sequence": None},
-                                     "usage": {"output_tokens": 30}})
+        await send(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": stop, "stop_sequence": None},
+                "usage": {"output_tokens": 30},
+            },
+        )
         await send("message_stop", {"type": "message_stop"})
         await response.write_eof()
         return response
@@ -161,7 +182,6 @@ def _human_text(message: dict[str, Any]) -> bool:
 
 
 def _workdir(body: dict[str, Any]) -> str | None:
-    system = body.get("system")
-    text = system if isinstance(system, str) else json.dumps(system)
-    found = re.search(r"working directory: (/[^\s\\\"]+)", text or "", re.IGNORECASE)
+    """The CLI states its working directory in the system prompt or a system message."""
+    found = re.search(r"working directory: (/[^\s\\\"]+)", json.dumps(body), re.IGNORECASE)
     return found.group(1) if found else None

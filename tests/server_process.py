@@ -41,7 +41,7 @@ class ServerProcess:
         self,
         data_dir: Path,
         repos: list[Path],
-        image: str,
+        image: str | None,
         extra_args: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
         host: str = "127.0.0.1",
@@ -79,8 +79,7 @@ class ServerProcess:
             str(self.data_dir),
             "--log-dir",
             str(self.data_dir / "logs"),
-            "--image",
-            self.image,
+            *(["--image", self.image] if self.image else []),
             *self.extra_args,
             *map(str, self.repos),
         ]

@@ -64,7 +64,11 @@ async def create_task(request: web.Request) -> web.Response:
     prompt = string(data, "prompt", required=True)
     assert prompt is not None
     task = await request.app[TASKS].create(
-        prompt, string(data, "repo", required=False), string(data, "title", required=False) or ""
+        prompt,
+        string(data, "repo", required=False),
+        string(data, "title", required=False) or "",
+        string(data, "agent", required=False),
+        string(data, "model", required=False) or "",
     )
     return ok(task.to_json(), status=201)
 

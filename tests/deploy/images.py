@@ -14,6 +14,7 @@ import docker
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+CACHE = Path.home() / ".cache" / "wallfacer-tests"
 BASE_TAG = "wallfacer-test/debian:bookworm"
 SOURCES = ("Dockerfile", "pyproject.toml", "README.md", "app", "server", "runner")
 
@@ -87,3 +88,30 @@ def server_image(client: docker.DockerClient) -> str:
         )
         client.images.build(path=str(ctx), tag=tag, buildargs={"BASE": base}, rm=True)
     return tag
+
+
+CLAUDE_VERSION = "2.1.328"
+
+
+def claude_binary() -> Path:
+    """The pinned Claude Code CLI's native binary, installed with npm on the host
+    (containers here cannot reach the npm registry) and kept between runs."""
+    prefix = CACHE / f"claude-code-{CLAUDE_VERSION}"
+    binary = prefix / "node_modules" / "@anthropic-ai" / "claude-code-linux-x64" / "claude"
+    if not binary.exists():
+        if not shutil.which("npm"):
+            pytest.fail("npm is needed to fetch the Claude Code CLI")
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(prefix),
+                f"@anthropic-ai/claude-code@{CLAUDE_VERSION}",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return binary

@@ -1,0 +1,126 @@
+"""Making sure each agent's sandbox image exists, without the user doing anything.
+
+The bundled image is built (or a configured registry image pulled) in the
+background: at startup for the default agent, on first use for the others.
+Progress goes to the board's stream; a task that needs an image still being
+prepared waits for it. A failure keeps the build log's tail for the UI, and
+preparing again is one click (POST /api/images/{agent}/prepare).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runner.agents import AGENTS
+from runner.errors import RunnerError
+from runner.images import build as images
+
+if TYPE_CHECKING:
+    from server.tasks import Tasks
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY_S = 0.5  # progress lines are many; the board needs a few a second
+
+
+@dataclass
+class ImageStatus:
+    agent: str
+    image: str
+    state: str = "unknown"  # unknown | preparing | ready | failed
+    progress: str = ""
+    error: str = ""
+    log_tail: list[str] = field(default_factory=list)
+
+
+class Images:
+    def __init__(self, tasks: Tasks, base: str | None, binaries: dict[str, Path]) -> None:
+        self.tasks = tasks
+        self.base = base
+        self.binaries = binaries
+        self._status: dict[str, ImageStatus] = {}
+        self._jobs: dict[str, asyncio.Task[str]] = {}
+
+    def image_for(self, agent: str) -> str:
+        config = self.tasks.config.current
+        configured = config.codex_image if agent == "codex" else config.image
+        return configured or images.bundled_tag(agent)
+
+    def status(self) -> list[dict[str, Any]]:
+        out = []
+        for agent in AGENTS:
+            current = self._status.get(agent)
+            if current is None or current.image != self.image_for(agent):
+                current = ImageStatus(agent, self.image_for(agent))
+            out.append(asdict(current))
+        return out
+
+    def prepare(self, agent: str) -> asyncio.Task[str]:
+        """Start preparing (or join the preparation under way)."""
+        job = self._jobs.get(agent)
+        if job is None or job.done():
+            job = asyncio.get_running_loop().create_task(self._prepare(agent))
+            # The failure is kept in the status; nobody may be awaiting the job.
+            job.add_done_callback(lambda done: done.cancelled() or done.exception())
+            self._jobs[agent] = job
+        return job
+
+    def is_ready(self, agent: str) -> bool:
+        current = self._status.get(agent)
+        return (
+            current is not None
+            and current.state == "ready"
+            and current.image == self.image_for(agent)
+        )
+
+    async def ready(self, agent: str) -> str:
+        """The image to run, once it exists; raises RunnerError if it cannot be made."""
+        if self.is_ready(agent):
+            return self.image_for(agent)
+        return await asyncio.shield(self.prepare(agent))
+
+    async def _prepare(self, agent: str) -> str:
+        io, engine = self.tasks.io, self.tasks.engine
+        ref = self.image_for(agent)
+        status = ImageStatus(agent, ref, "preparing", "checking")
+        self._status[agent] = status
+        await self._publish(status)
+        try:
+            if not await io(images.exists, engine, ref):
+                await self._make(status)
+        except RunnerError as exc:
+            status.state, status.error = "failed", str(exc)
+            status.log_tail = getattr(exc, "log_tail", status.log_tail)
+            log.warning("preparing the %s image failed: %s", agent, exc)
+            await self._publish(status)
+            raise
+        status.state, status.progress = "ready", ""
+        await self._publish(status)
+        return ref
+
+    async def _make(self, status: ImageStatus) -> None:
+        loop = asyncio.get_running_loop()
+        last = 0.0
+
+        def progress(line: str) -> None:  # on the worker thread
+            nonlocal last
+            status.progress = line[-200:]
+            status.log_tail = [*status.log_tail[-29:], line]
+            if time.monotonic() - last >= PROGRESS_EVERY_S:
+                last = time.monotonic()
+                asyncio.run_coroutine_threadsafe(self._publish(status), loop)
+
+        io, engine = self.tasks.io, self.tasks.engine
+        if status.image == images.bundled_tag(status.agent):
+            binary = self.binaries.get(status.agent)
+            await io(images.build, engine, status.agent, progress, self.base, binary)
+        else:
+            await io(images.pull, engine, status.image, progress)
+
+    async def _publish(self, status: ImageStatus) -> None:
+        await self.tasks.io(self.tasks.store.add_board_event, "image-updated", asdict(status))
+        self.tasks.hub.board_changed()

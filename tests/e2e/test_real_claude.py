@@ -1,0 +1,95 @@
+"""The real Claude Code CLI, in the bundled image, against a local Messages API stub.
+
+Slow (the first run builds the image). Set WALLFACER_SKIP_REAL_AGENT=1 to skip
+it locally; under CI=true it always runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from tests.anthropic_stub import AnthropicStub
+from tests.deploy.images import claude_binary, debian_base
+from tests.gitrepo import file_on_branch
+from tests.server_process import ServerProcess
+
+if os.environ.get("WALLFACER_SKIP_REAL_AGENT") == "1" and os.environ.get("CI") != "true":
+    pytest.skip("WALLFACER_SKIP_REAL_AGENT=1", allow_module_level=True)
+
+
+@pytest.fixture
+def stub() -> Iterator[AnthropicStub]:
+    stub = AnthropicStub()
+    stub.start()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def claude_server(
+    tmp_path: Path, repo: Path, docker_client: docker.DockerClient, stub: AnthropicStub
+) -> Iterator[ServerProcess]:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "env").write_text(
+        f"ANTHROPIC_BASE_URL=http://host.docker.internal:{stub.port}\n"
+        "ANTHROPIC_API_KEY=sk-ant-dummy-for-the-stub\n"
+        "DISABLE_AUTOUPDATER=1\nDISABLE_TELEMETRY=1\n"
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1\n"
+    )
+    server = ServerProcess(
+        data,
+        [repo],
+        image=None,  # the bundled image, built by the app if missing
+        env={
+            "WALLFACER_IMAGE_BASE": debian_base(docker_client),
+            "WALLFACER_CLAUDE_BINARY": str(claude_binary()),
+        },
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_the_real_cli_writes_resumes_and_lands(
+    claude_server: ServerProcess, repo: Path, stub: AnthropicStub
+) -> None:
+    server = claude_server
+    task = server.create("Create hello.txt saying hello.", agent="claude")
+    assert task["agent"] == "claude"
+    server.act(task["id"], "start")
+    waiting = server.wait_for(task["id"], "waiting", "failed", timeout=600)
+    assert waiting["status"] == "waiting", (waiting["error"], stub.paths(), server.log()[-3000:])
+    assert waiting["session_id"]
+    assert waiting["usage"]["input_tokens"] > 0 and waiting["usage"]["cost_usd"] > 0
+    diff = server.api("GET", f"/api/tasks/{task['id']}/diff")
+    assert diff["files"] == ["hello.txt"] and "+hello from claude" in diff["diff"]
+    tools = [
+        e["name"]
+        for ev in server.events(task["id"])
+        if ev["type"] == "output"
+        for e in ev["data"]["events"]
+        if e["kind"] == "tool_call"
+    ]
+    assert tools == ["Write"], "the CLI wrote the file with its own tool"
+
+    server.act(task["id"], "feedback", {"message": "Now say hello again."})
+    again = server.wait_for(task["id"], "waiting", "failed", timeout=300)
+    assert again["status"] == "waiting", (again["error"], stub.paths())
+    assert again["session_id"] == waiting["session_id"], "the same session was resumed"
+    conversations = [json.dumps(r["body"].get("messages", [])) for r in stub.requests]
+    resumed = [c for c in conversations if "toolu_stub_1" in c and "Now say hello again." in c]
+    assert resumed, f"the stub saw the earlier conversation on resume: {stub.paths()}"
+
+    server.act(task["id"], "accept")
+    server.wait_for(task["id"], "done")
+    assert file_on_branch(repo, "main", "hello.txt") == "hello again, answer 2\n"
+    images = {i["agent"]: i for i in server.api("GET", "/api/images")["images"]}
+    assert images["claude"]["state"] == "ready"
+    assert images["claude"]["image"].startswith("wallfacer-claude:")
