@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from playwright.sync_api import Browser, Page, expect
 
 from tests.server_process import ServerProcess
@@ -77,3 +79,27 @@ def test_settings_are_edited_with_credentials_masked(page: Page, server: ServerP
     config = server.api("GET", "/api/config")
     assert (config["max_parallel"], config["memory"]) == (2, "512m")
     assert config["env"] == [{"key": "ANTHROPIC_API_KEY", "value": "sk-…1234"}]
+
+
+def test_a_failed_image_shows_in_the_header_with_a_retry(
+    browser: Browser, server: ServerProcess, sandbox_image: str, tmp_path: Path
+) -> None:
+    server.stop()
+    server.extra_env["WALLFACER_IMAGE_BASE"] = sandbox_image  # no apt-get: the build fails
+    server.start()
+    page = sign_in(browser, server)
+    try:
+        page.keyboard.press("n")
+        page.fill("#new-prompt", "say hi")
+        page.select_option("#new-agent", "codex")
+        page.keyboard.press("Control+Enter")
+        expect(page.locator(".card", has_text="say hi")).to_be_visible()
+        task = server.api("GET", "/api/tasks")["tasks"][0]
+        assert task["agent"] == "codex"
+        server.act(task["id"], "start")
+        chip = page.locator("#images .chip.failed")
+        expect(chip).to_contain_text("codex image failed", timeout=60_000)
+        expect(chip.locator("button[data-retry=codex]")).to_be_visible()
+        screenshot(page, "board-image-failed")
+    finally:
+        page.context.close()

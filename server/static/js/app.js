@@ -58,6 +58,10 @@ function connect() {
     if (detail.openId === id) detail.close();
     scheduleHeader();
   });
+  source.addEventListener("image-updated", (event) => {
+    lastSeq = Number(event.lastEventId);
+    showImage(JSON.parse(event.data));
+  });
   source.addEventListener("resync", async () => {
     source.close();
     lastSeq = null;
@@ -78,13 +82,33 @@ function scheduleHeader() {
   headerTimer = setTimeout(refreshHeader, 250);
 }
 
+// --- sandbox images: shown only while one is being prepared or has failed -----
+
+const images = new Map();
+
+function showImage(status) {
+  images.set(status.agent, status);
+  const chips = [...images.values()].filter((s) => s.state === "preparing" || s.state === "failed");
+  $("#images").replaceChildren(...chips.map((s) => {
+    if (s.state === "preparing") {
+      return el("span", { class: "chip", title: s.image }, `${s.agent} image: preparing… `, el("small", { text: s.progress }));
+    }
+    const retry = el("button", { "data-retry": s.agent, onclick: () => call("prepareImage", { params: { agent: s.agent } }), text: "Retry" });
+    const details = el("details", { class: "image-log" }, el("summary", { text: `${s.agent} image failed` }),
+      el("p", { text: s.error }), el("pre", { text: s.log_tail.join("\n") }));
+    return el("span", { class: "chip failed" }, details, retry);
+  }));
+}
+
 async function refreshHeader() {
   const midnight = new Date();
   midnight.setHours(0, 0, 0, 0);
-  const [stats, repoList] = await Promise.all([
+  const [stats, repoList, imageList] = await Promise.all([
     call("stats", { query: { since: midnight.toISOString() } }),
     call("listRepos"),
+    call("listImages"),
   ]);
+  for (const status of imageList.images) showImage(status);
   repos = repoList.repos;
   $("#repos").replaceChildren(...repos.map((repo) =>
     el("li", { title: repo.path }, repo.name, repo.branch ? ` · ${repo.branch}` : "", repo.error ? " · missing" : "")));

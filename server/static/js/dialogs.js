@@ -7,7 +7,7 @@ function showErrors(form, error) {
   for (const slot of form.querySelectorAll(".field-error")) slot.textContent = "";
   if (!error) return;
   const message = typeof error === "string" ? error : error.message;
-  const field = ["prompt", "repo", "title"].find((name) => message.includes(name));
+  const field = ["prompt", "repo", "title", "agent", "model"].find((name) => message.includes(name));
   const slot = form.querySelector(`[data-for="${field || "form"}"]`) || form.querySelector('[data-for="form"]');
   slot.textContent = message;
 }
@@ -52,6 +52,8 @@ export class NewTaskDialog {
     const body = { prompt };
     if (this.form.title.value.trim()) body.title = this.form.title.value.trim();
     if (this.form.repo.value) body.repo = this.form.repo.value;
+    if (this.form.agent.value) body.agent = this.form.agent.value;
+    if (this.form.model.value.trim()) body.model = this.form.model.value.trim();
     try {
       const task = await call("createTask", { body });
       this.dialog.close();

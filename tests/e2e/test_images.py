@@ -1,0 +1,59 @@
+"""Sandbox images are prepared by the app: progress on the board, failures with their log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docker
+
+from tests.server_process import ServerProcess
+
+
+def test_a_failed_build_shows_its_log_and_the_task_says_why(
+    tmp_path: Path, repo: Path, sandbox_image: str, docker_client: docker.DockerClient
+) -> None:
+    # The busybox test image has no apt-get: building the Codex image on it fails.
+    server = ServerProcess(
+        tmp_path / "data",
+        [repo],
+        image=sandbox_image,
+        env={"WALLFACER_IMAGE_BASE": sandbox_image},
+    )
+    server.start()
+    try:
+        task = server.create("say hi", agent="codex")
+        assert task["agent"] == "codex"
+        server.act(task["id"], "start")
+        failed = server.wait_for(task["id"], "failed", timeout=120)
+        assert "codex sandbox image is not available" in failed["error"]
+        notes = [e["data"].get("message", "") for e in server.events(task["id"])]
+        assert any("preparing the codex sandbox image" in n for n in notes)
+
+        images = {i["agent"]: i for i in server.api("GET", "/api/images")["images"]}
+        codex = images["codex"]
+        assert codex["state"] == "failed"
+        assert codex["image"].startswith("wallfacer-codex:0.") and "latest" not in codex["image"]
+        assert any("apt-get" in line for line in codex["log_tail"])
+        assert images["claude"]["state"] == "ready", "the configured test image exists"
+
+        again = server.api("POST", "/api/images/codex/prepare", status=202)
+        assert {i["agent"] for i in again["images"]} == {"claude", "codex"}
+        assert server.request("POST", "/api/images/gemini/prepare").status_code == 404
+    finally:
+        server.stop()
+
+
+def test_unknown_agents_are_refused(bare_server: ServerProcess) -> None:
+    response = bare_server.request("POST", "/api/tasks", json={"prompt": "x", "agent": "gemini"})
+    assert response.status_code == 400
+    assert "unknown agent" in response.json()["error"]
+    default = bare_server.create("x")
+    assert default["agent"] == "claude"
+
+
+def test_the_runtime_is_described(bare_server: ServerProcess) -> None:
+    runtime = bare_server.api("GET", "/api/runtime")
+    assert runtime["reachable"] is True
+    assert runtime["kind"] == "docker"
+    assert runtime["socket"].startswith(("http+docker://", "unix://"))
+    assert runtime["version"]
