@@ -1,6 +1,9 @@
 """P1 dispatch: POST start -> first agent line over SSE, vs a raw `docker run` printing one line.
 
-Run: python -m bench.p1_dispatch [ROUNDS]   (needs Docker and busybox-static)
+Run: python -m bench.p1_dispatch [ROUNDS] [--real-claude]
+  default: the busybox fake agent (needs Docker and busybox-static);
+  --real-claude: the bundled Claude Code image against the local Messages API
+  stub, the same env and session volume for both sides.
 """
 
 from __future__ import annotations
@@ -19,10 +22,22 @@ from tests.server_process import ServerProcess
 TARGET = 1.15
 
 
-def raw_docker_run(image: str) -> float:
+def raw_docker_run(image: str, extra: list[str]) -> float:
     start = time.perf_counter()
     proc = subprocess.Popen(
-        ["docker", "run", "--rm", image, "-p", "say hi"], stdout=subprocess.PIPE
+        [
+            "docker",
+            "run",
+            "--rm",
+            *extra,
+            image,
+            "-p",
+            "say hi",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+        ],
+        stdout=subprocess.PIPE,
     )
     assert proc.stdout is not None
     proc.stdout.readline()
@@ -46,24 +61,61 @@ def wallfacer_dispatch(server: ServerProcess) -> float:
 
 
 def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
-    image = build_sandbox(require_docker())
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    rounds = int(args[0]) if args else 15
+    real = "--real-claude" in sys.argv
+    client = require_docker()
+    stub = None
+    extra: list[str] = []
+    env_lines = ""
+    if real:
+        from runner.containers import Engine
+        from runner.images.build import build, bundled_tag, exists
+        from tests.anthropic_stub import AnthropicStub
+        from tests.deploy.images import claude_binary, debian_base
+
+        engine = Engine()
+        image = bundled_tag("claude")
+        if not exists(engine, image):
+            build(engine, "claude", lambda _line: None, debian_base(client), claude_binary())
+        stub = AnthropicStub()
+        stub.start()
+        env = {
+            "ANTHROPIC_BASE_URL": f"http://host.docker.internal:{stub.port}",
+            "ANTHROPIC_API_KEY": "sk-ant-dummy",
+        }
+        env_lines = "".join(f"{k}={v}\n" for k, v in env.items())
+        extra = [
+            "--add-host",
+            "host.docker.internal:host-gateway",
+            "-v",
+            "wallfacer-bench-claude-home:/home/agent/.claude",
+        ]
+        extra += [arg for k, v in env.items() for arg in ("-e", f"{k}={v}")]
+        size = client.images.get(image).attrs["Size"] / 1e6
+        print(f"image {image}: {size:.0f} MB")
+    else:
+        image = build_sandbox(client)
     with tempfile.TemporaryDirectory() as tmp:
         repo = make_repo(Path(tmp) / "repo")
+        (Path(tmp) / "data").mkdir()
+        (Path(tmp) / "data" / "env").write_text(env_lines)
         server = ServerProcess(Path(tmp) / "data", [repo], image)
         server.start()
         try:
             wallfacer_dispatch(server)  # warm caches on both sides once
-            raw_docker_run(image)
+            raw_docker_run(image, extra)
             compare(
-                "P1 dispatch",
-                ("docker run (CLI), first stdout line", lambda: raw_docker_run(image)),
+                f"P1 dispatch ({'real Claude Code' if real else 'fake agent'})",
+                ("docker run (CLI), first stdout line", lambda: raw_docker_run(image, extra)),
                 ("POST start -> first line on SSE", lambda: wallfacer_dispatch(server)),
                 rounds,
                 TARGET,
             )
         finally:
             server.stop()
+            if stub is not None:
+                stub.stop()
 
 
 if __name__ == "__main__":
