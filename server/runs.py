@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from runner import agents, worktrees
 from runner.agents import Adapter, AgentEvent, Init, RunResult
@@ -33,6 +33,7 @@ MAX_STORED_LINE = 1024 * 1024
 ENGINE_WAIT_S = 10 * 60.0
 ENGINE_RETRY_S = 5.0
 Parser = Callable[[str], list[AgentEvent]]
+T = TypeVar("T")
 
 
 class Slots:
@@ -98,19 +99,20 @@ class Runs:
             )
         return await images.ready(task.agent)
 
-    async def _start(self, task_id: str, spec: RunSpec) -> tuple[str, Iterator[str]] | None:
-        """Start the container; while the engine is down, wait for it instead of failing.
+    async def _with_engine(self, task_id: str, step: Callable[[], Awaitable[T]]) -> T | None:
+        """Run a step that needs the engine; while the engine is down, wait for it.
 
-        Every run that finds the engine gone waits the same way, so a broken
-        runtime does not fail the whole board task by task; only after
-        ENGINE_WAIT_S does a run give up. None: the task was cancelled meanwhile.
+        Every run that finds the engine gone waits the same way (a circuit
+        breaker in effect), so a broken runtime does not fail the board task
+        by task; only after ENGINE_WAIT_S does a run give up. None: the task
+        was cancelled while waiting.
         """
         tasks = self.tasks
         deadline = time.monotonic() + ENGINE_WAIT_S
         noted = False
         while True:
             try:
-                return await tasks.io(tasks.engine.run, spec)
+                return await step()
             except RuntimeUnavailable:
                 if time.monotonic() > deadline:
                     raise
@@ -129,9 +131,11 @@ class Runs:
         tasks, io, settings = self.tasks, self.tasks.io, self.tasks.settings
         task = await tasks.get(task_id)
         try:
-            image = await self._image(task)
+            image = await self._with_engine(task_id, lambda: self._image(task))
         except RunnerError as exc:
             await self._fail(task_id, f"the {task.agent} sandbox image is not available: {exc}")
+            return
+        if image is None:
             return
         if self.slots.full():
             limit = tasks.config.current.max_parallel
@@ -172,7 +176,7 @@ class Runs:
                     volumes={f"wallfacer-{self.instance}-{task.agent}-home": adapter.home},
                 )
                 started = time.monotonic()
-                launched = await self._start(task_id, spec)
+                launched = await self._with_engine(task_id, lambda: io(tasks.engine.run, spec))
                 if launched is None:
                     return
                 container_id, lines = launched

@@ -57,3 +57,32 @@ def test_the_runtime_is_described(bare_server: ServerProcess) -> None:
     assert runtime["kind"] == "docker"
     assert runtime["socket"].startswith(("http+docker://", "unix://"))
     assert runtime["version"]
+
+
+def test_with_the_engine_gone_tasks_wait_instead_of_failing(
+    tmp_path: Path, repo: Path, sandbox_image: str
+) -> None:
+    server = ServerProcess(
+        tmp_path / "data",
+        [repo],
+        image=sandbox_image,
+        env={"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"},
+    )
+    server.start()
+    try:
+        assert server.request("GET", "/health", auth=False).json()["docker"] is False
+        runtime = server.api("GET", "/api/runtime")
+        assert runtime["reachable"] is False and "no-engine.sock" in runtime["socket"]
+        tasks = [server.create(f"say {n}") for n in range(3)]
+        for task in tasks:
+            server.act(task["id"], "start")
+        for task in tasks:
+            server.sse(
+                f"/api/tasks/{task['id']}/logs",
+                until=lambda evs: any("engine is unreachable" in str(e["data"]) for e in evs),
+            )
+            assert server.task(task["id"])["status"] == "in_progress"
+        for task in tasks:
+            assert server.act(task["id"], "cancel")["status"] == "cancelled"
+    finally:
+        server.stop()
