@@ -31,3 +31,15 @@ def test_a_path_only_inside_our_container_cannot_be_mounted() -> None:
         HostPaths([("/data", "/srv/data")]).translate(Path("/tmp/repo"))
     with pytest.raises(RunnerError):
         HostPaths([("/data", "/srv/data")]).translate(Path("/database"))
+
+
+def test_podman_sockets_are_looked_for_rootless_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    from runner.containers import podman_sockets
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+    assert podman_sockets() == [
+        Path("/run/user/1000/podman/podman.sock"),
+        Path("/run/podman/podman.sock"),
+    ]
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    assert podman_sockets() == [Path("/run/podman/podman.sock")]
