@@ -221,9 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     if refusal:
         print(f"wallfacer: {refusal}", file=sys.stderr)
         return 2
-    if not args.headless:
-        log.info("the desktop shell is not available in this build; serving headless")
     log.info("data dir %s; API token in %s", settings.data_dir, settings.data_dir / "token")
+    if not args.headless:
+        from app.desktop import run_desktop
+
+        return run_desktop(settings)
     try:
         with DataDirLock(settings.data_dir):
             return run_headless(settings)
@@ -265,7 +267,7 @@ def run_headless(settings: Settings) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, serving.cancel)
         try:
-            await serve(settings, on_ready=show_signin)
+            await serve(settings, on_ready=lambda url, signin: show_signin(url, signin("browser")))
         except asyncio.CancelledError:
             log.info("stopped")
 

@@ -15,10 +15,11 @@ from runner.containers import Engine
 from runner.errors import RunnerError
 from server.api.common import HUB, IO, LIMITER, SESSIONS, SETTINGS, STORE, TASKS
 from server.api.errors import errors
-from server.auth import add_security_headers, guard
+from server.auth import guard, security_headers
 from server.blocking import Blocking
 from server.credentials import token_hash
 from server.events import Hub
+from server.model import Task
 from server.ratelimit import LoginLimiter
 from server.routes import DEFAULT_MAX_BODY, ROUTES, Handler, install
 from server.sessions import Sessions
@@ -62,7 +63,7 @@ def build_app(settings: Settings, engine: Engine | None = None) -> web.Applicati
     app[TASKS] = Tasks(settings, store, hub, io, engine or Engine())
     app[_HANDLERS] = set()
     install(app)
-    app.on_response_prepare.append(add_security_headers)
+    app.on_response_prepare.append(security_headers(sessions))
     app.on_startup.append(_startup)
     app.on_shutdown.append(_close_streams)
     app.on_cleanup.append(_cleanup)
@@ -113,13 +114,21 @@ async def _cleanup(app: web.Application) -> None:
     app[IO].shutdown()
 
 
-async def serve(settings: Settings, on_ready: Callable[[str, str], None] | None = None) -> None:
+async def serve(
+    settings: Settings,
+    on_ready: Callable[[str, Callable[[str], str]], None] | None = None,
+    on_change: Callable[[Task, dict[str, int]], None] | None = None,
+) -> None:
     """Serve until cancelled.
 
-    Once the port is bound, ``on_ready`` gets the base URL and a one-time
-    sign-in URL for a browser or the desktop window.
+    Once the port is bound, ``on_ready`` gets the base URL and a function that
+    makes one-time sign-in URLs of a kind, "browser" or "desktop" (call it on
+    the server's loop). ``on_change`` hears of
+    every status change (on the server's loop), with the counts per status.
     """
     app = build_app(settings)
+    if on_change is not None:
+        app[TASKS].listeners.append(on_change)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=2)
     await runner.setup()
     tls = None
@@ -132,8 +141,8 @@ async def serve(settings: Settings, on_ready: Callable[[str, str], None] | None 
     url = f"{'https' if tls else 'http'}://{_url_host(settings.host)}:{port}"
     log.info("serving on %s", url)
     if on_ready is not None:
-        code = app[SESSIONS].issue_code(ttl_s=24 * 3600)
-        on_ready(url, f"{url}/?token={code}")
+        sessions = app[SESSIONS]
+        on_ready(url, lambda kind: f"{url}/?token={sessions.issue_code(24 * 3600, kind)}")
     try:
         await asyncio.Event().wait()
     finally:

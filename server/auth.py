@@ -18,7 +18,7 @@ from aiohttp.typedefs import Middleware
 from server.api.common import set_body_limit
 from server.errors import Forbidden, Unauthorized
 from server.routes import DEFAULT_MAX_BODY, Handler, lookup
-from server.sessions import COOKIE, Sessions
+from server.sessions import COOKIE, DESKTOP, Sessions
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -31,6 +31,14 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+
+
+# pywebview evaluates strings and injects inline styles; still no inline <script>.
+DESKTOP_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
 
 
 def _hostname(host_header: str) -> str:
@@ -70,7 +78,7 @@ def guard(
                 local = hmac.compare_digest(supplied.encode(), token.encode())
                 if not local and not await valid_api_token(supplied):
                     raise Unauthorized("wrong or revoked API token")
-            elif sessions.valid(request.cookies.get(COOKIE)):
+            elif sessions.valid(request.cookies.get(COOKIE)) is not None:
                 # A cookie rides along on any request the browser makes, so a
                 # change must also prove it comes from our own page.
                 if mutating and origin is None:
@@ -83,7 +91,17 @@ def guard(
     return middleware
 
 
-async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """Every response, SSE included, carries the same protective headers."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+def security_headers(
+    sessions: Sessions,
+) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    """Every response, SSE included, carries the same protective headers; the
+    desktop window's session gets the looser CSP its web view needs."""
+
+    async def add(request: web.Request, response: web.StreamResponse) -> None:
+        headers = dict(SECURITY_HEADERS)
+        if sessions.valid(request.cookies.get(COOKIE)) == DESKTOP:
+            headers["Content-Security-Policy"] = DESKTOP_CSP
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
+
+    return add

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,8 @@ class Tasks:
         self.images = Images(self, settings.image_base, settings.agent_binaries)
         self.runs = Runs(self)
         self._background: set[asyncio.Task[None]] = set()
+        # Told of every status change, with the counts per status (the desktop tray).
+        self.listeners: list[Callable[[Task, dict[str, int]], None]] = []
 
     # --- plumbing shared with runs -------------------------------------------
 
@@ -86,6 +88,10 @@ class Tasks:
             raise InvalidTransition(f"the task changed while trying to {action}; try again")
         self.hub.task_changed(task_id)
         self.hub.board_changed()
+        if self.listeners:
+            counts = await self.io(self.store.counts)
+            for listener in self.listeners:
+                listener(moved[0], counts)
         log.info("task %s: %s -> %s %s", task_id[:8], task.status, to, reason)
         return moved[0]
 

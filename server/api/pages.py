@@ -10,7 +10,7 @@ from aiohttp import web
 from server.api.common import LIMITER, SESSIONS, STORE, TASKS, ok, read_json, string
 from server.credentials import check_password
 from server.errors import Conflict, NotFound, TooManyRequests, Unauthorized
-from server.sessions import COOKIE, SESSION_S
+from server.sessions import BROWSER, COOKIE, SESSION_S
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -28,16 +28,17 @@ async def index(request: web.Request) -> web.StreamResponse:
     code = request.query.get("token")
     if code is not None:
         response = web.HTTPSeeOther("/")
-        if request.app[SESSIONS].redeem(code):
-            _sign_in(request, response)
+        kind = request.app[SESSIONS].redeem(code)
+        if kind is not None:
+            _sign_in(request, response, kind)
         raise response
     return _file(STATIC / "index.html")
 
 
-def _sign_in(request: web.Request, response: web.StreamResponse) -> None:
+def _sign_in(request: web.Request, response: web.StreamResponse, kind: str = BROWSER) -> None:
     response.set_cookie(
         COOKIE,
-        request.app[SESSIONS].cookie(),
+        request.app[SESSIONS].cookie(kind=kind),
         max_age=SESSION_S,
         httponly=True,
         samesite="Strict",

@@ -1,0 +1,84 @@
+"""The aiohttp server on a background thread with its own event loop.
+
+The desktop shell owns the main thread (GUI toolkits insist on it), so the
+server lives beside it and is stopped by cancelling its serving task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+
+from server.app import serve
+from server.model import Task
+from server.settings import Settings
+
+Listener = Callable[[Task, dict[str, int]], None]
+
+
+class ServerThread:
+    def __init__(self, settings: Settings, on_change: Listener | None = None) -> None:
+        self.settings = settings
+        self.on_change = on_change
+        self.url = ""
+        self._signin: Callable[[str], str] | None = None
+        self.ready = threading.Event()
+        self.failed: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._serving: asyncio.Task[None] | None = None
+        self._thread = threading.Thread(target=self._run, name="wallfacer-server", daemon=True)
+
+    def start(self, timeout: float = 30.0) -> None:
+        self._thread.start()
+        if not self.ready.wait(timeout):
+            raise RuntimeError("the server did not start in time")
+        if self.failed is not None:
+            raise self.failed
+
+    def new_signin_url(self) -> str:
+        """A fresh one-time link (each works once), made on the server's loop."""
+        assert self._loop is not None and self._signin is not None
+        signin = self._signin
+
+        async def make() -> str:
+            return signin("desktop")
+
+        done: Future[str] = asyncio.run_coroutine_threadsafe(make(), self._loop)
+        return done.result(5)
+
+    def stop(self, timeout: float = 2.5) -> None:
+        if self._loop is not None and self._serving is not None:
+            self._loop.call_soon_threadsafe(self._serving.cancel)
+        self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+
+        def on_ready(url: str, signin: Callable[[str], str]) -> None:
+            self.url, self._signin = url, signin
+            self.ready.set()
+
+        async def main() -> None:
+            self._serving = asyncio.current_task()
+            await serve(self.settings, on_ready=on_ready, on_change=self._changed)
+
+        try:
+            loop.run_until_complete(main())
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:  # e.g. the port is taken: the shell reports it
+            self.failed = exc
+            self.ready.set()
+        finally:
+            loop.close()
+
+    def _changed(self, task: Task, counts: dict[str, int]) -> None:
+        if self.on_change is not None:
+            self.on_change(task, counts)

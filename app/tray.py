@@ -1,0 +1,65 @@
+"""The tray icon: Open Dashboard, a status line, Quit; three states; notifications.
+
+pystray is imported here only, and this module only in desktop mode: pystray
+fails to import without a display.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+log = logging.getLogger(__name__)
+STATES = ("idle", "running", "attention")
+
+
+class Tray:
+    def __init__(
+        self,
+        icons: Path,
+        on_open: Callable[[], None],
+        on_quit: Callable[[], None],
+        status: Callable[[], str],
+    ) -> None:
+        import pystray
+
+        self.images = {state: Image.open(icons / f"tray-{state}.png") for state in STATES}
+        self.state = "idle"
+        self.notifications: list[tuple[str, str]] = []
+        self.menu = pystray.Menu(
+            pystray.MenuItem("Open Dashboard", lambda _icon, _item: on_open(), default=True),
+            pystray.MenuItem(lambda _item: status(), None, enabled=False),
+            pystray.Menu.SEPARATOR,
+            pystray.MenuItem("Quit", lambda _icon, _item: on_quit()),
+        )
+        self.icon: Any = pystray.Icon("wallfacer", self.images["idle"], "Wallfacer", self.menu)
+
+    def start(self) -> None:
+        # run() in a daemon thread: run_detached() leaves a thread that keeps us alive.
+        threading.Thread(target=self.icon.run, name="wallfacer-tray", daemon=True).start()
+
+    def set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.icon.icon = self.images[state]
+        self.icon.update_menu()
+
+    def notify(self, title: str, message: str) -> None:
+        """The OS notification; where pystray's backend has none, notify-send."""
+        self.notifications.append((title, message))
+        if getattr(self.icon, "HAS_NOTIFICATION", False):
+            self.icon.notify(message, title)
+        elif shutil.which("notify-send"):
+            subprocess.Popen(["notify-send", "--app-name=Wallfacer", title, message])
+        else:
+            log.info("notification: %s: %s", title, message)
+
+    def stop(self) -> None:
+        self.icon.stop()
