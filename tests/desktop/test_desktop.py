@@ -1,0 +1,157 @@
+"""Desktop mode under Xvfb: tray, native window with the board, notifications,
+single instance and a quick, clean Quit."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.desktop import control_path
+from app.instance import DataDirLock, send_control
+from server.settings import Settings
+from tests.server_process import ROOT
+from tests.ui.conftest import ARTIFACTS
+
+
+def need(tool: str) -> None:
+    if shutil.which(tool) is None:
+        message = f"{tool} is needed for the desktop tests"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    need("Xvfb")
+    try:
+        import pystray  # noqa: F401  (needs DISPLAY only once it draws)
+        import webview  # noqa: F401
+    except ImportError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the gui extra is needed for the desktop tests: {exc}")
+        pytest.skip(f"the gui extra is not installed: {exc}")
+    name = ":97"
+    xvfb = subprocess.Popen(["Xvfb", name, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+    time.sleep(0.5)
+    yield name
+    xvfb.terminate()
+    xvfb.wait(5)
+
+
+class Desktop:
+    def __init__(self, data: Path, repo: Path, image: str, display: str, runtime: Path) -> None:
+        self.data = data
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("WALLFACER_")},
+            "DISPLAY": display,
+            "XDG_RUNTIME_DIR": str(runtime),
+            "QTWEBENGINE_DISABLE_SANDBOX": "1",
+        }
+        self.cmd = [
+            sys.executable,
+            "-m",
+            "app",
+            "--addr",
+            "127.0.0.1:0",
+            "--data-dir",
+            str(data),
+            "--log-dir",
+            str(data / "logs"),
+            "--image",
+            image,
+            str(repo),
+        ]
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)  # so control_path() agrees
+        self.sock = control_path(Settings(data_dir=data.resolve()))
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def launch(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            self.cmd, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+
+    def status(self) -> dict[str, Any]:
+        answer = send_control(self.sock, "status")
+        return json.loads(answer) if answer else {}
+
+    def wait(self, check: Any, timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            current = self.status()
+            if current and check(current):
+                return current
+            assert self.proc is None or self.proc.poll() is None, self.output()
+            time.sleep(0.2)
+        raise AssertionError(f"desktop never reached the state: {self.status()}")
+
+    def output(self) -> str:
+        log = self.data / "logs" / "wallfacer.log"
+        return log.read_text()[-3000:] if log.exists() else ""
+
+
+@pytest.fixture
+def desktop(tmp_path: Path, repo: Path, sandbox_image: str, display: str) -> Iterator[Desktop]:
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    shell = Desktop(tmp_path / "data", repo, sandbox_image, display, runtime)
+    shell.proc = shell.launch()
+    yield shell
+    if shell.proc.poll() is None:
+        shell.proc.kill()
+        shell.proc.wait(10)
+
+
+def test_tray_window_notification_single_instance_and_quit(desktop: Desktop) -> None:
+    ready = desktop.wait(lambda s: s["board_ready"])
+    assert ready["tray_visible"] and ready["tray"] == "idle"
+    assert ready["menu"][0] == "Open Dashboard" and ready["menu"][-1] == "Quit"
+    assert ready["menu"][1] == "0 running · 0 waiting"
+    ARTIFACTS.mkdir(exist_ok=True)
+    from PIL import ImageGrab
+
+    ImageGrab.grab(xdisplay=desktop.env["DISPLAY"]).save(ARTIFACTS / "desktop-window.png")
+
+    # A task reaches waiting: a notification, and the icon asks for attention.
+    import requests
+
+    token = (desktop.data / "token").read_text().strip()
+    api = ready["url"] + "/api/tasks"
+    auth = {"Authorization": f"Bearer {token}"}
+    task = requests.post(api, json={"prompt": "say hi", "title": "Tray task"}, headers=auth).json()
+    requests.post(f"{api}/{task['id']}/start", headers=auth)
+    waiting = desktop.wait(lambda s: s["tray"] == "attention")
+    assert waiting["notifications"] == [["Task needs your review", "Tray task"]]
+    assert waiting["status"] == "0 running · 1 waiting"
+
+    # The tray's menu works: Open Dashboard shows the window.
+    assert send_control(desktop.sock, "menu Open Dashboard") == "ok"
+    assert desktop.status()["window_visible"]
+
+    # A second launch hands over to the first and exits 0.
+    second = desktop.launch()
+    assert second.wait(30) == 0, second.stdout.read() if second.stdout else ""
+    assert desktop.status()["window_visible"]
+
+    # Quit from the tray: gone within 3 s, with no lock and no socket left.
+    assert desktop.proc is not None
+    started = time.monotonic()
+    send_control(desktop.sock, "menu Quit")
+    desktop.proc.wait(10)
+    assert time.monotonic() - started < 3.0
+    assert not desktop.sock.exists()
+    with DataDirLock(desktop.data):
+        pass  # the lock is free again
+    leftovers = subprocess.run(
+        ["pgrep", "-f", str(desktop.data)], capture_output=True, text=True
+    ).stdout.split()
+    assert leftovers == [], "no orphan processes (web view helpers included)"
