@@ -31,6 +31,9 @@ async function boot() {
   }
   await Promise.all([board.reload(), refreshHeader()]);
   connect();
+  watchEngine();
+  openFromHash();
+  window.addEventListener("hashchange", openFromHash);
   document.body.dataset.ready = "1";
   requestAnimationFrame(() => performance.mark("board-painted"));
 }
@@ -110,10 +113,55 @@ async function refreshHeader() {
   ]);
   for (const status of imageList.images) showImage(status);
   repos = repoList.repos;
+  offerRepo();
   $("#repos").replaceChildren(...repos.map((repo) =>
     el("li", { title: repo.path }, repo.name, repo.branch ? ` · ${repo.branch}` : "", repo.error ? " · missing" : "")));
   $("#totals").textContent = `${stats.running} running · ${stats.waiting} waiting · ${money(stats.cost_since)} today`;
   board.setCounts(stats.counts);
+}
+
+// --- first run: no engine, no repository ---------------------------------------------
+
+async function watchEngine() {
+  let up = false;
+  try {
+    up = (await (await fetch("/health")).json()).docker === true;
+  } catch {
+    up = false;
+  }
+  $("#engine-missing").hidden = up;
+  setTimeout(watchEngine, up ? 15000 : 3000);
+}
+
+function offerRepo() {
+  const none = repos.length === 0;
+  $("#no-repo").hidden = !none;
+  $("#pick-folder").hidden = !window.pywebview?.api?.pick_folder;
+}
+
+async function addRepo(path) {
+  $("#repo-error").textContent = "";
+  try {
+    await call("addRepo", { body: { path } });
+    await refreshHeader();
+  } catch (error) {
+    $("#repo-error").textContent = error.message;
+  }
+}
+
+$("#add-repo").addEventListener("click", () => addRepo($("#repo-path").value.trim()));
+$("#repo-path").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") addRepo(event.target.value.trim());
+});
+$("#pick-folder").addEventListener("click", async () => {
+  const path = await window.pywebview.api.pick_folder();
+  if (path) addRepo(path);
+});
+
+// #task=<id> opens that task: the tray's notifications lead here.
+function openFromHash() {
+  const match = location.hash.match(/^#task=([\w-]+)$/);
+  if (match) detail.open(match[1]).catch(() => {});
 }
 
 // --- header buttons and keyboard shortcuts -----------------------------------------
