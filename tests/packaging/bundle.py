@@ -1,0 +1,59 @@
+"""Building the PyInstaller bundle for tests and benchmarks, kept per source hash."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.deploy.images import CACHE, ROOT
+
+PARTS = ("build.spec", "pyproject.toml", "app", "server", "runner", "assets")
+
+
+def bundle_dir() -> Path:
+    """dist/Wallfacer for the current sources (built now if not yet)."""
+    digest = hashlib.sha256()
+    for name in PARTS:
+        source = ROOT / name
+        for path in sorted(source.rglob("*")) if source.is_dir() else [source]:
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+    out = CACHE / f"bundle-{digest.hexdigest()[:12]}"
+    app = out / "dist" / "Wallfacer"
+    if (app / "Wallfacer").exists():
+        return app
+    if shutil.which("pyinstaller") is None:
+        message = "pyinstaller comes with the dev extra"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            str(ROOT / "build.spec"),
+            "--noconfirm",
+            "--distpath",
+            str(out / "dist"),
+            "--workpath",
+            str(out / "build"),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return app
+
+
+def size_mb(path: Path) -> float:
+    files = (f for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+    return sum(f.stat().st_size for f in files) / 1e6
