@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner import merge, worktrees
 from runner.agents import AGENTS
@@ -25,7 +25,9 @@ from server.config import ConfigStore
 from server.errors import BadRequest, Conflict, InvalidTransition, NotFound, Unprocessable
 from server.events import Hub
 from server.images import Images
-from server.metrics import Metrics
+
+if TYPE_CHECKING:
+    from server.metrics import Metrics
 from server.model import Event, Task
 from server.runs import Runs
 from server.settings import Settings
@@ -52,12 +54,21 @@ class Tasks:
         self.io = io
         self.engine = engine
         self.config = ConfigStore(settings.data_dir, settings.config, settings.pinned)
-        self.metrics = Metrics(store, hub)
+        self._metrics: Metrics | None = None
         self.images = Images(self, settings.image_base, settings.agent_binaries)
         self.runs = Runs(self)
         self._background: set[asyncio.Task[None]] = set()
         # Told of every status change, with the counts per status (the desktop tray).
         self.listeners: list[Callable[[Task, dict[str, int]], None]] = []
+
+    @property
+    def metrics(self) -> Metrics:
+        """Made on first use: prometheus_client alone costs ~10 MB of an idle server."""
+        if self._metrics is None:
+            from server.metrics import Metrics
+
+            self._metrics = Metrics(self.store, self.hub)
+        return self._metrics
 
     # --- plumbing shared with runs -------------------------------------------
 
