@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import platformdirs
 
 from app.instance import ControlServer, DataDirLock, InUse, send_control
+from app.opener import open_with_os
 from app.server_thread import ServerThread
 from runner.containers import instance_id
 from server.model import Task
@@ -61,7 +62,16 @@ class Shell:
         self.settings = settings
         self.counts: dict[str, int] = {}
         self.server = ServerThread(settings, on_change=self._changed)
-        self.tray = Tray(resources() / "assets" / "icons", self.show, self.quit, self.status)
+        self.tray = Tray(
+            resources() / "assets" / "icons",
+            self.show,
+            self.quit,
+            self.status,
+            {
+                "Open in Browser": lambda: open_with_os(self.server.new_signin_url("browser")),
+                "Open Data Folder": lambda: open_with_os(str(settings.data_dir)),
+            },
+        )
         self.control = ControlServer(sock, self._control)
         self.window: Window | None = None
         self.last_task = ""
@@ -73,7 +83,9 @@ class Shell:
         log.info("serving on %s", self.server.url)
         self.control.start()
         self.tray.start()
-        window = Window(self.server.new_signin_url(), self.settings.data_dir / "window.json")
+        window = Window(
+            self.server.new_signin_url("desktop"), self.settings.data_dir / "window.json"
+        )
         self.window = window
         try:
             window.run()  # until Quit

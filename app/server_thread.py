@@ -37,13 +37,13 @@ class ServerThread:
         if self.failed is not None:
             raise self.failed
 
-    def new_signin_url(self) -> str:
+    def new_signin_url(self, kind: str) -> str:
         """A fresh one-time link (each works once), made on the server's loop."""
         assert self._loop is not None and self._signin is not None
         signin = self._signin
 
         async def make() -> str:
-            return signin("desktop")
+            return signin(kind)
 
         done: Future[str] = asyncio.run_coroutine_threadsafe(make(), self._loop)
         return done.result(5)

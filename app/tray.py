@@ -27,6 +27,7 @@ class Tray:
         on_open: Callable[[], None],
         on_quit: Callable[[], None],
         status: Callable[[], str],
+        extras: dict[str, Callable[[], None]] | None = None,
     ) -> None:
         import pystray
 
@@ -37,6 +38,7 @@ class Tray:
             pystray.MenuItem("Open Dashboard", lambda _icon, _item: on_open(), default=True),
             pystray.MenuItem(lambda _item: status(), None, enabled=False),
             pystray.Menu.SEPARATOR,
+            *(pystray.MenuItem(label, _menu_action(act)) for label, act in (extras or {}).items()),
             pystray.MenuItem("Quit", lambda _icon, _item: on_quit()),
         )
         self.icon: Any = pystray.Icon("wallfacer", self.images["idle"], "Wallfacer", self.menu)
@@ -63,3 +65,12 @@ class Tray:
 
     def stop(self) -> None:
         self.icon.stop()
+
+
+def _menu_action(act: Callable[[], None]) -> Callable[[Any, Any], None]:
+    """pystray checks an action's arity: give it exactly (icon, item)."""
+
+    def action(_icon: Any, _item: Any) -> None:
+        act()
+
+    return action

@@ -3,6 +3,7 @@ single instance and a quick, clean Quit."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -33,13 +34,11 @@ def need(tool: str) -> None:
 @pytest.fixture(scope="module")
 def display() -> Iterator[str]:
     need("Xvfb")
-    try:
-        import pystray  # noqa: F401  (needs DISPLAY only once it draws)
-        import webview  # noqa: F401
-    except ImportError as exc:
+    missing = [m for m in ("pystray", "webview") if importlib.util.find_spec(m) is None]
+    if missing:  # (pystray is not imported here: it needs a display to import)
         if os.environ.get("CI") == "true":
-            pytest.fail(f"the gui extra is needed for the desktop tests: {exc}")
-        pytest.skip(f"the gui extra is not installed: {exc}")
+            pytest.fail(f"the gui extra is needed for the desktop tests: {missing}")
+        pytest.skip(f"the gui extra is not installed: {missing}")
     name = ":97"
     xvfb = subprocess.Popen(["Xvfb", name, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
     time.sleep(0.5)
@@ -115,6 +114,7 @@ def test_tray_window_notification_single_instance_and_quit(desktop: Desktop) -> 
     ready = desktop.wait(lambda s: s["board_ready"])
     assert ready["tray_visible"] and ready["tray"] == "idle"
     assert ready["menu"][0] == "Open Dashboard" and ready["menu"][-1] == "Quit"
+    assert "Open in Browser" in ready["menu"] and "Open Data Folder" in ready["menu"]
     assert ready["menu"][1] == "0 running · 0 waiting"
     ARTIFACTS.mkdir(exist_ok=True)
     from PIL import ImageGrab
