@@ -24,6 +24,7 @@ from server.ratelimit import LoginLimiter
 from server.routes import DEFAULT_MAX_BODY, ROUTES, Handler, install
 from server.sessions import Sessions
 from server.settings import Settings
+from server.states import Status
 from server.store import Store
 from server.tasks import Tasks
 
@@ -104,8 +105,8 @@ async def _close_streams(app: web.Application) -> None:
 
 
 async def _cleanup(app: web.Application) -> None:
-    running = await app[IO](app[STORE].list_tasks, [], 10_000)
-    live = [t for t in running[0] if t.container_id]
+    tasks, _ = await app[IO](app[STORE].list_tasks, [Status.IN_PROGRESS], 100_000)
+    live = [t for t in tasks if t.container_id]
     if live:
         log.info(
             "leaving %d task container(s) running; they are reattached on the next start",

@@ -19,6 +19,8 @@ from runner.agents.events import (
     ToolCall,
     ToolResult,
     Usage,
+    as_int,
+    as_str,
 )
 
 # Tool results can be whole files; the log keeps enough to read, not everything.
@@ -54,7 +56,7 @@ class ClaudeAdapter:
             return []
         kind = obj.get("type")
         if kind == "system" and obj.get("subtype") == "init":
-            return [Init(session_id=_str(obj.get("session_id")), model=_str(obj.get("model")))]
+            return [Init(session_id=as_str(obj.get("session_id")), model=as_str(obj.get("model")))]
         if kind == "assistant":
             return list(_assistant_blocks(obj))
         if kind == "user":
@@ -62,14 +64,6 @@ class ClaudeAdapter:
         if kind == "result":
             return [_result(obj)]
         return []
-
-
-def _str(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _int(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _content(obj: dict[str, Any]) -> list[dict[str, Any]]:
@@ -87,15 +81,15 @@ def _content(obj: dict[str, Any]) -> list[dict[str, Any]]:
 def _assistant_blocks(obj: dict[str, Any]) -> list[AgentEvent]:
     out: list[AgentEvent] = []
     for block in _content(obj):
-        if block.get("type") == "text" and _str(block.get("text")):
+        if block.get("type") == "text" and as_str(block.get("text")):
             out.append(AssistantText(text=block["text"]))
         elif block.get("type") == "tool_use":
             raw_input = block.get("input")
             tool_input = raw_input if isinstance(raw_input, dict) else {}
             out.append(
                 ToolCall(
-                    tool_id=_str(block.get("id")),
-                    name=_str(block.get("name")) or "tool",
+                    tool_id=as_str(block.get("id")),
+                    name=as_str(block.get("name")) or "tool",
                     summary=summarize_tool_input(tool_input),
                     input=tool_input,
                 )
@@ -110,7 +104,7 @@ def _tool_results(obj: dict[str, Any]) -> list[AgentEvent]:
             continue
         out.append(
             ToolResult(
-                tool_id=_str(block.get("tool_use_id")),
+                tool_id=as_str(block.get("tool_use_id")),
                 content=_flatten(block.get("content"))[:MAX_TOOL_RESULT_CHARS],
                 is_error=bool(block.get("is_error")),
             )
@@ -123,7 +117,7 @@ def _flatten(content: object) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "\n".join(_str(part.get("text")) for part in content if isinstance(part, dict))
+        return "\n".join(as_str(part.get("text")) for part in content if isinstance(part, dict))
     return ""
 
 
@@ -132,15 +126,15 @@ def _result(obj: dict[str, Any]) -> RunResult:
     usage = raw_usage if isinstance(raw_usage, dict) else {}
     cost = obj.get("total_cost_usd", obj.get("cost_usd", 0.0))
     return RunResult(
-        session_id=_str(obj.get("session_id")),
+        session_id=as_str(obj.get("session_id")),
         is_error=bool(obj.get("is_error")),
-        text=_str(obj.get("result")),
-        subtype=_str(obj.get("subtype")),
+        text=as_str(obj.get("result")),
+        subtype=as_str(obj.get("subtype")),
         usage=Usage(
-            input_tokens=_int(usage.get("input_tokens")),
-            output_tokens=_int(usage.get("output_tokens")),
-            cache_read_input_tokens=_int(usage.get("cache_read_input_tokens")),
-            cache_creation_input_tokens=_int(usage.get("cache_creation_input_tokens")),
+            input_tokens=as_int(usage.get("input_tokens")),
+            output_tokens=as_int(usage.get("output_tokens")),
+            cache_read_input_tokens=as_int(usage.get("cache_read_input_tokens")),
+            cache_creation_input_tokens=as_int(usage.get("cache_creation_input_tokens")),
             cost_usd=float(cost) if isinstance(cost, int | float) else 0.0,
         ),
     )

@@ -19,6 +19,9 @@ from runner.agents.events import (
     ToolCall,
     ToolResult,
     Usage,
+    as_dict,
+    as_int,
+    as_str,
 )
 
 Prices = Mapping[str, Mapping[str, float]]  # model -> input / cached_input / output
@@ -26,9 +29,9 @@ Prices = Mapping[str, Mapping[str, float]]  # model -> input / cached_input / ou
 
 def cost(prices: Prices, model: str | None, usage: dict[str, Any]) -> float:
     table = prices.get(model or "", prices.get("default", {}))
-    total = _int(usage.get("input_tokens"))
-    cached = min(_int(usage.get("cached_input_tokens")), total)
-    output = _int(usage.get("output_tokens"))
+    total = as_int(usage.get("input_tokens"))
+    cached = min(as_int(usage.get("cached_input_tokens")), total)
+    output = as_int(usage.get("output_tokens"))
     per_token = {k: float(v) / 1_000_000 for k, v in table.items()}
     return (
         (total - cached) * per_token.get("input", 0.0)
@@ -81,25 +84,25 @@ class CodexParser:
             return []
         kind = obj.get("type")
         if kind == "thread.started":
-            self.thread = _str(obj.get("thread_id"))
+            self.thread = as_str(obj.get("thread_id"))
             return [Init(session_id=self.thread, model=self.model or "")]
         if kind in ("item.started", "item.completed") and isinstance(obj.get("item"), dict):
             return self._item(kind, obj["item"])
         if kind == "turn.completed":
-            return [self._result(False, self.last_text, _dict(obj.get("usage")))]
+            return [self._result(False, self.last_text, as_dict(obj.get("usage")))]
         if kind in ("turn.failed", "error"):
-            error = _dict(obj.get("error")) or obj
-            return [self._result(True, _str(error.get("message")) or "codex failed", {})]
+            error = as_dict(obj.get("error")) or obj
+            return [self._result(True, as_str(error.get("message")) or "codex failed", {})]
         return []
 
     def _item(self, kind: str, item: dict[str, Any]) -> list[AgentEvent]:
-        item_type, item_id = _str(item.get("type")), _str(item.get("id"))
+        item_type, item_id = as_str(item.get("type")), as_str(item.get("id"))
         if item_type == "agent_message" and kind == "item.completed":
-            self.last_text = _str(item.get("text"))
+            self.last_text = as_str(item.get("text"))
             return [AssistantText(self.last_text)] if self.last_text else []
         if item_type == "command_execution":
             if kind == "item.started":
-                command = _str(item.get("command"))
+                command = as_str(item.get("command"))
                 return [
                     ToolCall(
                         item_id,
@@ -109,15 +112,15 @@ class CodexParser:
                     )
                 ]
             failed = item.get("exit_code") not in (0, None)
-            output = _str(item.get("aggregated_output"))[:MAX_TOOL_RESULT_CHARS]
+            output = as_str(item.get("aggregated_output"))[:MAX_TOOL_RESULT_CHARS]
             return [ToolResult(item_id, output, failed)]
         if item_type == "file_change" and kind == "item.completed":
             changes = [c for c in item.get("changes", []) if isinstance(c, dict)]
             summary = ", ".join(f"{c.get('kind', 'edit')} {c.get('path', '')}" for c in changes)
             return [ToolCall(item_id, "file_change", summary[:200], {"changes": changes})]
         if item_type in ("mcp_tool_call", "web_search") and kind == "item.started":
-            name = _str(item.get("tool")) or item_type
-            return [ToolCall(item_id, name, _str(item.get("query"))[:200], {})]
+            name = as_str(item.get("tool")) or item_type
+            return [ToolCall(item_id, name, as_str(item.get("query"))[:200], {})]
         return []
 
     def _result(self, is_error: bool, text: str, usage: dict[str, Any]) -> RunResult:
@@ -127,21 +130,9 @@ class CodexParser:
             text=text,
             subtype="error" if is_error else "success",
             usage=Usage(
-                input_tokens=_int(usage.get("input_tokens")),
-                output_tokens=_int(usage.get("output_tokens")),
-                cache_read_input_tokens=_int(usage.get("cached_input_tokens")),
+                input_tokens=as_int(usage.get("input_tokens")),
+                output_tokens=as_int(usage.get("output_tokens")),
+                cache_read_input_tokens=as_int(usage.get("cached_input_tokens")),
                 cost_usd=cost(self.prices, self.model, usage),
             ),
         )
-
-
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _int(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0

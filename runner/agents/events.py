@@ -62,3 +62,16 @@ AgentEvent = Init | AssistantText | ToolCall | ToolResult | RunResult
 
 def to_dict(event: AgentEvent) -> dict[str, Any]:
     return asdict(event)
+
+
+# Agent output is untrusted JSON: read fields with a type, or get an empty value.
+def as_str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def as_int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ def _app_version() -> str:
         return "0.0.0"
 
 
+@functools.cache  # the Dockerfiles do not change while the app runs
 def bundled_tag(agent: str) -> str:
     digest = hashlib.sha256()
     for path in sorted((HERE / agent).iterdir()):
@@ -73,13 +75,7 @@ def build(
         stream = engine.client().api.build(
             path=str(context), tag=tag, buildargs=args, rm=True, decode=True
         )
-        for chunk in stream:
-            line = _line(chunk)
-            if line:
-                tail = [*tail[-29:], line]
-                progress(line)
-            if "error" in chunk:
-                raise ImageFailed(f"building {tag} failed: {chunk['error'].strip()}", tail)
+        _follow(stream, f"building {tag}", progress, tail)
     return tag
 
 
@@ -87,16 +83,25 @@ def pull(engine: Engine, ref: str, progress: Progress) -> str:
     repository, _, tag = ref.rpartition(":") if ":" in ref.split("/")[-1] else (ref, "", "latest")
     tail: list[str] = []
     try:
-        for chunk in engine.client().api.pull(repository, tag=tag, stream=True, decode=True):
-            line = _line(chunk)
-            if line:
-                tail = [*tail[-29:], line]
-                progress(line)
-            if "error" in chunk:
-                raise ImageFailed(f"pulling {ref} failed: {chunk['error']}", tail)
+        stream = engine.client().api.pull(repository, tag=tag, stream=True, decode=True)
+        _follow(stream, f"pulling {ref}", progress, tail)
     except docker.errors.APIError as exc:
         raise ImageFailed(f"pulling {ref} failed: {exc.explanation or exc}", tail) from exc
     return ref
+
+
+def _follow(
+    stream: Iterable[dict[str, Any]], doing: str, progress: Progress, tail: list[str]
+) -> None:
+    """Report each line of a build or pull; keep the last 30 for a failure's log."""
+    for chunk in stream:
+        line = _line(chunk)
+        if line:
+            tail.append(line)
+            del tail[:-30]
+            progress(line)
+        if "error" in chunk:
+            raise ImageFailed(f"{doing} failed: {str(chunk['error']).strip()}", tail)
 
 
 def _line(chunk: dict[str, Any]) -> str:
