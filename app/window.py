@@ -73,6 +73,8 @@ class Window:
         """Blocks on the GUI loop (main thread) until ``destroy``."""
         import webview
 
+        if sys.platform == "darwin":
+            _reopen_from_dock(self.show)
         webview.start(gui=backend(), private_mode=True)
 
     def show(self, task_id: str | None = None) -> None:
@@ -120,3 +122,24 @@ class Window:
             self.geometry_file.write_text(json.dumps(self.geometry))
         except OSError as exc:
             log.warning("could not remember the window's place: %s", exc)
+
+
+def _reopen_from_dock(show: Any) -> None:
+    """macOS: clicking the Dock icon shows the hidden window again.
+
+    pywebview's application delegate has no hook for this, so the delegate
+    class gets the standard NSApplicationDelegate method added (PyObjC).
+    """
+    import objc
+    from webview.platforms.cocoa import BrowserView
+
+    def applicationShouldHandleReopen_hasVisibleWindows_(
+        self: Any, app: Any, visible: bool
+    ) -> bool:
+        show()
+        return True
+
+    objc.classAddMethods(
+        BrowserView.AppDelegate,
+        [objc.selector(applicationShouldHandleReopen_hasVisibleWindows_, signature=b"Z@:@Z")],
+    )
