@@ -7,7 +7,6 @@ understand yields no events rather than an exception.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from runner.agents.events import (
     Usage,
     as_int,
     as_str,
+    json_object,
 )
 
 # Tool results can be whole files; the log keeps enough to read, not everything.
@@ -48,11 +48,8 @@ class ClaudeAdapter:
         return self.parse
 
     def parse(self, line: str) -> list[AgentEvent]:
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            return []
-        if not isinstance(obj, dict):
+        obj = json_object(line)
+        if obj is None:
             return []
         kind = obj.get("type")
         if kind == "system" and obj.get("subtype") == "init":

@@ -6,7 +6,6 @@ a price table the user can edit (USD per million tokens, per model).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +21,7 @@ from runner.agents.events import (
     as_dict,
     as_int,
     as_str,
+    json_object,
 )
 
 Prices = Mapping[str, Mapping[str, float]]  # model -> input / cached_input / output
@@ -76,11 +76,8 @@ class CodexParser:
         self.last_text = ""
 
     def __call__(self, line: str) -> list[AgentEvent]:
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            return []
-        if not isinstance(obj, dict):
+        obj = json_object(line)
+        if obj is None:
             return []
         kind = obj.get("type")
         if kind == "thread.started":

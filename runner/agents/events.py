@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -62,6 +63,15 @@ AgentEvent = Init | AssistantText | ToolCall | ToolResult | RunResult
 
 def to_dict(event: AgentEvent) -> dict[str, Any]:
     return asdict(event)
+
+
+def json_object(line: str) -> dict[str, Any] | None:
+    """A line of agent output as a JSON object, or None for anything else."""
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
 
 
 # Agent output is untrusted JSON: read fields with a type, or get an empty value.
