@@ -7,15 +7,19 @@ server lives beside it and is stopped by cancelling its serving task.
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 
 from server.app import serve
 from server.model import Task
 from server.settings import Settings
 
 Listener = Callable[[Task, dict[str, int]], None]
+log = logging.getLogger(__name__)
 
 
 class ServerThread:
@@ -58,27 +62,36 @@ class ServerThread:
         return self._thread.is_alive()
 
     def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-
         def on_ready(url: str, signin: Callable[[str], str]) -> None:
             self.url, self._signin = url, signin
             self.ready.set()
 
         async def main() -> None:
+            self._loop = asyncio.get_running_loop()
             self._serving = asyncio.current_task()
+            if self.settings.port and _taken(self.settings.host, self.settings.port):
+                # The window needs no fixed port: take any free one.
+                log.info("port %s is taken; serving on a free port", self.settings.port)
+                self.settings = replace(self.settings, port=0)
             await serve(self.settings, on_ready=on_ready, on_change=self._changed)
 
         try:
-            loop.run_until_complete(main())
+            asyncio.run(main())  # also cancels and awaits the server's background work
         except asyncio.CancelledError:
             pass
-        except BaseException as exc:  # e.g. the port is taken: the shell reports it
+        except BaseException as exc:  # the shell reports it
             self.failed = exc
             self.ready.set()
-        finally:
-            loop.close()
 
     def _changed(self, task: Task, counts: dict[str, int]) -> None:
         if self.on_change is not None:
             self.on_change(task, counts)
+
+
+def _taken(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
