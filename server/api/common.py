@@ -23,7 +23,11 @@ IO = web.AppKey("io", Blocking)
 SETTINGS = web.AppKey("settings", Settings)
 SESSIONS = web.AppKey("sessions", Sessions)
 LIMITER = web.AppKey("limiter", LoginLimiter)
-_BODY_LIMIT = "wallfacer.body_limit"  # the matched route's limit, set by the auth middleware
+# The matched route's body limit, set by the auth middleware (a typed key where
+# this aiohttp has them, a string before 3.13).
+_BODY_LIMIT: Any = (
+    web.RequestKey("body_limit", int) if hasattr(web, "RequestKey") else "wallfacer.body_limit"
+)
 
 
 def ok(data: Any, status: int = 200) -> web.Response:
