@@ -24,7 +24,7 @@ SETTINGS = web.AppKey("settings", Settings)
 SESSIONS = web.AppKey("sessions", Sessions)
 LIMITER = web.AppKey("limiter", LoginLimiter)
 # The matched route's body limit, set by the auth middleware (a typed key where
-# this aiohttp has them, a string before 3.13).
+# this aiohttp has them, a string on older ones).
 _BODY_LIMIT: Any = (
     web.RequestKey("body_limit", int) if hasattr(web, "RequestKey") else "wallfacer.body_limit"
 )
