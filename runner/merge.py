@@ -15,7 +15,7 @@ from pathlib import Path
 import pygit2
 from pygit2.enums import CheckoutStrategy, FileStatus
 
-from runner.errors import BranchMoved, DirtyCheckout, MergeConflict, RunnerError
+from runner.errors import BranchMoved, DirtyCheckout, MergeConflict
 from runner.worktrees import open_repo
 
 _locks: dict[Path, threading.Lock] = {}
@@ -65,7 +65,7 @@ def accept(
         committed = commit_all(wt, message)
         try:
             return _rebase_and_fast_forward(open_repo(repo_path), branch, base_branch, on_ready)
-        except RunnerError:
+        except Exception:
             if committed:
                 _undo_commit(wt, branch, before)
             raise
@@ -113,18 +113,27 @@ def _rebase_and_fast_forward(
     head = repo.references[f"refs/heads/{branch}"].peel(pygit2.Commit)
     if head.id != upstream.id and not repo.descendant_of(head.id, upstream.id):
         new_head = _rebase(repo, head, upstream)
-        repo.references[f"refs/heads/{branch}"].set_target(new_head)
     else:
         new_head = head.id
     new_commit = repo[new_head].peel(pygit2.Commit)
     deltas = repo.diff(upstream, new_commit).deltas
     files = sorted({path for d in deltas for path in (d.old_file.path, d.new_file.path)})
-    _update_user_checkout(repo, base_branch, new_commit, files)
     if repo.references[f"refs/heads/{base_branch}"].target != upstream.id:
         raise BranchMoved(f"{base_branch} moved during the merge; accept again")
+    moved_files = _update_user_checkout(repo, base_branch, new_commit, files)
     merged = Merged(str(upstream.id), str(new_head), files)
-    on_ready(merged)
-    base_ref.set_target(new_head)
+    try:
+        on_ready(merged)
+        base_ref.set_target(new_head)
+    except BaseException:
+        if moved_files:  # they were clean before: put them back as HEAD has them
+            repo.checkout_tree(  # type: ignore[no-untyped-call]
+                upstream.tree, strategy=CheckoutStrategy.FORCE, paths=files
+            )
+        raise
+    # Only now, with the default branch moved, does the task branch follow: a
+    # failure earlier leaves it exactly as the review showed it.
+    repo.references[f"refs/heads/{branch}"].set_target(new_head)
     return merged
 
 
@@ -158,28 +167,33 @@ def _update_user_checkout(
     base_branch: str,
     new: pygit2.Commit,
     files: list[str],
-) -> None:
+) -> bool:
     """Bring the user's working tree along when it has the default branch checked out.
 
-    Uncommitted user changes are never overwritten: if any touches a file the
-    merge changes, nothing moves and the user is told which files. The
-    checkout runs before the branch moves, so its baseline is the old HEAD.
+    Uncommitted user changes are never overwritten, ignored files (local
+    settings, secrets) included: if any is in a file the merge changes,
+    nothing moves and the user is told which files. The checkout runs before
+    the branch moves, so its baseline is the old HEAD. Returns whether it
+    touched the working tree.
     """
     if repo.head_is_unborn or repo.head_is_detached:
-        return
+        return False
     if repo.head.name != f"refs/heads/{base_branch}" or not files:
-        return
+        return False
     wanted = set(files)
     dirty = [
         path
-        for path, flags in repo.status().items()
-        if path in wanted and flags not in (FileStatus.CURRENT, FileStatus.IGNORED)
+        for path, flags in repo.status(ignored=True).items()
+        if path in wanted and flags != FileStatus.CURRENT
     ]
     if dirty:
         raise DirtyCheckout(dirty)
     try:
         repo.checkout_tree(  # type: ignore[no-untyped-call]
-            new.tree, strategy=CheckoutStrategy.SAFE, paths=files
+            new.tree,
+            strategy=CheckoutStrategy.SAFE | CheckoutStrategy.DONT_OVERWRITE_IGNORED,
+            paths=files,
         )
     except pygit2.GitError as exc:
         raise DirtyCheckout(files) from exc
+    return True

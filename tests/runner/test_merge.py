@@ -122,3 +122,36 @@ def test_repo_paths_are_validated(tmp_path: Path) -> None:
     info = worktrees.inspect_repo(repo)
     assert (info.name, info.default_branch) == ("r", "main")
     assert info.git_dir == repo / ".git"
+
+
+def test_a_refused_accept_leaves_the_task_branch_as_reviewed(repo: Path, tmp_path: Path) -> None:
+    """The agent committed its own work; the accept is refused; nothing may be lost later."""
+    tree = task_tree(repo, tmp_path)
+    wt = pygit2.Repository(str(tree.path))
+    (tree.path / "task.txt").write_text("task\n")
+    merge.commit_all(wt, "agent's own commit")
+    agent_tip = wt.head.target
+    commit(repo, {"f.txt": "main moved on\n"})
+    (repo / "task.txt").write_text("user's unsaved file in the way\n")
+    with pytest.raises(DirtyCheckout):
+        merge.accept(repo, tree.path, tree.branch, "main", "x")
+    assert pygit2.Repository(str(tree.path)).head.target == agent_tip
+
+    (repo / "task.txt").unlink()
+    merge.accept(repo, tree.path, tree.branch, "main", "x")
+    assert file_on_branch(repo, "main", "f.txt") == "main moved on\n", "main's change survives"
+    assert file_on_branch(repo, "main", "task.txt") == "task\n"
+
+
+def test_ignored_user_files_are_never_overwritten(repo: Path, tmp_path: Path) -> None:
+    commit(repo, {".gitignore": "local.cfg\n"})
+    (repo / "local.cfg").write_text("the user's own settings\n")
+    tree = worktrees.create(repo, "fedcba9876543210", tmp_path / "wt2", "main")
+    wt = pygit2.Repository(str(tree.path))
+    (tree.path / "local.cfg").write_text("agent's settings\n")
+    wt.index.add("local.cfg")  # as `git add -f` would
+    wt.index.write()
+    with pytest.raises(DirtyCheckout) as refused:
+        merge.accept(repo, tree.path, tree.branch, "main", "x")
+    assert refused.value.files == ["local.cfg"]
+    assert (repo / "local.cfg").read_text() == "the user's own settings\n"
