@@ -42,7 +42,18 @@ DESKTOP_CSP = (
 
 
 def _hostname(host_header: str) -> str:
-    return (urlsplit(f"//{host_header}").hostname or "").lower()
+    try:
+        return (urlsplit(f"//{host_header}").hostname or "").lower()
+    except ValueError:  # e.g. "[": not a host at all
+        return ""
+
+
+def _same_origin(origin: str, host: str) -> bool:
+    try:
+        parsed = urlsplit(origin)
+    except ValueError:
+        return False
+    return parsed.scheme in ("http", "https") and parsed.netloc.lower() == host.lower()
 
 
 def guard(
@@ -64,10 +75,8 @@ def guard(
             raise Forbidden(f"host {host!r} is not allowed")
         origin = request.headers.get("Origin")
         mutating = request.method not in _SAFE_METHODS
-        if mutating and origin is not None:
-            parsed = urlsplit(origin)
-            if parsed.scheme not in ("http", "https") or parsed.netloc.lower() != host.lower():
-                raise Forbidden(f"cross-origin request from {origin!r} refused")
+        if mutating and origin is not None and not _same_origin(origin, host):
+            raise Forbidden(f"cross-origin request from {origin!r} refused")
         resource = request.match_info.route.resource
         route = lookup(request.method, resource.canonical) if resource is not None else None
         needs_credential = route.auth if route is not None else request.path.startswith("/api/")

@@ -8,11 +8,12 @@ to the store line by line (never held whole) and published to live clients.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from runner import agents, worktrees
 from runner.agents import Adapter, AgentEvent, Init, RunResult
@@ -78,9 +79,20 @@ class Runs:
         self.tasks = tasks
         self.instance = instance_id(tasks.settings.data_dir)
         self.slots = Slots(lambda: tasks.config.current.max_parallel)
+        self._launches = itertools.count(1)
+        self._owner: dict[str, int] = {}  # task id -> the launch that may run it
 
     def launch(self, task: Task, prompt: str, session_id: str | None) -> None:
-        self.tasks.spawn(self._run(task.id, prompt, session_id))
+        launch = next(self._launches)
+        self._owner[task.id] = launch
+        self.tasks.spawn(self._run(task.id, prompt, session_id, launch))
+
+    async def _wanted(self, task_id: str, launch: int) -> bool:
+        """Whether this launch still owns the task: a cancel, retry and start while
+        it waited (for an image, a slot, the engine) hands the task to a newer one."""
+        if self._owner.get(task_id) != launch:
+            return False
+        return (await self.tasks.get(task_id)).status == Status.IN_PROGRESS
 
     async def stop(self, task: Task) -> None:
         """Kill and remove the task's container; its stream then ends by itself."""
@@ -99,7 +111,9 @@ class Runs:
             )
         return await images.ready(task.agent)
 
-    async def _with_engine(self, task_id: str, step: Callable[[], Awaitable[T]]) -> T | None:
+    async def _with_engine(
+        self, task_id: str, launch: int, step: Callable[[], Awaitable[T]]
+    ) -> T | None:
         """Run a step that needs the engine; while the engine is down, wait for it.
 
         Every run that finds the engine gone waits the same way (a circuit
@@ -124,14 +138,27 @@ class Runs:
                     )
                     noted = True
             await asyncio.sleep(ENGINE_RETRY_S)
-            if (await tasks.get(task_id)).status != Status.IN_PROGRESS:
+            if not await self._wanted(task_id, launch):
                 return None
 
-    async def _run(self, task_id: str, prompt: str, session_id: str | None) -> None:
+    async def _run(self, task_id: str, prompt: str, session_id: str | None, launch: int) -> None:
+        try:
+            await self._run_once(task_id, prompt, session_id, launch)
+        except Exception as exc:  # a bug or an engine answer we did not foresee
+            log.exception("run of task %s failed", task_id[:8])
+            if await self._wanted(task_id, launch):
+                await self._fail(task_id, f"the run failed unexpectedly: {exc}")
+        finally:
+            if self._owner.get(task_id) == launch:
+                del self._owner[task_id]
+
+    async def _run_once(
+        self, task_id: str, prompt: str, session_id: str | None, launch: int
+    ) -> None:
         tasks, io, settings = self.tasks, self.tasks.io, self.tasks.settings
         task = await tasks.get(task_id)
         try:
-            image = await self._with_engine(task_id, lambda: self._image(task))
+            image = await self._with_engine(task_id, launch, lambda: self._image(task))
         except RunnerError as exc:
             await self._fail(task_id, f"the {task.agent} sandbox image is not available: {exc}")
             return
@@ -144,9 +171,9 @@ class Runs:
             )
         async with self.slots:
             config = tasks.config.current
-            task = await tasks.get(task_id)
-            if task.status != Status.IN_PROGRESS:
+            if not await self._wanted(task_id, launch):
                 return
+            task = await tasks.get(task_id)
             try:
                 repo = await io(worktrees.inspect_repo, task.repo)
                 base_branch = task.base_branch or repo.default_branch
@@ -176,7 +203,9 @@ class Runs:
                     volumes={f"wallfacer-{self.instance}-{task.agent}-home": adapter.home},
                 )
                 started = time.monotonic()
-                launched = await self._with_engine(task_id, lambda: io(tasks.engine.run, spec))
+                launched = await self._with_engine(
+                    task_id, launch, lambda: io(tasks.engine.run, spec)
+                )
                 if launched is None:
                     return
                 container_id, lines = launched
@@ -224,6 +253,9 @@ class Runs:
             await asyncio.gather(ended, return_exceptions=True)
         except RuntimeUnavailable as exc:
             state.lost = str(exc)
+        except Exception as exc:  # e.g. the container was removed behind our back
+            log.exception("following container %s failed", container_id[:12])
+            state.lost = f"lost the agent's container: {exc}"
         try:
             await tasks.io(tasks.engine.remove, container_id)
         except RunnerError as exc:
@@ -296,13 +328,12 @@ class Runs:
         """Reattach to containers that outlived the last process; settle the rest."""
         tasks = self.tasks
         running, _ = await tasks.io(tasks.store.list_tasks, [Status.IN_PROGRESS], 100_000)
-        try:
-            found = await tasks.io(tasks.engine.list, self.instance)
-        except RuntimeUnavailable as exc:
+        if not running:
+            return
+        found = await self._containers_when_engine_returns(running)
+        if found is None:
             for task in running:
-                await self._fail(
-                    task.id, f"the container engine was unreachable at restart ({exc})"
-                )
+                await self._fail(task.id, "the container engine was unreachable after a restart")
             return
         containers = {c.task_id: c for c in found}
         for task in running:
@@ -317,6 +348,27 @@ class Runs:
         for orphan in containers.values():
             log.info("removing orphan container %s", orphan.id[:12])
             await tasks.io(tasks.engine.remove, orphan.id)
+
+    async def _containers_when_engine_returns(self, running: list[Task]) -> list[Any] | None:
+        """The engine may start after us (Docker Desktop at login): wait for it."""
+        tasks = self.tasks
+        deadline = time.monotonic() + ENGINE_WAIT_S
+        noted = False
+        while True:
+            try:
+                return await tasks.io(tasks.engine.list, self.instance)
+            except RuntimeUnavailable:
+                if time.monotonic() > deadline:
+                    return None
+                if not noted:
+                    for task in running:
+                        await tasks.note(
+                            task.id,
+                            "system",
+                            message="waiting for the container engine to reattach",
+                        )
+                    noted = True
+            await asyncio.sleep(ENGINE_RETRY_S)
 
     async def _reattach(self, task_id: str, container_id: str, skip: int) -> None:
         async with self.slots:

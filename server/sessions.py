@@ -47,7 +47,9 @@ class Sessions:
     def valid(self, cookie: str | None) -> str | None:
         """The session kind of a genuine, unexpired cookie; else None."""
         parts = (cookie or "").split(".")
-        if len(parts) != 3 or not parts[0].isdigit() or int(parts[0]) < time.time():
+        if len(parts) != 3 or not (parts[0].isascii() and parts[0].isdigit()):
+            return None  # isdigit alone admits "²", which int() refuses
+        if int(parts[0]) < time.time():
             return None
         claim = f"{parts[0]}.{parts[1]}"
         if not hmac.compare_digest(parts[2], self._sign(claim)):

@@ -55,17 +55,19 @@ async def login(request: web.Request) -> web.Response:
     """Password sign-in for browsers, slowed down after repeated failures."""
     client = request.remote or "unknown"
     limiter = request.app[LIMITER]
+    password = string(await read_json(request), "password", required=True)
+    assert password is not None
     wait = limiter.wait_s(client)
     if wait > 0:
         raise TooManyRequests(f"too many failed sign-ins; try again in {wait:.0f} s")
-    password = string(await read_json(request), "password", required=True)
-    assert password is not None
+    # Counted as a failure before the (slow) check, so a burst of parallel
+    # guesses is stopped after the first few instead of all being tried.
+    limiter.failed(client)
     tasks = request.app[TASKS]
     stored = await tasks.io(request.app[STORE].password_hash)
     if stored is None:
         raise Conflict("no password is set; run `wallfacer passwd` on the server")
     if not await tasks.io(check_password, password, stored):
-        limiter.failed(client)
         log.warning("failed sign-in from %s", client)
         raise Unauthorized("wrong password")
     limiter.succeeded(client)

@@ -160,3 +160,26 @@ def test_a_run_past_its_timeout_is_stopped(
         assert containers_of(docker_client, task["id"]) == []
     finally:
         proc.stop()
+
+
+def test_a_queued_run_that_was_cancelled_never_starts(
+    tmp_path: Path, repo: Path, sandbox_image: str
+) -> None:
+    proc = ServerProcess(tmp_path / "data", [repo], sandbox_image, ("--max-parallel", "2"))
+    proc.start()
+    try:
+        busy = [proc.create("sleep 2") for _ in range(2)]
+        for task in busy:
+            proc.act(task["id"], "start")
+        queued = proc.create("say only once\nsleep 1")
+        proc.act(queued["id"], "start")  # waits for a slot
+        proc.act(queued["id"], "cancel")
+        proc.act(queued["id"], "retry")
+        proc.act(queued["id"], "start")  # a new run; the old one must give up
+        for task in busy:
+            proc.wait_for(task["id"], "waiting")
+        proc.wait_for(queued["id"], "waiting")
+        inits = [k for k in kinds(proc.events(queued["id"])) if k == "init"]
+        assert inits == ["init"], "exactly one container ran for the task"
+    finally:
+        proc.stop()

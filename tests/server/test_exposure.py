@@ -195,3 +195,39 @@ def test_one_data_dir_serves_one_instance(bare_server: ServerProcess) -> None:
     )
     assert done.returncode == 1
     assert "another Wallfacer is using" in done.stderr
+
+
+def test_odd_cookies_and_hosts_are_refused_not_crashed(bare_server: ServerProcess) -> None:
+    for cookie in ("².x.y", "1e9.browser.sig", "..", "x" * 5000):
+        response = requests.get(
+            bare_server.url + "/api/tasks", cookies={"wallfacer_session": cookie}
+        )
+        assert response.status_code == 401, cookie
+        assert requests.get(bare_server.url + "/health", cookies={"wallfacer_session": cookie}).ok
+    assert requests.get(bare_server.url + "/health", headers={"Host": "["}).status_code == 403
+    weird_origin = requests.post(
+        bare_server.url + "/api/tasks",
+        json={"prompt": "x"},
+        headers={"Origin": "http://[", "Authorization": f"Bearer {bare_server.token}"},
+    )
+    assert weird_origin.status_code == 403
+
+
+def test_a_burst_of_parallel_guesses_is_cut_short(tmp_path: Path, repo: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = tmp_path / "data"
+    assert cli("passwd", "--data-dir", str(data), stdin="correct horse battery\n").returncode == 0
+    server = ServerProcess(data, [repo], image="unused:0")
+    server.start()
+    try:
+
+        def guess(n: int) -> int:
+            return requests.post(server.url + "/api/login", json={"password": f"g{n}"}).status_code
+
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(pool.map(guess, range(40)))
+        assert statuses.count(401) <= 5, statuses
+        assert statuses.count(429) >= 35
+    finally:
+        server.stop()
