@@ -50,7 +50,7 @@ def build_sandbox(client: docker.DockerClient) -> str:
         for path in SANDBOX_DIR.iterdir():
             shutil.copy(path, ctx)
         shutil.copy(BUSYBOX, Path(ctx) / "busybox")
-        client.images.build(path=ctx, tag=tag, rm=True)
+        client.images.build(path=ctx, tag=tag, rm=True, forcerm=True)
     return tag
 
 

@@ -73,7 +73,13 @@ def build(
         if base:
             args["BASE"] = base
         stream = engine.client().api.build(
-            path=str(context), tag=tag, buildargs=args, rm=True, decode=True
+            # forcerm: a failed step's container is removed too, not left behind
+            path=str(context),
+            tag=tag,
+            buildargs=args,
+            rm=True,
+            forcerm=True,
+            decode=True,
         )
         _follow(stream, f"building {tag}", progress, tail)
     return tag

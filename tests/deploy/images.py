@@ -86,7 +86,11 @@ def server_image(client: docker.DockerClient) -> str:
             check=True,
             capture_output=True,
         )
-        client.images.build(path=str(ctx), tag=tag, buildargs={"BASE": base}, rm=True)
+        client.images.build(path=str(ctx), tag=tag, buildargs={"BASE": base}, rm=True, forcerm=True)
+    for old in client.images.list("wallfacer-server"):  # keep one test build, not one per commit
+        for name in old.tags:
+            if name.startswith("wallfacer-server:test-") and name != tag:
+                client.images.remove(name)
     return tag
 
 

@@ -33,6 +33,8 @@ def bundle_dir() -> Path:
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
+    for old in CACHE.glob("bundle-*"):  # keep the current build only
+        shutil.rmtree(old, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     subprocess.run(
         [
