@@ -10,6 +10,7 @@ preparing again is one click (POST /api/images/{agent}/prepare).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -112,7 +113,8 @@ class Images:
             status.log_tail = [*status.log_tail[-29:], line]
             if time.monotonic() - last >= PROGRESS_EVERY_S:
                 last = time.monotonic()
-                asyncio.run_coroutine_threadsafe(self._publish(status), loop)
+                with contextlib.suppress(RuntimeError):  # the app is shutting down
+                    loop.call_soon_threadsafe(self._publish_soon, status)
 
         io, engine = self.tasks.io, self.tasks.engine
         if status.image == images.bundled_tag(status.agent):
@@ -120,6 +122,9 @@ class Images:
             await io(images.build, engine, status.agent, progress, self.base, binary)
         else:
             await io(images.pull, engine, status.image, progress)
+
+    def _publish_soon(self, status: ImageStatus) -> None:
+        self.tasks.spawn(self._publish(status))
 
     async def _publish(self, status: ImageStatus) -> None:
         await self.tasks.io(self.tasks.store.add_board_event, "image-updated", asdict(status))

@@ -8,6 +8,7 @@ from pathlib import Path
 import requests
 
 from app.server_thread import ServerThread
+from server.config import RuntimeConfig
 from server.settings import Settings
 
 
@@ -16,7 +17,10 @@ def test_a_taken_port_falls_back_to_a_free_one_and_stop_ends_the_thread(tmp_path
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
         taken = busy.getsockname()[1]
-        thread = ServerThread(Settings(data_dir=tmp_path / "data", port=taken))
+        settings = Settings(
+            data_dir=tmp_path / "data", port=taken, config=RuntimeConfig(image="unused:0")
+        )
+        thread = ServerThread(settings)
         thread.start()
         try:
             assert not thread.url.endswith(f":{taken}")
