@@ -158,13 +158,17 @@ class ConfigStore:
     def masked_env(self) -> list[dict[str, str]]:
         return [{"key": k, "value": mask(v)} for k, v in self.env().items()]
 
-    def update_env(self, changes: dict[str, Any]) -> None:
-        """Set keys to new values, or remove them with null; other keys stay."""
+    @staticmethod
+    def check_env(changes: dict[str, Any]) -> None:
         for key, value in changes.items():
             if not _ENV_KEY.match(key):
                 raise Unprocessable(f"{key!r} is not a valid variable name")
             if value is not None and (not isinstance(value, str) or "\n" in value):
                 raise BadRequest(f"the value of {key} must be a one-line string or null")
+
+    def update_env(self, changes: dict[str, Any]) -> None:
+        """Set keys to new values, or remove them with null; other keys stay."""
+        self.check_env(changes)
         env = {**self.env(), **changes}
         lines = ENV_FILE_TEMPLATE.splitlines()
         lines += [f"{k}={v}" for k, v in env.items() if v is not None]

@@ -201,7 +201,11 @@ class Tasks:
         return str(info.path)
 
     async def configure(self, changes: dict[str, Any], env: dict[str, Any]) -> None:
-        """Apply settings from the board; a higher parallel limit frees queued runs."""
+        """Apply settings from the board; a higher parallel limit frees queued runs.
+
+        The env is checked first, so a bad request changes nothing at all.
+        """
+        self.config.check_env(env)
         if changes:
             await self.io(self.config.update, changes)
             await self.runs.slots.limit_changed()

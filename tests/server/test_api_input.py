@@ -191,3 +191,48 @@ def test_a_large_body_arriving_in_pieces_is_read_whole(bare_server: ServerProces
     )
     assert response.status_code == 201, response.text
     assert response.json()["prompt"] == prompt
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        ({"colour": "blue"}, 400, "unknown settings"),
+        ({"image": "other:1"}, 409, "command line"),  # pinned by --image for this run
+        ({"max_parallel": 0}, 422, "between 1 and 64"),
+        ({"max_parallel": "4"}, 400, "integer"),
+        ({"memory": "lots"}, 422, "512m"),
+        ({"cpus": -1}, 422, "out of range"),
+        ({"default_agent": "gemini"}, 422, "default_agent"),
+        ({"codex_prices": {"gpt": {"input": -1}}}, 422, "at least 0"),
+        ({"env": ["A=1"]}, 400, "object"),
+        ({"env": {"1BAD": "x"}}, 422, "not a valid variable name"),
+        ({"env": {"KEY": 5}}, 400, "one-line string"),
+        ({"env": {"KEY": "two\nlines"}}, 400, "one-line string"),
+    ],
+)
+def test_settings_are_validated_and_nothing_changes_on_error(
+    bare_server: ServerProcess, body: dict[str, object], status: int, words: str
+) -> None:
+    before = bare_server.api("GET", "/api/config")
+    response = bare_server.request("PUT", "/api/config", json=body)
+    assert response.status_code == status, response.text
+    assert words in error(response)
+    assert bare_server.api("GET", "/api/config") == before
+
+
+@pytest.mark.parametrize("since", ["yesterday", "2026-01-01T00:00:00"])
+def test_stats_need_a_time_with_a_zone(bare_server: ServerProcess, since: str) -> None:
+    response = bare_server.request("GET", f"/api/stats?since={since}")
+    assert response.status_code == 400
+    assert "since" in error(response)
+
+
+def test_a_bad_env_entry_leaves_the_settings_in_the_same_request_unsaved(
+    bare_server: ServerProcess,
+) -> None:
+    before = bare_server.api("GET", "/api/config")
+    response = bare_server.request(
+        "PUT", "/api/config", json={"max_parallel": 2, "env": {"1BAD": "x"}}
+    )
+    assert response.status_code == 422
+    assert bare_server.api("GET", "/api/config") == before
