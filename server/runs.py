@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from runner import agents, worktrees
 from runner.agents import Adapter, AgentEvent, Init, RunResult
@@ -114,14 +114,31 @@ class Runs:
     async def _with_engine(
         self, task_id: str, launch: int, step: Callable[[], Awaitable[T]]
     ) -> T | None:
-        """Run a step that needs the engine; while the engine is down, wait for it.
+        """Run a step of a task's run that needs the engine; None if it was cancelled
+        while waiting for the engine to return."""
 
-        Every run that finds the engine gone waits the same way (a circuit
+        async def note() -> None:
+            await self.tasks.note(
+                task_id,
+                "system",
+                message="the container engine is unreachable; waiting for it to return",
+            )
+
+        return await self._until_engine(step, note, lambda: self._wanted(task_id, launch))
+
+    async def _until_engine(
+        self,
+        step: Callable[[], Awaitable[T]],
+        note: Callable[[], Awaitable[None]],
+        wanted: Callable[[], Awaitable[bool]],
+    ) -> T | None:
+        """Retry ``step`` while the engine is unreachable, noting it once.
+
+        Everything that finds the engine gone waits the same way (a circuit
         breaker in effect), so a broken runtime does not fail the board task
-        by task; only after ENGINE_WAIT_S does a run give up. None: the task
-        was cancelled while waiting.
+        by task; only after ENGINE_WAIT_S does it give up (RuntimeUnavailable).
+        None: ``wanted`` said the wait is no longer wanted.
         """
-        tasks = self.tasks
         deadline = time.monotonic() + ENGINE_WAIT_S
         noted = False
         while True:
@@ -131,14 +148,10 @@ class Runs:
                 if time.monotonic() > deadline:
                     raise
                 if not noted:
-                    await tasks.note(
-                        task_id,
-                        "system",
-                        message="the container engine is unreachable; waiting for it to return",
-                    )
+                    await note()
                     noted = True
             await asyncio.sleep(ENGINE_RETRY_S)
-            if not await self._wanted(task_id, launch):
+            if not await wanted():
                 return None
 
     async def _run(self, task_id: str, prompt: str, session_id: str | None, launch: int) -> None:
@@ -330,11 +343,25 @@ class Runs:
         running, _ = await tasks.io(tasks.store.list_tasks, [Status.IN_PROGRESS], 100_000)
         if not running:
             return
-        found = await self._containers_when_engine_returns(running)
-        if found is None:
+
+        async def note() -> None:  # the engine may start after us (Docker Desktop at login)
+            for task in running:
+                await tasks.note(
+                    task.id, "system", message="waiting for the container engine to reattach"
+                )
+
+        async def always() -> bool:
+            return True
+
+        try:
+            found = await self._until_engine(
+                lambda: tasks.io(tasks.engine.list, self.instance), note, always
+            )
+        except RuntimeUnavailable:
             for task in running:
                 await self._fail(task.id, "the container engine was unreachable after a restart")
             return
+        assert found is not None
         containers = {c.task_id: c for c in found}
         for task in running:
             container = containers.pop(task.id, None)
@@ -348,27 +375,6 @@ class Runs:
         for orphan in containers.values():
             log.info("removing orphan container %s", orphan.id[:12])
             await tasks.io(tasks.engine.remove, orphan.id)
-
-    async def _containers_when_engine_returns(self, running: list[Task]) -> list[Any] | None:
-        """The engine may start after us (Docker Desktop at login): wait for it."""
-        tasks = self.tasks
-        deadline = time.monotonic() + ENGINE_WAIT_S
-        noted = False
-        while True:
-            try:
-                return await tasks.io(tasks.engine.list, self.instance)
-            except RuntimeUnavailable:
-                if time.monotonic() > deadline:
-                    return None
-                if not noted:
-                    for task in running:
-                        await tasks.note(
-                            task.id,
-                            "system",
-                            message="waiting for the container engine to reattach",
-                        )
-                    noted = True
-            await asyncio.sleep(ENGINE_RETRY_S)
 
     async def _reattach(self, task_id: str, container_id: str, skip: int) -> None:
         async with self.slots:
