@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import shutil
 import sqlite3
 import sys
 import time
 from pathlib import Path
 
-import platformdirs
-
+from app import environment
 from app.instance import DataDirLock, InUse
 from server.credentials import create_token, hash_password
 from server.store import Store
@@ -44,9 +42,7 @@ def run(argv: list[str]) -> int:
         parser.add_argument(
             "--data-dir",
             type=Path,
-            default=Path(
-                os.environ.get("WALLFACER_DATA_DIR") or platformdirs.user_data_dir("wallfacer")
-            ),
+            default=Path(environment.data_dir()),
             help="the data dir (WALLFACER_DATA_DIR)",
         )
     args = p.parse_args(argv)

@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 import logging.handlers
-import os
 import signal
 import sys
 from dataclasses import replace
@@ -21,6 +20,7 @@ import platformdirs
 
 from app import commands
 from app.commands import SUBCOMMANDS
+from app.environment import APP_NAME, data_dir, env
 from app.instance import DataDirLock, InUse
 from runner.agents import AGENTS
 from runner.errors import NotARepository
@@ -31,12 +31,7 @@ from server.errors import ApiError
 from server.settings import Settings
 from server.store import Store
 
-APP_NAME = "wallfacer"
 log = logging.getLogger(APP_NAME)
-
-
-def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(f"WALLFACER_{name}", default)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -47,41 +42,41 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--headless", action="store_true", help="serve only: no tray, no window")
     p.add_argument(
         "--addr",
-        default=_env("ADDR", "127.0.0.1:8080"),
+        default=env("ADDR", "127.0.0.1:8080"),
         help="HOST:PORT to bind (WALLFACER_ADDR; default 127.0.0.1:8080; port 0 picks one)",
     )
     p.add_argument(
         "--data-dir",
-        default=_env("DATA_DIR", platformdirs.user_data_dir(APP_NAME)),
+        default=data_dir(),
         help="store, worktrees, token and env file (WALLFACER_DATA_DIR)",
     )
     p.add_argument(
         "--log-dir",
-        default=_env("LOG_DIR", platformdirs.user_log_dir(APP_NAME)),
+        default=env("LOG_DIR", platformdirs.user_log_dir(APP_NAME)),
         help="rotating log files (WALLFACER_LOG_DIR)",
     )
     p.add_argument(
         "--log-format",
         choices=("text", "json"),
-        default=_env("LOG_FORMAT", "text"),
+        default=env("LOG_FORMAT", "text"),
         help="log lines as text or JSON (WALLFACER_LOG_FORMAT)",
     )
     p.add_argument(
         "--allowed-host",
         action="append",
         metavar="NAME",
-        default=[h for h in (_env("ALLOWED_HOSTS") or "").split(",") if h],
+        default=[h for h in (env("ALLOWED_HOSTS") or "").split(",") if h],
         help="a public name the server answers to; repeatable "
         "(WALLFACER_ALLOWED_HOSTS, comma-separated)",
     )
     p.add_argument(
         "--tls-cert",
-        default=_env("TLS_CERT"),
+        default=env("TLS_CERT"),
         help="serve HTTPS with this certificate (WALLFACER_TLS_CERT)",
     )
     p.add_argument(
         "--tls-key",
-        default=_env("TLS_KEY"),
+        default=env("TLS_KEY"),
         help="the certificate's private key (WALLFACER_TLS_KEY)",
     )
     # Runtime settings: a flag or its variable pins the value for this run;
@@ -93,7 +88,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--image-base",
-        default=_env("IMAGE_BASE"),
+        default=env("IMAGE_BASE"),
         help="base image for building the bundled sandbox images (WALLFACER_IMAGE_BASE)",
     )
     p.add_argument("--cpus", type=float, help="CPUs per task (WALLFACER_CPUS)")
@@ -137,8 +132,8 @@ def runtime_config(args: argparse.Namespace) -> tuple[RuntimeConfig, frozenset[s
     values: dict[str, object] = {}
     for name, (var, kind) in _RUNTIME_ENV.items():
         value = getattr(args, name)
-        if value is None and _env(var):
-            value = kind(_env(var))
+        if value is None and env(var):
+            value = kind(env(var))
         if value is not None:
             values[name] = validate(name, value)
     return replace(RuntimeConfig(), **values), frozenset(values)  # type: ignore[arg-type]
@@ -197,7 +192,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         host=args.host,
         port=args.port,
         repos=tuple(repos),
-        token=_env("TOKEN"),
+        token=env("TOKEN"),
         config=args.config,
         pinned=args.pinned,
         allowed_hosts=tuple(args.allowed_host),
@@ -205,7 +200,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         tls_key=Path(args.tls_key) if args.tls_key else None,
         image_base=args.image_base,
         agent_binaries={
-            agent: Path(path) for agent in AGENTS if (path := _env(f"{agent.upper()}_BINARY"))
+            agent: Path(path) for agent in AGENTS if (path := env(f"{agent.upper()}_BINARY"))
         },
     )
 
