@@ -32,8 +32,11 @@ log = logging.getLogger(__name__)
 _HANDLERS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("handlers")
 
 
-def build_app(settings: Settings, engine: Engine | None = None) -> web.Application:
-    """The whole server: store, lifecycle and routes, ready to be run."""
+def build_app(settings: Settings) -> web.Application:
+    """The whole server: store, lifecycle and routes, ready to be run.
+
+    It opens files (the store, the token, saved settings): call it off the loop.
+    """
     io = Blocking()
     store = Store(settings.db_path)
     sessions = Sessions(settings.api_token())
@@ -61,7 +64,7 @@ def build_app(settings: Settings, engine: Engine | None = None) -> web.Applicati
     app[IO] = io
     app[STORE] = store
     app[HUB] = hub
-    app[TASKS] = Tasks(settings, store, hub, io, engine or Engine())
+    app[TASKS] = Tasks(settings, store, hub, io, Engine())
     app[_HANDLERS] = set()
     install(app)
     app.on_response_prepare.append(security_headers(sessions))
@@ -124,10 +127,10 @@ async def serve(
 
     Once the port is bound, ``on_ready`` gets the base URL and a function that
     makes one-time sign-in URLs of a kind, "browser" or "desktop" (call it on
-    the server's loop). ``on_change`` hears of
-    every status change (on the server's loop), with the counts per status.
+    the server's loop). ``on_change`` hears of every status change (on the
+    server's loop), with the counts per status.
     """
-    app = build_app(settings)
+    app = await asyncio.get_running_loop().run_in_executor(None, build_app, settings)
     if on_change is not None:
         app[TASKS].listeners.append(on_change)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=2)

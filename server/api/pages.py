@@ -82,12 +82,16 @@ async def logout(request: web.Request) -> web.Response:
     return response
 
 
+# The board's files, listed once: a request names one of them or gets a 404, so
+# no path a client sends ever reaches the file system.
+_STATIC_FILES = {p.relative_to(STATIC).as_posix(): p for p in STATIC.rglob("*") if p.is_file()}
+
+
 async def static(request: web.Request) -> web.StreamResponse:
-    """Files under server/static only: anything resolving outside it is a 404."""
-    wanted = (STATIC / request.match_info["path"]).resolve()
-    if not wanted.is_relative_to(STATIC) or not wanted.is_file():
+    path = _STATIC_FILES.get(request.match_info["path"])
+    if path is None:
         raise NotFound("no such file")
-    return _file(wanted)
+    return _file(path)
 
 
 def _file(path: Path) -> web.StreamResponse:
