@@ -31,17 +31,30 @@ def require_docker() -> docker.DockerClient:
     return client
 
 
-def build_sandbox(client: docker.DockerClient) -> str:
-    """Build the fake-agent image once per content; return its tag."""
+def content_digest(root: Path, names: tuple[str, ...]) -> str:
+    """A short hash of the named files and folders under root: a build's cache key."""
     digest = hashlib.sha256()
-    for name in sorted(p.name for p in SANDBOX_DIR.iterdir()):
-        digest.update(name.encode() + (SANDBOX_DIR / name).read_bytes())
-    tag = f"wallfacer-test-agent:{digest.hexdigest()[:12]}"
+    for name in names:
+        source = root / name
+        for path in sorted(source.rglob("*")) if source.is_dir() else [source]:
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(root)).encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def has_image(client: docker.DockerClient, tag: str) -> bool:
     try:
         client.images.get(tag)
-        return tag
     except docker.errors.ImageNotFound:
-        pass
+        return False
+    return True
+
+
+def build_sandbox(client: docker.DockerClient) -> str:
+    """Build the fake-agent image once per content; return its tag."""
+    tag = f"wallfacer-test-agent:{content_digest(SANDBOX_DIR.parent, ('sandbox',))}"
+    if has_image(client, tag):
+        return tag
     if not BUSYBOX.exists():
         pytest.fail(
             "busybox-static is needed to build the test image (apt-get install busybox-static)"

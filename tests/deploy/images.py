@@ -3,7 +3,6 @@ from debootstrap (kept in the engine between runs) and the server image."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
@@ -13,6 +12,8 @@ from pathlib import Path
 import docker
 import pytest
 
+from tests.engine import content_digest, has_image
+
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path.home() / ".cache" / "wallfacer-tests"
 BASE_TAG = "wallfacer-test/debian:bookworm"
@@ -21,11 +22,8 @@ SOURCES = ("Dockerfile", "pyproject.toml", "README.md", "app", "server", "runner
 
 def debian_base(client: docker.DockerClient) -> str:
     """A minimal Debian made by debootstrap and imported; built once per engine."""
-    try:
-        client.images.get(BASE_TAG)
+    if has_image(client, BASE_TAG):
         return BASE_TAG
-    except docker.errors.ImageNotFound:
-        pass
     if not shutil.which("debootstrap"):
         pytest.fail("debootstrap is needed to build the base image (apt-get install debootstrap)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -52,17 +50,9 @@ def debian_base(client: docker.DockerClient) -> str:
 def server_image(client: docker.DockerClient) -> str:
     """The server image from the repository's Dockerfile, with wheels made on the host
     (containers here cannot reach PyPI)."""
-    digest = hashlib.sha256()
-    for name in SOURCES:
-        for path in sorted((ROOT / name).rglob("*")) if (ROOT / name).is_dir() else [ROOT / name]:
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
-    tag = f"wallfacer-server:test-{digest.hexdigest()[:12]}"
-    try:
-        client.images.get(tag)
+    tag = f"wallfacer-server:test-{content_digest(ROOT, SOURCES)}"
+    if has_image(client, tag):
         return tag
-    except docker.errors.ImageNotFound:
-        pass
     base = debian_base(client)
     with tempfile.TemporaryDirectory() as tmp:
         ctx = Path(tmp)

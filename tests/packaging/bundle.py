@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -12,19 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.images import CACHE, ROOT
+from tests.engine import content_digest
 
 PARTS = ("build.spec", "pyproject.toml", "app", "server", "runner", "assets")
 
 
 def bundle_dir() -> Path:
     """dist/Wallfacer for the current sources (built now if not yet)."""
-    digest = hashlib.sha256()
-    for name in PARTS:
-        source = ROOT / name
-        for path in sorted(source.rglob("*")) if source.is_dir() else [source]:
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
-    out = CACHE / f"bundle-{digest.hexdigest()[:12]}"
+    out = CACHE / f"bundle-{content_digest(ROOT, PARTS)}"
     app = out / "dist" / "Wallfacer"
     if (app / "Wallfacer").exists():
         return app
