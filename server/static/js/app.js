@@ -45,6 +45,7 @@ function connect() {
   source = new EventSource(url("boardStream", {}, query));
   source.addEventListener("open", () => {
     $("#banner").hidden = true;
+    scheduleHeader(); // counts and totals may have changed while we were away
   });
   source.addEventListener("ready", (event) => { lastSeq = Number(event.lastEventId); });
   source.addEventListener("task-updated", (event) => {
