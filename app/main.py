@@ -24,7 +24,7 @@ from app.environment import APP_NAME, data_dir, env
 from app.instance import DataDirLock, InUse
 from runner.agents import AGENTS
 from runner.errors import NotARepository
-from runner.worktrees import inspect_repo
+from runner.repos import inspect_repo
 from server.config import RuntimeConfig, validate
 from server.credentials import auth_configured
 from server.errors import ApiError
@@ -103,6 +103,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--max-parallel", type=int, help="tasks running at once (WALLFACER_MAX_PARALLEL; default 4)"
     )
+    p.add_argument(
+        "--pids-limit",
+        type=int,
+        help="processes per task container (WALLFACER_PIDS_LIMIT; default 1024)",
+    )
     args = p.parse_args(argv)
     try:
         args.host, args.port = split_addr(args.addr)
@@ -124,6 +129,7 @@ _RUNTIME_ENV = {
     "network": ("NETWORK", str),
     "timeout_min": ("TIMEOUT_MIN", float),
     "max_parallel": ("MAX_PARALLEL", int),
+    "pids_limit": ("PIDS_LIMIT", int),
 }
 
 

@@ -12,21 +12,12 @@ import time
 from pathlib import Path
 
 from bench.stats import compare
-from runner import merge, worktrees
+from runner import merge, workspaces
+from runner.repos import inspect_repo
 from tests.gitrepo import commit, make_repo
 
 TARGET = 1.2
 FILES = {f"src/module_{n}.py": f"value = {n}\n" * 20 for n in range(200)}
-
-
-def prepare(root: Path, n: int) -> tuple[Path, Path, str]:
-    """A repo whose main moved on after the task branched, and a task with one change."""
-    repo = make_repo(root / f"repo{n}", FILES)
-    task_id = f"{n:08d}bench"
-    tree = worktrees.create(repo, task_id, root / f"wt{n}", "main")
-    commit(repo, {"user.txt": "main moved on\n"})
-    (tree.path / "feature.txt").write_text("the task's change\n")
-    return repo, tree.path, tree.branch
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -34,7 +25,12 @@ def git(cwd: Path, *args: str) -> None:
 
 
 def with_git_cli(root: Path, n: int) -> float:
-    repo, worktree, branch = prepare(root, n)
+    """The baseline: a linked worktree, committed and rebased with the git CLI."""
+    repo = make_repo(root / f"repo{n}", FILES)
+    worktree, branch = root / f"wt{n}", f"task/{n:08d}"
+    git(repo, "worktree", "add", "-q", "-b", branch, str(worktree))
+    commit(repo, {"user.txt": "main moved on\n"})
+    (worktree / "feature.txt").write_text("the task's change\n")
     start = time.perf_counter()
     git(worktree, "add", "-A")
     git(worktree, "commit", "-q", "-m", "feature")
@@ -44,9 +40,13 @@ def with_git_cli(root: Path, n: int) -> float:
 
 
 def with_wallfacer(root: Path, n: int) -> float:
-    repo, worktree, branch = prepare(root, n)
+    """Accept reads the workspace's files as data, then commits, rebases, fast-forwards."""
+    repo = make_repo(root / f"repo{n}", FILES)
+    ws = workspaces.create(inspect_repo(repo), f"{n:08d}bench", root / f"ws{n}", "main")
+    commit(repo, {"user.txt": "main moved on\n"})
+    (ws.path / "feature.txt").write_text("the task's change\n")
     start = time.perf_counter()
-    merge.accept(repo, worktree, branch, "main", "feature")
+    merge.accept(repo, ws, "main", "feature")
     return time.perf_counter() - start
 
 

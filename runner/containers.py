@@ -21,6 +21,7 @@ import requests
 from docker.types import Mount
 
 from runner.errors import ImageMissing, RuntimeUnavailable
+from runner.homes import HOME
 from runner.hostpaths import HostPaths
 from runner.lines import split_lines
 
@@ -62,18 +63,39 @@ class RunSpec:
     instance: str
     image: str
     args: list[str]
-    worktree: Path
+    workspace: Path  # mounted read-write at /workspace/<repo_name>
     repo_name: str
-    git_dir: Path
+    objects: Path  # the user's objects dir, mounted read-only where the workspace's alternates say
+    home: Path  # the task's own home, mounted at HOME
+    user: str  # "uid:gid", never 0
     env: dict[str, str] = field(default_factory=dict)
     cpus: float | None = None
     memory: str | None = None
     network: str | None = None
-    volumes: dict[str, str] = field(default_factory=dict)  # named volume -> path inside
+    pids_limit: int = 1024
+    host_gateway: bool = False  # map host.docker.internal (a local model proxy, a test stub)
 
 
-# Lets an agent reach a service on the host (a local model proxy, a test stub).
-EXTRA_HOSTS = {"host.docker.internal": "host-gateway"}
+# What the container may write outside its workspace and home; its root is read-only.
+TMPFS = {"/tmp": "rw,nosuid,nodev,size=1g"}
+
+
+def sandbox_owner(image_user: str) -> tuple[int, int]:
+    """Who a task container runs as: never root.
+
+    The image's own USER when it is a non-root uid and the host can give the
+    workspace to it (the host is root); otherwise the host user, so that files
+    written in the workspace are theirs; a root host with a root or named
+    image user gets 1000:1000.
+    """
+    uid_s, _, gid_s = image_user.partition(":")
+    host_root = not hasattr(os, "geteuid") or os.geteuid() == 0
+    if uid_s.isdigit() and int(uid_s) > 0 and host_root:
+        uid = int(uid_s)
+        return uid, int(gid_s) if gid_s.isdigit() else uid
+    if not host_root:
+        return os.geteuid(), os.getegid()
+    return 1000, 1000
 
 
 @dataclass(frozen=True)
@@ -170,14 +192,21 @@ class Engine:
         workdir = f"{WORKSPACE}/{spec.repo_name}"
         host_config = api.create_host_config(
             mounts=[
-                Mount(workdir, host.translate(spec.worktree), type="bind"),
-                Mount(str(spec.git_dir), host.translate(spec.git_dir), type="bind"),
-                *(Mount(target, name, type="volume") for name, target in spec.volumes.items()),
+                Mount(workdir, host.translate(spec.workspace), type="bind"),
+                Mount(
+                    str(spec.objects), host.translate(spec.objects), type="bind", read_only=True
+                ),
+                Mount(HOME, host.translate(spec.home), type="bind"),
             ],
-            extra_hosts=EXTRA_HOSTS,
+            extra_hosts={"host.docker.internal": "host-gateway"} if spec.host_gateway else None,
             nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None,
             mem_limit=spec.memory or None,
             network_mode=spec.network or None,
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            pids_limit=spec.pids_limit,
+            read_only=True,
+            tmpfs=TMPFS,
         )
         try:
             created = self._call(
@@ -185,7 +214,8 @@ class Engine:
                 spec.image,
                 command=spec.args,
                 working_dir=workdir,
-                environment=spec.env,
+                environment={**spec.env, "HOME": HOME},
+                user=spec.user,
                 labels={LABEL_TASK: spec.task_id, LABEL_INSTANCE: spec.instance},
                 host_config=host_config,
             )
@@ -204,6 +234,14 @@ class Engine:
             self.remove(container_id)
             raise
         return container_id, split_lines(chunks)
+
+    def image_user(self, image: str) -> str:
+        """The USER an image declares ("" when none), to decide who its containers run as."""
+        try:
+            info = self._call(self.client().api.inspect_image, image)
+        except docker.errors.ImageNotFound as exc:
+            raise ImageMissing(f"sandbox image {image!r} is not on this machine") from exc
+        return str((info.get("Config") or {}).get("User") or "")
 
     def stream(self, container_id: str, skip: int = 0) -> Iterator[str]:
         """Yield a container's stdout line by line from its start, following it while it runs.

@@ -24,7 +24,7 @@ class MergeConflict(RunnerError):
 
     def __init__(self, files: list[str]) -> None:
         self.files = sorted(files)
-        super().__init__("rebase onto the default branch conflicts in: " + ", ".join(self.files))
+        super().__init__("rebase onto the default branch conflicts in: " + listing(self.files))
 
 
 class DirtyCheckout(RunnerError):
@@ -34,9 +34,23 @@ class DirtyCheckout(RunnerError):
         self.files = sorted(files)
         super().__init__(
             "your checkout has uncommitted changes in files this merge touches: "
-            + ", ".join(self.files)
+            + listing(self.files)
             + "; commit or stash them, then accept again"
         )
+
+
+def listing(paths: list[str], most: int = 50) -> str:
+    """Paths for a message a person reads: at most ``most``, then how many more."""
+    shown = ", ".join(paths[:most])
+    return shown + (f" and {len(paths) - most} more" if len(paths) > most else "")
+
+
+class OperationInProgress(RunnerError):
+    """The user's repository is mid-rebase (or merge, ...): landing now would be undone."""
+
+
+class NothingToMerge(RunnerError):
+    """The task's workspace has no change against its base."""
 
 
 class BranchMoved(RunnerError):

@@ -1,8 +1,9 @@
 """The accept pipeline: commit on the host, rebase onto the default branch, fast-forward.
 
 Everything runs under a per-repository lock, so two accepts on one repo never
-race. The rebase happens in memory: on a conflict nothing on disk has moved,
-and the task's own commit is undone so the worktree looks as it did before.
+race. The commit is built by ``workspaces`` from the workspace's files; the
+rebase happens in memory, so on a conflict nothing on disk has moved and the
+task branch goes back to its base.
 """
 
 from __future__ import annotations
@@ -13,10 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
-from pygit2.enums import CheckoutStrategy, FileStatus
+from pygit2.enums import CheckoutStrategy, FileStatus, RepositoryState
 
-from runner.errors import BranchMoved, DirtyCheckout, MergeConflict
-from runner.worktrees import open_repo
+from runner import workspaces
+from runner.errors import (
+    BranchMoved,
+    DirtyCheckout,
+    MergeConflict,
+    NothingToMerge,
+    OperationInProgress,
+)
+from runner.repos import open_repo
 
 _locks: dict[Path, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -48,48 +56,44 @@ def signature(repo: pygit2.Repository) -> pygit2.Signature:
 
 def accept(
     repo_path: Path,
-    worktree: Path,
-    branch: str,
+    ws: workspaces.Workspace,
     base_branch: str,
     message: str,
     on_ready: Callable[[Merged], None] = lambda _merged: None,
 ) -> Merged:
-    """Land the worktree's changes on ``base_branch``.
+    """Land the workspace's files on ``base_branch``.
 
-    ``on_ready`` is told the final commits just before the branch moves, so a
-    crash between the two can later be checked with ``landed``.
+    The commit is built from the workspace's files in a git dir only the host
+    sees, never from the workspace's own git metadata. ``on_ready`` is told the
+    final commits before the user's checkout or branch changes, so a crash
+    after it can later be checked with ``landed`` and undone with
+    ``restore_interrupted``.
     """
     with repo_lock(repo_path):
-        wt = open_repo(worktree)
-        before = wt.head.peel(pygit2.Commit)
-        committed = commit_all(wt, message)
+        user = open_repo(repo_path)
+        _refuse_operation_in_progress(user)
+        oid = workspaces.commit(ws, message, signature(user))
+        if oid is None:
+            raise NothingToMerge("nothing to merge: the task changed no files")
+        workspaces.import_objects(ws, user, oid)
+        branch_ref = f"refs/heads/{ws.branch}"
+        user.references.create(branch_ref, oid, force=True)
         try:
-            return _rebase_and_fast_forward(open_repo(repo_path), branch, base_branch, on_ready)
+            return _rebase_and_fast_forward(user, ws.branch, base_branch, on_ready)
         except Exception:
-            if committed:
-                _undo_commit(wt, branch, before)
+            user.references.create(branch_ref, pygit2.Oid(hex=ws.base_commit), force=True)
             raise
 
 
-def commit_all(repo: pygit2.Repository, message: str) -> bool:
-    """Stage every change (new, modified, deleted) and commit it; False if nothing changed."""
-    index = repo.index
-    index.add_all()
-    index.write()
-    tree = index.write_tree()
-    parent = repo.head.peel(pygit2.Commit)
-    if tree == parent.tree_id:
-        return False
-    sig = signature(repo)
-    repo.create_commit("HEAD", sig, sig, message, tree, [parent.id])
-    return True
-
-
-def _undo_commit(wt: pygit2.Repository, branch: str, before: pygit2.Commit) -> None:
-    """Move the branch back; the files stay in the worktree as uncommitted changes."""
-    wt.references[f"refs/heads/{branch}"].set_target(before.id)
-    wt.index.read_tree(before.tree)
-    wt.index.write()
+def _refuse_operation_in_progress(repo: pygit2.Repository) -> None:
+    """A fast-forward under a rebase (or merge, cherry-pick, ...) is undone by its --abort."""
+    state = repo.state()
+    if state != RepositoryState.NONE:
+        doing = state.name.lower().replace("_", " ")
+        raise OperationInProgress(
+            f"your repository is in the middle of a {doing}; finish or abort it, "
+            "then accept again"
+        )
 
 
 def landed(repo_path: Path, base_branch: str, head: str) -> bool:
@@ -118,23 +122,67 @@ def _rebase_and_fast_forward(
     new_commit = repo[new_head].peel(pygit2.Commit)
     deltas = repo.diff(upstream, new_commit).deltas
     files = sorted({path for d in deltas for path in (d.old_file.path, d.new_file.path)})
-    if repo.references[f"refs/heads/{base_branch}"].target != upstream.id:
-        raise BranchMoved(f"{base_branch} moved during the merge; accept again")
-    moved_files = _update_user_checkout(repo, base_branch, new_commit, files)
     merged = Merged(str(upstream.id), str(new_head), files)
+    moved_files = _follows(repo, base_branch, files)
+    on_ready(merged)  # after the dirty check: a recovery may then restore these files
+    if moved_files:
+        _check_out(repo, new_commit, files)
     try:
-        on_ready(merged)
+        # set_target is a compare-and-swap against the tip read above: a commit
+        # the user made meanwhile is never overwritten.
         base_ref.set_target(new_head)
-    except BaseException:
-        if moved_files:  # they were clean before: put them back as HEAD has them
-            repo.checkout_tree(  # type: ignore[no-untyped-call]
-                upstream.tree, strategy=CheckoutStrategy.FORCE, paths=files
-            )
+    except BaseException as exc:
+        if moved_files:  # they were clean before: put them back as the branch has them
+            _restore(repo, repo.head.peel(pygit2.Commit).tree, files)
+        if isinstance(exc, pygit2.GitError):
+            raise BranchMoved(f"{base_branch} moved; accept again") from exc
         raise
     # Only now, with the default branch moved, does the task branch follow: a
     # failure earlier leaves it exactly as the review showed it.
     repo.references[f"refs/heads/{branch}"].set_target(new_head)
     return merged
+
+
+def restore_interrupted(repo_path: Path, base_branch: str, base: str, head: str) -> None:
+    """Undo an accept that a crash stopped mid-checkout: the files it wrote into the
+    user's checkout go back to the branch's version (they were clean before)."""
+    with repo_lock(repo_path):
+        repo = open_repo(repo_path)
+        if repo.head_is_unborn or repo.head_is_detached:
+            return
+        if repo.head.name != f"refs/heads/{base_branch}" or str(repo.head.target) != base:
+            return  # the checkout was never ours to touch, or the user has moved on
+        if head not in repo:
+            return
+        deltas = repo.diff(base, head).deltas
+        files = sorted({path for d in deltas for path in (d.old_file.path, d.new_file.path)})
+        _restore(repo, repo.head.peel(pygit2.Commit).tree, files)
+
+
+def _restore(repo: pygit2.Repository, tree: pygit2.Tree, files: list[str]) -> None:
+    """Make ``files`` in the checkout and index exactly as ``tree`` has them; a file
+    the tree lacks is removed, with the folders it alone needed."""
+    index = repo.index
+    index.read()
+    workdir = Path(repo.workdir)
+    present = [path for path in files if path in tree]
+    for path in files:
+        if path in tree:
+            continue
+        target = workdir / path
+        if target.is_file() or target.is_symlink():
+            target.unlink()
+        if path in index:
+            index.remove(path)
+        parent = target.parent
+        while parent != workdir and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+    index.write()
+    if present:
+        repo.checkout_tree(  # type: ignore[no-untyped-call]
+            tree, strategy=CheckoutStrategy.FORCE, paths=present
+        )
 
 
 def _rebase(repo: pygit2.Repository, head: pygit2.Commit, upstream: pygit2.Commit) -> pygit2.Oid:
@@ -162,38 +210,40 @@ def _rebase(repo: pygit2.Repository, head: pygit2.Commit, upstream: pygit2.Commi
     return tip
 
 
-def _update_user_checkout(
-    repo: pygit2.Repository,
-    base_branch: str,
-    new: pygit2.Commit,
-    files: list[str],
-) -> bool:
-    """Bring the user's working tree along when it has the default branch checked out.
+def _follows(repo: pygit2.Repository, base_branch: str, files: list[str]) -> bool:
+    """Whether the user's working tree must come along (it has the default branch
+    checked out), after making sure it can.
 
     Uncommitted user changes are never overwritten, ignored files (local
     settings, secrets) included: if any is in a file the merge changes,
-    nothing moves and the user is told which files. The checkout runs before
-    the branch moves, so its baseline is the old HEAD. Returns whether it
-    touched the working tree.
+    nothing moves and the user is told which files.
     """
     if repo.head_is_unborn or repo.head_is_detached:
         return False
     if repo.head.name != f"refs/heads/{base_branch}" or not files:
         return False
-    wanted = set(files)
-    dirty = [
-        path
-        for path, flags in repo.status(ignored=True).items()
-        if path in wanted and flags != FileStatus.CURRENT
-    ]
+    dirty = _dirty(repo, set(files))
     if dirty:
         raise DirtyCheckout(dirty)
+    return True
+
+
+def _check_out(repo: pygit2.Repository, new: pygit2.Commit, files: list[str]) -> None:
+    """Runs before the branch moves, so its baseline is the old HEAD."""
     try:
         repo.checkout_tree(  # type: ignore[no-untyped-call]
             new.tree,
             strategy=CheckoutStrategy.SAFE | CheckoutStrategy.DONT_OVERWRITE_IGNORED,
             paths=files,
         )
-    except pygit2.GitError as exc:
-        raise DirtyCheckout(files) from exc
-    return True
+    except pygit2.GitError as exc:  # the checkout changed under us: name what did
+        raise DirtyCheckout(_dirty(repo, set(files)) or files) from exc
+
+
+def _dirty(repo: pygit2.Repository, wanted: set[str]) -> list[str]:
+    """The paths among ``wanted`` that differ from HEAD, ignored files included."""
+    return [
+        path
+        for path, flags in repo.status(ignored=True).items()
+        if path in wanted and flags != FileStatus.CURRENT
+    ]

@@ -36,6 +36,7 @@ ENV_FILE_TEMPLATE = """\
 _MEMORY = re.compile(r"^\d+(\.\d+)?[bkmgBKMG]?$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]*$")
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_INT_RANGES = {"max_parallel": (1, 64), "pids_limit": (64, 1_000_000)}
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class RuntimeConfig:
     memory: str | None = None
     network: str | None = None
     timeout_min: float = 60.0
+    pids_limit: int = 1024  # processes per task container: a fork bomb stops there
+    host_access: bool = False  # map host.docker.internal for every task
 
     @property
     def timeout_s(self) -> float:
@@ -72,11 +75,15 @@ def validate(name: str, value: Any) -> Any:
             raise Unprocessable(f"default_agent must be one of {', '.join(AGENTS)}")
     elif name == "codex_prices":
         _check_prices(value)
-    elif name == "max_parallel":
+    elif name in _INT_RANGES:
+        low, high = _INT_RANGES[name]
         if not isinstance(value, int) or isinstance(value, bool):
-            raise BadRequest("max_parallel must be an integer")
-        if not 1 <= value <= 64:
-            raise Unprocessable("max_parallel must be between 1 and 64")
+            raise BadRequest(f"{name} must be an integer")
+        if not low <= value <= high:
+            raise Unprocessable(f"{name} must be between {low} and {high}")
+    elif name == "host_access":
+        if not isinstance(value, bool):
+            raise BadRequest("host_access must be true or false")
     elif name in ("cpus", "timeout_min"):
         if value is None and name == "cpus":
             return None

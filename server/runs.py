@@ -13,13 +13,15 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from runner import agents, worktrees
+from runner import agents, homes, repos, workspaces
 from runner.agents import Adapter, AgentEvent, Init, RunResult
 from runner.agents.events import to_dict
-from runner.containers import Exit, RunSpec, instance_id
+from runner.containers import Exit, RunSpec, instance_id, sandbox_owner
 from runner.errors import RunnerError, RuntimeUnavailable
+from server.network import names_host_gateway
 from server.states import Action, Status
 
 if TYPE_CHECKING:
@@ -168,7 +170,7 @@ class Runs:
     async def _run_once(
         self, task_id: str, prompt: str, session_id: str | None, launch: int
     ) -> None:
-        tasks, io, settings = self.tasks, self.tasks.io, self.tasks.settings
+        tasks, io = self.tasks, self.tasks.io
         task = await tasks.get(task_id)
         try:
             image = await self._with_engine(task_id, launch, lambda: self._image(task))
@@ -188,32 +190,41 @@ class Runs:
                 return
             task = await tasks.get(task_id)
             try:
-                repo = await io(worktrees.inspect_repo, task.repo)
+                repo = await io(repos.inspect_repo, task.repo)
                 base_branch = task.base_branch or repo.default_branch
-                dest = settings.worktrees_dir / task.id / repo.name
-                tree = await io(worktrees.create, repo.path, task.id, dest, base_branch)
+                adapter = self._adapter(task.agent)
+                prepared = await self._with_engine(
+                    task_id,
+                    launch,
+                    lambda: io(self._prepare, task.id, task.agent, image, repo, base_branch),
+                )
+                if prepared is None:
+                    return
+                ws, home, owner = prepared
                 task = await tasks.update(
                     task_id,
                     base_branch=base_branch,
-                    branch=tree.branch,
-                    worktree=str(tree.path),
-                    base_commit=task.base_commit or tree.base_commit,
+                    branch=ws.branch,
+                    worktree=str(ws.path),
+                    base_commit=task.base_commit or ws.base_commit,
                 )
                 env = await io(tasks.config.env)
-                adapter = self._adapter(task.agent)
                 spec = RunSpec(
                     task_id=task.id,
                     instance=self.instance,
                     image=image,
                     args=adapter.args(prompt, session_id, task.model or None),
-                    worktree=tree.path,
+                    workspace=ws.path,
                     repo_name=repo.name,
-                    git_dir=repo.git_dir,
+                    objects=ws.objects,
+                    home=home,
+                    user=f"{owner[0]}:{owner[1]}",
                     env=env,
                     cpus=config.cpus,
                     memory=config.memory,
                     network=config.network,
-                    volumes={f"wallfacer-{self.instance}-{task.agent}-home": adapter.home},
+                    pids_limit=config.pids_limit,
+                    host_gateway=config.host_access or names_host_gateway(env),
                 )
                 started = time.monotonic()
                 launched = await self._with_engine(
@@ -233,6 +244,23 @@ class Runs:
                 return
             parse = adapter.parser(task.model or None)
             await self._follow(task_id, container_id, lines, parse, 0, config.timeout_s)
+
+    def _prepare(
+        self, task_id: str, agent: str, image: str, repo: repos.RepoInfo, base_branch: str
+    ) -> tuple[workspaces.Workspace, Path, tuple[int, int]]:
+        """The task's workspace and home, owned by the user its container will run as."""
+        settings = self.tasks.settings
+        owner = sandbox_owner(self.tasks.engine.image_user(image))
+        ws = workspaces.create(
+            repo, task_id, settings.workspaces_dir / task_id, base_branch, owner
+        )
+        home = homes.create(
+            settings.homes_dir / task_id,
+            settings.templates_dir / agent,
+            self._adapter(agent).home,
+            owner,
+        )
+        return ws, home, owner
 
     async def _follow(
         self,

@@ -38,8 +38,18 @@ class Settings:
         return self.data_dir / "wallfacer.db"
 
     @property
-    def worktrees_dir(self) -> Path:
-        return self.data_dir / "worktrees"
+    def workspaces_dir(self) -> Path:
+        return self.data_dir / "workspaces"
+
+    @property
+    def homes_dir(self) -> Path:
+        """Each task's agent home (see ``runner.homes``)."""
+        return self.data_dir / "homes"
+
+    @property
+    def templates_dir(self) -> Path:
+        """``templates/<agent>/`` is copied into each new home's CLI config dir."""
+        return self.data_dir / "templates"
 
     def api_token(self) -> str:
         """The explicit token, or the one saved in the data dir (made once, mode 0600)."""

@@ -15,10 +15,18 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runner import merge, worktrees
+from runner import merge, repos, trees, workspaces
 from runner.agents import AGENTS
 from runner.containers import Engine
-from runner.errors import BranchMoved, DirtyCheckout, MergeConflict, RunnerError
+from runner.errors import (
+    BranchMoved,
+    DirtyCheckout,
+    MergeConflict,
+    NothingToMerge,
+    OperationInProgress,
+    RunnerError,
+)
+from runner.workspaces import WorkspaceRefused
 from server import states
 from server.blocking import Blocking
 from server.config import ConfigStore
@@ -42,6 +50,8 @@ MAX_TITLE_CHARS = 200
 _BUSY = frozenset({Status.IN_PROGRESS, Status.COMMITTING})
 # Archiving hides a finished task from the board; the store keeps it.
 ARCHIVABLE = frozenset({Status.DONE, Status.CANCELLED})
+# Accept refusals the user can fix (or the agent can, on feedback): back to review.
+_REVIEW_AGAIN = (BranchMoved, OperationInProgress, NothingToMerge, WorkspaceRefused)
 
 
 class Tasks:
@@ -140,16 +150,16 @@ class Tasks:
         await self.get(task_id)
         return await self.io(self.store.turns, task_id)
 
-    async def diff(self, task_id: str) -> worktrees.Diff:
+    async def diff(self, task_id: str) -> repos.Diff:
         """The change under review, or, once merged, the change as it landed."""
         task = await self.get(task_id)
         if task.merged_head and task.status == Status.DONE:
             return await self.io(
-                worktrees.diff_commits, Path(task.repo), task.merged_base, task.merged_head
+                repos.diff_commits, Path(task.repo), task.merged_base, task.merged_head
             )
         if task.worktree and task.base_commit and Path(task.worktree).exists():
-            return await self.io(worktrees.diff_worktree, Path(task.worktree), task.base_commit)
-        return worktrees.Diff("", [])
+            return await self.io(lambda: workspaces.diff(_workspace(task)))
+        return repos.Diff("", [])
 
     # --- user actions ----------------------------------------------------------
 
@@ -194,7 +204,7 @@ class Tasks:
 
     async def register_repo(self, path: str) -> str:
         try:
-            info = await self.io(worktrees.inspect_repo, path)
+            info = await self.io(repos.inspect_repo, path)
         except RunnerError as exc:
             raise BadRequest(str(exc)) from exc
         await self.io(self.store.add_repo, str(info.path))
@@ -235,6 +245,7 @@ class Tasks:
         if task.status in _BUSY:
             raise Conflict(f"the task is {task.status}; cancel it before deleting")
         await self._drop_worktree(task)
+        await self.io(trees.remove, self.settings.homes_dir / task_id)
         await self.io(self.store.delete_task, task_id)
         self.hub.task_changed(task_id)
         self.hub.board_changed()
@@ -288,17 +299,13 @@ class Tasks:
         started = time.monotonic()
         try:
             merged = await self.io(
-                merge.accept,
-                Path(task.repo),
-                Path(task.worktree),
-                task.branch,
-                task.base_branch,
-                message,
-                remember,
+                lambda: merge.accept(
+                    Path(task.repo), _workspace(task), task.base_branch, message, remember
+                )
             )
         except (MergeConflict, DirtyCheckout) as exc:
             await self._back_to_review(task.id, str(exc), exc.files)
-        except BranchMoved as exc:
+        except _REVIEW_AGAIN as exc:
             await self._back_to_review(task.id, str(exc), [])
         except RunnerError as exc:
             await self.move(task.id, Action.FAIL, str(exc), error=str(exc))
@@ -333,11 +340,12 @@ class Tasks:
         )
 
     async def _drop_worktree(self, task: Task) -> None:
-        """Remove the task's worktree and branch; a failure is noted, never fatal."""
+        """Remove the task's workspace and branch; a failure is noted, never fatal."""
         if not task.worktree:
             return
         try:
-            await self.io(worktrees.remove, Path(task.repo), task.id, Path(task.worktree))
+            root = Path(task.worktree).parent
+            await self.io(workspaces.remove, Path(task.repo), task.id, root)
         except (RunnerError, OSError) as exc:
             log.warning("could not remove the worktree of task %s: %s", task.id[:8], exc)
             await self.note(task.id, "system", message=f"worktree left behind: {exc}")
@@ -355,9 +363,23 @@ class Tasks:
             if landed:
                 await self.finish_merge(task, task.merged_base, task.merged_head)
             else:
+                if task.merged_head:  # the checkout may be half done: put it back
+                    await self.io(
+                        merge.restore_interrupted,
+                        Path(task.repo),
+                        task.base_branch,
+                        task.merged_base,
+                        task.merged_head,
+                    )
                 await self._back_to_review(
                     task.id, "the accept was interrupted before it landed; accept again", []
                 )
+
+
+def _workspace(task: Task) -> workspaces.Workspace:
+    """The workspace a task record names (call from the executor: it opens the repo)."""
+    git_dir = repos.inspect_repo(task.repo).git_dir
+    return workspaces.existing(Path(task.worktree), git_dir, task.branch, task.base_commit)
 
 
 def _check_text(name: str, value: str, limit: int) -> None:

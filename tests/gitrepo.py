@@ -52,8 +52,10 @@ def branches(path: Path) -> list[str]:
     return sorted(pygit2.Repository(str(path)).branches.local)
 
 
-def worktrees(path: Path) -> list[str]:
-    return sorted(pygit2.Repository(str(path)).list_worktrees())
+def task_refs(path: Path) -> list[str]:
+    """What tasks keep in the user's repository besides their branch: their base refs."""
+    refs = pygit2.Repository(str(path)).references
+    return sorted(name for name in refs if name.startswith("refs/wallfacer/"))
 
 
 def status(path: Path) -> dict[str, int]:

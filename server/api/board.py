@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from runner import worktrees
 from runner.errors import RunnerError
+from runner.repos import inspect_repo
 from server.api.common import STORE, TASKS, ok, read_json, string
 from server.errors import BadRequest
 from server.states import Status
@@ -47,7 +47,7 @@ async def list_repos(request: web.Request) -> web.Response:
     repos = []
     for path in paths:
         try:
-            info = await tasks.io(worktrees.inspect_repo, path)
+            info = await tasks.io(inspect_repo, path)
         except RunnerError as exc:
             repos.append({"path": path, "name": path, "error": str(exc)})
             continue

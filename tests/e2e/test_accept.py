@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pygit2
 
-from tests.gitrepo import branches, commit, file_on_branch, status, worktrees
+from tests.gitrepo import branches, commit, file_on_branch, status, task_refs
 from tests.server_process import ServerProcess
 
 
@@ -50,7 +50,7 @@ def test_a_rebase_conflict_goes_back_to_review_with_the_files(
     assert str(pygit2.Repository(str(repo)).head.target) == main_before
     diff = server.api("GET", f"/api/tasks/{task_id}/diff")
     assert diff["files"] == ["README.md"] and "+agent version" in diff["diff"]
-    assert worktrees(repo) != []
+    assert task_refs(repo) != []
     # The log says why, for the person reviewing.
     assert any(
         e["type"] == "error" and e["data"]["files"] == ["README.md"] for e in server.events(task_id)

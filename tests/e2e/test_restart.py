@@ -6,11 +6,11 @@ from pathlib import Path
 
 import docker
 
-from runner import merge
+from runner import merge, workspaces
 from server.states import Status
 from server.store import Store
 from tests.engine import containers_of
-from tests.gitrepo import file_on_branch, worktrees
+from tests.gitrepo import file_on_branch, task_refs
 from tests.server_process import ServerProcess
 
 
@@ -113,9 +113,10 @@ def test_an_accept_that_landed_just_before_the_crash_is_done(
         store.update_task(task["id"], merged_base=m.base, merged_head=m.head)
 
     # The crashed process had got this far: the merge landed, the store not yet told.
-    merged = merge.accept(
-        repo, Path(stored.worktree), stored.branch, stored.base_branch, "y", remember
+    ws = workspaces.existing(
+        Path(stored.worktree), repo / ".git", stored.branch, stored.base_commit
     )
+    merged = merge.accept(repo, ws, stored.base_branch, "y", remember)
     store.close()
 
     server = restart(server)
@@ -123,7 +124,7 @@ def test_an_accept_that_landed_just_before_the_crash_is_done(
         done = server.wait_for(task["id"], "done")
         assert done["error"] == ""
         assert file_on_branch(repo, "main", "y.txt") == "y\n"
-        assert worktrees(repo) == []
+        assert task_refs(repo) == []
         assert server.api("GET", f"/api/tasks/{task['id']}/diff")["files"] == ["y.txt"]
         assert merged.files == ["y.txt"]
     finally:

@@ -7,7 +7,7 @@ from pathlib import Path
 import docker
 
 from tests.engine import containers_of
-from tests.gitrepo import branches, file_on_branch, worktrees
+from tests.gitrepo import branches, file_on_branch, task_refs
 from tests.server_process import ServerProcess
 
 
@@ -59,8 +59,8 @@ def test_a_task_runs_waits_takes_feedback_and_lands_on_main(
     # The user's checkout is on main, so its working tree follows.
     assert (repo / "hello.txt").read_text() == "hello from the agent\nand goodbye\n"
     assert branches(repo) == ["main"]
-    assert worktrees(repo) == []
-    assert not (server.data_dir / "worktrees" / task["id"] / repo.name).exists()
+    assert task_refs(repo) == []
+    assert not (server.data_dir / "task_refs" / task["id"] / repo.name).exists()
     assert containers_of(docker_client, task["id"]) == []
     # The reviewed diff is still there after the worktree is gone.
     assert server.api("GET", f"/api/tasks/{task['id']}/diff")["files"] == ["hello.txt"]
@@ -132,7 +132,7 @@ def test_cancel_mid_run_stops_the_container_and_cleans_up(
     assert cancelled["status"] == "cancelled"
     assert containers_of(docker_client, task["id"]) == []
     assert branches(repo) == ["main"]
-    assert worktrees(repo) == []
+    assert task_refs(repo) == []
     # A cancelled task can go back to the backlog and run again.
     assert server.act(task["id"], "retry")["status"] == "backlog"
 

@@ -42,7 +42,7 @@ def test_forbidden_actions_are_409_and_change_nothing(server: ServerProcess) -> 
             )
             assert response.status_code == 409, (status, action, response.text)
             message = response.json()["error"]
-            assert f"that is {status}" in message
+            assert f"that is {status}" in message, server.task(task_id)
             targets = {str(to) for (_, act), to in TRANSITIONS.items() if act == action}
             assert all(t in message for t in targets), message
             assert server.task(task_id)["status"] == status

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import docker
@@ -12,14 +13,19 @@ from runner.errors import ImageMissing
 
 
 def spec(image: str, worktree: Path, prompt: str, **extra: object) -> RunSpec:
+    (worktree / "objects").mkdir(exist_ok=True)
+    (worktree / "home").mkdir(exist_ok=True)
+    os.chmod(worktree, 0o777)  # the container runs as 1000:1000 when the tests run as root
     return RunSpec(
         task_id="t-123",
         instance=instance_id(worktree),
         image=image,
         args=["-p", prompt],
-        worktree=worktree,
+        workspace=worktree,
         repo_name="proj",
-        git_dir=worktree,
+        objects=worktree / "objects",
+        home=worktree / "home",
+        user="1000:1000",
         **extra,  # type: ignore[arg-type]
     )
 
@@ -38,6 +44,16 @@ def test_a_run_streams_lines_and_writes_into_the_mounted_worktree(
         assert info["Config"]["WorkingDir"] == "/workspace/proj"
         assert "SECRET=s" in info["Config"]["Env"]
         assert info["HostConfig"]["Memory"] == 64 * 1024 * 1024
+        host = info["HostConfig"]
+        assert host["CapDrop"] == ["ALL"] and not host["CapAdd"]
+        assert host["SecurityOpt"] == ["no-new-privileges"]
+        assert host["PidsLimit"] == 1024 and host["ReadonlyRootfs"] is True
+        assert info["Config"]["User"] == "1000:1000"
+        assert "HOME=/home/agent" in info["Config"]["Env"]
+        assert not host["ExtraHosts"], "the host is out of reach unless asked for"
+        mounts = {m["Destination"]: m for m in info["Mounts"]}
+        assert mounts[str(tmp_path / "objects")]["RW"] is False
+        assert mounts["/workspace/proj"]["RW"] and mounts["/home/agent"]["RW"]
         lines = list(stream)
         assert '"subtype":"init"' in lines[0] and '"type":"result"' in lines[-1]
         assert engine.wait(container_id).code == 0

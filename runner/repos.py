@@ -1,25 +1,17 @@
-"""Repositories and per-task git worktrees, through pygit2 (no git CLI at runtime).
+"""The user's repositories, as the host sees them, through pygit2 (no git CLI at runtime).
 
-Each task works on branch ``task/<first 8 of id>`` in its own linked worktree,
-so agents never touch the user's checkout and several can run at once.
+These repositories are trusted: they are the user's own and no container can
+write them. Task copies live in ``workspaces``, which treats them as hostile.
 """
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
-from pygit2.enums import DiffOption
 
 from runner.errors import NotARepository, RunnerError
-
-_DIFF_FLAGS = (
-    DiffOption.INCLUDE_UNTRACKED
-    | DiffOption.RECURSE_UNTRACKED_DIRS
-    | DiffOption.SHOW_UNTRACKED_CONTENT
-)
 
 
 @dataclass(frozen=True)
@@ -29,13 +21,6 @@ class RepoInfo:
     git_dir: Path  # the common .git directory every worktree points into
     default_branch: str
     checked_out: str  # the branch the user's checkout is on ("" when detached)
-
-
-@dataclass(frozen=True)
-class Worktree:
-    path: Path
-    branch: str
-    base_commit: str
 
 
 @dataclass(frozen=True)
@@ -106,64 +91,13 @@ def branch_name(task_id: str) -> str:
     return f"task/{task_id[:8]}"
 
 
-def _worktree_name(task_id: str) -> str:
-    return f"wallfacer-{task_id[:8]}"
-
-
-def create(repo_path: Path, task_id: str, dest: Path, base_branch: str) -> Worktree:
-    """Create (or reuse, after a retry) the task's worktree and branch."""
-    repo = open_repo(repo_path)
-    branch = branch_name(task_id)
-    ref = repo.branches.local.get(branch)
-    if ref is None:
-        base = repo.branches.local.get(base_branch)
-        if base is None:
-            raise RunnerError(f"branch {base_branch!r} does not exist in {repo_path}")
-        ref = repo.branches.local.create(branch, base.peel(pygit2.Commit))
-    base_commit = str(ref.peel(pygit2.Commit).id)
-    if not (dest / ".git").exists():
-        _prune(repo, task_id)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        repo.add_worktree(_worktree_name(task_id), str(dest), ref)
-    return Worktree(dest, branch, base_commit)
-
-
-def remove(repo_path: Path, task_id: str, dest: Path) -> None:
-    """Delete the worktree directory, its git metadata and its branch."""
-    shutil.rmtree(dest, ignore_errors=True)
-    try:
-        repo = open_repo(repo_path)
-    except NotARepository:
-        return
-    _prune(repo, task_id)
-    branch = repo.branches.local.get(branch_name(task_id))
-    if branch is not None:
-        branch.delete()
-
-
-def _prune(repo: pygit2.Repository, task_id: str) -> None:
-    name = _worktree_name(task_id)
-    if name in repo.list_worktrees():
-        repo.lookup_worktree(name).prune(True)
-
-
-def diff_worktree(worktree: Path, base_commit: str) -> Diff:
-    """What the user reviews: base vs the worktree as it is, untracked files included."""
-    repo = open_repo(worktree)
-    base = repo.get(base_commit)
-    if not isinstance(base, pygit2.Commit):
-        raise RunnerError(f"base commit {base_commit} is missing")
-    diff = base.tree.diff_to_workdir(_DIFF_FLAGS)
-    return _render(diff)
-
-
 def diff_commits(repo_path: Path, old: str, new: str) -> Diff:
     """The diff of a merged task, rebuilt from the commits it landed as."""
     repo = open_repo(repo_path)
     diff = repo.diff(old, new)
-    return _render(diff)
+    return render(diff)
 
 
-def _render(diff: pygit2.Diff) -> Diff:
+def render(diff: pygit2.Diff) -> Diff:
     files = [delta.new_file.path for delta in diff.deltas]
     return Diff(diff.patch or "", files)

@@ -1,0 +1,39 @@
+"""Per-task agent homes: each task's container gets a home no other task can see.
+
+A shared home would let one task plant settings or hooks that run in every
+later task's container. So a task's home is a folder of its own in the data
+dir, made at its first run, kept for feedback and resume (the CLI's session
+files live there) and removed with the task. It starts as a copy of the
+agent's template folder (the user's settings, MCP config), never of another
+home. Whatever a container writes there is hostile: the host only deletes it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path, PurePosixPath
+
+from runner import trees
+
+# Where a task's home is mounted; images get HOME set to it.
+HOME = "/home/agent"
+
+
+def create(
+    home: Path, template: Path, config_dir: str, owner: tuple[int, int] | None = None
+) -> Path:
+    """Make the task's home once; ``config_dir`` is the CLI's config dir inside the
+    container, which receives the template's files."""
+    if home.exists():
+        return home
+    staging = home.with_name(home.name + ".new")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    inner = staging / PurePosixPath(config_dir).relative_to(HOME)
+    if template.is_dir():
+        shutil.copytree(template, inner, symlinks=True)
+    else:
+        inner.mkdir(parents=True)
+    trees.give(staging, owner)
+    staging.rename(home)
+    return home

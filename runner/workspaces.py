@@ -1,0 +1,293 @@
+"""Task workspaces: a repository of its own per task, read back as hostile data.
+
+A workspace is what a task container sees at ``/workspace/<repo>``: a checkout
+of the task's base commit with a ``.git`` directory of its own, which borrows
+the user's objects through ``objects/info/alternates`` (the user's objects dir
+is mounted read-only at the same path). So ``git status``, ``diff``, ``log``
+and ``commit`` work inside the container, and nothing of the user's
+repository is writable from it.
+
+Once a container has run, everything in the workspace belongs to the agent,
+so the host never opens it as a repository: no ``.git`` file, config, hook or
+alternates file of it is read. ``snapshot`` reads its files instead, through
+directory descriptors (a link is stored as a link and never followed, a
+special file is refused, sizes are capped), into ``host.git`` beside the
+workspace: a git dir only the host sees, where the review diff and accept's
+commit are built. ``.gitignore`` files are honoured from host-side copies of
+those that are regular files.
+
+Neighbours: ``repos`` opens the user's repository; ``merge`` lands the commit
+built here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pygit2
+from pygit2.enums import CheckoutStrategy, FileMode, ObjectType
+
+from runner import trees
+from runner.errors import RunnerError
+from runner.repos import Diff, RepoInfo, branch_name, open_repo, render
+
+# A file larger than this is refused: such a file is a build artefact or a
+# disk-filling attack, never a reviewable change.
+MAX_FILE_BYTES = 100 * 1024 * 1024
+MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
+MAX_ENTRIES = 1_000_000
+_BASE_REFS = "refs/wallfacer/base/"
+_HOST_GIT = "host.git"
+_IGNORES = "ignores"  # host-side copies of the workspace's .gitignore files
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+class WorkspaceRefused(RunnerError):
+    """The workspace holds something the host will not take in (a special file, a huge file)."""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    path: Path  # what the container mounts
+    root: Path  # the task's folder: the workspace, host.git and the ignore copies
+    objects: Path  # the user's objects dir, which the container may read
+    branch: str
+    base_commit: str
+
+
+def existing(path: Path, git_dir: Path, branch: str, base_commit: str) -> Workspace:
+    """The workspace a task record names (``path`` as ``create`` returned it)."""
+    return Workspace(path, path.parent, git_dir / "objects", branch, base_commit)
+
+
+def create(
+    repo: RepoInfo,
+    task_id: str,
+    root: Path,
+    base_branch: str,
+    owner: tuple[int, int] | None = None,
+) -> Workspace:
+    """Create (or reuse, after a retry) the task's workspace, its branch and its base ref.
+
+    The base ref under ``refs/wallfacer/`` keeps the base commit alive through
+    a ``git gc --prune`` in the user's repository while the task runs.
+    ``owner`` is the uid/gid the container runs as, given the workspace when
+    the host runs as root.
+    """
+    user = open_repo(repo.path)
+    branch = branch_name(task_id)
+    ref = user.branches.local.get(branch)
+    if ref is None:
+        base = user.branches.local.get(base_branch)
+        if base is None:
+            raise RunnerError(f"branch {base_branch!r} does not exist in {repo.path}")
+        ref = user.branches.local.create(branch, base.peel(pygit2.Commit))
+    commit = ref.peel(pygit2.Commit)
+    user.references.create(_BASE_REFS + task_id[:8], commit.id, force=True)
+    ws = Workspace(root / repo.name, root, repo.git_dir / "objects", branch, str(commit.id))
+    if not (ws.root / _HOST_GIT).exists():
+        root.mkdir(parents=True, exist_ok=True)
+        pygit2.init_repository(
+            str(root / _HOST_GIT), workdir_path=str(root / _IGNORES), initial_head="main"
+        )
+    if not ws.path.exists():
+        _check_out(ws, commit, owner)
+    return ws
+
+
+def _check_out(ws: Workspace, commit: pygit2.Commit, owner: tuple[int, int] | None) -> None:
+    """A fresh repository whose objects are the user's, checked out at the base commit.
+
+    It is written before any container has run, so opening it here is safe.
+    """
+    staging = ws.path.with_name(ws.path.name + ".new")
+    shutil.rmtree(staging, ignore_errors=True)
+    pygit2.init_repository(str(staging), initial_head=ws.branch)
+    (staging / ".git" / "objects" / "info" / "alternates").write_text(f"{ws.objects}\n")
+    fresh = pygit2.Repository(str(staging))
+    fresh.references.create(f"refs/heads/{ws.branch}", commit.id)
+    tree = fresh[commit.tree_id].peel(pygit2.Tree)
+    fresh.checkout_tree(tree, strategy=CheckoutStrategy.FORCE)  # type: ignore[no-untyped-call]
+    fresh.index.read_tree(tree)
+    fresh.index.write()
+    fresh.free()
+    trees.give(staging, owner)
+    staging.rename(ws.path)  # a crash mid-checkout never leaves a half workspace in use
+
+
+def host_repo(ws: Workspace) -> pygit2.Repository:
+    """The host-only git dir, seeing the user's objects through an in-memory alternate."""
+    repo = pygit2.Repository(str(ws.root / _HOST_GIT))
+    repo.odb.add_disk_alternate(str(ws.objects))
+    return repo
+
+
+def snapshot(ws: Workspace) -> tuple[pygit2.Repository, pygit2.Oid]:
+    """The workspace's files as a tree in the host's git dir: what review shows and
+    accept commits."""
+    host = host_repo(ws)
+    base = host[ws.base_commit].peel(pygit2.Commit).tree
+    ignores = ws.root / _IGNORES
+    shutil.rmtree(ignores, ignore_errors=True)
+    ignores.mkdir()
+    reader = _Reader(host, base, ignores)
+    try:
+        top = os.open(ws.path, _DIR_FLAGS)
+    except OSError as exc:
+        raise RunnerError(f"the task's workspace is gone: {exc}") from exc
+    with _closing(top):
+        reader.walk(top, "")
+    return host, reader.index.write_tree(host)
+
+
+def diff(ws: Workspace) -> Diff:
+    """What the user reviews: the base commit against the workspace's files."""
+    host, tree = snapshot(ws)
+    base = host[ws.base_commit].peel(pygit2.Commit).tree
+    new = host[tree].peel(pygit2.Tree)
+    return render(base.diff_to_tree(new))
+
+
+def commit(ws: Workspace, message: str, sig: pygit2.Signature) -> pygit2.Oid | None:
+    """Commit the workspace's files on the base commit, in the host's git dir and then
+    in the user's repository; None when nothing changed."""
+    host, tree = snapshot(ws)
+    base = host[ws.base_commit].peel(pygit2.Commit)
+    if tree == base.tree_id:
+        return None
+    return host.create_commit(None, sig, sig, message, tree, [base.id])
+
+
+def import_objects(ws: Workspace, user: pygit2.Repository, oid: pygit2.Oid) -> None:
+    """Copy a commit built in the host's git dir, and what it needs, into the user's
+    objects; a subtree the user already has is skipped whole."""
+    host = host_repo(ws)
+    pending = [oid]
+    while pending:
+        current = pending.pop()
+        if current in user:
+            continue
+        kind, data = host.odb.read(current)
+        user.odb.write(kind, data)
+        obj = host[current]
+        if isinstance(obj, pygit2.Commit):
+            pending.append(obj.tree_id)
+        elif isinstance(obj, pygit2.Tree):
+            pending.extend(entry.id for entry in obj if entry.type != ObjectType.COMMIT)
+
+
+def remove(repo_path: Path, task_id: str, root: Path) -> None:
+    """Delete the workspace and host git dir, the task branch and the base ref."""
+    trees.remove(root)
+    try:
+        user = open_repo(repo_path)
+    except RunnerError:
+        return
+    for name in (_BASE_REFS + task_id[:8], f"refs/heads/{branch_name(task_id)}"):
+        if name in user.references:
+            user.references.delete(name)
+
+
+@contextmanager
+def _closing(fd: int) -> Iterator[int]:
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+class _Reader:
+    """One pass over a workspace: blobs into the host's git dir, entries into an index."""
+
+    def __init__(self, host: pygit2.Repository, base: pygit2.Tree, ignores: Path) -> None:
+        self.host = host
+        self.base = base
+        self.ignores = ignores
+        self.index = pygit2.Index()
+        self.entries = 0
+        self.total = 0
+
+    def walk(self, dir_fd: int, prefix: str) -> None:
+        names = sorted(os.listdir(dir_fd))
+        if ".gitignore" in names:
+            self._copy_ignore(dir_fd, prefix)
+        for name in names:
+            if name.lower() == ".git":  # git never tracks a .git path, at any depth
+                continue
+            path = prefix + name
+            self.entries += 1
+            if self.entries > MAX_ENTRIES:
+                raise WorkspaceRefused(f"the workspace holds more than {MAX_ENTRIES} files")
+            info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            if stat.S_ISDIR(info.st_mode):
+                if self._ignored(path + "/") and not self._tracked(path):
+                    continue
+                with _closing(os.open(name, _DIR_FLAGS, dir_fd=dir_fd)) as sub:
+                    self.walk(sub, path + "/")
+            elif self._ignored(path) and not self._tracked(path):
+                continue
+            elif stat.S_ISLNK(info.st_mode):
+                target = os.fsencode(os.readlink(name, dir_fd=dir_fd))
+                self._add(path, target, FileMode.LINK)
+            elif stat.S_ISREG(info.st_mode):
+                data, mode = self._read(dir_fd, name, path)
+                self._add(path, data, mode)
+            else:
+                raise WorkspaceRefused(
+                    f"{path} is a special file (not a file, folder or link); "
+                    "ask the agent to remove it"
+                )
+
+    def _read(self, dir_fd: int, name: str, path: str) -> tuple[bytes, FileMode]:
+        with _closing(os.open(name, _FILE_FLAGS, dir_fd=dir_fd)) as fd:
+            info = os.fstat(fd)  # the entry may have been swapped since the listing
+            if not stat.S_ISREG(info.st_mode):
+                raise WorkspaceRefused(f"{path} changed into a special file while being read")
+            if info.st_size > MAX_FILE_BYTES:
+                raise WorkspaceRefused(
+                    f"{path} is {info.st_size} bytes; files over {MAX_FILE_BYTES} are refused"
+                )
+            self.total += info.st_size
+            if self.total > MAX_TOTAL_BYTES:
+                raise WorkspaceRefused(f"the workspace holds more than {MAX_TOTAL_BYTES} bytes")
+            chunks = []
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+                if sum(map(len, chunks)) > MAX_FILE_BYTES:
+                    raise WorkspaceRefused(f"{path} grew past {MAX_FILE_BYTES} bytes")
+        executable = info.st_mode & stat.S_IXUSR
+        return b"".join(chunks), FileMode.BLOB_EXECUTABLE if executable else FileMode.BLOB
+
+    def _add(self, path: str, data: bytes, mode: FileMode) -> None:
+        oid = pygit2.hash(data)
+        if oid not in self.host:  # most files are unchanged: the user's objects have them
+            self.host.odb.write(ObjectType.BLOB, data)
+        self.index.add(pygit2.IndexEntry(path, oid, mode))
+
+    def _copy_ignore(self, dir_fd: int, prefix: str) -> None:
+        """Keep a regular .gitignore's rules, read through our own descriptor; a link
+        or a special file in its place is not read at all."""
+        try:
+            data, _mode = self._read(dir_fd, ".gitignore", prefix + ".gitignore")
+        except (WorkspaceRefused, OSError):
+            return
+        target = self.ignores / prefix / ".gitignore"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data[:1024 * 1024])
+
+    def _ignored(self, path: str) -> bool:
+        return bool(self.host.path_is_ignored(path))
+
+    def _tracked(self, path: str) -> bool:
+        try:
+            self.base[path]
+        except KeyError:
+            return False
+        return True

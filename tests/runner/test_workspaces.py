@@ -1,0 +1,127 @@
+"""A task's workspace is a repository of its own, and the host reads it as hostile data."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pygit2
+import pytest
+
+from runner import merge, repos, workspaces
+from tests.gitrepo import commit, file_on_branch, make_repo
+
+TASK = "0123456789abcdef"
+
+
+def task_ws(repo: Path, tmp_path: Path) -> workspaces.Workspace:
+    return workspaces.create(repos.inspect_repo(repo), TASK, tmp_path / "ws" / TASK, "main")
+
+
+def test_git_works_in_the_workspace_through_the_users_objects(repo: Path, tmp_path: Path) -> None:
+    ws = task_ws(repo, tmp_path)
+    own = pygit2.Repository(str(ws.path))
+    assert Path(own.path).resolve() == (ws.path / ".git").resolve(), "a .git dir of its own"
+    assert str(own.head.target) == ws.base_commit
+    assert own.head.shorthand == "task/01234567"
+    assert own.status() == {}
+    alternates = (ws.path / ".git" / "objects" / "info" / "alternates").read_text()
+    assert alternates.strip() == str(repo / ".git" / "objects")
+    assert not list((ws.path / ".git" / "objects").glob("??/*")), "no object was copied"
+
+
+def test_a_gc_in_the_users_repo_keeps_the_base_alive(repo: Path, tmp_path: Path) -> None:
+    ws = task_ws(repo, tmp_path)
+    user = pygit2.Repository(str(repo))
+    user.branches.local.delete(ws.branch)  # even with the task branch gone
+    assert user.references["refs/wallfacer/base/01234567"].target == pygit2.Oid(hex=ws.base_commit)
+
+
+def test_poisoned_git_metadata_in_the_workspace_is_never_read(repo: Path, tmp_path: Path) -> None:
+    """F1 and F3 from inside the workspace: hooks, fsmonitor and a gitdir redirect."""
+    other = make_repo(tmp_path / "other", {"o.txt": "other\n"})
+    other_main = pygit2.Repository(str(other)).head.target
+    ws = task_ws(repo, tmp_path)
+    marker = tmp_path / "pwned"
+    git = ws.path / ".git"
+    (git / "config").write_text(f'[core]\n\tfsmonitor = "touch {marker}"\n')
+    (git / "hooks" / "pre-commit").write_text(f"#!/bin/sh\ntouch {marker}\n")
+    (git / "objects" / "info" / "alternates").write_text("/etc\n")
+    (ws.path / "task.txt").write_text("work\n")
+    assert workspaces.diff(ws).files == ["task.txt"]
+    # The .git dir swapped for a file redirecting to another repository:
+    os.rename(git, ws.path / "old-git")
+    (ws.path / ".git").write_text(f"gitdir: {other / '.git'}\n")
+    merged = merge.accept(repo, ws, "main", "task")
+    assert "task.txt" in merged.files
+    assert file_on_branch(repo, "main", "task.txt") == "work\n"
+    assert pygit2.Repository(str(other)).head.target == other_main, "the other repo is untouched"
+    assert not marker.exists()
+
+
+def test_links_stay_links_and_special_files_are_refused(repo: Path, tmp_path: Path) -> None:
+    ws = task_ws(repo, tmp_path)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("host secret\n")
+    (ws.path / "link").symlink_to(secret)
+    (ws.path / "dirlink").symlink_to(tmp_path)
+    diff = workspaces.diff(ws)
+    assert diff.files == ["dirlink", "link"]
+    assert "host secret" not in diff.patch
+    assert str(secret) in diff.patch, "the link's target is its content"
+    os.mkfifo(ws.path / "pipe")
+    with pytest.raises(workspaces.WorkspaceRefused, match="pipe is a special file"):
+        workspaces.diff(ws)
+
+
+def test_a_gitignore_is_honoured_but_never_followed(repo: Path, tmp_path: Path) -> None:
+    ws = task_ws(repo, tmp_path)
+    (ws.path / ".gitignore").write_text("build/\n*.log\n")
+    (ws.path / "build").mkdir()
+    (ws.path / "build" / "out.bin").write_text("artefact\n")
+    (ws.path / "a.log").write_text("log\n")
+    (ws.path / "sub").mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    (ws.path / "sub" / ".gitignore").symlink_to(tmp_path / "fifo")  # would block a reader
+    (ws.path / "sub" / "kept.txt").write_text("k\n")
+    done = threading.Event()
+    files: list[str] = []
+
+    def read() -> None:
+        files.extend(workspaces.diff(ws).files)
+        done.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert done.wait(10), "reading the workspace hung"
+    assert files == [".gitignore", "sub/.gitignore", "sub/kept.txt"]
+
+
+def test_nested_git_dirs_are_skipped_and_sizes_are_capped(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = task_ws(repo, tmp_path)
+    (ws.path / "vendor" / ".git").mkdir(parents=True)
+    (ws.path / "vendor" / ".git" / "config").write_text("[core]\n")
+    (ws.path / "vendor" / "lib.py").write_text("x = 1\n")
+    assert workspaces.diff(ws).files == ["vendor/lib.py"]
+    monkeypatch.setattr(workspaces, "MAX_FILE_BYTES", 1000)
+    (ws.path / "big.bin").write_bytes(b"x" * 1001)
+    with pytest.raises(workspaces.WorkspaceRefused, match="big.bin is 1001 bytes"):
+        workspaces.diff(ws)
+
+
+def test_files_the_agent_committed_are_taken_from_the_files(repo: Path, tmp_path: Path) -> None:
+    """The agent's own commits are metadata the host ignores; the files are the truth."""
+    ws = task_ws(repo, tmp_path)
+    own = pygit2.Repository(str(ws.path))
+    (ws.path / "c.txt").write_text("committed\n")
+    own.index.add("c.txt")
+    own.index.write()
+    sig = pygit2.Signature("agent", "a@b")
+    own.create_commit("HEAD", sig, sig, "agent commit", own.index.write_tree(), [own.head.target])
+    commit(repo, {"m.txt": "main\n"})
+    merge.accept(repo, ws, "main", "Task title")
+    main = pygit2.Repository(str(repo)).head.peel(pygit2.Commit)
+    assert main.message == "Task title"
+    assert file_on_branch(repo, "main", "c.txt") == "committed\n"
