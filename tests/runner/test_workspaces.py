@@ -107,7 +107,7 @@ def test_nested_git_dirs_are_skipped_and_sizes_are_capped(
     assert workspaces.diff(ws).files == ["vendor/lib.py"]
     monkeypatch.setattr(workspaces, "MAX_FILE_BYTES", 1000)
     (ws.path / "big.bin").write_bytes(b"x" * 1001)
-    with pytest.raises(workspaces.WorkspaceRefused, match="big.bin is 1001 bytes"):
+    with pytest.raises(workspaces.WorkspaceRefused, match=r"big\.bin is 1001 bytes"):
         workspaces.diff(ws)
 
 
