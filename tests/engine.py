@@ -50,9 +50,9 @@ def has_image(client: docker.DockerClient, tag: str) -> bool:
     return True
 
 
-def build_sandbox(client: docker.DockerClient) -> str:
-    """Build the fake-agent image once per content; return its tag."""
-    tag = f"wallfacer-test-agent:{content_digest(SANDBOX_DIR.parent, ('sandbox',))}"
+def build_sandbox(client: docker.DockerClient, folder: Path = SANDBOX_DIR) -> str:
+    """Build a busybox test image (the fake agent, the attacker) once per content."""
+    tag = f"wallfacer-test-{folder.name}:{content_digest(folder.parent, (folder.name,))}"
     if has_image(client, tag):
         return tag
     if not BUSYBOX.exists():
@@ -60,7 +60,7 @@ def build_sandbox(client: docker.DockerClient) -> str:
             "busybox-static is needed to build the test image (apt-get install busybox-static)"
         )
     with tempfile.TemporaryDirectory() as ctx:
-        for path in SANDBOX_DIR.iterdir():
+        for path in folder.iterdir():
             shutil.copy(path, ctx)
         shutil.copy(BUSYBOX, Path(ctx) / "busybox")
         client.images.build(path=ctx, tag=tag, rm=True, forcerm=True)

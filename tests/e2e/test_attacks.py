@@ -1,0 +1,212 @@
+"""An attacker agent tries to break out of its task; the user's repo and host stay untouched.
+
+The attacker image (``tests/attacker``) runs its prompt as a shell script and
+reports what it printed. After each attack the user's git metadata is
+unchanged (but for what accept wrote), ``git fsck`` is clean, and no marker
+file exists on the host, even after the user runs git there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from tests.engine import SANDBOX_DIR, build_sandbox
+from tests.gitrepo import file_on_branch, make_repo
+from tests.server_process import ServerProcess
+
+ATTACKER_DIR = SANDBOX_DIR.parent / "attacker"
+
+
+@pytest.fixture(scope="session")
+def attacker_image(docker_client: docker.DockerClient) -> str:
+    return build_sandbox(docker_client, ATTACKER_DIR)
+
+
+@pytest.fixture
+def attacked(tmp_path: Path, repo: Path, attacker_image: str) -> Iterator[ServerProcess]:
+    proc = ServerProcess(
+        tmp_path / "data", [repo], image=attacker_image, extra_args=("--pids-limit", "200")
+    )
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+def git_metadata(repo: Path) -> dict[str, str]:
+    """Digests of everything in .git but the objects: config, hooks, refs, logs, HEAD."""
+    git = repo / ".git"
+    return {
+        str(path.relative_to(git)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(git.rglob("*"))
+        if path.is_file()
+        and path.relative_to(git).parts[0] not in ("objects", "index", "COMMIT_EDITMSG")
+    }
+
+
+def assert_untouched(repo: Path, before: dict[str, str], marker: Path) -> None:
+    subprocess.run(["git", "status"], cwd=repo, check=True, capture_output=True)
+    subprocess.run(["git", "commit", "--allow-empty", "-qm", "probe"], cwd=repo, check=True)
+    subprocess.run(["git", "reset", "-q", "--soft", "HEAD~1"], cwd=repo, check=True)
+    # The app's own refs (the task branch, its base) and what the probe commit wrote aside.
+    ours = ("logs/", "ORIG", "refs/heads/task/", "refs/wallfacer/")
+    after = {k: v for k, v in git_metadata(repo).items() if not k.startswith(ours)}
+    expected = {k: v for k, v in before.items() if not k.startswith(ours)}
+    assert after == expected
+    fsck = subprocess.run(["git", "fsck", "--strict"], cwd=repo, capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stderr
+    assert not marker.exists(), "the attacker ran code on the host"
+
+
+def attack(server: ServerProcess, script: str, timeout: float = 60) -> tuple[str, str]:
+    """Run ``script`` as a task; its id and everything it printed."""
+    task = server.create(script, title="attack")
+    server.act(task["id"], "start")
+    server.wait_for(task["id"], "waiting", timeout=timeout)
+    events = server.api("GET", f"/api/tasks/{task['id']}/events?limit=1000")["events"]
+    texts = [
+        e["text"]
+        for ev in events
+        if ev["type"] == "output"
+        for e in ev["data"]["events"]
+        if e["kind"] == "result"
+    ]
+    return task["id"], texts[-1]
+
+
+F1_F2 = """
+OBJ=$(cat .git/objects/info/alternates); GITDIR=${OBJ%/objects}
+id -u
+printf '[core]\\n\\tfsmonitor = "touch MARKER"\\n' >> $GITDIR/config && echo WROTE config
+HOOK=$GITDIR/hooks/pre-commit
+mkdir -p $GITDIR/hooks && printf '#!/bin/sh\\ntouch MARKER\\n' > $HOOK && echo WROTE hook
+echo 0000000000000000000000000000000000000000 > $GITDIR/refs/heads/main && echo WROTE ref
+rm -r $GITDIR/logs && echo WROTE logs gone
+true > $GITDIR/packed-refs && echo WROTE packed-refs
+touch $OBJ/evil && echo WROTE objects
+for f in $OBJ/*/*; do true > $f && echo WROTE truncated $f; done 2>/dev/null
+chmod -R 777 $OBJ 2>/dev/null && echo WROTE chmod
+echo "seen: $(ls -a $GITDIR 2>/dev/null | grep -v '^[.]*$' | tr '\\n' ' ')"
+echo "objects readable: $(ls $OBJ | grep -c info)"
+"""
+
+
+def test_the_users_git_dir_cannot_be_written(
+    attacked: ServerProcess, repo: Path, tmp_path: Path
+) -> None:
+    """F1 and F2: config, hooks, refs, reflogs, packed-refs and objects are out of reach."""
+    marker = tmp_path / "pwned"
+    before = git_metadata(repo)
+    _, out = attack(attacked, F1_F2.replace("MARKER", str(marker)))
+    assert "WROTE" not in out, out
+    assert out.splitlines()[0] == "1000", "never root inside the container"
+    seen = next(line for line in out.splitlines() if line.startswith("seen:"))
+    assert seen.split()[1:] in ([], ["objects"]), "of the user's .git, only the objects are seen"
+    assert "objects readable: 1" in out, "for git in the workspace"
+    assert_untouched(repo, before, marker)
+
+
+def test_a_redirected_gitdir_cannot_steer_accept(
+    attacked: ServerProcess, repo: Path, tmp_path: Path
+) -> None:
+    """F3: the workspace's .git points at another repository; accept lands on ours only."""
+    other = make_repo(tmp_path / "other", {"o.txt": "o\n"})
+    other_before = git_metadata(other)
+    marker = tmp_path / "pwned"
+    before = git_metadata(repo)
+    script = (
+        "echo work > task.txt; rm -rf .git; "
+        f"printf 'gitdir: {other}/.git\\n' > .git; "
+        f"mkdir -p hooks; printf '#!/bin/sh\\ntouch {marker}\\n' > hooks/post-commit; echo ok"
+    )
+    task_id, out = attack(attacked, script)
+    assert out.strip() == "ok"
+    attacked.act(task_id, "accept")
+    attacked.wait_for(task_id, "done")
+    assert file_on_branch(repo, "main", "task.txt") == "work\n"
+    assert file_on_branch(repo, "main", ".git") is None, "a .git path is never committed"
+    assert git_metadata(other) == other_before
+    assert_untouched(other, other_before, marker)
+    changed = {k for k, v in git_metadata(repo).items() if before.get(k) != v}
+    assert changed <= {"refs/heads/main", "logs/HEAD", "logs/refs/heads/main", "ORIG_HEAD"}
+
+
+def test_homes_and_workspaces_are_per_task(
+    attacked: ServerProcess, repo: Path, tmp_path: Path
+) -> None:
+    """One task plants settings and a secret; the next sees neither."""
+    plant = (
+        "mkdir -p ~/.claude && echo '{\"hooks\":\"evil\"}' > ~/.claude/settings.json; "
+        "echo SECRET-OF-A > secret.txt; echo $HOME; ls -a /home /workspace"
+    )
+    first, out = attack(attacked, plant)
+    assert out.splitlines()[0] == "/home/agent"
+    probe = (
+        "cat ~/.claude/settings.json 2>/dev/null || echo NO-SETTINGS; "
+        "grep -rs SECRET-OF-A /workspace /home /tmp /mnt /srv /opt /root /var 2>/dev/null "
+        "|| echo NO-SECRET; ls /workspace"
+    )
+    _, seen = attack(attacked, probe)
+    assert seen.split() == ["NO-SETTINGS", "NO-SECRET", "project"], seen
+    homes = attacked.data_dir / "homes"
+    assert (homes / first / ".claude" / "settings.json").exists(), "the first task keeps its own"
+    attacked.api("POST", f"/api/tasks/{first}/cancel", status=202)
+    attacked.api("DELETE", f"/api/tasks/{first}")
+    assert not (homes / first).exists(), "a home goes with its task"
+
+
+def listener() -> tuple[int, threading.Event]:
+    """A service on every host address, to see whether a task can reach it."""
+    reached = threading.Event()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("0.0.0.0", 0))
+    sock.listen()
+    sock.settimeout(60)
+
+    def accept() -> None:
+        try:
+            conn, _ = sock.accept()
+            reached.set()
+            conn.close()
+        except OSError:
+            pass
+        finally:
+            sock.close()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return int(sock.getsockname()[1]), reached
+
+
+def test_the_apps_api_and_host_services_are_out_of_reach(
+    attacked: ServerProcess, docker_client: docker.DockerClient
+) -> None:
+    port, reached = listener()
+    subnet = docker_client.networks.get("bridge").attrs["IPAM"]["Config"][0]["Subnet"]
+    gateway = str(next(ipaddress.ip_network(subnet).hosts()))  # the host's side of the bridge
+    script = " ; ".join(
+        f"(wget -q -T 3 -O - http://{host}:{p}/health >/dev/null 2>&1 && echo REACHED {host}:{p})"
+        for host in ("host.docker.internal", gateway, "127.0.0.1")
+        for p in (attacked.port, port)
+    )
+    _, out = attack(attacked, script + "; echo done")
+    assert "REACHED" not in out, out
+    assert not reached.is_set(), "a task reached a service on the host"
+
+
+def test_a_fork_bomb_stops_at_the_pids_limit(attacked: ServerProcess) -> None:
+    script = (  # the bomb's shell dies at the limit; the count uses builtins only
+        "(n=0; while [ $n -lt 400 ]; do sleep 20 >/dev/null 2>&1 & n=$((n+1)); done) 2>/dev/null; "
+        "set -- /proc/[0-9]*; echo $#"
+    )
+    task_id, out = attack(attacked, script, timeout=90)
+    assert 100 < int(out.strip()) <= 200, out
+    assert attacked.task(task_id)["status"] == "waiting"
