@@ -17,8 +17,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from runner.agents import AGENTS
+from runner.agents import AGENTS, SECRET_ENV
 from server.errors import BadRequest, Conflict, Unprocessable
+from server.redact import Redactor
 
 # USD per million tokens, for Codex runs (its CLI prints no cost). Edit to match
 # your contract; "default" applies to models not listed.
@@ -125,6 +126,8 @@ class ConfigStore:
         self.env_path = data_dir / "env"
         self.pinned = pinned
         self.current = defaults
+        self.redactor = Redactor({})
+        self.env()
         saved = self._saved()
         usable = {k: v for k, v in saved.items() if k in FIELD_NAMES and k not in pinned}
         # A hand-edited file with a bad value keeps the defaults rather than crash.
@@ -160,7 +163,10 @@ class ConfigStore:
     # --- the agent env file ----------------------------------------------------
 
     def env(self) -> dict[str, str]:
-        return read_env_file(self.env_path)
+        """The agent env as the file has it now; the redactor follows every read."""
+        env = read_env_file(self.env_path)
+        self.redactor = Redactor(env, SECRET_ENV)
+        return env
 
     def masked_env(self) -> list[dict[str, str]]:
         return [{"key": k, "value": mask(v)} for k, v in self.env().items()]
@@ -180,6 +186,7 @@ class ConfigStore:
         lines = ENV_FILE_TEMPLATE.splitlines()
         lines += [f"{k}={v}" for k, v in env.items() if v is not None]
         _write_private(self.env_path, "\n".join(lines) + "\n")
+        self.env()
 
 
 def mask(value: str) -> str:

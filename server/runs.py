@@ -319,11 +319,13 @@ class Runs:
             None,
         )
         result = next((e for e in events if isinstance(e, RunResult)), None)
-        data = {
-            "line": line[:MAX_STORED_LINE],
-            "truncated": len(line) > MAX_STORED_LINE,
-            "events": [to_dict(e) for e in events],
-        }
+        data = self.tasks.config.redactor.value(
+            {
+                "line": line[:MAX_STORED_LINE],
+                "truncated": len(line) > MAX_STORED_LINE,
+                "events": [to_dict(e) for e in events],
+            }
+        )
         self.tasks.store.append_output(
             task_id,
             data,

@@ -103,6 +103,8 @@ class Tasks:
         """The only way a task changes status; raises InvalidTransition (409) if illegal."""
         task = await self.get(task_id)
         to = states.target(task.status, action)
+        reason = self.config.redactor.text(reason)
+        changes = self.config.redactor.value(changes)
         moved = await self.io(self.store.transition, task_id, task.status, to, reason, **changes)
         if moved is None:  # someone else moved it between our read and write
             states.target((await self.get(task_id)).status, action)
@@ -124,7 +126,7 @@ class Tasks:
 
     async def note(self, task_id: str, type_: str, **data: Any) -> None:
         """Append to the task's log (feedback, errors, system notes) and stream it."""
-        await self.io(self.store.append_event, task_id, type_, data)
+        await self.io(self.store.append_event, task_id, type_, self.config.redactor.value(data))
         self.hub.task_changed(task_id)
 
     # --- queries ---------------------------------------------------------------

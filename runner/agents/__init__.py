@@ -20,11 +20,14 @@ from runner.agents.events import (
 )
 
 AGENTS = ("claude", "codex")
+# Env names the agents read that hold secrets without saying so in their name.
+SECRET_ENV = tuple(sorted({*ClaudeAdapter.secret_env, *CodexAdapter.secret_env}))
 
 
 class Adapter(Protocol):
     name: str
-    home: str  # the CLI's config dir inside the sandbox, kept on a volume
+    home: str  # the CLI's config dir inside the sandbox, in the task's home
+    secret_env: tuple[str, ...]  # env names holding secrets beyond *KEY*, *TOKEN*, ...
 
     def args(
         self, prompt: str, session_id: str | None = None, model: str | None = None
@@ -41,6 +44,7 @@ def adapter(agent: str, prices: Prices) -> Adapter:
 
 __all__ = [
     "AGENTS",
+    "SECRET_ENV",
     "Adapter",
     "AgentEvent",
     "AssistantText",

@@ -30,7 +30,8 @@ _SUMMARY_KEYS = ("command", "file_path", "path", "pattern", "url", "description"
 
 class ClaudeAdapter:
     name = "claude"
-    home = "/home/agent/.claude"  # session files: a volume, so --resume works across runs
+    home = "/home/agent/.claude"  # session files: in the task's home, so --resume works across runs
+    secret_env: tuple[str, ...] = ("ANTHROPIC_CUSTOM_HEADERS",)
 
     def args(
         self, prompt: str, session_id: str | None = None, model: str | None = None

@@ -43,6 +43,7 @@ def cost(prices: Prices, model: str | None, usage: dict[str, Any]) -> float:
 class CodexAdapter:
     name = "codex"
     home = "/home/agent/.codex"
+    secret_env: tuple[str, ...] = ()
 
     def __init__(self, prices: Prices) -> None:
         self.prices = prices

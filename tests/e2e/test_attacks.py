@@ -210,3 +210,25 @@ def test_a_fork_bomb_stops_at_the_pids_limit(attacked: ServerProcess) -> None:
     task_id, out = attack(attacked, script, timeout=90)
     assert 100 < int(out.strip()) <= 200, out
     assert attacked.task(task_id)["status"] == "waiting"
+
+
+def test_secrets_the_agent_prints_are_stored_and_shown_redacted(attacked: ServerProcess) -> None:
+    secret = "sk-ant-test-0123456789abcdef"
+    env = {
+        "ANTHROPIC_API_KEY": secret,
+        "ANTHROPIC_BASE_URL": "http://model-proxy.invalid:9/v1",
+        "SHORT_TOKEN": "abc",
+    }
+    attacked.api("PUT", "/api/config", {"env": env})
+    task_id, out = attack(attacked, 'echo "key=$ANTHROPIC_API_KEY"; env | sort; exit 3')
+    assert "key=[redacted]" in out
+    assert "ANTHROPIC_BASE_URL=http://model-proxy.invalid:9/v1" in out, "a URL is no secret"
+    assert "SHORT_TOKEN=abc" in out, "too short to be a credential"
+    attacked.act(task_id, "feedback", {"message": f"never print {secret} again"})
+    attacked.wait_for(task_id, "waiting")
+    events = attacked.request("GET", f"/api/tasks/{task_id}/events?limit=1000").text
+    assert secret not in events and "[redacted]" in events
+    attacked.stop()
+    for stored in attacked.data_dir.glob("wallfacer.db*"):
+        assert secret.encode() not in stored.read_bytes(), stored
+    assert secret not in attacked.log()
