@@ -31,6 +31,7 @@ from runner.images.build import Progress, build, bundled_tag, exists
 IMAGE = "egress"  # the image's folder under runner/images
 ALIAS = "egress-proxy"  # the proxy's name on the internal network
 PORT = 8888
+URL = f"http://{ALIAS}:{PORT}"  # what the task container's *_PROXY variables say
 LABEL_ROLE = "wallfacer.egress"  # proxy | internal | outside
 LABEL_CONFIG = "wallfacer.egress.config"  # hash of image and allowlist: a change recreates
 HOST_GATEWAY = "host.docker.internal"
@@ -180,36 +181,29 @@ class Egress:
         with self._lock:
             found = self._proxy()
             if found and found["State"]["Running"] and _labels(found).get(LABEL_CONFIG) == config:
-                return self._handle(found["Id"])
+                return Proxy(self.network, URL, found["Id"])
             if found:
                 self.engine.remove(found["Id"])
             self._ensure_network(self.network, internal=True)
             self._ensure_network(self.outside, internal=False)
             container_id = self._create(image, names, config)
             self._wait_listening(container_id)
-            return self._handle(container_id)
+            return Proxy(self.network, URL, container_id)
 
     def denied(self, since: float) -> list[Denied]:
         """Requests the current proxy refused at or after ``since`` (epoch seconds)."""
         found = self._proxy()
         if found is None:
             return []
-        start = since - LOOKBACK
-        raw = self.engine._call(
-            self.engine.client().api.logs,
-            found["Id"],
-            stdout=True,
-            stderr=False,
-            timestamps=True,
-            since=start if start > 0 else None,
-        )
+        start = since - LOOKBACK if since > LOOKBACK else None
+        raw = self._call("logs", found["Id"], stderr=False, timestamps=True, since=start)
         lines = bytes(raw).decode("utf-8", errors="replace").splitlines()
         return [d for d in parse_denied(lines) if d.at >= since]
 
     def container_ip(self, container_id: str, network: str | None = None) -> str | None:
         """A container's address on ``network`` (default: the internal one), to match
         a refusal's client to its task."""
-        info = self.engine._call(self.engine.client().api.inspect_container, container_id)
+        info = self._call("inspect_container", container_id)
         networks = info.get("NetworkSettings", {}).get("Networks") or {}
         return networks.get(network or self.network, {}).get("IPAddress") or None
 
@@ -219,15 +213,14 @@ class Egress:
         A network a task container is still on stays, and the error says so,
         after everything else is gone.
         """
-        api = self.engine.client().api
         mine = {"label": [f"{LABEL_INSTANCE}={self.instance}", LABEL_ROLE]}
         busy = []
         with self._lock:
-            for container in self.engine._call(api.containers, all=True, filters=mine):
+            for container in self._call("containers", all=True, filters=mine):
                 self.engine.remove(container["Id"])
-            for net in self.engine._call(api.networks, filters=mine):
+            for net in self._call("networks", filters=mine):
                 try:
-                    self.engine._call(api.remove_network, net["Id"])
+                    self._call("remove_network", net["Id"])
                 except docker.errors.NotFound:
                     pass
                 except docker.errors.APIError as exc:
@@ -235,8 +228,8 @@ class Egress:
         if busy:
             raise EgressFailed("cannot remove network " + ", ".join(busy))
 
-    def _handle(self, container_id: str) -> Proxy:
-        return Proxy(self.network, f"http://{ALIAS}:{PORT}", container_id)
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self.engine._call(getattr(self.engine.client().api, method), *args, **kwargs)
 
     def _labels(self, role: str, **extra: str) -> dict[str, str]:
         return {LABEL_INSTANCE: self.instance, LABEL_ROLE: role, **extra}
@@ -250,23 +243,20 @@ class Egress:
 
     def _proxy(self) -> dict[str, Any] | None:
         try:
-            info: dict[str, Any] = self.engine._call(
-                self.engine.client().api.inspect_container, self.network
-            )
+            info: dict[str, Any] = self._call("inspect_container", self.network)
         except docker.errors.NotFound:
             return None
         self._mine("container", self.network, _labels(info))
         return info
 
     def _ensure_network(self, name: str, internal: bool) -> None:
-        api = self.engine.client().api
-        for net in self.engine._call(api.networks, names=[name]):
+        for net in self._call("networks", names=[name]):
             if net["Name"] == name:  # the engine's name filter also matches parts of names
                 self._mine("network", name, net.get("Labels") or {})
                 return
         try:
-            self.engine._call(
-                api.create_network,
+            self._call(
+                "create_network",
                 name,
                 driver="bridge",
                 # An internal bridge still gives the host an address on it, where a task
@@ -299,8 +289,8 @@ class Egress:
             {self.network: api.create_endpoint_config(aliases=[ALIAS])}
         )
         try:
-            created = self.engine._call(
-                api.create_container,
+            created = self._call(
+                "create_container",
                 image,
                 name=self.network,
                 environment={"EGRESS_FILTER": filter_text(names)},
@@ -312,8 +302,8 @@ class Egress:
             raise ImageMissing(f"egress proxy image {image!r} is not on this machine") from exc
         container_id = str(created["Id"])
         try:
-            self.engine._call(api.connect_container_to_network, container_id, self.outside)
-            self.engine._call(api.start, container_id)
+            self._call("connect_container_to_network", container_id, self.outside)
+            self._call("start", container_id)
         except BaseException:
             self.engine.remove(container_id)
             raise
@@ -321,14 +311,13 @@ class Egress:
 
     def _wait_listening(self, container_id: str) -> None:
         """tinyproxy prints its first log line only once it listens: wait for that line."""
-        api = self.engine.client().api
         deadline = time.monotonic() + START_TIMEOUT
         while True:
-            if self.engine._call(api.logs, container_id, stdout=True, stderr=False, tail=1):
+            if self._call("logs", container_id, stderr=False, tail=1):
                 return
-            info = self.engine._call(api.inspect_container, container_id)
+            info = self._call("inspect_container", container_id)
             if not info["State"]["Running"] or time.monotonic() > deadline:
-                log = self.engine._call(api.logs, container_id, tail=20)
+                log = self._call("logs", container_id, tail=20)
                 text = bytes(log).decode("utf-8", errors="replace").strip()
                 raise EgressFailed(f"the egress proxy did not start: {text or 'no output'}")
             time.sleep(0.05)
