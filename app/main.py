@@ -13,6 +13,7 @@ import logging
 import logging.handlers
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -104,6 +105,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--max-parallel", type=int, help="tasks running at once (WALLFACER_MAX_PARALLEL; default 4)"
     )
     p.add_argument(
+        "--egress",
+        choices=("none", "open", "allowlist"),
+        help="what task containers may reach: nothing, anything, or allowed hosts through "
+        "a proxy (WALLFACER_EGRESS; default allowlist)",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        dest="egress_allow",
+        metavar="HOST",
+        help="a host (or *.suffix) tasks may reach in allowlist mode, beyond the agents' APIs "
+        "and the common package registries; repeatable (WALLFACER_ALLOW_HOSTS, comma-separated)",
+    )
+    p.add_argument(
         "--pids-limit",
         type=int,
         help="processes per task container (WALLFACER_PIDS_LIMIT; default 1024)",
@@ -122,7 +137,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-_RUNTIME_ENV = {
+_RUNTIME_ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "image": ("IMAGE", str),
     "cpus": ("CPUS", float),
     "memory": ("MEMORY", str),
@@ -130,6 +145,8 @@ _RUNTIME_ENV = {
     "timeout_min": ("TIMEOUT_MIN", float),
     "max_parallel": ("MAX_PARALLEL", int),
     "pids_limit": ("PIDS_LIMIT", int),
+    "egress": ("EGRESS", str),
+    "egress_allow": ("ALLOW_HOSTS", lambda text: [h for h in text.split(",") if h.strip()]),
 }
 
 
@@ -137,9 +154,9 @@ def runtime_config(args: argparse.Namespace) -> tuple[RuntimeConfig, frozenset[s
     """Flags, then their variables: whatever either sets is pinned for this run."""
     values: dict[str, object] = {}
     for name, (var, kind) in _RUNTIME_ENV.items():
-        value = getattr(args, name)
-        if value is None and env(var):
-            value = kind(env(var))
+        value, fallback = getattr(args, name), env(var)
+        if value is None and fallback:
+            value = kind(fallback)
         if value is not None:
             values[name] = validate(name, value)
     return replace(RuntimeConfig(), **values), frozenset(values)  # type: ignore[arg-type]

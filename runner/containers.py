@@ -76,6 +76,9 @@ class RunSpec:
     host_gateway: bool = False  # map host.docker.internal (a local model proxy, a test stub)
 
 
+# The name a container uses for the host, mapped only where something must reach it.
+HOST_GATEWAY = "host.docker.internal"
+HOST_GATEWAY_MAPPING = {HOST_GATEWAY: "host-gateway"}
 # What the container may write outside its workspace and home; its root is read-only.
 TMPFS = {"/tmp": "rw,nosuid,nodev,size=1g"}
 
@@ -198,7 +201,7 @@ class Engine:
                 ),
                 Mount(HOME, host.translate(spec.home), type="bind"),
             ],
-            extra_hosts={"host.docker.internal": "host-gateway"} if spec.host_gateway else None,
+            extra_hosts=HOST_GATEWAY_MAPPING if spec.host_gateway else None,
             nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None,
             mem_limit=spec.memory or None,
             network_mode=spec.network or None,

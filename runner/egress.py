@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import docker.errors
 from docker.types import LogConfig
 
-from runner.containers import EXTRA_HOSTS, LABEL_INSTANCE, Engine
+from runner.containers import HOST_GATEWAY, HOST_GATEWAY_MAPPING, LABEL_INSTANCE, Engine
 from runner.errors import ImageMissing, RunnerError
 from runner.images.build import Progress, build, bundled_tag, exists
 
@@ -34,7 +34,6 @@ PORT = 8888
 URL = f"http://{ALIAS}:{PORT}"  # what the task container's *_PROXY variables say
 LABEL_ROLE = "wallfacer.egress"  # proxy | internal | outside
 LABEL_CONFIG = "wallfacer.egress.config"  # hash of image and allowlist: a change recreates
-HOST_GATEWAY = "host.docker.internal"
 INHIBIT_IPV4 = "com.docker.network.bridge.inhibit_ipv4"
 START_TIMEOUT = 30.0  # seconds; a busy engine can take a while to start a container
 LOOKBACK = 60.0  # seconds of log read before `since`: a refusal's connection opened earlier
@@ -203,7 +202,10 @@ class Egress:
     def container_ip(self, container_id: str, network: str | None = None) -> str | None:
         """A container's address on ``network`` (default: the internal one), to match
         a refusal's client to its task."""
-        info = self._call("inspect_container", container_id)
+        try:
+            info = self._call("inspect_container", container_id)
+        except docker.errors.NotFound:
+            return None
         networks = info.get("NetworkSettings", {}).get("Networks") or {}
         return networks.get(network or self.network, {}).get("IPAddress") or None
 
@@ -279,7 +281,7 @@ class Egress:
             read_only=True,
             tmpfs={"/tmp": "size=1m"},
             # Only the proxy resolves the host: the task container must not reach it.
-            extra_hosts=EXTRA_HOSTS if HOST_GATEWAY in names else None,
+            extra_hosts=HOST_GATEWAY_MAPPING if HOST_GATEWAY in names else None,
             restart_policy={"Name": "unless-stopped"},  # tasks outlive the app and engine restarts
             log_config=LogConfig(
                 type=LogConfig.types.JSON, config={"max-size": "10m", "max-file": "2"}

@@ -19,6 +19,7 @@ from server.auth import guard, security_headers
 from server.blocking import Blocking
 from server.credentials import token_hash
 from server.events import Hub
+from server.images import EGRESS
 from server.model import Task
 from server.ratelimit import LoginLimiter
 from server.routes import DEFAULT_MAX_BODY, ROUTES, Handler, install
@@ -97,9 +98,14 @@ async def _startup(app: web.Application) -> None:
 
 
 async def _prepare_default_image(tasks: Tasks) -> None:
-    """Have the default agent's image ready before the first task needs it."""
-    with contextlib.suppress(RunnerError):  # shown in the header; retried on demand
-        await tasks.images.prepare(tasks.config.current.default_agent)
+    """Have the default agent's image (and the egress proxy's) ready before the first
+    task needs it."""
+    wanted = [tasks.config.current.default_agent]
+    if tasks.config.current.egress == "allowlist":
+        wanted.append(EGRESS)
+    for name in wanted:
+        with contextlib.suppress(RunnerError):  # shown in the header; retried on demand
+            await tasks.images.prepare(name)
 
 
 async def _close_streams(app: web.Application) -> None:

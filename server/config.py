@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from runner.agents import AGENTS, SECRET_ENV
+from runner.egress import patterns
+from runner.errors import RunnerError
 from server.errors import BadRequest, Conflict, Unprocessable
 from server.redact import Redactor
 
@@ -37,6 +39,7 @@ ENV_FILE_TEMPLATE = """\
 _MEMORY = re.compile(r"^\d+(\.\d+)?[bkmgBKMG]?$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]*$")
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+EGRESS_MODES = ("none", "open", "allowlist")
 _INT_RANGES = {"max_parallel": (1, 64), "pids_limit": (64, 1_000_000)}
 
 
@@ -54,7 +57,9 @@ class RuntimeConfig:
     network: str | None = None
     timeout_min: float = 60.0
     pids_limit: int = 1024  # processes per task container: a fork bomb stops there
-    host_access: bool = False  # map host.docker.internal for every task
+    host_access: bool = False  # let every task reach host.docker.internal
+    egress: str = "allowlist"  # none | open | allowlist (see server.network)
+    egress_allow: tuple[str, ...] = ()  # hosts allowed beyond the defaults, in allowlist mode
 
     @property
     def timeout_s(self) -> float:
@@ -82,6 +87,16 @@ def validate(name: str, value: Any) -> Any:
             raise BadRequest(f"{name} must be an integer")
         if not low <= value <= high:
             raise Unprocessable(f"{name} must be between {low} and {high}")
+    elif name == "egress":
+        if value not in EGRESS_MODES:
+            raise Unprocessable(f"egress must be one of {', '.join(EGRESS_MODES)}")
+    elif name == "egress_allow":
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise BadRequest("egress_allow must be a list of host names")
+        try:
+            return tuple(patterns(value))
+        except RunnerError as exc:
+            raise Unprocessable(str(exc)) from exc
     elif name == "host_access":
         if not isinstance(value, bool):
             raise BadRequest("host_access must be true or false")

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from server.tasks import Tasks
 
 log = logging.getLogger(__name__)
+# The allowlist network mode's proxy image, prepared like an agent's.
+EGRESS = "egress"
+IMAGES = (*AGENTS, EGRESS)
 PROGRESS_EVERY_S = 0.5  # progress lines are many; the board needs a few a second
 
 
@@ -47,13 +50,15 @@ class Images:
         self._jobs: dict[str, asyncio.Task[str]] = {}
 
     def image_for(self, agent: str) -> str:
+        if agent == EGRESS:
+            return images.bundled_tag(EGRESS)
         config = self.tasks.config.current
         configured = config.codex_image if agent == "codex" else config.image
         return configured or images.bundled_tag(agent)
 
     def status(self) -> list[dict[str, Any]]:
         out = []
-        for agent in AGENTS:
+        for agent in IMAGES:
             current = self._status.get(agent)
             if current is None or current.image != self.image_for(agent):
                 current = ImageStatus(agent, self.image_for(agent))

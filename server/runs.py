@@ -13,15 +13,16 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from runner import agents, homes, repos, workspaces
+from runner import agents, repos
 from runner.agents import Adapter, AgentEvent, Init, RunResult
 from runner.agents.events import to_dict
-from runner.containers import Exit, RunSpec, instance_id, sandbox_owner
+from runner.containers import Exit, RunSpec, instance_id
+from runner.egress import Egress
 from runner.errors import RunnerError, RuntimeUnavailable
-from server.network import names_host_gateway
+from server import launch as launch_
+from server.images import EGRESS
 from server.states import Action, Status
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ MAX_STORED_LINE = 1024 * 1024
 # How long a run waits for an unreachable engine before it gives up, and how often it looks.
 ENGINE_WAIT_S = 10 * 60.0
 ENGINE_RETRY_S = 5.0
+# How often a running task behind the egress proxy is told what the proxy refused.
+REFUSALS_EVERY_S = 2.0
 Parser = Callable[[str], list[AgentEvent]]
 T = TypeVar("T")
 
@@ -81,6 +84,7 @@ class Runs:
         self.tasks = tasks
         self.instance = instance_id(tasks.settings.data_dir)
         self.slots = Slots(lambda: tasks.config.current.max_parallel)
+        self.egress = Egress(tasks.engine, self.instance)
         self._launches = itertools.count(1)
         self._owner: dict[str, int] = {}  # task id -> the launch that may run it
 
@@ -104,14 +108,13 @@ class Runs:
     def _adapter(self, agent: str) -> Adapter:
         return agents.adapter(agent, self.tasks.config.current.codex_prices)
 
-    async def _image(self, task: Task) -> str:
-        """The agent's image, waiting (with a note) while it is being prepared."""
+    async def _image(self, task_id: str, name: str) -> str:
+        """An agent's image (or the proxy's), waiting with a note while it is prepared."""
         images = self.tasks.images
-        if not images.is_ready(task.agent):
-            await self.tasks.note(
-                task.id, "system", message=f"preparing the {task.agent} sandbox image"
-            )
-        return await images.ready(task.agent)
+        if not images.is_ready(name):
+            what = "egress proxy" if name == EGRESS else f"{name} sandbox"
+            await self.tasks.note(task_id, "system", message=f"preparing the {what} image")
+        return await images.ready(name)
 
     async def _with_engine(
         self, task_id: str, launch: int, step: Callable[[], Awaitable[T]]
@@ -172,12 +175,20 @@ class Runs:
     ) -> None:
         tasks, io = self.tasks, self.tasks.io
         task = await tasks.get(task_id)
+        proxied = tasks.config.current.egress == "allowlist"
         try:
-            image = await self._with_engine(task_id, launch, lambda: self._image(task))
+            image = await self._with_engine(
+                task_id, launch, lambda: self._image(task.id, task.agent)
+            )
+            proxy_image = (
+                await self._with_engine(task_id, launch, lambda: self._image(task.id, EGRESS))
+                if proxied
+                else ""
+            )
         except RunnerError as exc:
-            await self._fail(task_id, f"the {task.agent} sandbox image is not available: {exc}")
+            await self._fail(task_id, f"the sandbox image is not available: {exc}")
             return
-        if image is None:
+        if image is None or proxy_image is None:
             return
         if self.slots.full():
             limit = tasks.config.current.max_parallel
@@ -191,48 +202,49 @@ class Runs:
             task = await tasks.get(task_id)
             try:
                 repo = await io(repos.inspect_repo, task.repo)
-                base_branch = task.base_branch or repo.default_branch
                 adapter = self._adapter(task.agent)
+                env = await io(tasks.config.env)
+                request = launch_.Request(
+                    task_id=task.id,
+                    instance=self.instance,
+                    image=image,
+                    proxy_image=proxy_image,
+                    args=adapter.args(prompt, session_id, task.model or None),
+                    repo=repo,
+                    base_branch=task.base_branch or repo.default_branch,
+                )
                 prepared = await self._with_engine(
                     task_id,
                     launch,
-                    lambda: io(self._prepare, task.id, task.agent, image, repo, base_branch),
+                    lambda: io(
+                        launch_.prepare,
+                        tasks.settings,
+                        tasks.engine,
+                        self.egress,
+                        config,
+                        env,
+                        adapter,
+                        request,
+                    ),
                 )
                 if prepared is None:
                     return
-                ws, home, owner = prepared
+                ws, spec = prepared.workspace, prepared.spec
                 task = await tasks.update(
                     task_id,
-                    base_branch=base_branch,
+                    base_branch=request.base_branch,
                     branch=ws.branch,
                     worktree=str(ws.path),
                     base_commit=task.base_commit or ws.base_commit,
                 )
-                env = await io(tasks.config.env)
-                spec = RunSpec(
-                    task_id=task.id,
-                    instance=self.instance,
-                    image=image,
-                    args=adapter.args(prompt, session_id, task.model or None),
-                    workspace=ws.path,
-                    repo_name=repo.name,
-                    objects=ws.objects,
-                    home=home,
-                    user=f"{owner[0]}:{owner[1]}",
-                    env=env,
-                    cpus=config.cpus,
-                    memory=config.memory,
-                    network=config.network,
-                    pids_limit=config.pids_limit,
-                    host_gateway=config.host_access or names_host_gateway(env),
-                )
                 started = time.monotonic()
+                since = time.time()
                 launched = await self._with_engine(
-                    task_id, launch, lambda: io(tasks.engine.run, spec)
+                    task_id, launch, lambda: io(self._start, spec, prepared.proxied)
                 )
                 if launched is None:
                     return
-                container_id, lines = launched
+                container_id, lines, address = launched
                 tasks.metrics.container_start.observe(time.monotonic() - started)
                 tasks.metrics.runs_started.inc()
             except RunnerError as exc:
@@ -242,25 +254,38 @@ class Runs:
             if task.status != Status.IN_PROGRESS:  # cancelled while we were starting
                 await io(tasks.engine.remove, container_id)
                 return
+            if address:
+                tasks.spawn(self._report_refusals(task_id, container_id, address, since))
             parse = adapter.parser(task.model or None)
             await self._follow(task_id, container_id, lines, parse, 0, config.timeout_s)
 
-    def _prepare(
-        self, task_id: str, agent: str, image: str, repo: repos.RepoInfo, base_branch: str
-    ) -> tuple[workspaces.Workspace, Path, tuple[int, int]]:
-        """The task's workspace and home, owned by the user its container will run as."""
-        settings = self.tasks.settings
-        owner = sandbox_owner(self.tasks.engine.image_user(image))
-        ws = workspaces.create(
-            repo, task_id, settings.workspaces_dir / task_id, base_branch, owner
-        )
-        home = homes.create(
-            settings.homes_dir / task_id,
-            settings.templates_dir / agent,
-            self._adapter(agent).home,
-            owner,
-        )
-        return ws, home, owner
+    def _start(self, spec: RunSpec, proxied: bool) -> tuple[str, Iterator[str], str | None]:
+        """Start the container; behind the proxy, also its address there, read at once:
+        a container that has stopped no longer has one."""
+        container_id, lines = self.tasks.engine.run(spec)
+        address = self.egress.container_ip(container_id) if proxied else None
+        return container_id, lines, address
+
+    async def _report_refusals(
+        self, task_id: str, container_id: str, ip: str, since: float
+    ) -> None:
+        """Show the task, while it runs, each request the egress proxy refused it."""
+        io = self.tasks.io
+        while True:
+            await asyncio.sleep(REFUSALS_EVERY_S)
+            running = (await self.tasks.get(task_id)).container_id == container_id
+            found = await io(self.egress.denied, since)
+            for refused in found:
+                if refused.client_ip == ip:
+                    await self.tasks.note(
+                        task_id,
+                        "system",
+                        message=f"the egress proxy refused {refused.host}; if the task "
+                        "needs it, add it to the allowed hosts in the settings",
+                    )
+            since = max([since, *(refused.at + 1e-6 for refused in found)])
+            if not running:
+                return
 
     async def _follow(
         self,

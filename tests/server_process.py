@@ -80,6 +80,8 @@ class ServerProcess:
             "--log-dir",
             str(self.data_dir / "logs"),
             *(["--image", self.image] if self.image else []),
+            # The fake agent needs no network; tests of the network modes say theirs.
+            *([] if "--egress" in self.extra_args else ["--egress", "none"]),
             *self.extra_args,
             *map(str, self.repos),
         ]
@@ -197,3 +199,11 @@ class ServerProcess:
                     key, _, value = raw.partition(": ")
                     current[key] = int(value) if key == "id" else value
         return events
+
+
+def remove_egress(server: ServerProcess) -> None:
+    """The egress proxy and networks a test's app made; they outlive the app by design."""
+    from runner.containers import Engine, instance_id
+    from runner.egress import Egress
+
+    Egress(Engine(), instance_id(server.data_dir)).remove()

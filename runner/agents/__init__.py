@@ -28,6 +28,7 @@ class Adapter(Protocol):
     name: str
     home: str  # the CLI's config dir inside the sandbox, in the task's home
     secret_env: tuple[str, ...]  # env names holding secrets beyond *KEY*, *TOKEN*, ...
+    api_hosts: tuple[str, ...]  # the model API's hosts, allowed by default
 
     def args(
         self, prompt: str, session_id: str | None = None, model: str | None = None

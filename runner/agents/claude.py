@@ -30,8 +30,9 @@ _SUMMARY_KEYS = ("command", "file_path", "path", "pattern", "url", "description"
 
 class ClaudeAdapter:
     name = "claude"
-    home = "/home/agent/.claude"  # session files: in the task's home, so --resume works across runs
+    home = "/home/agent/.claude"  # session files, in the task's home: --resume works
     secret_env: tuple[str, ...] = ("ANTHROPIC_CUSTOM_HEADERS",)
+    api_hosts: tuple[str, ...] = ("api.anthropic.com",)
 
     def args(
         self, prompt: str, session_id: str | None = None, model: str | None = None

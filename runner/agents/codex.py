@@ -44,6 +44,7 @@ class CodexAdapter:
     name = "codex"
     home = "/home/agent/.codex"
     secret_env: tuple[str, ...] = ()
+    api_hosts: tuple[str, ...] = ("api.openai.com", "chatgpt.com")
 
     def __init__(self, prices: Prices) -> None:
         self.prices = prices

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from runner.agents import AGENTS
 from server.api.common import TASKS, ok
 from server.errors import NotFound
+from server.images import IMAGES
 
 
 async def runtime(request: web.Request) -> web.Response:
@@ -20,8 +20,8 @@ async def list_images(request: web.Request) -> web.Response:
 
 async def prepare_image(request: web.Request) -> web.Response:
     agent = request.match_info["agent"]
-    if agent not in AGENTS:
-        raise NotFound(f"no agent {agent!r}; agents are {', '.join(AGENTS)}")
+    if agent not in IMAGES:
+        raise NotFound(f"no image {agent!r}; images are {', '.join(IMAGES)}")
     images = request.app[TASKS].images
     images.prepare(agent)
     return ok({"images": images.status()}, status=202)

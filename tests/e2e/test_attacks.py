@@ -19,9 +19,11 @@ from pathlib import Path
 import docker
 import pytest
 
+from runner.containers import instance_id
+from tests.deploy.images import debian_base
 from tests.engine import SANDBOX_DIR, build_sandbox
 from tests.gitrepo import file_on_branch, make_repo
-from tests.server_process import ServerProcess
+from tests.server_process import ServerProcess, remove_egress
 
 ATTACKER_DIR = SANDBOX_DIR.parent / "attacker"
 
@@ -32,13 +34,17 @@ def attacker_image(docker_client: docker.DockerClient) -> str:
 
 
 @pytest.fixture
-def attacked(tmp_path: Path, repo: Path, attacker_image: str) -> Iterator[ServerProcess]:
-    proc = ServerProcess(
-        tmp_path / "data", [repo], image=attacker_image, extra_args=("--pids-limit", "200")
-    )
+def attacked(
+    tmp_path: Path, repo: Path, attacker_image: str, docker_client: docker.DockerClient
+) -> Iterator[ServerProcess]:
+    """The app on its defaults (the allowlist egress mode among them)."""
+    base = debian_base(docker_client)
+    args = ("--pids-limit", "200", "--egress", "allowlist", "--image-base", base)
+    proc = ServerProcess(tmp_path / "data", [repo], image=attacker_image, extra_args=args)
     proc.start()
     yield proc
     proc.stop()
+    remove_egress(proc)
 
 
 def git_metadata(repo: Path) -> dict[str, str]:
@@ -232,3 +238,55 @@ def test_secrets_the_agent_prints_are_stored_and_shown_redacted(attacked: Server
     for stored in attacked.data_dir.glob("wallfacer.db*"):
         assert secret.encode() not in stored.read_bytes(), stored
     assert secret not in attacked.log()
+
+
+def test_egress_reaches_allowed_hosts_through_the_proxy_and_nothing_else(
+    tmp_path: Path, repo: Path, attacker_image: str, docker_client: docker.DockerClient
+) -> None:
+    base = debian_base(docker_client)
+    args = ("--egress", "allowlist", "--image-base", base, "--allow-host", "allowed.test")
+    server = ServerProcess(tmp_path / "data", [repo], image=attacker_image, extra_args=args)
+    server.start()
+    hosts: list[docker.models.containers.Container] = []
+    try:
+        attack(server, "echo warm-up")  # the proxy and its networks now exist
+        outside = f"wallfacer-egress-{instance_id(server.data_dir)}-out"
+        for name in ("allowed.test", "denied.test"):
+            page = f"mkdir -p /tmp/w && echo page-of-{name} > /tmp/w/index.html"
+            hosts.append(
+                docker_client.containers.run(
+                    attacker_image,
+                    entrypoint=["/bin/sh", "-c", f"{page} && httpd -f -p 80 -h /tmp/w"],
+                    detach=True,
+                    labels={"wallfacer.test": str(tmp_path)},
+                    network=outside,
+                    networking_config={
+                        outside: docker_client.api.create_endpoint_config(aliases=[name])
+                    },
+                )
+            )
+        denied_ip = hosts[1].reload() or hosts[1].attrs["NetworkSettings"]["Networks"][outside]
+        # Requests as a proxy-aware client sends them ($http_proxy is set in the task);
+        # busybox's own wget crashes on proxies, so nc speaks HTTP here.
+        request = "printf 'GET http://{0}/ HTTP/1.0\\r\\nHost: {0}\\r\\n\\r\\n'"
+        get = request + " | nc -w 5 egress-proxy 8888"
+        script = (
+            f"{get.format('allowed.test')} | tail -1; "
+            f"{get.format('denied.test')} | head -1 | grep -q ' 403 ' && echo REFUSED; "
+            f"nc -w 3 {denied_ip['IPAddress']} 80 </dev/null && echo DIRECT || echo NO-ROUTE; "
+            'case "$http_proxy" in http://egress-proxy:8888) echo PROXY-SET;; esac'
+        )
+        task_id, out = attack(server, script)
+        lines = [line for line in out.splitlines() if not line.startswith("nc:")]
+        assert lines == ["page-of-allowed.test", "REFUSED", "NO-ROUTE", "PROXY-SET"], out
+        notes = [
+            ev["data"].get("message", "")
+            for ev in server.api("GET", f"/api/tasks/{task_id}/events?limit=1000")["events"]
+        ]
+        assert any("egress proxy refused denied.test" in n for n in notes), notes
+        assert not any("allowed.test" in n for n in notes)
+    finally:
+        for host in hosts:
+            host.remove(force=True)
+        server.stop()
+        remove_egress(server)

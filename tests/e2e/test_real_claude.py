@@ -17,7 +17,7 @@ import pytest
 from tests.anthropic_stub import AnthropicStub
 from tests.deploy.images import claude_binary, debian_base
 from tests.gitrepo import file_on_branch
-from tests.server_process import ServerProcess
+from tests.server_process import ServerProcess, remove_egress
 
 if os.environ.get("WALLFACER_SKIP_REAL_AGENT") == "1" and os.environ.get("CI") != "true":
     pytest.skip("WALLFACER_SKIP_REAL_AGENT=1", allow_module_level=True)
@@ -47,6 +47,7 @@ def claude_server(
         data,
         [repo],
         image=None,  # the bundled image, built by the app if missing
+        extra_args=("--egress", "allowlist"),  # the default: the stub is reached via the proxy
         env={
             "WALLFACER_IMAGE_BASE": debian_base(docker_client),
             "WALLFACER_CLAUDE_BINARY": str(claude_binary()),
@@ -55,6 +56,7 @@ def claude_server(
     server.start()
     yield server
     server.stop()
+    remove_egress(server)
 
 
 def test_the_real_cli_writes_resumes_and_lands(

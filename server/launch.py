@@ -1,0 +1,83 @@
+"""Everything a run's container needs before it starts, made on a worker thread.
+
+The workspace and home (owned by the user the container runs as), the
+network plan (and, in allowlist mode, the egress proxy), and the env, put
+together as the ``RunSpec`` the engine starts. Kept apart from ``runs``,
+which owns slots, streaming and outcomes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runner import homes, workspaces
+from runner.agents import Adapter
+from runner.containers import Engine, RunSpec, sandbox_owner
+from runner.egress import Egress
+from runner.repos import RepoInfo
+from server import network
+from server.config import RuntimeConfig
+from server.settings import Settings
+
+
+@dataclass(frozen=True)
+class Request:
+    task_id: str
+    instance: str
+    image: str
+    proxy_image: str  # "" unless the egress mode is allowlist
+    args: list[str]
+    repo: RepoInfo
+    base_branch: str
+
+
+@dataclass(frozen=True)
+class Prepared:
+    spec: RunSpec
+    workspace: workspaces.Workspace
+    proxied: bool  # behind the egress proxy, whose refusals the task's log shows
+
+
+def prepare(
+    settings: Settings,
+    engine: Engine,
+    egress: Egress,
+    config: RuntimeConfig,
+    env: dict[str, str],
+    adapter: Adapter,
+    request: Request,
+) -> Prepared:
+    owner = sandbox_owner(engine.image_user(request.image))
+    task_id = request.task_id
+    ws = workspaces.create(
+        request.repo, task_id, settings.workspaces_dir / task_id, request.base_branch, owner
+    )
+    home = homes.create(
+        settings.homes_dir / task_id, settings.templates_dir / adapter.name, adapter.home, owner
+    )
+    route = network.plan(
+        config.egress, config.network, config.host_access, config.egress_allow,
+        adapter.api_hosts, env,
+    )
+    net = route.network
+    if route.mode == "allowlist":
+        proxy = egress.ensure(request.proxy_image, route.allow)
+        env, net = {**env, **proxy.env()}, proxy.network
+    spec = RunSpec(
+        task_id=task_id,
+        instance=request.instance,
+        image=request.image,
+        args=request.args,
+        workspace=ws.path,
+        repo_name=request.repo.name,
+        objects=ws.objects,
+        home=home,
+        user=f"{owner[0]}:{owner[1]}",
+        env=env,
+        cpus=config.cpus,
+        memory=config.memory,
+        network=net,
+        pids_limit=config.pids_limit,
+        host_gateway=route.host_gateway,
+    )
+    return Prepared(spec, ws, route.mode == "allowlist")
