@@ -1,5 +1,9 @@
 """P1 dispatch: POST start -> first agent line over SSE, vs a raw `docker run` printing one line.
 
+The app runs on its defaults (the allowlist egress mode); the raw `docker run`
+gets the same network, hardening flags and mounts, so the ratio is what the
+app itself adds.
+
 Run: python -m bench.p1_dispatch [ROUNDS] [--real-claude]
   default: the busybox fake agent (needs Docker and busybox-static);
   --real-claude: the bundled Claude Code image against the local Messages API
@@ -8,6 +12,7 @@ Run: python -m bench.p1_dispatch [ROUNDS] [--real-claude]
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -15,9 +20,12 @@ import time
 from pathlib import Path
 
 from bench.stats import compare
+from runner.containers import Engine, instance_id
+from runner.egress import URL, Egress, Proxy
+from tests.deploy.images import debian_base
 from tests.engine import build_sandbox, require_docker
 from tests.gitrepo import make_repo
-from tests.server_process import ServerProcess
+from tests.server_process import ServerProcess, remove_egress
 
 TARGET = 1.15
 
@@ -46,6 +54,20 @@ def raw_docker_run(image: str, extra: list[str]) -> float:
     return elapsed
 
 
+def same_sandbox(tmp: Path, server: ServerProcess) -> list[str]:
+    """The network, hardening flags and mounts the app gives a task container."""
+    proxy = Egress(Engine(), instance_id(server.data_dir))
+    for name in ("ws", "home"):
+        (tmp / name).mkdir()
+        os.chmod(tmp / name, 0o777)
+    flags = ["--network", proxy.network, "--cap-drop", "ALL"]
+    flags += ["--security-opt", "no-new-privileges", "--pids-limit", "1024", "--read-only"]
+    flags += ["--tmpfs", "/tmp:rw,nosuid,nodev,size=1g", "--user", "1000:1000"]
+    flags += ["-v", f"{tmp / 'ws'}:/workspace/repo", "-v", f"{tmp / 'home'}:/home/agent"]
+    flags += ["-w", "/workspace/repo", "-e", "HOME=/home/agent"]
+    return flags + [f"-e{k}={v}" for k, v in Proxy(proxy.network, URL, "").env().items()]
+
+
 def wallfacer_dispatch(server: ServerProcess) -> float:
     task = server.create("say hi")
     start = time.perf_counter()
@@ -72,7 +94,7 @@ def main() -> None:
         from runner.containers import Engine
         from runner.images.build import build, bundled_tag, exists
         from tests.anthropic_stub import AnthropicStub
-        from tests.deploy.images import claude_binary, debian_base
+        from tests.deploy.images import claude_binary
 
         engine = Engine()
         image = bundled_tag("claude")
@@ -85,25 +107,22 @@ def main() -> None:
             "ANTHROPIC_API_KEY": "sk-ant-dummy",
         }
         env_lines = "".join(f"{k}={v}\n" for k, v in env.items())
-        extra = [
-            "--add-host",
-            "host.docker.internal:host-gateway",
-            "-v",
-            "wallfacer-bench-claude-home:/home/agent/.claude",
-        ]
-        extra += [arg for k, v in env.items() for arg in ("-e", f"{k}={v}")]
+        extra = [arg for k, v in env.items() for arg in ("-e", f"{k}={v}")]
         size = client.images.get(image).attrs["Size"] / 1e6
         print(f"image {image}: {size:.0f} MB")
     else:
         image = build_sandbox(client)
     with tempfile.TemporaryDirectory() as tmp:
         repo = make_repo(Path(tmp) / "repo")
-        (Path(tmp) / "data").mkdir()
-        (Path(tmp) / "data" / "env").write_text(env_lines)
-        server = ServerProcess(Path(tmp) / "data", [repo], image)
+        data = Path(tmp) / "data"
+        data.mkdir()
+        (data / "env").write_text(env_lines)
+        defaults = ("--egress", "allowlist", "--image-base", debian_base(client))
+        server = ServerProcess(data, [repo], image, extra_args=defaults)
         server.start()
         try:
             wallfacer_dispatch(server)  # warm caches on both sides once
+            extra += same_sandbox(Path(tmp), server)
             raw_docker_run(image, extra)
             compare(
                 f"P1 dispatch ({'real Claude Code' if real else 'fake agent'})",
@@ -114,6 +133,7 @@ def main() -> None:
             )
         finally:
             server.stop()
+            remove_egress(server)
             if stub is not None:
                 stub.stop()
 

@@ -108,13 +108,22 @@ class Runs:
     def _adapter(self, agent: str) -> Adapter:
         return agents.adapter(agent, self.tasks.config.current.codex_prices)
 
-    async def _image(self, task_id: str, name: str) -> str:
-        """An agent's image (or the proxy's), waiting with a note while it is prepared."""
+    async def _image(self, task_id: str, launch: int, name: str) -> str | None:
+        """An agent's image (or the proxy's), waiting with a note while it is prepared;
+        None when the task was failed for want of it, or cancelled meanwhile."""
         images = self.tasks.images
-        if not images.is_ready(name):
-            what = "egress proxy" if name == EGRESS else f"{name} sandbox"
-            await self.tasks.note(task_id, "system", message=f"preparing the {what} image")
-        return await images.ready(name)
+        what = "egress proxy" if name == EGRESS else f"{name} sandbox"
+
+        async def ready() -> str:
+            if not images.is_ready(name):
+                await self.tasks.note(task_id, "system", message=f"preparing the {what} image")
+            return await images.ready(name)
+
+        try:
+            return await self._with_engine(task_id, launch, ready)
+        except RunnerError as exc:
+            await self._fail(task_id, f"the {what} image is not available: {exc}")
+            return None
 
     async def _with_engine(
         self, task_id: str, launch: int, step: Callable[[], Awaitable[T]]
@@ -176,18 +185,8 @@ class Runs:
         tasks, io = self.tasks, self.tasks.io
         task = await tasks.get(task_id)
         proxied = tasks.config.current.egress == "allowlist"
-        try:
-            image = await self._with_engine(
-                task_id, launch, lambda: self._image(task.id, task.agent)
-            )
-            proxy_image = (
-                await self._with_engine(task_id, launch, lambda: self._image(task.id, EGRESS))
-                if proxied
-                else ""
-            )
-        except RunnerError as exc:
-            await self._fail(task_id, f"the sandbox image is not available: {exc}")
-            return
+        image = await self._image(task_id, launch, task.agent)
+        proxy_image = await self._image(task_id, launch, EGRESS) if proxied else ""
         if image is None or proxy_image is None:
             return
         if self.slots.full():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -15,7 +14,7 @@ from typing import Any
 
 import docker.errors
 
-from runner.containers import Engine
+from runner.containers import Engine, sandbox_owner
 from runner.errors import RunnerError
 
 HERE = Path(__file__).resolve().parent
@@ -69,7 +68,8 @@ def build(
         (context / "cli").mkdir()
         if cli_binary is not None:
             shutil.copy2(cli_binary, context / "cli" / agent)
-        args = {"UID": str(_uid()), "GID": str(_gid())}
+        uid, gid = sandbox_owner("")  # who its containers will run as
+        args = {"UID": str(uid), "GID": str(gid)}
         if base:
             args["BASE"] = base
         stream = engine.client().api.build(
@@ -120,11 +120,3 @@ def _line(chunk: dict[str, Any]) -> str:
     if "error" in chunk:
         return str(chunk["error"]).strip()
     return json.dumps(chunk)[:200] if chunk else ""
-
-
-def _uid() -> int:
-    return os.getuid() if hasattr(os, "getuid") else 1000
-
-
-def _gid() -> int:
-    return os.getgid() if hasattr(os, "getgid") else 1000

@@ -37,7 +37,7 @@ def test_a_failed_build_shows_its_log_and_the_task_says_why(
         assert images["claude"]["state"] == "ready", "the configured test image exists"
 
         again = server.api("POST", "/api/images/codex/prepare", status=202)
-        assert {i["agent"] for i in again["images"]} == {"claude", "codex"}
+        assert {i["agent"] for i in again["images"]} == {"claude", "codex", "egress"}
         assert server.request("POST", "/api/images/gemini/prepare").status_code == 404
     finally:
         server.stop()

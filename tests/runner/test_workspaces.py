@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 from pathlib import Path
 
@@ -34,8 +35,18 @@ def test_git_works_in_the_workspace_through_the_users_objects(repo: Path, tmp_pa
 def test_a_gc_in_the_users_repo_keeps_the_base_alive(repo: Path, tmp_path: Path) -> None:
     ws = task_ws(repo, tmp_path)
     user = pygit2.Repository(str(repo))
+    # The user rewrites main (an amend): the base is reachable from no branch of theirs.
+    head = user.head.peel(pygit2.Commit)
+    sig = pygit2.Signature("u", "u@example.com")
+    amended = user.create_commit(None, sig, sig, "amended", head.tree_id, [])
+    user.references["refs/heads/main"].set_target(amended)
     user.branches.local.delete(ws.branch)  # even with the task branch gone
-    assert user.references["refs/wallfacer/base/01234567"].target == pygit2.Oid(hex=ws.base_commit)
+    for args in (["reflog", "expire", "--expire=now", "--all"], ["gc", "-q", "--prune=now"]):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+    own = pygit2.Repository(str(ws.path))
+    assert str(own.head.peel(pygit2.Commit).id) == ws.base_commit
+    assert own.status() == {}, "git in the workspace still finds every object"
+    assert workspaces.diff(ws).files == []
 
 
 def test_poisoned_git_metadata_in_the_workspace_is_never_read(repo: Path, tmp_path: Path) -> None:

@@ -72,12 +72,23 @@ def test_settings_are_edited_with_credentials_masked(page: Page, server: ServerP
     expect(key_input).to_have_attribute("placeholder", "sk-…1234")
     assert "secret" not in page.content()
     expect(page.locator("#cfg-image")).to_be_disabled()  # pinned by --image for this run
+    expect(page.locator("#cfg-egress")).to_be_disabled()  # --egress none, for the fake agent
     page.fill("#cfg-max_parallel", "2")
     page.fill("#cfg-memory", "512m")
+    page.fill("#cfg-pids_limit", "512")
+    page.fill("#cfg-egress_allow", "Example.com, *.corp.example")
+    page.check("#cfg-host_access")
     page.click("#settings-dialog button[type=submit]")
     expect(page.locator("#settings-dialog")).to_be_hidden()
     config = server.api("GET", "/api/config")
-    assert (config["max_parallel"], config["memory"]) == (2, "512m")
+    assert (config["max_parallel"], config["memory"], config["pids_limit"]) == (2, "512m", 512)
+    assert config["egress_allow"] == ["*.corp.example", "example.com"]
+    assert config["host_access"] is True
+    page.click("#open-settings")
+    page.fill("#cfg-egress_allow", "not a host!")
+    page.click("#settings-dialog button[type=submit]")
+    expect(page.locator("#settings-dialog .field-error").first).to_contain_text("not a host")
+    page.keyboard.press("Escape")
     assert config["env"] == [{"key": "ANTHROPIC_API_KEY", "value": "sk-…1234"}]
 
 

@@ -64,8 +64,13 @@ export class NewTaskDialog {
   }
 }
 
-const NUMBERS = new Set(["max_parallel", "cpus", "timeout_min"]);
-const FIELDS = ["image", "max_parallel", "cpus", "memory", "network", "timeout_min"];
+const NUMBERS = new Set(["max_parallel", "cpus", "timeout_min", "pids_limit"]);
+const LISTS = new Set(["egress_allow"]); // comma-separated in the form
+const CHECKS = new Set(["host_access"]);
+const FIELDS = ["image", "max_parallel", "cpus", "memory", "pids_limit", "timeout_min",
+  "egress", "egress_allow", "host_access", "network"];
+// Left out of a save when empty: the server keeps its value.
+const KEEP_WHEN_EMPTY = new Set(["image", "max_parallel", "timeout_min", "pids_limit", "egress"]);
 
 export class SettingsDialog {
   constructor(dialog) {
@@ -85,7 +90,9 @@ export class SettingsDialog {
     showErrors(this.form, null);
     for (const name of FIELDS) {
       const input = this.form.elements[name];
-      input.value = config[name] ?? "";
+      if (CHECKS.has(name)) input.checked = Boolean(config[name]);
+      else if (LISTS.has(name)) input.value = (config[name] ?? []).join(", ");
+      else input.value = config[name] ?? "";
       input.disabled = config.pinned.includes(name);
       input.title = input.disabled ? "Set on the command line for this run" : "";
     }
@@ -107,11 +114,11 @@ export class SettingsDialog {
       const input = this.form.elements[name];
       if (input.disabled) continue;
       const text = input.value.trim();
-      body[name] = text === "" ? null : NUMBERS.has(name) ? Number(text) : text;
+      if (CHECKS.has(name)) body[name] = input.checked;
+      else if (LISTS.has(name)) body[name] = text.split(",").map((h) => h.trim()).filter(Boolean);
+      else if (text === "" && KEEP_WHEN_EMPTY.has(name)) continue;
+      else body[name] = text === "" ? null : NUMBERS.has(name) ? Number(text) : text;
     }
-    if (body.image === null) delete body.image;
-    if (body.max_parallel === null) delete body.max_parallel;
-    if (body.timeout_min === null) delete body.timeout_min;
     const env = {};
     for (const input of this.form.querySelectorAll("#env-rows input")) {
       if (input.value) env[input.dataset.key] = input.value;
