@@ -208,6 +208,12 @@ def test_a_large_body_arriving_in_pieces_is_read_whole(bare_server: ServerProces
         ({"env": {"1BAD": "x"}}, 422, "not a valid variable name"),
         ({"env": {"KEY": 5}}, 400, "one-line string"),
         ({"env": {"KEY": "two\nlines"}}, 400, "one-line string"),
+        ({"egress": "open"}, 409, "command line"),  # pinned by --egress for this run
+        ({"egress_allow": "example.com"}, 400, "list of host names"),
+        ({"egress_allow": ["exa mple.com"]}, 422, "not a host name"),
+        ({"egress_allow": ["^.*$"]}, 422, "not a host name"),
+        ({"pids_limit": 10}, 422, "between 64 and 1000000"),
+        ({"pids_limit": 512, "host_access": "yes"}, 400, "true or false"),
     ],
 )
 def test_settings_are_validated_and_nothing_changes_on_error(
