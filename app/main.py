@@ -15,6 +15,7 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from ipaddress import ip_network
 from pathlib import Path
 
 import platformdirs
@@ -69,6 +70,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=[h for h in (env("ALLOWED_HOSTS") or "").split(",") if h],
         help="a public name the server answers to; repeatable "
         "(WALLFACER_ALLOWED_HOSTS, comma-separated)",
+    )
+    p.add_argument(
+        "--trusted-proxy",
+        action="append",
+        metavar="ADDR",
+        default=[a.strip() for a in (env("TRUSTED_PROXY") or "").split(",") if a.strip()],
+        help="a reverse proxy's address or network, whose X-Forwarded-For names the "
+        "client; repeatable (WALLFACER_TRUSTED_PROXY, comma-separated)",
     )
     p.add_argument(
         "--tls-cert",
@@ -128,6 +137,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.host, args.port = split_addr(args.addr)
     except ValueError as exc:
         p.error(str(exc))
+    try:
+        args.trusted_proxies = tuple(ip_network(a, strict=False) for a in args.trusted_proxy)
+    except ValueError as exc:
+        p.error(f"--trusted-proxy takes an IP address or network: {exc}")
     if bool(args.tls_cert) != bool(args.tls_key):
         p.error("--tls-cert and --tls-key go together")
     try:
@@ -219,6 +232,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         config=args.config,
         pinned=args.pinned,
         allowed_hosts=tuple(args.allowed_host),
+        trusted_proxies=args.trusted_proxies,
         tls_cert=Path(args.tls_cert) if args.tls_cert else None,
         tls_key=Path(args.tls_key) if args.tls_key else None,
         image_base=args.image_base,

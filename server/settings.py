@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 
 from server.config import RuntimeConfig
@@ -24,6 +25,8 @@ class Settings:
     config: RuntimeConfig = field(default_factory=RuntimeConfig)
     pinned: frozenset[str] = frozenset()  # config fields set by flag or environment
     allowed_hosts: tuple[str, ...] = ()  # public names accepted in the Host header
+    # Reverse proxies whose X-Forwarded-For names the client (see api.common.client).
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
     tls_cert: Path | None = None
     tls_key: Path | None = None
     image_base: str | None = None  # base for building the bundled sandbox images

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Any
 
 from aiohttp import web
@@ -70,6 +71,35 @@ def string(data: dict[str, Any], name: str, *, required: bool) -> str | None:
     if not isinstance(value, str):
         raise BadRequest(f'"{name}" must be a string')
     return value
+
+
+def client(request: web.Request) -> str:
+    """Who sent the request, for per-client limits (sign-in failures, open streams).
+
+    Behind a trusted reverse proxy every peer is the proxy, so its
+    X-Forwarded-For is believed instead: the right-most address that is not
+    itself a trusted proxy, since entries left of it are whatever the client sent.
+    """
+    peer = request.remote or "unknown"
+    trusted = request.app[SETTINGS].trusted_proxies
+    if not trusted or not _is_proxy(peer, trusted):
+        return peer
+    hops = [h.strip() for v in request.headers.getall("X-Forwarded-For", ()) for h in v.split(",")]
+    hops = [h for h in hops if h]
+    for hop in reversed(hops):
+        if not _is_proxy(hop, trusted):
+            return hop
+    return hops[0] if hops else peer  # only proxies: the farthest one is the client
+
+
+def _is_proxy(address: str, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        ip: IPv4Address | IPv6Address = ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:  # a dual-stack socket
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in trusted)
 
 
 def int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:

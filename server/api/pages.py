@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from server.api.common import LIMITER, SESSIONS, STORE, TASKS, ok, read_json, string
+from server.api.common import LIMITER, SESSIONS, STORE, TASKS, client, ok, read_json, string
 from server.credentials import check_password
 from server.errors import Conflict, NotFound, TooManyRequests, Unauthorized
 from server.sessions import BROWSER, COOKIE, SESSION_S
@@ -53,24 +53,24 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 async def login(request: web.Request) -> web.Response:
     """Password sign-in for browsers, slowed down after repeated failures."""
-    client = request.remote or "unknown"
+    who = client(request)
     limiter = request.app[LIMITER]
     password = string(await read_json(request), "password", required=True)
     assert password is not None
-    wait = limiter.wait_s(client)
+    wait = limiter.wait_s(who)
     if wait > 0:
         raise TooManyRequests(f"too many failed sign-ins; try again in {wait:.0f} s")
     # Counted as a failure before the (slow) check, so a burst of parallel
     # guesses is stopped after the first few instead of all being tried.
-    limiter.failed(client)
+    limiter.failed(who)
     tasks = request.app[TASKS]
     stored = await tasks.io(request.app[STORE].password_hash)
     if stored is None:
         raise Conflict("no password is set; run `wallfacer passwd` on the server")
     if not await tasks.io(check_password, password, stored):
-        log.warning("failed sign-in from %s", client)
+        log.warning("failed sign-in from %s", who)
         raise Unauthorized("wrong password")
-    limiter.succeeded(client)
+    limiter.succeeded(who)
     response = ok({"signed_in": True})
     _sign_in(request, response)
     return response

@@ -14,6 +14,7 @@ from server.api.common import (
     HUB,
     STORE,
     TASKS,
+    client,
     int_query,
     ok,
     read_json,
@@ -26,10 +27,6 @@ from server.store import Order, Store
 _PAGE = 500
 # Reads one page of (id, SSE event name, JSON data) rows after a given id.
 Fetch = Callable[[int], list[tuple[int, str, str]]]
-
-
-def _client(request: web.Request) -> str:
-    return request.remote or "unknown"
 
 
 def _id(request: web.Request) -> str:
@@ -160,7 +157,7 @@ async def task_logs(request: web.Request) -> web.StreamResponse:
     await tasks.get(task_id)
     after = sse.last_event_id(request) or 0
     log_page = _log_page(tasks.store, task_id)
-    with request.app[HUB].task(task_id, _client(request)) as changed:
+    with request.app[HUB].task(task_id, client(request)) as changed:
         response = await sse.open_stream(request)
         while True:
             after = await _send_new(request, response, log_page, after)
@@ -204,7 +201,7 @@ async def board_stream(request: web.Request) -> web.StreamResponse:
     def board_page(after: int) -> list[tuple[int, str, str]]:
         return store.board_events_after(after, _PAGE)
 
-    with request.app[HUB].board(_client(request)) as changed:
+    with request.app[HUB].board(client(request)) as changed:
         response = await sse.open_stream(request)
         if last is None:
             last = await tasks.io(store.newest_board_seq)
