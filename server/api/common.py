@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from server.blocking import Blocking
-from server.errors import BadRequest, TooLarge
+from server.errors import BadRequest, TooLarge, Unprocessable
 from server.events import Hub
 from server.ratelimit import LoginLimiter
 from server.sessions import Sessions
@@ -70,6 +70,14 @@ def string(data: dict[str, Any], name: str, *, required: bool) -> str | None:
         return None
     if not isinstance(value, str):
         raise BadRequest(f'"{name}" must be a string')
+    # JSON can spell both, but a NUL cannot be in a process argument or a path,
+    # and a lone surrogate cannot be stored: refused here, once for every field.
+    if "\0" in value:
+        raise Unprocessable(f'"{name}" must not contain a NUL character')
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        raise Unprocessable(f'"{name}" is not valid Unicode (a lone surrogate)') from exc
     return value
 
 

@@ -91,6 +91,31 @@ def test_creating_a_task_validates_its_body(
     assert words in error(response)
 
 
+def test_text_no_process_or_store_can_take_is_refused_when_a_task_is_made(
+    bare_server: ServerProcess,
+) -> None:
+    for text, words in (("a\x00b", "must not contain a NUL"), ("a\ud800b", "is not valid Unicode")):
+        for field in ("prompt", "title", "model", "repo", "agent"):
+            response = bare_server.request("POST", "/api/tasks", json={"prompt": "p", field: text})
+            assert response.status_code == 422, (field, response.text)
+            assert f'"{field}" {words}' in error(response)
+    assert bare_server.api("GET", "/api/tasks")["tasks"] == []
+
+
+def test_a_nul_is_refused_in_edits_and_feedback(bare_server: ServerProcess) -> None:
+    task = bare_server.create("p", title="t")
+    for body in ({"prompt": "a\x00b"}, {"title": "a\x00b"}):
+        response = bare_server.request("PATCH", f"/api/tasks/{task['id']}", json=body)
+        assert response.status_code == 422, response.text
+        assert "NUL" in error(response) and next(iter(body)) in error(response)
+    feedback = bare_server.request(
+        "POST", f"/api/tasks/{task['id']}/feedback", json={"message": "a\x00b"}
+    )
+    assert feedback.status_code == 422, feedback.text
+    assert '"message" must not contain a NUL' in error(feedback)
+    assert bare_server.task(task["id"])["prompt"] == "p"
+
+
 def test_a_path_that_is_not_a_repository_is_a_clear_400(
     bare_server: ServerProcess, tmp_path: Path
 ) -> None:

@@ -49,7 +49,8 @@ def test_repo_paths_must_be_real_repositories(bare_server: ServerProcess, path: 
     for route in ("/api/repos", "/api/tasks"):
         body = {"path": path} if route == "/api/repos" else {"prompt": "x", "repo": path}
         response = bare_server.request("POST", route, json=body)
-        assert response.status_code == 400, (route, path, response.text)
+        # A NUL is refused as text before it is ever looked at as a path.
+        assert response.status_code == (422 if "\x00" in path else 400), (route, response.text)
         assert "error" in response.json()
 
 
