@@ -44,7 +44,8 @@ from server.store import Order, Store
 
 log = logging.getLogger(__name__)
 
-MAX_PROMPT_CHARS = 100_000
+# In UTF-8 bytes: a prompt becomes one process argument, and Linux caps one at 128 KiB.
+MAX_PROMPT_BYTES = 100_000
 MAX_TITLE_CHARS = 200
 # A task cannot be deleted while something is still working on it.
 _BUSY = frozenset({Status.IN_PROGRESS, Status.COMMITTING})
@@ -173,7 +174,7 @@ class Tasks:
         agent: str | None = None,
         model: str = "",
     ) -> Task:
-        _check_text("prompt", prompt, MAX_PROMPT_CHARS)
+        _check_text("prompt", prompt, MAX_PROMPT_BYTES)
         if len(title) > MAX_TITLE_CHARS:
             raise Unprocessable(f"title is longer than {MAX_TITLE_CHARS} characters")
         agent = agent or self.config.current.default_agent
@@ -237,7 +238,7 @@ class Tasks:
                 f"only done or cancelled tasks can be archived; this one is {task.status}"
             )
         if "prompt" in changes:
-            _check_text("prompt", changes["prompt"], MAX_PROMPT_CHARS)
+            _check_text("prompt", changes["prompt"], MAX_PROMPT_BYTES)
         if len(changes.get("title", "")) > MAX_TITLE_CHARS:
             raise Unprocessable(f"title is longer than {MAX_TITLE_CHARS} characters")
         return await self.update(task_id, **changes)
@@ -258,7 +259,7 @@ class Tasks:
         return task
 
     async def feedback(self, task_id: str, message: str) -> Task:
-        _check_text("message", message, MAX_PROMPT_CHARS)
+        _check_text("message", message, MAX_PROMPT_BYTES)
         task = await self.move(task_id, Action.FEEDBACK, "feedback", error="", conflict_files=[])
         await self.note(task_id, "feedback", message=message)
         self.runs.launch(task, message, task.session_id or None)
@@ -385,7 +386,10 @@ def _workspace(task: Task) -> workspaces.Workspace:
 
 
 def _check_text(name: str, value: str, limit: int) -> None:
+    """Counted in UTF-8 bytes, as the agent's argument list counts them, so
+    text that could not start a run is refused before it is stored."""
     if not value.strip():
         raise Unprocessable(f"{name} must not be empty")
-    if len(value) > limit:
-        raise Unprocessable(f"{name} is longer than {limit} characters")
+    size = len(value.encode())
+    if size > limit:
+        raise Unprocessable(f"{name} is longer than {limit} bytes in UTF-8 ({size})")

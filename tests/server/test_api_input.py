@@ -144,6 +144,30 @@ def test_an_overlong_prompt_is_refused_and_nothing_is_stored(bare_server: Server
     assert bare_server.api("GET", "/api/tasks")["tasks"] == []
 
 
+def test_the_prompt_limit_counts_utf8_bytes(bare_server: ServerProcess) -> None:
+    euros = "\u20ac" * 33_334  # 100,002 bytes in 33,334 characters
+    response = bare_server.request("POST", "/api/tasks", json={"prompt": euros})
+    assert response.status_code == 422, response.status_code
+    assert "longer than 100000 bytes" in error(response)
+    assert bare_server.api("GET", "/api/tasks")["tasks"] == []
+
+    task = bare_server.create(euros[:-1])  # 99,999 bytes
+    edit = bare_server.request("PATCH", f"/api/tasks/{task['id']}", json={"prompt": euros})
+    assert edit.status_code == 422 and "bytes" in error(edit)
+    feedback = bare_server.request(
+        "POST", f"/api/tasks/{task['id']}/feedback", json={"message": euros}
+    )
+    assert feedback.status_code == 422 and "message is longer than" in error(feedback)
+
+
+def test_a_prompt_at_the_byte_limit_starts_a_run(server: ServerProcess) -> None:
+    prompt = "say " + "\u20ac" * 33_332  # 99,990 bytes: one argument the kernel accepts
+    task = server.create(prompt)
+    server.act(task["id"], "start")
+    done = server.wait_for(task["id"], "waiting", "failed", timeout=120)
+    assert done["status"] == "waiting", done["error"]
+
+
 def test_unknown_tasks_are_404(bare_server: ServerProcess) -> None:
     for method, path in [
         ("GET", "/api/tasks/nope"),
