@@ -30,7 +30,7 @@ from runner.repos import inspect_repo
 from server.config import RuntimeConfig, validate
 from server.credentials import auth_configured
 from server.errors import ApiError
-from server.settings import Settings
+from server.settings import Settings, UnresolvableHost
 from server.store import Store
 
 log = logging.getLogger(APP_NAME)
@@ -268,8 +268,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def exposure_refusal(settings: Settings) -> str | None:
     """Anyone who reaches the server can run code on the repos: no public bind without auth."""
-    if settings.loopback:
-        return None
+    try:
+        if settings.loopback:
+            return None
+    except UnresolvableHost as exc:
+        return f"{exc}; check --addr"
     store = Store(settings.db_path)
     try:
         if auth_configured(store, explicit_token=settings.token is not None):

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from dataclasses import dataclass, field
-from ipaddress import IPv4Network, IPv6Network
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from pathlib import Path
 
 from server.config import RuntimeConfig
+
+
+class UnresolvableHost(ValueError):
+    """The address to listen on names no host, so nothing can be said of its exposure."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,16 @@ class Settings:
 
     @property
     def loopback(self) -> bool:
-        return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
+        """Whether every address the host resolves to is a loopback one, since a
+        bind listens on all of them (a name like ``127.example`` can be anything).
+
+        Raises ``UnresolvableHost`` when the host has no address at all.
+        """
+        try:
+            found = socket.getaddrinfo(self.host, None, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError) as exc:  # gaierror is an OSError
+            raise UnresolvableHost(f"cannot resolve {self.host!r} to an address: {exc}") from exc
+        return all(ip_address(str(info[4][0]).partition("%")[0]).is_loopback for info in found)
 
     @property
     def db_path(self) -> Path:

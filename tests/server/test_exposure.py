@@ -28,6 +28,24 @@ def test_a_public_bind_without_auth_refuses_to_start(tmp_path: Path, repo: Path)
     assert "wallfacer passwd" in done.stderr and "wallfacer token create" in done.stderr
 
 
+def test_a_bind_name_is_judged_by_the_addresses_it_resolves_to(tmp_path: Path, repo: Path) -> None:
+    done = cli(
+        "--headless",
+        "--addr",
+        f"127.example.invalid:{free_port()}",  # looks local, names nothing
+        "--data-dir",
+        str(tmp_path / "d"),
+        "--log-dir",
+        str(tmp_path / "logs"),
+        str(repo),
+    )
+    assert done.returncode == 2, done.stderr
+    assert "cannot resolve '127.example.invalid'" in done.stderr
+    local = ServerProcess(tmp_path / "local", [repo], image="unused:0", host="localhost")
+    local.start()  # resolves to loopback only: no auth needed
+    local.stop()
+
+
 def test_the_generated_local_token_does_not_count_as_auth(tmp_path: Path, repo: Path) -> None:
     data = tmp_path / "d"
     data.mkdir()
