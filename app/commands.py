@@ -17,7 +17,7 @@ from pathlib import Path
 from app import environment
 from app.instance import DataDirLock, InUse
 from server.credentials import create_token, hash_password
-from server.store import Store
+from server.store import Store, make_private
 
 SUBCOMMANDS = ("token", "passwd", "backup", "restore")
 MIN_PASSWORD = 10
@@ -94,6 +94,7 @@ def _backup(data_dir: Path, target: Path) -> int:
         print(f"wallfacer: no store in {data_dir}", file=sys.stderr)
         return 1
     target.parent.mkdir(parents=True, exist_ok=True)
+    make_private(target)  # a copy of the store is as secret as the store
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.backup(dst)  # SQLite's online backup: consistent even while serving
     print(f"backed up {source} to {target}")
@@ -114,6 +115,7 @@ def _restore(backup: Path, data_dir: Path) -> int:
                 print(f"kept the previous store as {aside}")
             for suffix in ("-wal", "-shm"):
                 Path(f"{target}{suffix}").unlink(missing_ok=True)
+            make_private(target)
             with sqlite3.connect(backup) as src, sqlite3.connect(target) as dst:
                 src.backup(dst)
     except InUse as exc:

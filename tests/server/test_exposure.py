@@ -249,3 +249,25 @@ def test_a_burst_of_parallel_guesses_is_cut_short(tmp_path: Path, repo: Path) ->
         assert statuses.count(429) >= 35
     finally:
         server.stop()
+
+
+def test_the_store_and_its_copies_are_owner_only(
+    bare_server: ServerProcess, tmp_path: Path
+) -> None:
+    def mode(path: Path) -> int:
+        return path.stat().st_mode & 0o777
+
+    data = bare_server.data_dir
+    bare_server.create("a prompt is as private as the hashes beside it")
+    for name in ("wallfacer.db", "wallfacer.db-wal", "wallfacer.db-shm", "token"):
+        assert mode(data / name) == 0o600, name
+    copy = tmp_path / "backups" / "copy.db"
+    assert cli("backup", str(copy), "--data-dir", str(data)).returncode == 0
+    assert mode(copy) == 0o600
+
+    bare_server.stop()
+    (data / "wallfacer.db").chmod(0o644)  # as an older version left it
+    assert cli("token", "list", "--data-dir", str(data)).returncode == 0
+    assert mode(data / "wallfacer.db") == 0o600, "an existing store is tightened on open"
+    assert cli("restore", str(copy), "--data-dir", str(data)).returncode == 0
+    assert mode(data / "wallfacer.db") == 0o600
