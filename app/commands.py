@@ -17,6 +17,7 @@ from pathlib import Path
 from app import environment
 from app.instance import DataDirLock, InUse
 from server.credentials import create_token, hash_password
+from server.sessions import Epoch
 from server.store import Store, make_private
 
 SUBCOMMANDS = ("token", "passwd", "backup", "restore")
@@ -54,7 +55,7 @@ def run(argv: list[str]) -> int:
     store = Store(data_dir / "wallfacer.db")
     try:
         if args.command == "passwd":
-            return _passwd(store)
+            return _passwd(store, Epoch(data_dir))
         if args.action == "create":
             token_id, secret = create_token(store, args.name)
             print(f"token {token_id} ({args.name}); shown only now:\n{secret}")
@@ -66,13 +67,14 @@ def run(argv: list[str]) -> int:
             print(f"wallfacer: no active token {args.id}", file=sys.stderr)
             return 1
         else:
-            print(f"revoked {args.id}")
+            Epoch(data_dir).bump()  # a browser may have signed in with the token's help
+            print(f"revoked {args.id}; browsers signed in before now are signed out")
         return 0
     finally:
         store.close()
 
 
-def _passwd(store: Store) -> int:
+def _passwd(store: Store, epoch: Epoch) -> int:
     if sys.stdin.isatty():
         password = getpass.getpass("New password: ")
         if getpass.getpass("Again: ") != password:
@@ -84,7 +86,8 @@ def _passwd(store: Store) -> int:
         print(f"wallfacer: use at least {MIN_PASSWORD} characters", file=sys.stderr)
         return 1
     store.set_password(hash_password(password))
-    print("password set; browser sessions signed before now stay valid until they expire")
+    epoch.bump()
+    print("password set; browsers signed in before now are signed out")
     return 0
 
 

@@ -23,7 +23,7 @@ from server.images import EGRESS
 from server.model import Task
 from server.ratelimit import LoginLimiter
 from server.routes import DEFAULT_MAX_BODY, ROUTES, Handler, install
-from server.sessions import Sessions
+from server.sessions import Epoch, Sessions
 from server.settings import Settings
 from server.states import Status
 from server.store import Store
@@ -40,7 +40,7 @@ def build_app(settings: Settings) -> web.Application:
     """
     io = Blocking()
     store = Store(settings.db_path)
-    sessions = Sessions(settings.api_token())
+    sessions = Sessions(settings.api_token(), Epoch(settings.data_dir))
 
     async def valid_api_token(token: str) -> bool:
         return await io(store.token_valid, token_hash(token))

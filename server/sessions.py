@@ -3,15 +3,20 @@
 Whoever holds the API token (the desktop shell, or a person with the data dir)
 asks for a one-time code; ``/?token=CODE`` trades it for an HttpOnly,
 SameSite=Strict cookie and redirects to a clean URL. The cookie is signed with
-the API token, so it survives restarts and dies when the token changes.
+the API token, so it survives restarts and dies when the token changes. It also
+names the session epoch, which ``wallfacer passwd`` and ``wallfacer token
+revoke`` bump, so changing a credential signs out every browser signed in before.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import tempfile
 import time
+from pathlib import Path
 
 COOKIE = "wallfacer_session"
 SESSION_S = 30 * 24 * 3600
@@ -23,9 +28,40 @@ CODE_S = 10 * 60
 BROWSER, DESKTOP = "browser", "desktop"
 
 
+class Epoch:
+    """The data dir's session epoch, kept in a file so the CLI can bump it while
+    the server runs. The server reads it on every cookie check, so it stats the
+    file (a few microseconds) and reads it again only when the file changed."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / "session-epoch"
+        self._seen: tuple[int, int, int] | None = None
+        self._value = "0"
+
+    def current(self) -> str:
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            return "0"  # never bumped
+        seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if seen != self._seen:
+            self._value = self.path.read_text().strip()
+            self._seen = seen
+        return self._value
+
+    def bump(self) -> None:
+        """A fresh random value, put in place whole (write aside, then rename)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".session-epoch-")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(8) + "\n")
+        os.replace(temp, self.path)
+
+
 class Sessions:
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, epoch: Epoch) -> None:
         self._key = hashlib.sha256(b"wallfacer-session:" + token.encode()).digest()
+        self._epoch = epoch
         self._codes: dict[str, tuple[float, str]] = {}
 
     def issue_code(self, ttl_s: float = CODE_S, kind: str = BROWSER) -> str:
@@ -41,19 +77,21 @@ class Sessions:
         return kind if expires > time.time() else None
 
     def cookie(self, lifetime_s: float = SESSION_S, kind: str = BROWSER) -> str:
-        claim = f"{int(time.time() + lifetime_s)}.{kind}"
+        claim = f"{int(time.time() + lifetime_s)}.{kind}.{self._epoch.current()}"
         return f"{claim}.{self._sign(claim)}"
 
     def valid(self, cookie: str | None) -> str | None:
-        """The session kind of a genuine, unexpired cookie; else None."""
+        """The session kind of a genuine, unexpired cookie of this epoch; else None."""
         parts = (cookie or "").split(".")
-        if len(parts) != 3 or not (parts[0].isascii() and parts[0].isdigit()):
+        if len(parts) != 4 or not (parts[0].isascii() and parts[0].isdigit()):
             return None  # isdigit alone admits "²", which int() refuses
         if int(parts[0]) < time.time():
             return None
-        claim = f"{parts[0]}.{parts[1]}"
-        if not hmac.compare_digest(parts[2], self._sign(claim)):
+        claim = ".".join(parts[:3])
+        if not hmac.compare_digest(parts[3], self._sign(claim)):
             return None
+        if parts[2] != self._epoch.current():
+            return None  # signed before a password change or a token revocation
         return parts[1]
 
     def _sign(self, claim: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from server.sessions import Sessions
+from server.sessions import Epoch, Sessions
 from tests.server_process import ROOT, ServerProcess, cli, free_port
 
 
@@ -152,8 +152,9 @@ def test_password_sign_in_with_rate_limited_failures(tmp_path: Path, repo: Path)
 
 
 def test_an_expired_session_is_refused(bare_server: ServerProcess) -> None:
-    expired = Sessions(bare_server.token).cookie(lifetime_s=-60)
-    fresh = Sessions(bare_server.token).cookie()
+    sessions = Sessions(bare_server.token, Epoch(bare_server.data_dir))
+    expired = sessions.cookie(lifetime_s=-60)
+    fresh = sessions.cookie()
     url = bare_server.url + "/api/tasks"
     assert requests.get(url, cookies={"wallfacer_session": expired}).status_code == 401
     assert requests.get(url, cookies={"wallfacer_session": fresh}).status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.server_process import ServerProcess
+from tests.server_process import ServerProcess, cli
 
 
 def redeem(server: ServerProcess) -> requests.Response:
@@ -72,3 +72,44 @@ def test_static_files_cannot_escape_their_folder(bare_server: ServerProcess) -> 
         response = requests.get(bare_server.url + path, timeout=10)
         assert response.status_code in (401, 404), path
         assert "import" not in response.text, "no source file is ever served"
+
+
+def _tasks_status(server: ServerProcess, cookies: requests.cookies.RequestsCookieJar) -> int:
+    return requests.get(server.url + "/api/tasks", cookies=cookies, timeout=10).status_code
+
+
+def _sign_in(server: ServerProcess, password: str) -> requests.cookies.RequestsCookieJar:
+    response = requests.post(server.url + "/api/login", json={"password": password}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.cookies
+
+
+def test_a_new_password_signs_out_every_browser_signed_in_before(
+    bare_server: ServerProcess,
+) -> None:
+    data = str(bare_server.data_dir)
+    assert cli("passwd", "--data-dir", data, stdin="first password\n").returncode == 0
+    by_password = _sign_in(bare_server, "first password")
+    by_code = redeem(bare_server).cookies
+    assert _tasks_status(bare_server, by_password) == _tasks_status(bare_server, by_code) == 200
+
+    changed = cli("passwd", "--data-dir", data, stdin="second password\n")  # while serving
+    assert changed.returncode == 0 and "signed out" in changed.stdout
+    assert _tasks_status(bare_server, by_password) == 401
+    assert _tasks_status(bare_server, by_code) == 401
+    assert _tasks_status(bare_server, _sign_in(bare_server, "second password")) == 200
+
+
+def test_revoking_a_token_signs_out_every_browser_signed_in_before(
+    bare_server: ServerProcess,
+) -> None:
+    data = str(bare_server.data_dir)
+    assert cli("token", "create", "--name", "ci", "--data-dir", data).returncode == 0
+    token_id = cli("token", "list", "--data-dir", data).stdout.split()[0]
+    before = redeem(bare_server).cookies
+    assert _tasks_status(bare_server, before) == 200
+
+    revoked = cli("token", "revoke", token_id, "--data-dir", data)
+    assert revoked.returncode == 0, revoked.stderr
+    assert _tasks_status(bare_server, before) == 401
+    assert _tasks_status(bare_server, redeem(bare_server).cookies) == 200
