@@ -82,9 +82,12 @@ class Sessions:
 
     def valid(self, cookie: str | None) -> str | None:
         """The session kind of a genuine, unexpired cookie of this epoch; else None."""
-        parts = (cookie or "").split(".")
-        if len(parts) != 4 or not (parts[0].isascii() and parts[0].isdigit()):
-            return None  # isdigit alone admits "²", which int() refuses
+        raw = cookie or ""
+        parts = raw.split(".")
+        # Ours are ASCII: compare_digest raises on anything else, and isdigit
+        # alone admits "²", which int() refuses.
+        if len(parts) != 4 or not raw.isascii() or not parts[0].isdigit():
+            return None
         if int(parts[0]) < time.time():
             return None
         claim = ".".join(parts[:3])
