@@ -8,15 +8,16 @@ to the store line by line (never held whole) and published to live clients.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from runner import agents, repos
-from runner.agents import Adapter, AgentEvent, Init, RunResult
+from runner.agents import Adapter, AgentEvent, Init, MessageUsage, RunResult, Usage
 from runner.agents.events import to_dict
 from runner.containers import Exit, RunSpec, instance_id
 from runner.egress import Egress
@@ -75,6 +76,13 @@ class RunState:
     result: RunResult | None = None
     timed_out: float = 0.0  # the timeout, in seconds, that ended the run
     lost: str = ""
+    replies: dict[str, Usage] = field(default_factory=dict)  # each reply's usage, by its id
+
+    def unreported(self) -> Usage | None:
+        """What the run's replies used when it ended without a result (killed, timed out)."""
+        if self.result is not None or not self.replies:
+            return None
+        return functools.reduce(Usage.plus, self.replies.values(), Usage())
 
 
 class Runs:
@@ -325,7 +333,10 @@ class Runs:
             await tasks.io(tasks.engine.remove, container_id)
         except RunnerError as exc:
             log.warning("could not remove container %s: %s", container_id[:12], exc)
-        await tasks.update(task_id, container_id="")
+        task = await tasks.update(task_id, container_id="")
+        unreported = state.unreported()
+        if unreported is not None:  # a killed run still cost what its replies used
+            await tasks.io(tasks.store.record_turn, task_id, task.session_id, unreported, True)
         await self._conclude(task_id, state, exit_)
 
     def _record(
@@ -342,7 +353,15 @@ class Runs:
             (e.session_id for e in events if isinstance(e, Init | RunResult) and e.session_id),
             None,
         )
+        for event in events:
+            if isinstance(event, MessageUsage):
+                state.replies[event.message_id or f"line {lines}"] = event.usage
         result = next((e for e in events if isinstance(e, RunResult)), None)
+        if result is not None and result.cumulative:
+            earlier = self.tasks.store.session_usage(task_id, result.session_id)
+            own = replace(result, usage=result.usage.less(earlier, result.cumulative))
+            events = [own if e is result else e for e in events]
+            result = own
         data = self.tasks.config.redactor.value(
             {
                 "line": line[:MAX_STORED_LINE],
@@ -434,7 +453,7 @@ class Runs:
         async with self.slots:
             task = await self.tasks.get(task_id)
             lines = self.tasks.engine.stream(container_id, skip)
-            parse = self._adapter(task.agent).parser(task.model or None)
+            parse = self._adapter(task.agent).parser(task.model or None, task.session_id)
             timeout_s = self.tasks.config.current.timeout_s
             await self._follow(task_id, container_id, lines, parse, skip, timeout_s)
 

@@ -340,29 +340,49 @@ class Store:
             if session_id:
                 db.execute("UPDATE tasks SET session_id = ? WHERE id = ?", (session_id, task_id))
             if turn is not None:
-                db.execute(
-                    "UPDATE tasks SET "
-                    + ", ".join(f"{c} = {c} + ?" for c in _USAGE_COLUMNS)
-                    + " WHERE id = ?",
-                    [getattr(turn, c) for c in _USAGE_COLUMNS] + [task_id],
-                )
-                db.execute(
-                    "INSERT INTO turns (task_id, session_id, is_error, input_tokens, output_tokens,"
-                    " cache_read_input_tokens, cache_creation_input_tokens, cost_usd, at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        task_id,
-                        session_id or "",
-                        int(turn_is_error),
-                        turn.input_tokens,
-                        turn.output_tokens,
-                        turn.cache_read_input_tokens,
-                        turn.cache_creation_input_tokens,
-                        turn.cost_usd,
-                        event.at,
-                    ),
-                )
+                self._turn(db, task_id, session_id or "", turn, turn_is_error, event.at)
             return event
+
+    def record_turn(self, task_id: str, session_id: str, turn: Usage, is_error: bool) -> None:
+        """A run's usage without an output line: a run killed before its result."""
+        with self._tx() as db:
+            self._turn(db, task_id, session_id, turn, is_error, now())
+
+    def _turn(
+        self,
+        db: sqlite3.Connection,
+        task_id: str,
+        session_id: str,
+        turn: Usage,
+        is_error: bool,
+        at: str,
+    ) -> None:
+        db.execute(
+            "UPDATE tasks SET "
+            + ", ".join(f"{c} = {c} + ?" for c in _USAGE_COLUMNS)
+            + " WHERE id = ?",
+            [getattr(turn, c) for c in _USAGE_COLUMNS] + [task_id],
+        )
+        db.execute(
+            "INSERT INTO turns (task_id, session_id, is_error, "
+            + ", ".join(_USAGE_COLUMNS)
+            + ", at) VALUES (?, ?, ?, "
+            + ", ".join("?" for _ in _USAGE_COLUMNS)
+            + ", ?)",
+            [task_id, session_id, int(is_error), *(getattr(turn, c) for c in _USAGE_COLUMNS), at],
+        )
+
+    def session_usage(self, task_id: str, session_id: str) -> Usage:
+        """What the task's runs in one agent session have counted so far: what a CLI
+        that adds up over a resumed session had already reported."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT "
+                + ", ".join(f"COALESCE(SUM({c}), 0)" for c in _USAGE_COLUMNS)
+                + " FROM turns WHERE task_id = ? AND session_id = ?",
+                (task_id, session_id),
+            ).fetchone()
+        return Usage(*row)
 
     def events(
         self, task_id: str, after: int = 0, limit: int = 500, types: tuple[str, ...] = ()

@@ -13,6 +13,8 @@ from runner.agents.events import (
     AgentEvent,
     AssistantText,
     Init,
+    MessageUsage,
+    Notice,
     RunResult,
     ToolCall,
     ToolResult,
@@ -34,7 +36,9 @@ class Adapter(Protocol):
         self, prompt: str, session_id: str | None = None, model: str | None = None
     ) -> list[str]: ...
 
-    def parser(self, model: str | None = None) -> Callable[[str], list[AgentEvent]]: ...
+    def parser(
+        self, model: str | None = None, session_id: str = ""
+    ) -> Callable[[str], list[AgentEvent]]: ...
 
 
 def adapter(agent: str, prices: Prices) -> Adapter:
@@ -52,6 +56,8 @@ __all__ = [
     "ClaudeAdapter",
     "CodexAdapter",
     "Init",
+    "MessageUsage",
+    "Notice",
     "RunResult",
     "ToolCall",
     "ToolResult",

@@ -14,10 +14,13 @@ from runner.agents.events import (
     AgentEvent,
     AssistantText,
     Init,
+    MessageUsage,
+    Notice,
     RunResult,
     ToolCall,
     ToolResult,
     Usage,
+    as_dict,
     as_int,
     as_str,
     json_object,
@@ -45,7 +48,9 @@ class ClaudeAdapter:
             argv += ["--model", model]
         return argv
 
-    def parser(self, model: str | None = None) -> Callable[[str], list[AgentEvent]]:
+    def parser(
+        self, model: str | None = None, session_id: str = ""
+    ) -> Callable[[str], list[AgentEvent]]:
         """The stream needs no state between lines: one parser serves every run."""
         return self.parse
 
@@ -57,12 +62,14 @@ class ClaudeAdapter:
         if kind == "system" and obj.get("subtype") == "init":
             return [Init(session_id=as_str(obj.get("session_id")), model=as_str(obj.get("model")))]
         if kind == "assistant":
-            return list(_assistant_blocks(obj))
+            return [*_assistant_blocks(obj), *_message_usage(obj)]
         if kind == "user":
             return list(_tool_results(obj))
         if kind == "result":
             return [_result(obj)]
-        return []
+        if kind == "system" and obj.get("subtype") == "api_retry":
+            return [Notice(_retry_note(obj))]
+        return [Notice(" ".join(as_str(obj.get(k)) for k in ("type", "subtype")).strip())]
 
 
 def _content(obj: dict[str, Any]) -> list[dict[str, Any]]:
@@ -96,6 +103,26 @@ def _assistant_blocks(obj: dict[str, Any]) -> list[AgentEvent]:
     return out
 
 
+def _message_usage(obj: dict[str, Any]) -> list[AgentEvent]:
+    """Each reply's usage (repeated on every line of a reply, so keyed by its id)."""
+    message = as_dict(obj.get("message"))
+    usage = as_dict(message.get("usage"))
+    if not usage:
+        return []
+    return [MessageUsage(as_str(message.get("id")), _usage(usage, 0.0))]
+
+
+def _retry_note(obj: dict[str, Any]) -> str:
+    """One line for the CLI's retry report, e.g. "API retry 3/10: connection refused"."""
+    attempt, most = as_int(obj.get("attempt")), as_int(obj.get("max_retries"))
+    error = obj.get("error")
+    reason = as_str(as_dict(error).get("message")) or as_str(error) or as_str(obj.get("message"))
+    if not reason and obj.get("error_status"):
+        reason = f"HTTP {obj.get('error_status')}"
+    counted = f" {attempt}/{most}" if attempt and most else f" {attempt}" if attempt else ""
+    return f"API retry{counted}" + (f": {reason[:200]}" if reason else "")
+
+
 def _tool_results(obj: dict[str, Any]) -> list[AgentEvent]:
     out: list[AgentEvent] = []
     for block in _content(obj):
@@ -121,21 +148,26 @@ def _flatten(content: object) -> str:
 
 
 def _result(obj: dict[str, Any]) -> RunResult:
-    raw_usage = obj.get("usage")
-    usage = raw_usage if isinstance(raw_usage, dict) else {}
+    """``usage`` covers this run only; ``total_cost_usd`` the whole resumed session."""
     cost = obj.get("total_cost_usd", obj.get("cost_usd", 0.0))
     return RunResult(
         session_id=as_str(obj.get("session_id")),
         is_error=bool(obj.get("is_error")),
         text=as_str(obj.get("result")),
         subtype=as_str(obj.get("subtype")),
-        usage=Usage(
-            input_tokens=as_int(usage.get("input_tokens")),
-            output_tokens=as_int(usage.get("output_tokens")),
-            cache_read_input_tokens=as_int(usage.get("cache_read_input_tokens")),
-            cache_creation_input_tokens=as_int(usage.get("cache_creation_input_tokens")),
-            cost_usd=float(cost) if isinstance(cost, int | float) else 0.0,
-        ),
+        usage=_usage(as_dict(obj.get("usage")), cost),
+        cumulative=("cost_usd",),
+    )
+
+
+def _usage(usage: dict[str, Any], cost: object) -> Usage:
+    money = isinstance(cost, int | float) and not isinstance(cost, bool)
+    return Usage(
+        input_tokens=as_int(usage.get("input_tokens")),
+        output_tokens=as_int(usage.get("output_tokens")),
+        cache_read_input_tokens=as_int(usage.get("cache_read_input_tokens")),
+        cache_creation_input_tokens=as_int(usage.get("cache_creation_input_tokens")),
+        cost_usd=float(cost) if money else 0.0,  # type: ignore[arg-type]
     )
 
 

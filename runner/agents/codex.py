@@ -11,9 +11,11 @@ from typing import Any
 
 from runner.agents.claude import MAX_TOOL_RESULT_CHARS
 from runner.agents.events import (
+    USAGE_FIELDS,
     AgentEvent,
     AssistantText,
     Init,
+    Notice,
     RunResult,
     ToolCall,
     ToolResult,
@@ -64,17 +66,22 @@ class CodexAdapter:
             return [*argv, "resume", session_id, prompt]
         return [*argv, prompt]
 
-    def parser(self, model: str | None = None) -> CodexParser:
-        return CodexParser(self.prices, model)
+    def parser(self, model: str | None = None, session_id: str = "") -> CodexParser:
+        """``session_id`` seeds a parser that joins a run midway (a reattach)."""
+        return CodexParser(self.prices, model, session_id)
+
+
+# Events that need no line of their own in the log.
+_QUIET = frozenset({"turn.started"})
 
 
 class CodexParser:
     """Stateful: the thread id arrives first and the usage last."""
 
-    def __init__(self, prices: Prices, model: str | None) -> None:
+    def __init__(self, prices: Prices, model: str | None, thread: str = "") -> None:
         self.prices = prices
         self.model = model
-        self.thread = ""
+        self.thread = thread
         self.last_text = ""
 
     def __call__(self, line: str) -> list[AgentEvent]:
@@ -87,12 +94,16 @@ class CodexParser:
             return [Init(session_id=self.thread, model=self.model or "")]
         if kind in ("item.started", "item.completed") and isinstance(obj.get("item"), dict):
             return self._item(kind, obj["item"])
+        if as_str(kind).startswith("item."):  # progress of items shown when they end
+            return []
         if kind == "turn.completed":
             return [self._result(False, self.last_text, as_dict(obj.get("usage")))]
-        if kind in ("turn.failed", "error"):
+        if kind == "turn.failed":
             error = as_dict(obj.get("error")) or obj
             return [self._result(True, as_str(error.get("message")) or "codex failed", {})]
-        return []
+        if kind == "error":  # transient ("Reconnecting... 2/5"): only turn.failed fails
+            return [Notice(as_str(obj.get("message"))[:300] or "error")]
+        return [] if kind in _QUIET else [Notice(as_str(kind) or "unknown event")]
 
     def _item(self, kind: str, item: dict[str, Any]) -> list[AgentEvent]:
         item_type, item_id = as_str(item.get("type")), as_str(item.get("id"))
@@ -120,14 +131,18 @@ class CodexParser:
         if item_type in ("mcp_tool_call", "web_search") and kind == "item.started":
             name = as_str(item.get("tool")) or item_type
             return [ToolCall(item_id, name, as_str(item.get("query"))[:200], {})]
+        if item_type == "error" and kind == "item.completed":  # a warning, not a failure
+            return [Notice(as_str(item.get("message"))[:300] or "warning")]
         return []
 
     def _result(self, is_error: bool, text: str, usage: dict[str, Any]) -> RunResult:
+        """Codex adds its usage up over the whole thread, across ``exec resume``."""
         return RunResult(
             session_id=self.thread,
             is_error=is_error,
             text=text,
             subtype="error" if is_error else "success",
+            cumulative=USAGE_FIELDS,
             usage=Usage(
                 input_tokens=as_int(usage.get("input_tokens")),
                 output_tokens=as_int(usage.get("output_tokens")),

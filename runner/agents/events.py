@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 
@@ -14,6 +14,16 @@ class Usage:
     cache_read_input_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cost_usd: float = 0.0
+
+    def plus(self, other: Usage) -> Usage:
+        return Usage(*(getattr(self, f) + getattr(other, f) for f in USAGE_FIELDS))
+
+    def less(self, earlier: Usage, fields: tuple[str, ...]) -> Usage:
+        """Session totals made into this run's own share: ``fields`` minus ``earlier``."""
+        return replace(self, **{f: getattr(self, f) - getattr(earlier, f) for f in fields})
+
+
+USAGE_FIELDS = tuple(f.name for f in fields(Usage))
 
 
 @dataclass(frozen=True)
@@ -48,17 +58,37 @@ class ToolResult:
 
 @dataclass(frozen=True)
 class RunResult:
-    """The run's final line: its usage and cost are totals for the whole run."""
+    """The run's final line. Its usage is the run's own, except the fields named in
+    ``cumulative``, which the CLI adds up over the whole resumed session."""
 
     session_id: str
     is_error: bool
     text: str
     usage: Usage
     subtype: str = ""
+    cumulative: tuple[str, ...] = ()
     kind: str = "result"
 
 
-AgentEvent = Init | AssistantText | ToolCall | ToolResult | RunResult
+@dataclass(frozen=True)
+class MessageUsage:
+    """One model reply's usage, seen while the run goes: a killed run still counts."""
+
+    message_id: str
+    usage: Usage
+    kind: str = "usage"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something worth a line in the log that is neither output nor failure
+    (a retry, a warning, an event this app does not know)."""
+
+    text: str
+    kind: str = "notice"
+
+
+AgentEvent = Init | AssistantText | ToolCall | ToolResult | RunResult | MessageUsage | Notice
 
 
 def to_dict(event: AgentEvent) -> dict[str, Any]:

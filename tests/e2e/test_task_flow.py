@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import docker
+import pytest
 
 from tests.engine import containers_of
 from tests.gitrepo import branches, file_on_branch, task_refs
@@ -48,6 +49,11 @@ def test_a_task_runs_waits_takes_feedback_and_lands_on_main(
     again = server.wait_for(task["id"], "waiting")
     assert again["session_id"] == waiting["session_id"], "feedback resumes the same session"
     assert again["usage"]["input_tokens"] == 200
+    # The CLI's total_cost_usd adds up the session; each run counts its own share once.
+    assert again["usage"]["cost_usd"] == pytest.approx(0.025, abs=1e-9)
+    turns = server.api("GET", f"/api/tasks/{task['id']}/turns")["turns"]
+    assert [t["cost_usd"] for t in turns] == pytest.approx([0.0125, 0.0125], abs=1e-9)
+    assert [t["input_tokens"] for t in turns] == [100, 100]
     log = server.events(task["id"])
     assert any(e["type"] == "feedback" for e in log)
     assert "Resuming session" in str([e["data"] for e in log if e["type"] == "output"])
@@ -60,7 +66,7 @@ def test_a_task_runs_waits_takes_feedback_and_lands_on_main(
     assert (repo / "hello.txt").read_text() == "hello from the agent\nand goodbye\n"
     assert branches(repo) == ["main"]
     assert task_refs(repo) == []
-    assert not (server.data_dir / "task_refs" / task["id"] / repo.name).exists()
+    assert not (server.data_dir / "workspaces" / task["id"]).exists()
     assert containers_of(docker_client, task["id"]) == []
     # The reviewed diff is still there after the worktree is gone.
     assert server.api("GET", f"/api/tasks/{task['id']}/diff")["files"] == ["hello.txt"]
@@ -70,7 +76,7 @@ def test_agent_output_is_parsed_into_neutral_events(server: ServerProcess) -> No
     task = server.create("write a.txt one\nsay all done")
     server.act(task["id"], "start")
     server.wait_for(task["id"], "waiting")
-    assert kinds(server.events(task["id"])) == [
+    assert [k for k in kinds(server.events(task["id"])) if k != "usage"] == [
         "init",
         "tool_call",
         "tool_result",
@@ -183,3 +189,20 @@ def test_a_queued_run_that_was_cancelled_never_starts(
         assert inits == ["init"], "exactly one container ran for the task"
     finally:
         proc.stop()
+
+
+def test_a_killed_run_counts_what_its_replies_used_and_nothing_twice(
+    server: ServerProcess,
+) -> None:
+    task = server.create("say one\nwrite a.txt two\nsleep 60")
+    server.act(task["id"], "start")
+    server.sse(
+        f"/api/tasks/{task['id']}/logs",
+        until=lambda evs: any("Thinking for 60" in str(e) for e in evs),
+    )
+    server.act(task["id"], "cancel")
+    cancelled = server.wait_for(task["id"], "cancelled")
+    # Two replies so far (the text and the tool call share no id): 100 in, 50 out each.
+    (turn,) = server.api("GET", f"/api/tasks/{task['id']}/turns")["turns"]
+    assert (turn["input_tokens"], turn["output_tokens"], turn["is_error"]) == (200, 100, 1)
+    assert cancelled["usage"]["input_tokens"] == 200

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import json
 
-from runner.agents import AssistantText, ClaudeAdapter, Init, RunResult, ToolCall, ToolResult
+from runner.agents import (
+    AssistantText,
+    ClaudeAdapter,
+    Init,
+    MessageUsage,
+    Notice,
+    RunResult,
+    ToolCall,
+    ToolResult,
+    Usage,
+)
 from runner.agents.claude import MAX_TOOL_RESULT_CHARS
 
 parse = ClaudeAdapter().parse
@@ -64,7 +74,17 @@ def test_an_assistant_message_yields_text_and_tool_calls_in_order() -> None:
         "Write",
         "/workspace/repo/hello.txt",
     )
-    assert len(events) == 2
+    assert events[2:] == [MessageUsage("msg_1", Usage(input_tokens=12, output_tokens=40))]
+
+
+def test_retries_and_unknown_lines_are_one_line_notices() -> None:
+    retry = {"type": "system", "subtype": "api_retry", "attempt": 3, "max_retries": 10}
+    assert parse(line({**retry, "error": "connection refused"})) == [
+        Notice("API retry 3/10: connection refused")
+    ]
+    assert parse(line({"type": "system", "subtype": "hook_started"})) == [
+        Notice("system hook_started")
+    ]
 
 
 def test_tool_results_are_read_from_strings_and_block_lists() -> None:

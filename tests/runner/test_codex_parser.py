@@ -6,7 +6,15 @@ import json
 
 import pytest
 
-from runner.agents import AssistantText, CodexAdapter, Init, RunResult, ToolCall, ToolResult
+from runner.agents import (
+    AssistantText,
+    CodexAdapter,
+    Init,
+    Notice,
+    RunResult,
+    ToolCall,
+    ToolResult,
+)
 
 PRICES = {"default": {"input": 1.0, "cached_input": 0.1, "output": 10.0}}
 THREAD = "0199a213-81c0-7800-8aa1-bbab2a035a53"
@@ -73,14 +81,13 @@ def test_a_turn_becomes_neutral_events_with_a_computed_cost() -> None:
     assert result.usage.cost_usd == pytest.approx(0.0005 + 0.00015 + 0.003)
 
 
-def test_failures_end_the_run_as_errors() -> None:
-    for line in (
-        {"type": "turn.failed", "error": {"message": "quota exceeded"}},
-        {"type": "error", "message": "stream disconnected"},
-    ):
-        (result,) = run([line])
-        assert isinstance(result, RunResult) and result.is_error
-        assert result.text in ("quota exceeded", "stream disconnected")
+def test_only_a_failed_turn_fails_the_run() -> None:
+    (result,) = run([{"type": "turn.failed", "error": {"message": "quota exceeded"}}])
+    assert isinstance(result, RunResult) and result.is_error and result.text == "quota exceeded"
+    transient = {"type": "error", "message": "Reconnecting... 2/5"}
+    warning = {"type": "item.completed", "item": {"id": "i", "type": "error", "message": "slow"}}
+    assert run([transient, warning]) == [Notice("Reconnecting... 2/5"), Notice("slow")]
+    assert run([{"type": "thread.archived"}]) == [Notice("thread.archived")]
 
 
 def test_junk_and_unknown_items_are_skipped() -> None:

@@ -49,9 +49,16 @@ tool() {  # name, summary-key, summary, result
     "$SESSION" "$N" "$(json "$4")"
 }
 
+# Like the real CLI, total_cost_usd adds up the whole session across --resume
+# (kept in the task's home, as the CLI keeps its session files there).
+TOTAL_FILE="${HOME:-/tmp}/.claude/fake-total-$SESSION"
+
 result() {  # is_error, subtype, text
-  printf '{"type":"result","subtype":"%s","is_error":%s,"duration_ms":12,"duration_api_ms":10,"num_turns":%s,"result":%s,"session_id":"%s","total_cost_usd":0.0125,"usage":%s,"stop_reason":"end_turn"}\n' \
-    "$2" "$1" "$((N + 1))" "$(json "$3")" "$SESSION" "$usage"
+  cents=$(( $(cat "$TOTAL_FILE" 2>/dev/null || echo 0) + 125 ))
+  mkdir -p "$(dirname "$TOTAL_FILE")" && echo "$cents" > "$TOTAL_FILE"
+  total=$(printf '%d.%04d' $((cents / 10000)) $((cents % 10000)))
+  printf '{"type":"result","subtype":"%s","is_error":%s,"duration_ms":12,"duration_api_ms":10,"num_turns":%s,"result":%s,"session_id":"%s","total_cost_usd":%s,"usage":%s,"stop_reason":"end_turn"}\n' \
+    "$2" "$1" "$((N + 1))" "$(json "$3")" "$SESSION" "$total" "$usage"
 }
 
 printf '{"type":"system","subtype":"init","session_id":"%s","cwd":"%s","model":"fake","tools":["Bash","Edit","Read","Write"],"permissionMode":"bypassPermissions"}\n' "$SESSION" "$CWD"

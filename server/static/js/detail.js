@@ -260,19 +260,32 @@ function logNodes(entry) {
     return [el("div", { class: "entry note", text: data.message })];
   }
   const raw = el("pre", { class: "raw", "data-raw": "", text: data.line + (data.truncated ? " … (truncated)" : "") });
-  if (!data.events.length) {
-    const shown = data.line.length > 300 ? `${data.line.slice(0, 300)}… (${data.line.length} chars)` : data.line;
-    return [raw, el("div", { class: "entry junk", "data-pretty": "", text: shown })];
+  const shown = data.events.filter((event) => event.kind !== "usage");
+  if (!shown.length) {
+    if (data.events.length || isJson(data.line)) return [raw]; // nothing a person needs to read
+    const text = data.line.length > 300 ? `${data.line.slice(0, 300)}… (${data.line.length} chars)` : data.line;
+    return [raw, el("div", { class: "entry junk", "data-pretty": "", text })];
   }
-  return [raw, ...data.events.map((event) => {
+  return [raw, ...shown.map((event) => {
     const node = prettyEvent(event);
     node.dataset.pretty = "";
     return node;
   })];
 }
 
+function isJson(line) {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function prettyEvent(event) {
   switch (event.kind) {
+    case "notice":
+      return el("div", { class: "entry note", text: event.text });
     case "text":
       return el("div", { class: "entry text" }, markdown(event.text));
     case "tool_call":
