@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiohttp import web
 
 from server.errors import BadRequest
@@ -19,6 +21,11 @@ async def open_stream(request: web.Request) -> web.StreamResponse:
     )
     await response.prepare(request)
     return response
+
+
+def until_client_leaves() -> contextlib.suppress:
+    """A client closing its stream is how streams end, not an error to log."""
+    return contextlib.suppress(ConnectionResetError)
 
 
 async def send(response: web.StreamResponse, event: str, data: str, id_: int | None) -> None:

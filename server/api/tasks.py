@@ -159,16 +159,18 @@ async def task_logs(request: web.Request) -> web.StreamResponse:
     log_page = _log_page(tasks.store, task_id)
     with request.app[HUB].task(task_id, client(request)) as changed:
         response = await sse.open_stream(request)
-        while True:
-            after = await _send_new(request, response, log_page, after)
-            task = await tasks.io(tasks.store.get_task, task_id)
-            if task is None or task.status != Status.IN_PROGRESS:
-                # Entries written between the send above and this status read.
-                await _send_new(request, response, log_page, after)
-                await sse.send(response, "end", "{}", None)
-                return response
-            if not await changed.wait(sse.HEARTBEAT_S):
-                await sse.ping(response)
+        with sse.until_client_leaves():
+            while True:
+                after = await _send_new(request, response, log_page, after)
+                task = await tasks.io(tasks.store.get_task, task_id)
+                if task is None or task.status != Status.IN_PROGRESS:
+                    # Entries written between the send above and this status read.
+                    await _send_new(request, response, log_page, after)
+                    await sse.send(response, "end", "{}", None)
+                    break
+                if not await changed.wait(sse.HEARTBEAT_S):
+                    await sse.ping(response)
+        return response
 
 
 def _log_page(store: Store, task_id: str) -> Fetch:
@@ -210,7 +212,9 @@ async def board_stream(request: web.Request) -> web.StreamResponse:
             # Too far behind: the events it missed were pruned. Refetch the board.
             await sse.send(response, "resync", "{}", None)
             return response
-        while True:
-            last = await _send_new(request, response, board_page, last)
-            if not await changed.wait(sse.HEARTBEAT_S):
-                await sse.ping(response)
+        with sse.until_client_leaves():
+            while True:
+                last = await _send_new(request, response, board_page, last)
+                if not await changed.wait(sse.HEARTBEAT_S):
+                    await sse.ping(response)
+        return response

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tests.server_process import ServerProcess
 
 
@@ -58,3 +60,17 @@ def test_live_updates_arrive_while_connected(server: ServerProcess) -> None:
         until=lambda evs: any(e["data"].get("status") == "waiting" for e in evs),
     )
     assert events[0]["event"] == "ready"
+
+
+def test_a_client_leaving_a_stream_is_not_an_error(server: ServerProcess) -> None:
+    """D8: every closed browser tab used to log an ERROR with a traceback."""
+    task = server.create("sleep 2")
+    server.act(task["id"], "start")
+    for path in ("/api/stream", f"/api/tasks/{task['id']}/logs"):
+        with server.request("GET", path, stream=True) as response:
+            next(response.iter_lines())
+    for n in range(5):  # writes for the streams that are gone
+        server.create(f"change {n}")
+    server.wait_for(task["id"], "waiting")
+    time.sleep(1)
+    assert "Traceback" not in server.log() and "Error handling request" not in server.log()
