@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from runner.agents import AGENTS, SECRET_ENV
+from runner.agents import AGENTS, CREDENTIALS, SECRET_ENV
 from runner.egress import patterns
 from runner.errors import RunnerError
 from server.errors import BadRequest, Conflict, Unprocessable
@@ -173,7 +173,28 @@ class ConfigStore:
         return self.current
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self.current), "pinned": sorted(self.pinned)}
+        agents = {
+            agent: {"credentials": list(CREDENTIALS[agent]), "missing": self.missing(agent)}
+            for agent in AGENTS
+        }
+        return {**asdict(self.current), "pinned": sorted(self.pinned), "agents": agents}
+
+    def configured_image(self, agent: str) -> str:
+        """The image the user named for ``agent``; "" means the bundled one."""
+        return self.current.codex_image if agent == "codex" else self.current.image
+
+    def missing(self, agent: str) -> str:
+        """Why ``agent`` cannot start yet ("" when it can): the bundled image needs a
+        credential in the env file; an image of the user's own is theirs to set up."""
+        if self.configured_image(agent):
+            return ""
+        names = CREDENTIALS[agent]
+        if any(value.strip() for name, value in self.env().items() if name in names):
+            return ""
+        return (
+            f"{agent} has no credentials: set {' or '.join(names)} in the settings' "
+            "agent environment"
+        )
 
     # --- the agent env file ----------------------------------------------------
 

@@ -52,9 +52,7 @@ class Images:
     def image_for(self, agent: str) -> str:
         if agent == EGRESS:
             return images.bundled_tag(EGRESS)
-        config = self.tasks.config.current
-        configured = config.codex_image if agent == "codex" else config.image
-        return configured or images.bundled_tag(agent)
+        return self.tasks.config.configured_image(agent) or images.bundled_tag(agent)
 
     def status(self) -> list[dict[str, Any]]:
         out = []

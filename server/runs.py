@@ -17,7 +17,15 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from runner import agents, repos
-from runner.agents import Adapter, AgentEvent, Init, MessageUsage, RunResult, Usage
+from runner.agents import (
+    Adapter,
+    AgentEvent,
+    Init,
+    MessageUsage,
+    RunResult,
+    ToolResult,
+    Usage,
+)
 from runner.agents.events import to_dict
 from runner.containers import Exit, RunSpec, instance_id
 from runner.egress import Egress
@@ -77,6 +85,8 @@ class RunState:
     timed_out: float = 0.0  # the timeout, in seconds, that ended the run
     lost: str = ""
     replies: dict[str, Usage] = field(default_factory=dict)  # each reply's usage, by its id
+    tool_results: int = 0
+    tool_errors: int = 0
 
     def unreported(self) -> Usage | None:
         """What the run's replies used when it ended without a result (killed, timed out)."""
@@ -356,6 +366,9 @@ class Runs:
         for event in events:
             if isinstance(event, MessageUsage):
                 state.replies[event.message_id or f"line {lines}"] = event.usage
+            elif isinstance(event, ToolResult):
+                state.tool_results += 1
+                state.tool_errors += event.is_error
         result = next((e for e in events if isinstance(e, RunResult)), None)
         if result is not None and result.cumulative:
             earlier = self.tasks.store.session_usage(task_id, result.session_id)
@@ -392,7 +405,7 @@ class Runs:
         elif exit_ is None:
             await self._fail(task_id, state.lost or "the run ended without an exit status")
         elif result is not None and not result.is_error and exit_.code == 0:
-            await self.tasks.move(task_id, Action.FINISH, "awaiting review")
+            await self._finish(task_id, state)
         elif result is not None and result.is_error:
             detail = result.text or result.subtype or "no detail"
             await self._fail(task_id, f"the agent reported an error: {detail}")
@@ -404,6 +417,19 @@ class Runs:
             await self._fail(task_id, f"the agent exited with code {exit_.code}{tail}")
         else:
             await self._fail(task_id, "the agent exited without a result")
+
+    async def _finish(self, task_id: str, state: RunState) -> None:
+        """Review is next; the reason says plainly when the run achieved nothing."""
+        changed = (await self.tasks.diff(task_id)).files
+        if state.tool_results and state.tool_errors == state.tool_results:
+            reason = f"awaiting review: all {state.tool_results} tool calls failed"
+        elif not changed:
+            reason = "awaiting review: the run changed no files"
+        else:
+            reason = "awaiting review"
+        if reason != "awaiting review":
+            await self.tasks.note(task_id, "system", message=reason.partition(": ")[2])
+        await self.tasks.move(task_id, Action.FINISH, reason)
 
     async def _fail(self, task_id: str, reason: str) -> None:
         self.tasks.metrics.runs_failed.inc()

@@ -253,13 +253,22 @@ class Tasks:
         self.hub.task_changed(task_id)
         self.hub.board_changed()
 
+    async def _can_run(self, task_id: str) -> None:
+        """An agent without credentials would fail with "please log in": say so first."""
+        task = await self.get(task_id)
+        missing = await self.io(self.config.missing, task.agent)
+        if missing:
+            raise Unprocessable(missing, field="env")
+
     async def start(self, task_id: str) -> Task:
+        await self._can_run(task_id)
         task = await self.move(task_id, Action.START, "started", error="")
         self.runs.launch(task, task.prompt, None)
         return task
 
     async def feedback(self, task_id: str, message: str) -> Task:
         _check_text("message", message, MAX_PROMPT_BYTES)
+        await self._can_run(task_id)
         task = await self.move(task_id, Action.FEEDBACK, "feedback", error="", conflict_files=[])
         await self.note(task_id, "feedback", message=message)
         self.runs.launch(task, message, task.session_id or None)
@@ -267,6 +276,7 @@ class Tasks:
 
     async def resume(self, task_id: str) -> Task:
         """Pick a failed task up again: the same session if there is one, else afresh."""
+        await self._can_run(task_id)
         task = await self.move(task_id, Action.RESUME, "resumed", error="")
         if task.session_id:
             self.runs.launch(task, self.runs.RESUME_PROMPT, task.session_id)

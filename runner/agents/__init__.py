@@ -22,6 +22,7 @@ from runner.agents.events import (
 )
 
 AGENTS = ("claude", "codex")
+CREDENTIALS = {"claude": ClaudeAdapter.credentials, "codex": CodexAdapter.credentials}
 # Env names the agents read that hold secrets without saying so in their name.
 SECRET_ENV = tuple(sorted({*ClaudeAdapter.secret_env, *CodexAdapter.secret_env}))
 
@@ -31,6 +32,7 @@ class Adapter(Protocol):
     home: str  # the CLI's config dir inside the sandbox, in the task's home
     secret_env: tuple[str, ...]  # env names holding secrets beyond *KEY*, *TOKEN*, ...
     api_hosts: tuple[str, ...]  # the model API's hosts, allowed by default
+    credentials: tuple[str, ...]  # env names of which the bundled image needs one
 
     def args(
         self, prompt: str, session_id: str | None = None, model: str | None = None
@@ -49,6 +51,7 @@ def adapter(agent: str, prices: Prices) -> Adapter:
 
 __all__ = [
     "AGENTS",
+    "CREDENTIALS",
     "SECRET_ENV",
     "Adapter",
     "AgentEvent",

@@ -36,6 +36,11 @@ class ClaudeAdapter:
     home = "/home/agent/.claude"  # session files, in the task's home: --resume works
     secret_env: tuple[str, ...] = ("ANTHROPIC_CUSTOM_HEADERS",)
     api_hosts: tuple[str, ...] = ("api.anthropic.com",)
+    credentials: tuple[str, ...] = (  # any one will do
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_AUTH_TOKEN",
+        "CLAUDE_CODE_OAUTH_TOKEN",
+    )
 
     def args(
         self, prompt: str, session_id: str | None = None, model: str | None = None

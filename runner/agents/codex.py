@@ -47,6 +47,7 @@ class CodexAdapter:
     home = "/home/agent/.codex"
     secret_env: tuple[str, ...] = ()
     api_hosts: tuple[str, ...] = ("api.openai.com", "chatgpt.com")
+    credentials: tuple[str, ...] = ("OPENAI_API_KEY", "CODEX_API_KEY")  # any one will do
 
     def __init__(self, prices: Prices) -> None:
         self.prices = prices

@@ -206,3 +206,14 @@ def test_a_killed_run_counts_what_its_replies_used_and_nothing_twice(
     (turn,) = server.api("GET", f"/api/tasks/{task['id']}/turns")["turns"]
     assert (turn["input_tokens"], turn["output_tokens"], turn["is_error"]) == (200, 100, 1)
     assert cancelled["usage"]["input_tokens"] == 200
+
+
+def test_a_run_that_changed_nothing_says_so(server: ServerProcess) -> None:
+    task = server.create("say there is nothing to do")
+    server.act(task["id"], "start")
+    server.wait_for(task["id"], "waiting")
+    states = [e["data"] for e in server.events(task["id"]) if e["type"] == "state"]
+    assert states[-1]["reason"] == "awaiting review: the run changed no files"
+    refused = server.act(task["id"], "accept")
+    back = server.wait_for(refused["id"], "waiting")
+    assert back["error"] == "nothing to merge: the task changed no files"
