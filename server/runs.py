@@ -8,30 +8,22 @@ to the store line by line (never held whole) and published to live clients.
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from runner import agents, repos
-from runner.agents import (
-    Adapter,
-    AgentEvent,
-    Init,
-    MessageUsage,
-    RunResult,
-    ToolResult,
-    Usage,
-)
-from runner.agents.events import to_dict
+from runner.agents import Adapter, AgentEvent
 from runner.containers import Exit, RunSpec, instance_id
 from runner.egress import Egress
 from runner.errors import RunnerError, RuntimeUnavailable
 from server import launch as launch_
+from server import output
 from server.images import EGRESS
+from server.output import RunState
+from server.slots import Slots
 from server.states import Action, Status
 
 if TYPE_CHECKING:
@@ -40,8 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The log keeps at most this much of one raw output line.
-MAX_STORED_LINE = 1024 * 1024
 # How long a run waits for an unreachable engine before it gives up, and how often it looks.
 ENGINE_WAIT_S = 10 * 60.0
 ENGINE_RETRY_S = 5.0
@@ -49,50 +39,6 @@ ENGINE_RETRY_S = 5.0
 REFUSALS_EVERY_S = 2.0
 Parser = Callable[[str], list[AgentEvent]]
 T = TypeVar("T")
-
-
-class Slots:
-    """At most ``limit()`` runs at once; the limit can change while tasks wait."""
-
-    def __init__(self, limit: Callable[[], int]) -> None:
-        self._limit = limit
-        self._used = 0
-        self._changed = asyncio.Condition()
-
-    def full(self) -> bool:
-        return self._used >= self._limit()
-
-    async def __aenter__(self) -> None:
-        async with self._changed:
-            await self._changed.wait_for(lambda: not self.full())
-            self._used += 1
-
-    async def __aexit__(self, *_exc: object) -> None:
-        async with self._changed:
-            self._used -= 1
-            self._changed.notify_all()
-
-    async def limit_changed(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
-
-
-@dataclass
-class RunState:
-    """What one run has told us so far (filled in on the stream thread)."""
-
-    result: RunResult | None = None
-    timed_out: float = 0.0  # the timeout, in seconds, that ended the run
-    lost: str = ""
-    replies: dict[str, Usage] = field(default_factory=dict)  # each reply's usage, by its id
-    tool_results: int = 0
-    tool_errors: int = 0
-
-    def unreported(self) -> Usage | None:
-        """What the run's replies used when it ended without a result (killed, timed out)."""
-        if self.result is not None or not self.replies:
-            return None
-        return functools.reduce(Usage.plus, self.replies.values(), Usage())
 
 
 class Runs:
@@ -317,12 +263,15 @@ class Runs:
         tasks = self.tasks
         loop = asyncio.get_running_loop()
         state = RunState()
+        store, config = tasks.store, tasks.config  # the redactor follows env edits
 
         def consume() -> Exit:
             count = skip
             for line in lines:
                 count += 1
-                self._record(task_id, parse(line), line, count, state, loop)
+                events = parse(line)
+                output.record(store, config.redactor, task_id, events, line, count, state)
+                loop.call_soon_threadsafe(tasks.hub.task_changed, task_id)
             return tasks.engine.wait(container_id)
 
         ended = tasks.io.stream(f"run-{task_id[:8]}", consume)
@@ -348,51 +297,6 @@ class Runs:
         if unreported is not None:  # a killed run still cost what its replies used
             await tasks.io(tasks.store.record_turn, task_id, task.session_id, unreported, True)
         await self._conclude(task_id, state, exit_)
-
-    def _record(
-        self,
-        task_id: str,
-        events: list[AgentEvent],
-        line: str,
-        lines: int,
-        state: RunState,
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
-        """Store one output line with what it means (runs on the stream thread)."""
-        session = next(
-            (e.session_id for e in events if isinstance(e, Init | RunResult) and e.session_id),
-            None,
-        )
-        for event in events:
-            if isinstance(event, MessageUsage):
-                state.replies[event.message_id or f"line {lines}"] = event.usage
-            elif isinstance(event, ToolResult):
-                state.tool_results += 1
-                state.tool_errors += event.is_error
-        result = next((e for e in events if isinstance(e, RunResult)), None)
-        if result is not None and result.cumulative:
-            earlier = self.tasks.store.session_usage(task_id, result.session_id)
-            own = replace(result, usage=result.usage.less(earlier, result.cumulative))
-            events = [own if e is result else e for e in events]
-            result = own
-        data = self.tasks.config.redactor.value(
-            {
-                "line": line[:MAX_STORED_LINE],
-                "truncated": len(line) > MAX_STORED_LINE,
-                "events": [to_dict(e) for e in events],
-            }
-        )
-        self.tasks.store.append_output(
-            task_id,
-            data,
-            lines,
-            session_id=session,
-            turn=result.usage if result else None,
-            turn_is_error=bool(result and result.is_error),
-        )
-        if result is not None:
-            state.result = result
-        loop.call_soon_threadsafe(self.tasks.hub.task_changed, task_id)
 
     async def _conclude(self, task_id: str, state: RunState, exit_: Exit | None) -> None:
         task = await self.tasks.get(task_id)
