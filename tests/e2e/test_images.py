@@ -21,6 +21,7 @@ def test_a_failed_build_shows_its_log_and_the_task_says_why(
     )
     server.start()
     try:
+        server.api("PUT", "/api/config", {"env": {"OPENAI_API_KEY": "sk-test-for-the-build"}})
         task = server.create("say hi", agent="codex")
         assert task["agent"] == "codex"
         server.act(task["id"], "start")

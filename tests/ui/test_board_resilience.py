@@ -98,6 +98,7 @@ def test_a_failed_image_shows_in_the_header_with_a_retry(
     server.stop()
     server.extra_env["WALLFACER_IMAGE_BASE"] = sandbox_image  # no apt-get: the build fails
     server.start()
+    server.api("PUT", "/api/config", {"env": {"OPENAI_API_KEY": "sk-test-for-the-build"}})
     page = sign_in(browser, server)
     try:
         page.keyboard.press("n")
