@@ -21,6 +21,17 @@ HERE = Path(__file__).resolve().parent
 
 Progress = Callable[[str], None]
 
+# Where each CLI's native files sit in an ``npm install --prefix DIR`` tree, as
+# (glob of the executable, how many levels up its package's root is). Only the
+# installing machine's platform package is there, so the glob finds one.
+# Codex finds ``bin/codex-code-mode-host``, ``codex-resources/`` and
+# ``codex-path/`` from its own resolved path (the root holds codex-package.json),
+# so the whole root is copied and the executable only linked to.
+NPM_LAYOUT = {
+    "claude": ("node_modules/@anthropic-ai/claude-code-linux-*/claude", 0),
+    "codex": ("node_modules/@openai/codex-linux-*/vendor/*/bin/codex", 1),
+}
+
 
 class ImageFailed(RunnerError):
     def __init__(self, message: str, log_tail: list[str]) -> None:
@@ -58,7 +69,11 @@ def build(
     base: str | None = None,
     cli_binary: Path | None = None,
 ) -> str:
-    """Build the bundled image for ``agent``; ``cli_binary`` skips npm inside the build."""
+    """Build the bundled image for ``agent``; ``cli_binary`` skips npm inside the build.
+
+    ``cli_binary`` is the CLI's native binary, or the DIR of an
+    ``npm install --prefix DIR <package>@<pinned>`` made outside the build.
+    """
     tag = bundled_tag(agent)
     tail: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -67,7 +82,7 @@ def build(
             shutil.copy2(path, context / path.name)
         (context / "cli").mkdir()
         if cli_binary is not None:
-            shutil.copy2(cli_binary, context / "cli" / agent)
+            _place_cli(agent, cli_binary, context / "cli")
         uid, gid = sandbox_owner("")  # who its containers will run as
         args = {"UID": str(uid), "GID": str(gid)}
         if base:
@@ -83,6 +98,25 @@ def build(
         )
         _follow(stream, f"building {tag}", progress, tail)
     return tag
+
+
+def _place_cli(agent: str, given: Path, into: Path) -> None:
+    """Put the CLI at ``into/<agent>``: a plain binary is copied there; an npm
+    prefix has its package's native files copied to ``into/dist`` and
+    ``into/<agent>`` made a relative link to the executable among them."""
+    if not given.is_dir():
+        shutil.copy2(given, into / agent)
+        return
+    pattern, up = NPM_LAYOUT[agent]
+    found = sorted(given.glob(pattern))
+    if not found:
+        raise ImageFailed(f"no {agent} CLI in {given} (looked for {pattern})", [])
+    executable = found[0]
+    root = executable.parent
+    for _ in range(up):
+        root = root.parent
+    shutil.copytree(root, into / "dist", symlinks=True)
+    (into / agent).symlink_to(Path("dist") / executable.relative_to(root))
 
 
 def pull(engine: Engine, ref: str, progress: Progress) -> str:

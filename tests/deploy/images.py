@@ -85,16 +85,17 @@ def server_image(client: docker.DockerClient) -> str:
 
 
 CLAUDE_VERSION = "2.1.328"
+CODEX_VERSION = "0.169.0"
 
 
-def claude_binary() -> Path:
-    """The pinned Claude Code CLI's native binary, installed with npm on the host
-    (containers here cannot reach the npm registry) and kept between runs."""
-    prefix = CACHE / f"claude-code-{CLAUDE_VERSION}"
-    binary = prefix / "node_modules" / "@anthropic-ai" / "claude-code-linux-x64" / "claude"
-    if not binary.exists():
+def npm_prefix(name: str, package: str, version: str, marker: str) -> Path:
+    """``npm install --prefix`` of a pinned CLI on the host (containers here cannot
+    reach the npm registry), kept between runs; ``marker`` is a glob that finds
+    its native executable once the install is complete."""
+    prefix = CACHE / f"{name}-{version}"
+    if not any(prefix.glob(marker)):
         if not shutil.which("npm"):
-            pytest.fail("npm is needed to fetch the Claude Code CLI")
+            pytest.fail(f"npm is needed to fetch {package}")
         subprocess.run(
             [
                 "npm",
@@ -103,9 +104,34 @@ def claude_binary() -> Path:
                 "--no-fund",
                 "--prefix",
                 str(prefix),
-                f"@anthropic-ai/claude-code@{CLAUDE_VERSION}",
+                f"{package}@{version}",
             ],
             check=True,
             capture_output=True,
         )
-    return binary
+    return prefix
+
+
+def claude_prefix() -> Path:
+    """The pinned Claude Code CLI as an npm prefix (WALLFACER_CLAUDE_BINARY takes it)."""
+    return npm_prefix(
+        "claude-code",
+        "@anthropic-ai/claude-code",
+        CLAUDE_VERSION,
+        "node_modules/@anthropic-ai/claude-code-linux-*/claude",
+    )
+
+
+def claude_binary() -> Path:
+    """The pinned Claude Code CLI's native binary alone."""
+    return next(claude_prefix().glob("node_modules/@anthropic-ai/claude-code-linux-*/claude"))
+
+
+def codex_prefix() -> Path:
+    """The pinned Codex CLI as an npm prefix (WALLFACER_CODEX_BINARY takes it)."""
+    return npm_prefix(
+        "codex",
+        "@openai/codex",
+        CODEX_VERSION,
+        "node_modules/@openai/codex-linux-*/vendor/*/bin/codex-code-mode-host",
+    )

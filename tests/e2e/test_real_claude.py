@@ -15,7 +15,7 @@ import docker
 import pytest
 
 from tests.anthropic_stub import AnthropicStub
-from tests.deploy.images import claude_binary, debian_base
+from tests.deploy.images import claude_prefix, debian_base
 from tests.gitrepo import file_on_branch
 from tests.server_process import ServerProcess, remove_egress
 
@@ -50,7 +50,7 @@ def claude_server(
         extra_args=("--egress", "allowlist"),  # the default: the stub is reached via the proxy
         env={
             "WALLFACER_IMAGE_BASE": debian_base(docker_client),
-            "WALLFACER_CLAUDE_BINARY": str(claude_binary()),
+            "WALLFACER_CLAUDE_BINARY": str(claude_prefix()),  # the npm prefix form
         },
     )
     server.start()
