@@ -47,6 +47,8 @@ def prepare(
     adapter: Adapter,
     request: Request,
 ) -> Prepared:
+    args = [*adapter.options(env), *request.args]
+    env = adapter.environment(env)
     owner = sandbox_owner(engine.image_user(request.image))
     task_id = request.task_id
     ws = workspaces.create(
@@ -67,7 +69,7 @@ def prepare(
         task_id=task_id,
         instance=request.instance,
         image=request.image,
-        args=request.args,
+        args=args,
         workspace=ws.path,
         repo_name=request.repo.name,
         objects=ws.objects,

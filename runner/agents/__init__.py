@@ -4,7 +4,7 @@ An adapter turns raw output lines into the neutral events of ``events`` so that
 the server never needs to know which CLI produced them.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from runner.agents.claude import ClaudeAdapter
@@ -37,6 +37,12 @@ class Adapter(Protocol):
     def args(
         self, prompt: str, session_id: str | None = None, model: str | None = None
     ) -> list[str]: ...
+
+    # Global options that go before ``args`` (an endpoint the CLI takes only as one).
+    def options(self, env: Mapping[str, str]) -> list[str]: ...
+
+    # The container's env from the agent env file, in the names the CLI reads.
+    def environment(self, env: Mapping[str, str]) -> dict[str, str]: ...
 
     def parser(
         self, model: str | None = None, session_id: str = ""

@@ -7,7 +7,7 @@ understand yields no events rather than an exception.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from runner.agents.events import (
@@ -52,6 +52,14 @@ class ClaudeAdapter:
         if model:
             argv += ["--model", model]
         return argv
+
+    def options(self, env: Mapping[str, str]) -> list[str]:
+        """Nothing goes before the arguments: the CLI reads its endpoint from the env."""
+        return []
+
+    def environment(self, env: Mapping[str, str]) -> dict[str, str]:
+        """The env file as it is: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ... are the CLI's own."""
+        return dict(env)
 
     def parser(
         self, model: str | None = None, session_id: str = ""

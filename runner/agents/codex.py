@@ -6,6 +6,7 @@ a price table the user can edit (USD per million tokens, per model).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -66,6 +67,21 @@ class CodexAdapter:
         if session_id:
             return [*argv, "resume", session_id, prompt]
         return [*argv, prompt]
+
+    def options(self, env: Mapping[str, str]) -> list[str]:
+        """Global options, before ``exec``: the CLI ignores OPENAI_BASE_URL in its env
+        (0.169), so a configured endpoint is passed as a config override. Its value
+        is a TOML string; a JSON string is a valid one."""
+        base_url = env.get("OPENAI_BASE_URL", "").strip()
+        return ["-c", f"openai_base_url={json.dumps(base_url)}"] if base_url else []
+
+    def environment(self, env: Mapping[str, str]) -> dict[str, str]:
+        """The env file, plus CODEX_API_KEY from OPENAI_API_KEY if only that is set:
+        ``codex exec`` authenticates with CODEX_API_KEY and sends no key otherwise."""
+        out = dict(env)
+        if out.get("OPENAI_API_KEY") and not out.get("CODEX_API_KEY"):
+            out["CODEX_API_KEY"] = out["OPENAI_API_KEY"]
+        return out
 
     def parser(self, model: str | None = None, session_id: str = "") -> CodexParser:
         """``session_id`` seeds a parser that joins a run midway (a reattach)."""
