@@ -18,7 +18,9 @@ from typing import Any
 import docker
 import pytest
 
+from runner.images.build import bundled_tag
 from tests.deploy.images import codex_prefix, debian_base
+from tests.engine import has_image
 from tests.gitrepo import file_on_branch
 from tests.openai_stub import AGAIN, FILE, FIRST, OpenAIStub
 from tests.server_process import ServerProcess, remove_egress
@@ -55,10 +57,15 @@ def codex_server(
             "WALLFACER_CODEX_BINARY": str(codex_prefix()),  # the npm prefix, not the binary
         },
     )
+    # The bundled image this test makes is removed again: other tests (a failed
+    # build, tests/e2e/test_images.py) need the engine without it.
+    made = not has_image(docker_client, bundled_tag("codex"))
     server.start()
     yield server
     server.stop()
     remove_egress(server)
+    if made and has_image(docker_client, bundled_tag("codex")):
+        docker_client.images.remove(bundled_tag("codex"), force=True)
 
 
 def _outputs(server: ServerProcess, task_id: str) -> list[dict[str, Any]]:
