@@ -27,6 +27,7 @@ from server.redact import Redactor
 # your contract; "default" applies to models not listed.
 DEFAULT_CODEX_PRICES: dict[str, dict[str, float]] = {
     "default": {"input": 1.25, "cached_input": 0.125, "output": 10.0},
+    "gpt-6.1-sol": {"input": 1.25, "cached_input": 0.125, "output": 10.0},  # the CLI's default
     "gpt-5-codex": {"input": 1.25, "cached_input": 0.125, "output": 10.0},
     "gpt-5": {"input": 1.25, "cached_input": 0.125, "output": 10.0},
 }

@@ -1,8 +1,9 @@
 """A local stand-in for the Anthropic Messages API, scripted for one task.
 
-For each human prompt in a session it answers once with a ``Write`` tool_use
-(the file's content says which prompt it answers), and once the tool_result
-comes back it ends the turn with text. Everything else the CLI asks (token
+For each human prompt in a session it answers with a ``Write`` tool_use (the
+file's content says which prompt it answers), then a ``Bash`` tool_use that
+reads the file back, and once that result comes back it ends the turn with
+text. Everything else the CLI asks (token
 counts, small helper calls) gets a short, valid answer. Every request is
 logged, so a failing test shows what the CLI asked for.
 """
@@ -82,10 +83,21 @@ class AnthropicStub:
         last = messages[-1] if messages else {}
         if "Write" not in tools or last.get("role") != "user":
             return [{"type": "text", "text": "OK."}], "end_turn"
-        if _has_tool_result(last):
-            return [{"type": "text", "text": f"Done: wrote {FILE}."}], "end_turn"
         prompts = sum(1 for m in messages if m.get("role") == "user" and _human_text(m))
         workdir = _workdir(body) or "/workspace"
+        answered = set().union(*(_tool_result_ids(m) for m in messages if m.get("role") == "user"))
+        checked = f"toolu_stub_{prompts}_check" in answered
+        if f"toolu_stub_{prompts}" in answered and "Bash" in tools and not checked:
+            # A second step: check the file with the shell (a read-only root, a tmpfs /tmp).
+            check = {
+                "type": "tool_use",
+                "id": f"toolu_stub_{prompts}_check",
+                "name": "Bash",
+                "input": {"command": f"cat {workdir}/{FILE} && echo ok > /tmp/checked"},
+            }
+            return [check], "tool_use"
+        if _has_tool_result(last):
+            return [{"type": "text", "text": f"Done: wrote {FILE}."}], "end_turn"
         content = "hello from claude\n" if prompts <= 1 else f"hello again, answer {prompts}\n"
         tool = {
             "type": "tool_use",
@@ -170,6 +182,14 @@ def _content(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _has_tool_result(message: dict[str, Any]) -> bool:
     return any(c.get("type") == "tool_result" for c in _content(message))
+
+
+def _tool_result_ids(message: dict[str, Any]) -> set[str]:
+    return {
+        str(c.get("tool_use_id"))
+        for c in _content(message)
+        if c.get("type") == "tool_result" and not c.get("is_error")
+    }
 
 
 def _human_text(message: dict[str, Any]) -> bool:

@@ -202,8 +202,12 @@ class ServerProcess:
 
 
 def remove_egress(server: ServerProcess) -> None:
-    """The egress proxy and networks a test's app made; they outlive the app by design."""
+    """The task containers, egress proxy and networks a test's app made: they outlive
+    the app by design."""
     from runner.containers import Engine, instance_id
     from runner.egress import Egress
 
-    Egress(Engine(), instance_id(server.data_dir)).remove()
+    engine, instance = Engine(), instance_id(server.data_dir)
+    for container in engine.list(instance):
+        engine.remove(container.id)
+    Egress(engine, instance).remove()

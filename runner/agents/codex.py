@@ -28,6 +28,9 @@ from runner.agents.events import (
 )
 
 Prices = Mapping[str, Mapping[str, float]]  # model -> input / cached_input / output
+# The model the pinned CLI (images/codex/Dockerfile) asks for when none is given,
+# as its requests name it: the price row and the log use it.
+DEFAULT_MODEL = "gpt-6.1-sol"
 
 
 def cost(prices: Prices, model: str | None, usage: dict[str, Any]) -> float:
@@ -85,7 +88,7 @@ class CodexAdapter:
 
     def parser(self, model: str | None = None, session_id: str = "") -> CodexParser:
         """``session_id`` seeds a parser that joins a run midway (a reattach)."""
-        return CodexParser(self.prices, model, session_id)
+        return CodexParser(self.prices, model or DEFAULT_MODEL, session_id)
 
 
 # Events that need no line of their own in the log.

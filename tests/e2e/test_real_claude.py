@@ -79,7 +79,16 @@ def test_the_real_cli_writes_resumes_and_lands(
         for e in ev["data"]["events"]
         if e["kind"] == "tool_call"
     ]
-    assert tools == ["Write"], "the CLI wrote the file with its own tool"
+    assert tools == ["Write", "Bash"], "the CLI wrote the file, then ran a shell command"
+    results = [
+        e
+        for ev in server.events(task["id"])
+        if ev["type"] == "output"
+        for e in ev["data"]["events"]
+        if e["kind"] == "tool_result"
+    ]
+    assert [r["is_error"] for r in results] == [False, False], results
+    assert "hello from claude" in results[1]["content"]
 
     server.act(task["id"], "feedback", {"message": "Now say hello again."})
     again = server.wait_for(task["id"], "waiting", "failed", timeout=300)
@@ -88,6 +97,24 @@ def test_the_real_cli_writes_resumes_and_lands(
     conversations = [json.dumps(r["body"].get("messages", [])) for r in stub.requests]
     resumed = [c for c in conversations if "toolu_stub_1" in c and "Now say hello again." in c]
     assert resumed, f"the stub saw the earlier conversation on resume: {stub.paths()}"
+
+    # Cost: the session's last total_cost_usd, counted once across the resume.
+    results = [
+        json.loads(ev["data"]["line"])
+        for ev in server.events(task["id"])
+        if ev["type"] == "output" and '"type":"result"' in ev["data"]["line"].replace(" ", "")
+    ]
+    assert len(results) == 2
+    task_now = server.task(task["id"])
+    assert abs(task_now["usage"]["cost_usd"] - results[-1]["total_cost_usd"]) < 1e-6
+    turns = server.api("GET", f"/api/tasks/{task['id']}/turns")["turns"]
+    assert abs(turns[0]["cost_usd"] - results[0]["total_cost_usd"]) < 1e-6
+    # Tokens: each run's own usage as the CLI reported it, against what the stub served.
+    reported = sum(r["usage"]["input_tokens"] for r in results)
+    served = 120 * sum(1 for r in stub.requests if r["path"] == "/v1/messages")
+    assert task_now["usage"]["input_tokens"] == reported == served, stub.paths()
+    outs = sum(r["usage"]["output_tokens"] for r in results)
+    assert task_now["usage"]["output_tokens"] == outs == 30 * served // 120
 
     server.act(task["id"], "accept")
     server.wait_for(task["id"], "done")

@@ -157,3 +157,19 @@ def test_the_real_codex_cli_writes_resumes_and_lands(
     print("served per run:", served, "recorded per turn:", got)
     assert got[0] == served[0], "the first run's usage"
     assert got == served, "each run's own usage, not the thread's running total"
+
+    # The cost is those tokens at the pinned CLI's default model's prices (D10).
+    (model,) = {r["body"].get("model") for r in posts}
+    print("model:", model)
+    prices = server.api("GET", "/api/config")["codex_prices"]
+    assert model in prices, f"the price table lacks the default model {model}"
+    row = prices[model]
+    expected = sum(
+        (s["input_tokens"] - s["cached_tokens"]) * row["input"]
+        + s["cached_tokens"] * row["cached_input"]
+        + s["output_tokens"] * row["output"]
+        for s in served
+    ) / 1_000_000
+    done = server.task(task["id"])
+    assert abs(done["usage"]["cost_usd"] - expected) < 1e-6, (done["usage"], expected)
+    assert abs(sum(t["cost_usd"] for t in turns) - expected) < 1e-6

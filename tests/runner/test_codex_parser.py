@@ -15,6 +15,7 @@ from runner.agents import (
     ToolCall,
     ToolResult,
 )
+from runner.agents.codex import DEFAULT_MODEL
 
 PRICES = {"default": {"input": 1.0, "cached_input": 0.1, "output": 10.0}}
 THREAD = "0199a213-81c0-7800-8aa1-bbab2a035a53"
@@ -68,7 +69,7 @@ def test_a_turn_becomes_neutral_events_with_a_computed_cost() -> None:
             },
         ]
     )
-    assert events[0] == Init(session_id=THREAD)
+    assert events[0] == Init(session_id=THREAD, model=DEFAULT_MODEL), "the pinned CLI's default"
     assert events[1] == ToolCall("item_0", "command", "bash -lc ls", {"command": "bash -lc ls"})
     assert events[2] == ToolResult("item_0", "README.md\n", False)
     assert isinstance(events[3], ToolCall) and events[3].summary == "add hello.txt"
