@@ -97,9 +97,10 @@ def main() -> None:
         from tests.deploy.images import claude_binary
 
         engine = Engine()
-        image = bundled_tag("claude")
+        base, cli = debian_base(client), claude_binary()
+        image = bundled_tag("claude", base, cli)
         if not exists(engine, image):
-            build(engine, "claude", lambda _line: None, debian_base(client), claude_binary())
+            build(engine, "claude", lambda _line: None, base, cli)
         stub = AnthropicStub()
         stub.start()
         env = {

@@ -26,7 +26,7 @@ from docker.types import LogConfig
 
 from runner.containers import HOST_GATEWAY, HOST_GATEWAY_MAPPING, LABEL_INSTANCE, Engine
 from runner.errors import ImageMissing, RunnerError
-from runner.images.build import Progress, build, bundled_tag, exists
+from runner.images.build import Progress, build, bundled_tag, current
 
 IMAGE = "egress"  # the image's folder under runner/images
 ALIAS = "egress-proxy"  # the proxy's name on the internal network
@@ -104,8 +104,8 @@ def filter_text(names: list[str]) -> str:
 
 def prepare(engine: Engine, progress: Progress, base: str | None = None) -> str:
     """The proxy image's tag, building it first where this machine lacks it."""
-    tag = bundled_tag(IMAGE)
-    return tag if exists(engine, tag) else build(engine, IMAGE, progress, base)
+    tag = bundled_tag(IMAGE, base)
+    return tag if current(engine, tag, base) else build(engine, IMAGE, progress, base)
 
 
 def parse_denied(lines: Iterable[str]) -> list[Denied]:

@@ -51,8 +51,13 @@ class Images:
 
     def image_for(self, agent: str) -> str:
         if agent == EGRESS:
-            return images.bundled_tag(EGRESS)
-        return self.tasks.config.configured_image(agent) or images.bundled_tag(agent)
+            return images.bundled_tag(EGRESS, self.base)
+        configured = self.tasks.config.configured_image(agent)
+        return configured or images.bundled_tag(agent, self.base, self.binaries.get(agent))
+
+    def _bundled(self, agent: str) -> bool:
+        """Built here from runner/images (rather than a named image, pulled)."""
+        return agent == EGRESS or not self.tasks.config.configured_image(agent)
 
     def status(self) -> list[dict[str, Any]]:
         out = []
@@ -94,7 +99,8 @@ class Images:
         self._status[agent] = status
         await self._publish(status)
         try:
-            if not await io(images.exists, engine, ref):
+            base = self.base if self._bundled(agent) else None
+            if not await io(images.current, engine, ref, base):
                 await self._make(status)
         except RunnerError as exc:
             status.state, status.error = "failed", str(exc)
@@ -120,7 +126,7 @@ class Images:
                     loop.call_soon_threadsafe(self._publish_soon, status)
 
         io, engine = self.tasks.io, self.tasks.engine
-        if status.image == images.bundled_tag(status.agent):
+        if self._bundled(status.agent):
             binary = self.binaries.get(status.agent)
             await io(images.build, engine, status.agent, progress, self.base, binary)
         else:

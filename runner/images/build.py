@@ -33,6 +33,9 @@ NPM_LAYOUT = {
 }
 
 
+LABEL_BASE_ID = "wallfacer.base-id"
+
+
 class ImageFailed(RunnerError):
     def __init__(self, message: str, log_tail: list[str]) -> None:
         super().__init__(message)
@@ -46,12 +49,37 @@ def _app_version() -> str:
         return "0.0.0"
 
 
-@functools.cache  # the Dockerfiles do not change while the app runs
-def bundled_tag(agent: str) -> str:
+@functools.cache  # the inputs do not change while the app runs
+def bundled_tag(agent: str, base: str | None = None, cli: Path | None = None) -> str:
+    """The tag covers everything a build depends on that is known without the engine:
+    the Dockerfile's folder, the build args (base reference, uid/gid) and the CLI's
+    digest. The base's image id is a label, checked by ``current``."""
     digest = hashlib.sha256()
     for path in sorted((HERE / agent).iterdir()):
         digest.update(path.name.encode() + path.read_bytes())
+    digest.update(json.dumps(_build_args(base)).encode())
+    if cli is not None:
+        digest.update(_cli_digest(agent, cli).encode())
     return f"wallfacer-{agent}:{_app_version()}-{digest.hexdigest()[:12]}"
+
+
+def _build_args(base: str | None) -> dict[str, str]:
+    uid, gid = sandbox_owner("")  # who its containers will run as
+    return {"UID": str(uid), "GID": str(gid), **({"BASE": base} if base else {})}
+
+
+def _cli_digest(agent: str, cli: Path) -> str:
+    """The CLI's executable, hashed (for an npm prefix, the one the build copies); a
+    CLI that cannot be read is named instead, and its build says what is wrong."""
+    digest = hashlib.sha256()
+    try:
+        executable = _npm_executable(agent, cli) if cli.is_dir() else cli
+        with open(executable, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    except (OSError, ImageFailed):
+        return f"unreadable {cli}"
+    return digest.hexdigest()
 
 
 def exists(engine: Engine, ref: str) -> bool:
@@ -60,6 +88,26 @@ def exists(engine: Engine, ref: str) -> bool:
     except docker.errors.ImageNotFound:
         return False
     return True
+
+
+def current(engine: Engine, ref: str, base: str | None) -> bool:
+    """Whether ``ref`` exists and was built on the base image as it is now (a base
+    rebuilt under the same name means a rebuild here too)."""
+    try:
+        image = engine.client().images.get(ref)
+    except docker.errors.ImageNotFound:
+        return False
+    built_on, now = (image.labels or {}).get(LABEL_BASE_ID), _base_id(engine, base)
+    return built_on is None or now is None or built_on == now
+
+
+def _base_id(engine: Engine, base: str | None) -> str | None:
+    if not base:
+        return None
+    try:
+        return str(engine.client().images.get(base).id)
+    except docker.errors.ImageNotFound:
+        return None  # pulled by the build itself
 
 
 def build(
@@ -74,7 +122,7 @@ def build(
     ``cli_binary`` is the CLI's native binary, or the DIR of an
     ``npm install --prefix DIR <package>@<pinned>`` made outside the build.
     """
-    tag = bundled_tag(agent)
+    tag = bundled_tag(agent, base, cli_binary)
     tail: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         context = Path(tmp)
@@ -83,15 +131,13 @@ def build(
         (context / "cli").mkdir()
         if cli_binary is not None:
             _place_cli(agent, cli_binary, context / "cli")
-        uid, gid = sandbox_owner("")  # who its containers will run as
-        args = {"UID": str(uid), "GID": str(gid)}
-        if base:
-            args["BASE"] = base
+        base_id = _base_id(engine, base)
         stream = engine.client().api.build(
             # forcerm: a failed step's container is removed too, not left behind
             path=str(context),
             tag=tag,
-            buildargs=args,
+            buildargs=_build_args(base),
+            labels={LABEL_BASE_ID: base_id} if base_id else None,
             rm=True,
             forcerm=True,
             decode=True,
@@ -107,16 +153,21 @@ def _place_cli(agent: str, given: Path, into: Path) -> None:
     if not given.is_dir():
         shutil.copy2(given, into / agent)
         return
-    pattern, up = NPM_LAYOUT[agent]
-    found = sorted(given.glob(pattern))
-    if not found:
-        raise ImageFailed(f"no {agent} CLI in {given} (looked for {pattern})", [])
-    executable = found[0]
+    _pattern, up = NPM_LAYOUT[agent]
+    executable = _npm_executable(agent, given)
     root = executable.parent
     for _ in range(up):
         root = root.parent
     shutil.copytree(root, into / "dist", symlinks=True)
     (into / agent).symlink_to(Path("dist") / executable.relative_to(root))
+
+
+def _npm_executable(agent: str, prefix: Path) -> Path:
+    pattern, _up = NPM_LAYOUT[agent]
+    found = sorted(prefix.glob(pattern))
+    if not found:
+        raise ImageFailed(f"no {agent} CLI in {prefix} (looked for {pattern})", [])
+    return found[0]
 
 
 def pull(engine: Engine, ref: str, progress: Progress) -> str:

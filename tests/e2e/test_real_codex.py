@@ -18,9 +18,7 @@ from typing import Any
 import docker
 import pytest
 
-from runner.images.build import bundled_tag
 from tests.deploy.images import codex_prefix, debian_base
-from tests.engine import has_image
 from tests.gitrepo import file_on_branch
 from tests.openai_stub import AGAIN, FILE, FIRST, OpenAIStub
 from tests.server_process import ServerProcess, remove_egress
@@ -59,13 +57,10 @@ def codex_server(
     )
     # The bundled image this test makes is removed again: other tests (a failed
     # build, tests/e2e/test_images.py) need the engine without it.
-    made = not has_image(docker_client, bundled_tag("codex"))
     server.start()
     yield server
     server.stop()
     remove_egress(server)
-    if made and has_image(docker_client, bundled_tag("codex")):
-        docker_client.images.remove(bundled_tag("codex"), force=True)
 
 
 def _outputs(server: ServerProcess, task_id: str) -> list[dict[str, Any]]:

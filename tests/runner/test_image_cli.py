@@ -1,13 +1,16 @@
-"""The CLI a bundled image's build copies in: a plain binary, or an npm prefix."""
+"""A bundled image's identity, and the CLI its build copies in: a binary or an npm prefix."""
 
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
+import docker
 import pytest
 
-from runner.images.build import ImageFailed, _place_cli
+from runner.containers import Engine
+from runner.images.build import LABEL_BASE_ID, ImageFailed, _place_cli, bundled_tag, current
 
 
 def _file(path: Path, text: str = "x") -> Path:
@@ -55,3 +58,32 @@ def test_a_prefix_without_the_cli_says_what_it_looked_for(tmp_path: Path) -> Non
     (tmp_path / "prefix").mkdir()
     with pytest.raises(ImageFailed, match="no codex CLI"):
         _place_cli("codex", tmp_path / "prefix", tmp_path)
+
+
+def test_the_image_tag_covers_base_args_and_cli_and_a_label_the_base_id(
+    tmp_path: Path, docker_client: docker.DockerClient, sandbox_image: str
+) -> None:
+    """D11: another base or another CLI is another image, never one silently reused."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.write_bytes(b"cli one")
+    two.write_bytes(b"cli two")
+    tags = {
+        bundled_tag("codex"),
+        bundled_tag("codex", "base:a"),
+        bundled_tag("codex", "base:b"),
+        bundled_tag("codex", "base:a", one),
+        bundled_tag("codex", "base:a", two),
+    }
+    assert len(tags) == 5
+    tag = f"wallfacer-test-identity:{uuid.uuid4().hex[:12]}"
+    (tmp_path / "Dockerfile").write_text(f"FROM {sandbox_image}\n")
+    docker_client.images.build(
+        path=str(tmp_path), tag=tag, labels={LABEL_BASE_ID: "sha256:" + "0" * 64}
+    )
+    try:
+        engine = Engine()
+        assert not current(engine, tag, sandbox_image), "built on a base that has changed since"
+        assert current(engine, tag, None), "a base not given is not checked"
+        assert not current(engine, f"{tag}-missing", None)
+    finally:
+        docker_client.images.remove(tag, force=True)
