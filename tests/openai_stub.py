@@ -15,14 +15,14 @@ can check the app's accounting exactly. Every request is logged.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
+from tests.stub_server import StubServer
 
 FILE = "hello.txt"
 FIRST = "hello from codex\n"
@@ -41,40 +41,11 @@ class Served:
     output_tokens: int
 
 
-class OpenAIStub:
+class OpenAIStub(StubServer):
     def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
+        super().__init__()
         self.served: list[Served] = []
-        self.port = 0
         self._ids = itertools.count(1)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-
-    # --- lifecycle: its own thread and loop, so sync tests can use it ---------
-
-    def start(self) -> None:
-        ready = threading.Event()
-
-        def serve() -> None:
-            self._loop = asyncio.new_event_loop()
-            app = web.Application(client_max_size=64 * 1024 * 1024)
-            app.router.add_route("*", "/{path:.*}", self._handle)
-            self._runner = web.AppRunner(app, access_log=None)
-            self._loop.run_until_complete(self._runner.setup())
-            # containers reach it via the host gateway
-            site = web.TCPSite(self._runner, "0.0.0.0", 0)
-            self._loop.run_until_complete(site.start())
-            self.port = self._runner.addresses[0][1]
-            ready.set()
-            self._loop.run_forever()
-
-        threading.Thread(target=serve, daemon=True).start()
-        ready.wait(10)
-
-    def stop(self) -> None:
-        if self._loop is not None and self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-            self._loop.call_soon_threadsafe(self._loop.stop)
 
     def paths(self) -> list[str]:
         return [f"{r['method']} {r['path']}" for r in self.requests]

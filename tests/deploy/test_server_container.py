@@ -32,7 +32,11 @@ def served(
         command=["/repos/project"],  # not the host path: mounts must be translated
         detach=True,
         user="0:0",  # the owner of the test repo; in production, the repos' owner
-        environment={"WALLFACER_TOKEN": token, "WALLFACER_IMAGE": sandbox_image},
+        environment={
+            "WALLFACER_TOKEN": token,
+            "WALLFACER_IMAGE": sandbox_image,
+            "WALLFACER_EGRESS": "none",  # the fake agent needs no network
+        },
         volumes={
             "/var/run/docker.sock": {"bind": "/var/run/docker.sock", "mode": "rw"},
             str(repo): {"bind": "/repos/project", "mode": "rw"},

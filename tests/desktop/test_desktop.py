@@ -55,6 +55,7 @@ class Desktop:
             "DISPLAY": display,
             "XDG_RUNTIME_DIR": str(runtime),
             "QTWEBENGINE_DISABLE_SANDBOX": "1",
+            "WALLFACER_EGRESS": "none",  # the fake agent needs no network
         }
         self.cmd = [
             sys.executable,
