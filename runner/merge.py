@@ -170,6 +170,8 @@ def _restore(repo: pygit2.Repository, tree: pygit2.Tree, files: list[str]) -> No
         if path in tree:
             continue
         target = workdir / path
+        if _through_link(workdir, target):
+            continue  # a folder of the user's that is a link: never reach outside
         if target.is_file() or target.is_symlink():
             target.unlink()
         if path in index:
@@ -208,6 +210,12 @@ def _rebase(repo: pygit2.Repository, head: pygit2.Commit, upstream: pygit2.Commi
         rebase.abort()
         raise
     return tip
+
+
+def _through_link(top: Path, target: Path) -> bool:
+    """Whether a folder between ``top`` and ``target`` is a symbolic link."""
+    between = [p for p in target.parents if top in p.parents]
+    return any(parent.is_symlink() for parent in between)
 
 
 def _follows(repo: pygit2.Repository, base_branch: str, files: list[str]) -> bool:

@@ -29,7 +29,11 @@ def remove(top: Path) -> None:
     """
 
     def retry(_function: object, path: str, _exc: object) -> None:
-        os.chmod(os.path.dirname(path), stat.S_IRWXU)
+        parent = os.path.dirname(path)
+        inside = os.path.commonpath([top, parent]) == str(top)
+        if not inside or os.path.islink(parent) or os.path.islink(path):
+            raise OSError(f"cannot remove {path}")  # never change modes outside the tree
+        os.chmod(parent, stat.S_IRWXU)
         if os.path.isdir(path) and not os.path.islink(path):
             os.chmod(path, stat.S_IRWXU)
             shutil.rmtree(path, onerror=retry)

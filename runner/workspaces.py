@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,8 +44,16 @@ MAX_FILE_BYTES = 100 * 1024 * 1024
 MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 MAX_ENTRIES = 1_000_000
 _BASE_REFS = "refs/wallfacer/base/"
+_WORK = "work"  # the workspace's parent: a repository of any name cannot meet host.git
 _HOST_GIT = "host.git"
 _IGNORES = "ignores"  # host-side copies of the workspace's .gitignore files
+MAX_DEPTH = 200  # folders deeper than this are an attack on recursion, not a project
+# An ignore rule with more wildcards than this is dropped: libgit2's matcher takes
+# exponential time on such patterns (and holds the GIL while it does).
+MAX_RULE_WILDCARDS = 2
+MAX_RULE_CHARS = 300
+_snapshot_locks: dict[Path, threading.Lock] = {}
+_snapshot_locks_guard = threading.Lock()
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
@@ -64,7 +73,12 @@ class Workspace:
 
 def existing(path: Path, git_dir: Path, branch: str, base_commit: str) -> Workspace:
     """The workspace a task record names (``path`` as ``create`` returned it)."""
-    return Workspace(path, path.parent, git_dir / "objects", branch, base_commit)
+    return Workspace(path, root_of(path), git_dir / "objects", branch, base_commit)
+
+
+def root_of(path: Path) -> Path:
+    """The task's folder for a workspace path (an older linked worktree: its parent)."""
+    return path.parent.parent if path.parent.name == _WORK else path.parent
 
 
 def create(
@@ -91,9 +105,9 @@ def create(
         ref = user.branches.local.create(branch, base.peel(pygit2.Commit))
     commit = ref.peel(pygit2.Commit)
     user.references.create(_BASE_REFS + task_id[:8], commit.id, force=True)
-    ws = Workspace(root / repo.name, root, repo.git_dir / "objects", branch, str(commit.id))
+    ws = Workspace(root / _WORK / repo.name, root, repo.git_dir / "objects", branch, str(commit.id))
     if not (ws.root / _HOST_GIT).exists():
-        root.mkdir(parents=True, exist_ok=True)
+        (root / _WORK).mkdir(parents=True, exist_ok=True)
         pygit2.init_repository(
             str(root / _HOST_GIT), workdir_path=str(root / _IGNORES), initial_head="main"
         )
@@ -131,7 +145,15 @@ def host_repo(ws: Workspace) -> pygit2.Repository:
 
 def snapshot(ws: Workspace) -> tuple[pygit2.Repository, pygit2.Oid]:
     """The workspace's files as a tree in the host's git dir: what review shows and
-    accept commits."""
+    accept commits. One at a time per workspace: a diff during accept must not
+    rebuild the ignore copies accept's walk is reading."""
+    with _snapshot_locks_guard:
+        lock = _snapshot_locks.setdefault(ws.root, threading.Lock())
+    with lock:
+        return _snapshot(ws)
+
+
+def _snapshot(ws: Workspace) -> tuple[pygit2.Repository, pygit2.Oid]:
     host = host_repo(ws)
     base = host[ws.base_commit].peel(pygit2.Commit).tree
     ignores = ws.root / _IGNORES
@@ -143,7 +165,12 @@ def snapshot(ws: Workspace) -> tuple[pygit2.Repository, pygit2.Oid]:
     except OSError as exc:
         raise RunnerError(f"the task's workspace is gone: {exc}") from exc
     with _closing(top):
-        reader.walk(top, "")
+        try:
+            reader.walk(top, "", 0)
+        except (UnicodeError, pygit2.GitError) as exc:  # a name git cannot hold
+            raise WorkspaceRefused(
+                f"the workspace holds a file name git refuses ({exc}); ask the agent to rename it"
+            ) from exc
     return host, reader.index.write_tree(host)
 
 
@@ -195,6 +222,17 @@ def remove(repo_path: Path, task_id: str, root: Path) -> None:
             user.references.delete(name)
 
 
+def _safe_rules(data: bytes) -> list[bytes]:
+    """The rules libgit2 can match in reasonable time (``**`` counts as one ``*``);
+    a dropped rule leaves its files in the change, for review to show."""
+    kept = []
+    for rule in data.splitlines():
+        stars = rule.replace(b"**", b"*").count(b"*")
+        if len(rule) <= MAX_RULE_CHARS and stars <= MAX_RULE_WILDCARDS:
+            kept.append(rule)
+    return kept
+
+
 @contextmanager
 def _closing(fd: int) -> Iterator[int]:
     try:
@@ -214,7 +252,9 @@ class _Reader:
         self.entries = 0
         self.total = 0
 
-    def walk(self, dir_fd: int, prefix: str) -> None:
+    def walk(self, dir_fd: int, prefix: str, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise WorkspaceRefused(f"{prefix} is nested deeper than {MAX_DEPTH} folders")
         names = sorted(os.listdir(dir_fd))
         if ".gitignore" in names:
             self._copy_ignore(dir_fd, prefix)
@@ -230,7 +270,7 @@ class _Reader:
                 if self._ignored(path + "/") and not self._tracked(path):
                     continue
                 with _closing(os.open(name, _DIR_FLAGS, dir_fd=dir_fd)) as sub:
-                    self.walk(sub, path + "/")
+                    self.walk(sub, path + "/", depth + 1)
             elif self._ignored(path) and not self._tracked(path):
                 continue
             elif stat.S_ISLNK(info.st_mode):
@@ -280,7 +320,7 @@ class _Reader:
             return
         target = self.ignores / prefix / ".gitignore"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data[:1024 * 1024])
+        target.write_bytes(b"\n".join(_safe_rules(data[: 1024 * 1024])))
 
     def _ignored(self, path: str) -> bool:
         return bool(self.host.path_is_ignored(path))

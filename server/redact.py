@@ -37,6 +37,7 @@ class Redactor:
         }
         # As the value appears raw, and inside a JSON string (a CLI's stream-json).
         forms = values | {json.dumps(v)[1:-1] for v in values}
+        forms |= {form.replace("/", "\\/") for form in forms}  # JSON may escape "/"
         ordered = sorted(forms, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 

@@ -248,7 +248,10 @@ class Tasks:
         if task.status in _BUSY:
             raise Conflict(f"the task is {task.status}; cancel it before deleting")
         await self._drop_worktree(task)
-        await self.io(trees.remove, self.settings.homes_dir / task_id)
+        try:
+            await self.io(trees.remove, self.settings.homes_dir / task_id)
+        except (OSError, RecursionError) as exc:
+            log.warning("could not remove the home of task %s: %s", task_id[:8], exc)
         await self.io(self.store.delete_task, task_id)
         self.hub.task_changed(task_id)
         self.hub.board_changed()
@@ -357,9 +360,9 @@ class Tasks:
         if not task.worktree:
             return
         try:
-            root = Path(task.worktree).parent
+            root = workspaces.root_of(Path(task.worktree))
             await self.io(workspaces.remove, Path(task.repo), task.id, root)
-        except (RunnerError, OSError) as exc:
+        except (RunnerError, OSError, RecursionError) as exc:  # a tree nested to attack
             log.warning("could not remove the worktree of task %s: %s", task.id[:8], exc)
             await self.note(task.id, "system", message=f"worktree left behind: {exc}")
             return

@@ -257,3 +257,28 @@ def test_the_dirty_list_names_only_changed_files_and_stops_at_fifty(
     assert refused.value.files == [f"f{n:03}.txt" for n in range(60)]
     assert str(refused.value).count(".txt") == 50
     assert "and 10 more" in str(refused.value)
+
+
+def test_undoing_a_crashed_accept_never_reaches_through_a_users_link(
+    repo: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "notes.txt").write_text("not the repo's\n")
+    tree = task_tree(repo, tmp_path)
+    (tree.path / "shared").mkdir()
+    (tree.path / "shared" / "notes.txt").write_text("task\n")
+    seen: list[merge.Merged] = []
+
+    class Crash(BaseException):
+        pass
+
+    def crash(merged: merge.Merged) -> None:
+        seen.append(merged)
+        raise Crash
+
+    with pytest.raises(Crash):
+        accept(repo, tree, on_ready=crash)
+    (repo / "shared").symlink_to(outside)  # made by the user meanwhile
+    merge.restore_interrupted(repo, "main", seen[0].base, seen[0].head)
+    assert (outside / "notes.txt").read_text() == "not the repo's\n"

@@ -136,3 +136,49 @@ def test_files_the_agent_committed_are_taken_from_the_files(repo: Path, tmp_path
     main = pygit2.Repository(str(repo)).head.peel(pygit2.Commit)
     assert main.message == "Task title"
     assert file_on_branch(repo, "main", "c.txt") == "committed\n"
+
+
+def test_an_ignore_rule_built_to_hang_the_matcher_is_dropped(repo: Path, tmp_path: Path) -> None:
+    """Many stars take libgit2's matcher exponential time, holding the GIL."""
+    ws = task_ws(repo, tmp_path)
+    (ws.path / ".gitignore").write_text("*a*a*a*a*a*a*a*a*b\n*.log\n")
+    (ws.path / ("a" * 100 + "0")).write_text("x\n")
+    (ws.path / "debug.log").write_text("x\n")
+    files: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        files.extend(workspaces.diff(ws).files)
+        done.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert done.wait(10), "an ignore rule hung the host"
+    assert files == [".gitignore", "a" * 100 + "0"], "the dropped rule's files are shown"
+
+
+def test_deep_nesting_and_names_git_cannot_hold_are_refused(repo: Path, tmp_path: Path) -> None:
+    ws = task_ws(repo, tmp_path)
+    deep = ws.path / "d"
+    deep.mkdir()
+    path = deep
+    for _ in range(workspaces.MAX_DEPTH + 5):
+        path = path / "d"
+        path.mkdir()
+    with pytest.raises(workspaces.WorkspaceRefused, match="deeper than"):
+        workspaces.diff(ws)
+    workspaces.remove(repo, TASK, ws.root)
+    assert not ws.root.exists()
+    ws = task_ws(repo, tmp_path)
+    os.close(os.open(bytes(ws.path) + b"/bad-\xff-name", os.O_CREAT | os.O_WRONLY))
+    with pytest.raises(workspaces.WorkspaceRefused, match="file name git refuses"):
+        workspaces.diff(ws)
+
+
+def test_a_repository_named_like_the_host_folders_is_still_apart(tmp_path: Path) -> None:
+    for name in ("ignores", "host.git"):
+        repo = make_repo(tmp_path / name)
+        ws = workspaces.create(repos.inspect_repo(repo), TASK, tmp_path / "ws" / name, "main")
+        (ws.path / "new.txt").write_text("n\n")
+        assert workspaces.diff(ws).files == ["new.txt"]
+        assert (ws.path / "README.md").exists(), "the workspace survived the diff"
+        assert ws.path.parent != ws.root

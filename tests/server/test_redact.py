@@ -21,6 +21,8 @@ def test_secret_values_are_redacted_raw_and_inside_json() -> None:
         extra_names=("ANTHROPIC_CUSTOM_HEADERS",),
     )
     assert redactor.text("key sk-0123456789 end") == "key [redacted] end"
+    slashed = Redactor({"TOKEN": "ab/cd/ef/gh"})
+    assert slashed.text('{"t":"ab\\/cd\\/ef\\/gh"}') == '{"t":"[redacted]"}', "JSON's \\/"
     line = json.dumps({"text": f"pw {quoted}", "n": 3, "list": ["x-api: hunter2hunter2"]})
     assert json.loads(redactor.text(line)) == {
         "text": "pw [redacted]",

@@ -17,7 +17,10 @@ def card(page: Page, title: str):  # type: ignore[no-untyped-def]
 
 def test_create_drag_watch_feedback_accept(page: Page, server: ServerProcess, repo: Path) -> None:
     page.click("#new-task")
-    page.fill("#new-prompt", "say Working on it\nsleep 1\nwrite hello.txt hi from the board")
+    page.fill(
+        "#new-prompt",
+        "say Working on it\nsleep 1\nwrite hello.txt hi from the board\nwrite run.py ++ sneaky",
+    )
     page.fill("#new-title-input", "Board hello")
     page.click("#new-dialog button[type=submit]")
     backlog_card = page.locator("[data-column=backlog] .card", has_text="Board hello")
@@ -34,8 +37,11 @@ def test_create_drag_watch_feedback_accept(page: Page, server: ServerProcess, re
     screenshot(page, "board-waiting")
 
     page.click("[data-tab=diff]")
-    expect(page.locator(".diff-file h4")).to_have_text("hello.txt")
-    expect(page.locator(".diff-file tr.add")).to_contain_text("+hi from the board")
+    expect(page.locator(".diff-file h4")).to_have_text(["hello.txt", "run.py"])
+    expect(page.locator(".diff-file tr.add").first).to_contain_text("+hi from the board")
+    # A content line that looks like a header is still shown (it would land).
+    expect(page.locator(".diff-file tr.add", has_text="+++ sneaky")).to_be_visible()
+    expect(page.locator(".diff-file tr.meta").first).to_contain_text("new file mode")
     screenshot(page, "detail-diff")
 
     page.click("[data-tab=log]")

@@ -92,27 +92,37 @@ export function diffView(patch) {
     return root;
   }
   let table = null;
+  let inHunk = false; // header lines until a file's first @@; hunk lines after it
   let oldLine = 0;
   let newLine = 0;
+  const row = (cls, a, b, text) => table.append(el("tr", { class: cls }, el("td", { class: "ln", text: a }), el("td", { class: "ln", text: b }), el("td", { text })));
   for (const line of patch.split("\n")) {
     if (line.startsWith("diff --git")) {
       const name = line.replace(/^diff --git a\/(.*) b\/.*$/, "$1");
       table = el("table");
+      inHunk = false;
       root.append(el("section", { class: "diff-file" }, el("h4", { text: name }), table));
       continue;
     }
-    if (!table || /^(index |--- |\+\+\+ |new file|deleted file|similarity|rename |old mode|new mode|Binary)/.test(line)) continue;
+    if (!table) continue;
     const hunk = line.match(/^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/);
     if (hunk) {
+      inHunk = true;
       oldLine = Number(hunk[1]);
       newLine = Number(hunk[2]);
-      table.append(el("tr", { class: "hunk" }, el("td", { class: "ln" }), el("td", { class: "ln" }), el("td", { text: line })));
+      row("hunk", "", "", line);
+    } else if (!inHunk) {
+      // What a review must not hide: a binary body, a link, an executable bit.
+      if (/^(new file mode|new mode|old mode|deleted file mode|Binary files)/.test(line)) {
+        const note = line.includes("120000") ? `${line} (a symbolic link)` : line.includes("100755") ? `${line} (executable)` : line;
+        row("meta", "", "", note);
+      }
     } else if (line.startsWith("+")) {
-      table.append(el("tr", { class: "add" }, el("td", { class: "ln" }), el("td", { class: "ln", text: newLine++ }), el("td", { text: line })));
+      row("add", "", newLine++, line);
     } else if (line.startsWith("-")) {
-      table.append(el("tr", { class: "del" }, el("td", { class: "ln", text: oldLine++ }), el("td", { class: "ln" }), el("td", { text: line })));
+      row("del", oldLine++, "", line);
     } else if (line.startsWith(" ")) {
-      table.append(el("tr", {}, el("td", { class: "ln", text: oldLine++ }), el("td", { class: "ln", text: newLine++ }), el("td", { text: line })));
+      row("", oldLine++, newLine++, line);
     }
   }
   return root;
