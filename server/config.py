@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from runner.agents import AGENTS, CREDENTIALS, SECRET_ENV
+from runner.agents import AGENTS, CREDENTIALS, ENDPOINTS, SECRET_ENV
 from runner.egress import patterns
 from runner.errors import RunnerError
 from server.errors import BadRequest, Conflict, Unprocessable
@@ -175,7 +175,11 @@ class ConfigStore:
 
     def to_json(self) -> dict[str, Any]:
         agents = {
-            agent: {"credentials": list(CREDENTIALS[agent]), "missing": self.missing(agent)}
+            agent: {
+                "credentials": list(CREDENTIALS[agent]),
+                "endpoint": ENDPOINTS[agent],
+                "missing": self.missing(agent),
+            }
             for agent in AGENTS
         }
         return {**asdict(self.current), "pinned": sorted(self.pinned), "agents": agents}

@@ -23,6 +23,7 @@ from runner.agents.events import (
 
 AGENTS = ("claude", "codex")
 CREDENTIALS = {"claude": ClaudeAdapter.credentials, "codex": CodexAdapter.credentials}
+ENDPOINTS = {"claude": ClaudeAdapter.endpoint_env, "codex": CodexAdapter.endpoint_env}
 # Env names the agents read that hold secrets without saying so in their name.
 SECRET_ENV = tuple(sorted({*ClaudeAdapter.secret_env, *CodexAdapter.secret_env}))
 
@@ -33,6 +34,7 @@ class Adapter(Protocol):
     secret_env: tuple[str, ...]  # env names holding secrets beyond *KEY*, *TOKEN*, ...
     api_hosts: tuple[str, ...]  # the model API's hosts, allowed by default
     credentials: tuple[str, ...]  # env names of which the bundled image needs one
+    endpoint_env: str  # the env name of its API's base URL
 
     def args(
         self, prompt: str, session_id: str | None = None, model: str | None = None
@@ -58,6 +60,7 @@ def adapter(agent: str, prices: Prices) -> Adapter:
 __all__ = [
     "AGENTS",
     "CREDENTIALS",
+    "ENDPOINTS",
     "SECRET_ENV",
     "Adapter",
     "AgentEvent",

@@ -36,6 +36,7 @@ class ClaudeAdapter:
     home = "/home/agent/.claude"  # session files, in the task's home: --resume works
     secret_env: tuple[str, ...] = ("ANTHROPIC_CUSTOM_HEADERS",)
     api_hosts: tuple[str, ...] = ("api.anthropic.com",)
+    endpoint_env = "ANTHROPIC_BASE_URL"  # where a user points the CLI at a proxy or a stub
     credentials: tuple[str, ...] = (  # any one will do
         "ANTHROPIC_API_KEY",
         "ANTHROPIC_AUTH_TOKEN",

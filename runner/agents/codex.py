@@ -51,6 +51,7 @@ class CodexAdapter:
     home = "/home/agent/.codex"
     secret_env: tuple[str, ...] = ()
     api_hosts: tuple[str, ...] = ("api.openai.com", "chatgpt.com")
+    endpoint_env = "OPENAI_BASE_URL"  # where a user points the CLI at a proxy or a stub
     credentials: tuple[str, ...] = ("OPENAI_API_KEY", "CODEX_API_KEY")  # any one will do
 
     def __init__(self, prices: Prices) -> None:

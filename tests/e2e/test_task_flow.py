@@ -217,3 +217,11 @@ def test_a_run_that_changed_nothing_says_so(server: ServerProcess) -> None:
     refused = server.act(task["id"], "accept")
     back = server.wait_for(refused["id"], "waiting")
     assert back["error"] == "nothing to merge: the task changed no files"
+
+
+def test_a_run_whose_tool_calls_all_failed_says_so(server: ServerProcess) -> None:
+    task = server.create("toolfail make build\ntoolfail make test")
+    server.act(task["id"], "start")
+    server.wait_for(task["id"], "waiting")
+    states = [e["data"] for e in server.events(task["id"]) if e["type"] == "state"]
+    assert states[-1]["reason"] == "awaiting review: all 2 tool calls failed"

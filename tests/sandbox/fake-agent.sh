@@ -5,6 +5,7 @@
 #   write PATH TEXT    create PATH (relative to the workspace) holding TEXT
 #   append PATH TEXT   add a line to PATH
 #   delete PATH        remove PATH
+#   toolfail CMD       a tool call that fails
 #   say TEXT           answer with TEXT
 #   sleep N            take N seconds
 #   junk               print a non-JSON line and a 1.2 MB line
@@ -41,12 +42,12 @@ text() {
     "$SESSION" "$N" "$(json "$1")" "$usage"
 }
 
-tool() {  # name, summary-key, summary, result
+tool() {  # name, summary-key, summary, result[, is_error]
   N=$((N + 1))
   printf '{"type":"assistant","session_id":"%s","parent_tool_use_id":null,"message":{"id":"msg_%s","role":"assistant","model":"fake","content":[{"type":"tool_use","id":"toolu_%s","name":"%s","input":{"%s":%s}}],"stop_reason":null,"usage":%s}}\n' \
     "$SESSION" "$N" "$N" "$1" "$2" "$(json "$3")" "$usage"
-  printf '{"type":"user","session_id":"%s","parent_tool_use_id":null,"message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_%s","content":%s,"is_error":false}]}}\n' \
-    "$SESSION" "$N" "$(json "$4")"
+  printf '{"type":"user","session_id":"%s","parent_tool_use_id":null,"message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_%s","content":%s,"is_error":%s}]}}\n' \
+    "$SESSION" "$N" "$(json "$4")" "${5:-false}"
 }
 
 # Like the real CLI, total_cost_usd adds up the whole session across --resume
@@ -73,6 +74,7 @@ while IFS= read -r line; do
       if [ "$cmd" = write ]; then printf '%s\n' "$*" > "$path"; else printf '%s\n' "$*" >> "$path"; fi
       tool Write file_path "$CWD/$path" "File written: $CWD/$path" ;;
     delete) rm -f "$1"; tool Bash command "rm $1" "" ;;
+    toolfail) tool Bash command "$*" "command not found" true ;;
     say) text "$*" ;;
     sleep) text "Thinking for $1 seconds."; sleep "$1" ;;
     junk)

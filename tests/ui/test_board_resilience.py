@@ -73,6 +73,8 @@ def test_settings_are_edited_with_credentials_masked(page: Page, server: ServerP
     assert "secret" not in page.content()
     expect(page.locator("#cfg-image")).to_be_disabled()  # pinned by --image for this run
     expect(page.locator("#cfg-egress")).to_be_disabled()  # --egress none, for the fake agent
+    expect(page.locator("#env-hint")).to_contain_text("codex: OPENAI_API_KEY or CODEX_API_KEY")
+    expect(page.locator("#env-hint")).to_contain_text("endpoint ANTHROPIC_BASE_URL")
     page.fill("#cfg-max_parallel", "2")
     page.fill("#cfg-memory", "512m")
     page.fill("#cfg-pids_limit", "512")

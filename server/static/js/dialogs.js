@@ -96,6 +96,8 @@ export class SettingsDialog {
       input.disabled = config.pinned.includes(name);
       input.title = input.disabled ? "Set on the command line for this run" : "";
     }
+    this.dialog.querySelector("#env-hint").replaceChildren(...Object.entries(config.agents).map(([agent, info]) =>
+      el("li", { text: `${agent}: ${info.credentials.join(" or ")}; endpoint ${info.endpoint}${info.missing ? " (not set yet)" : ""}` })));
     const rows = this.dialog.querySelector("#env-rows");
     rows.replaceChildren(...config.env.map(({ key, value }) => {
       const input = el("input", { type: "password", placeholder: value, "aria-label": `New value for ${key}`, "data-key": key });
