@@ -78,7 +78,11 @@ def test_the_image_tag_covers_base_args_and_cli_and_a_label_the_base_id(
     tag = f"wallfacer-test-identity:{uuid.uuid4().hex[:12]}"
     (tmp_path / "Dockerfile").write_text(f"FROM {sandbox_image}\n")
     docker_client.images.build(
-        path=str(tmp_path), tag=tag, labels={LABEL_BASE_ID: "sha256:" + "0" * 64}
+        path=str(tmp_path),
+        tag=tag,
+        labels={LABEL_BASE_ID: "sha256:" + "0" * 64},
+        rm=True,
+        forcerm=True,
     )
     try:
         engine = Engine()
