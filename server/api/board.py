@@ -73,7 +73,8 @@ async def add_repo(request: web.Request) -> web.Response:
 async def get_config(request: web.Request) -> web.Response:
     tasks = request.app[TASKS]
     env = await tasks.io(tasks.config.masked_env)
-    return ok({**tasks.config.to_json(), "env": env})
+    settings = await tasks.io(tasks.config.to_json)  # reads the env file: off the loop
+    return ok({**settings, "env": env})
 
 
 async def put_config(request: web.Request) -> web.Response:
