@@ -271,7 +271,10 @@ def test_egress_reaches_allowed_hosts_through_the_proxy_and_nothing_else(
         request = "printf 'GET http://{0}/ HTTP/1.0\\r\\nHost: {0}\\r\\n\\r\\n'"
         get = request + " | nc -w 5 egress-proxy 8888"
         script = (
-            f"{get.format('allowed.test')} | tail -1; "
+            # the fake host may still be starting: a few tries
+            f"for i in 1 2 3 4 5 6 7 8; do page=$({get.format('allowed.test')} | tail -1); "
+            '[ -n "$page" ] && break; sleep 1; done; echo "$page"; '
+
             f"{get.format('denied.test')} | head -1 | grep -q ' 403 ' && echo REFUSED; "
             f"nc -w 3 {denied_ip['IPAddress']} 80 </dev/null && echo DIRECT || echo NO-ROUTE; "
             'case "$http_proxy" in http://egress-proxy:8888) echo PROXY-SET;; esac'
