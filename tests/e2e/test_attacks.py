@@ -13,6 +13,7 @@ import ipaddress
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -272,8 +273,9 @@ def test_egress_reaches_allowed_hosts_through_the_proxy_and_nothing_else(
         get = request + " | nc -w 5 egress-proxy 8888"
         script = (
             # the fake host may still be starting: a few tries
-            f"for i in 1 2 3 4 5 6 7 8; do page=$({get.format('allowed.test')} | tail -1); "
-            '[ -n "$page" ] && break; sleep 1; done; echo "$page"; '
+            f"for i in 1 2 3 4 5 6 7 8; do page=$({get.format('allowed.test')} "
+            '| grep -o page-of-allowed.test); [ -n "$page" ] && break; sleep 1; done; '
+            'echo "$page"; '
 
             f"{get.format('denied.test')} | head -1 | grep -q ' 403 ' && echo REFUSED; "
             f"nc -w 3 {denied_ip['IPAddress']} 80 </dev/null && echo DIRECT || echo NO-ROUTE; "
@@ -282,11 +284,16 @@ def test_egress_reaches_allowed_hosts_through_the_proxy_and_nothing_else(
         task_id, out = attack(server, script)
         lines = [line for line in out.splitlines() if not line.startswith("nc:")]
         assert lines == ["page-of-allowed.test", "REFUSED", "NO-ROUTE", "PROXY-SET"], out
-        notes = [
-            ev["data"].get("message", "")
-            for ev in server.api("GET", f"/api/tasks/{task_id}/events?limit=1000")["events"]
-        ]
-        assert any("egress proxy refused denied.test" in n for n in notes), notes
+        deadline = time.monotonic() + 15  # the log is told within a poll of the proxy
+        while True:
+            notes = [
+                ev["data"].get("message", "")
+                for ev in server.api("GET", f"/api/tasks/{task_id}/events?limit=1000")["events"]
+            ]
+            if any("egress proxy refused denied.test" in n for n in notes):
+                break
+            assert time.monotonic() < deadline, notes
+            time.sleep(0.5)
         assert not any("allowed.test" in n for n in notes)
     finally:
         for host in hosts:
