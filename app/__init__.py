@@ -1,7 +1,11 @@
-"""The shell a user starts: the command line now; the tray and native window later.
+"""The shell a user starts: the command line, the tray and the native window.
 
-It turns flags and environment into ``server.settings.Settings`` and runs
-``server.app``. It knows nothing of Docker or git beyond validating repo paths.
+Turns flags and their environment fallbacks into ``server.settings.Settings``
+and serves ``server.app``, headless (``main``) or on a thread beside the tray
+and window (``desktop``, ``server_thread``, ``tray``, ``window``); the
+subcommands (``commands``) manage a data dir without serving.
+
+Talks to: ``server`` only. It reaches Docker and git only through it.
 """
 
 import warnings

@@ -1,7 +1,13 @@
 """Everything that touches Docker or git, and nothing that knows about HTTP.
 
-The runner owns containers (``containers``), git worktrees (``worktrees``), the
-accept pipeline (``merge``) and the agent adapters that turn CLI output into
-neutral events (``agents``). Its API is synchronous: the server calls it from
-its one executor and hands it plain values and callbacks, never server types.
+Owns containers (``containers``, ``egress``), the user's repositories
+(``repos``), each task's own workspace and home (``workspaces``, ``homes``,
+``trees``), the accept pipeline (``merge``), sandbox images (``images``) and
+the agent adapters that turn CLI output into neutral events (``agents``).
+Typed failures are in ``errors``.
+
+Its API is synchronous: ``server`` calls it from worker threads and hands it
+plain values and callbacks, never server types. Imports neither ``server``
+nor ``app`` (nor ``aiohttp``); the import-linter contract in pyproject.toml
+checks that.
 """

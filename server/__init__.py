@@ -1,7 +1,19 @@
 """The board: task state, its rules, and the HTTP face of both.
 
-The server owns the SQLite store (``store``), the task lifecycle and its one
-transition table (``states``, ``tasks``, ``runs``), the live event fan-out
-(``events``) and the HTTP API (``routes``, ``api``, ``auth``). It reaches Docker
-and git only through ``runner``, and is driven by ``app``.
+Owns the SQLite store (``store``), the task lifecycle and its one transition
+table (``states``), the live event fan-out (``events``) and the HTTP API
+(``routes``, ``api``, ``auth``). Its parts are built in one place
+(``services``) and wired into aiohttp in ``app``:
+
+- ``lifecycle``: the one door to a status change;
+- ``tasks``: what a person can do (the API's verbs);
+- ``runs`` (with ``launch``, ``output``, ``slots``): an agent's run in its container;
+- ``outcomes``: where a run leaves its task, as pure functions;
+- ``landing``: accept's commit, rebase and fast-forward, and what follows;
+- ``recovery``: truthful states after a restart;
+- ``images``: each agent's sandbox image, prepared in the background;
+- ``config``, ``settings``: what a person may change, and what the command line fixed.
+
+Talks to: ``runner`` (Docker and git, never HTTP). Driven by: ``app``.
+Never imports ``app``.
 """

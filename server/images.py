@@ -15,14 +15,15 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from runner.agents import AGENTS
+from runner.containers import Engine
 from runner.errors import RunnerError
 from runner.images import build as images
-
-if TYPE_CHECKING:
-    from server.tasks import Tasks
+from server.config import ConfigStore
+from server.jobs import Jobs
+from server.lifecycle import Lifecycle
 
 log = logging.getLogger(__name__)
 # The allowlist network mode's proxy image, prepared like an agent's.
@@ -42,8 +43,19 @@ class ImageStatus:
 
 
 class Images:
-    def __init__(self, tasks: Tasks, base: str | None, binaries: dict[str, Path]) -> None:
-        self.tasks = tasks
+    def __init__(
+        self,
+        life: Lifecycle,
+        engine: Engine,
+        config: ConfigStore,
+        jobs: Jobs,
+        base: str | None,
+        binaries: dict[str, Path],
+    ) -> None:
+        self.life = life
+        self.engine = engine
+        self.config = config
+        self.jobs = jobs
         self.base = base
         self.binaries = binaries
         self._status: dict[str, ImageStatus] = {}
@@ -52,12 +64,12 @@ class Images:
     def image_for(self, agent: str) -> str:
         if agent == EGRESS:
             return images.bundled_tag(EGRESS, self.base)
-        configured = self.tasks.config.configured_image(agent)
+        configured = self.config.configured_image(agent)
         return configured or images.bundled_tag(agent, self.base, self.binaries.get(agent))
 
     def _bundled(self, agent: str) -> bool:
         """Built here from runner/images (rather than a named image, pulled)."""
-        return agent == EGRESS or not self.tasks.config.configured_image(agent)
+        return agent == EGRESS or not self.config.configured_image(agent)
 
     def status(self) -> list[dict[str, Any]]:
         out = []
@@ -72,9 +84,8 @@ class Images:
         """Start preparing (or join the preparation under way)."""
         job = self._jobs.get(agent)
         if job is None or job.done():
-            job = asyncio.get_running_loop().create_task(self._prepare(agent))
-            # The failure is kept in the status; nobody may be awaiting the job.
-            job.add_done_callback(lambda done: done.cancelled() or done.exception())
+            # A failure is kept in the status, for whoever awaits the job or looks later.
+            job = self.jobs.spawn(self._prepare(agent), answers=(RunnerError,))
             self._jobs[agent] = job
         return job
 
@@ -93,7 +104,7 @@ class Images:
         return await asyncio.shield(self.prepare(agent))
 
     async def _prepare(self, agent: str) -> str:
-        io, engine = self.tasks.io, self.tasks.engine
+        io, engine = self.life.io, self.engine
         ref = self.image_for(agent)
         status = ImageStatus(agent, ref, "preparing", "checking")
         self._status[agent] = status
@@ -125,7 +136,7 @@ class Images:
                 with contextlib.suppress(RuntimeError):  # the app is shutting down
                     loop.call_soon_threadsafe(self._publish_soon, status)
 
-        io, engine = self.tasks.io, self.tasks.engine
+        io, engine = self.life.io, self.engine
         if self._bundled(status.agent):
             binary = self.binaries.get(status.agent)
             await io(images.build, engine, status.agent, progress, self.base, binary)
@@ -133,8 +144,7 @@ class Images:
             await io(images.pull, engine, status.image, progress)
 
     def _publish_soon(self, status: ImageStatus) -> None:
-        self.tasks.spawn(self._publish(status))
+        self.jobs.spawn(self._publish(status))
 
     async def _publish(self, status: ImageStatus) -> None:
-        await self.tasks.io(self.tasks.store.add_board_event, "image-updated", asdict(status))
-        self.tasks.hub.board_changed()
+        await self.life.announce("image-updated", asdict(status))

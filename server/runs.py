@@ -10,25 +10,30 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar
 
 from runner import agents, repos
 from runner.agents import Adapter, AgentEvent
-from runner.containers import Exit, RunSpec, instance_id
+from runner.containers import Engine, Exit, RunSpec, instance_id
 from runner.egress import Egress
 from runner.errors import RunnerError, RuntimeUnavailable
+from server import checkouts, outcomes, output
 from server import launch as launch_
-from server import output
-from server.images import EGRESS
+from server.config import ConfigStore
+from server.images import EGRESS, Images
+from server.jobs import Jobs
+from server.lifecycle import Lifecycle
+from server.model import Task
 from server.output import RunState
+from server.settings import Settings
 from server.slots import Slots
 from server.states import Action, Status
 
 if TYPE_CHECKING:
-    from server.model import Task
-    from server.tasks import Tasks
+    from server.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -44,43 +49,64 @@ T = TypeVar("T")
 class Runs:
     RESUME_PROMPT = "Continue where you left off."
 
-    def __init__(self, tasks: Tasks) -> None:
-        self.tasks = tasks
-        self.instance = instance_id(tasks.settings.data_dir)
-        self.slots = Slots(lambda: tasks.config.current.max_parallel)
-        self.egress = Egress(tasks.engine, self.instance)
+    def __init__(
+        self,
+        life: Lifecycle,
+        engine: Engine,
+        config: ConfigStore,
+        images: Images,
+        jobs: Jobs,
+        metrics: Callable[[], Metrics],
+        settings: Settings,
+    ) -> None:
+        self.life = life
+        self.engine = engine
+        self.config = config
+        self.images = images
+        self.jobs = jobs
+        self._metrics = metrics
+        self.settings = settings
+        self.instance = instance_id(settings.data_dir)
+        self.slots = Slots(lambda: config.current.max_parallel)
+        self.egress = Egress(engine, self.instance)
         self._launches = itertools.count(1)
         self._owner: dict[str, int] = {}  # task id -> the launch that may run it
+        # Set at shutdown: output threads stop writing to a store about to close.
+        self._closing = threading.Event()
+
+    def close(self) -> None:
+        """Stop recording output; the containers run on and are reattached next start."""
+        self._closing.set()
 
     def launch(self, task: Task, prompt: str, session_id: str | None) -> None:
         launch = next(self._launches)
         self._owner[task.id] = launch
-        self.tasks.spawn(self._run(task.id, prompt, session_id, launch))
+        self.jobs.spawn(self._run(task.id, prompt, session_id, launch))
 
     async def _wanted(self, task_id: str, launch: int) -> bool:
         """Whether this launch still owns the task: a cancel, retry and start while
         it waited (for an image, a slot, the engine) hands the task to a newer one."""
         if self._owner.get(task_id) != launch:
             return False
-        return (await self.tasks.get(task_id)).status == Status.IN_PROGRESS
+        return (await self.life.get(task_id)).status == Status.IN_PROGRESS
 
     async def stop(self, task: Task) -> None:
         """Kill and remove the task's container; its stream then ends by itself."""
         if task.container_id:
-            await self.tasks.io(self.tasks.engine.remove, task.container_id)
+            await self.life.io(self.engine.remove, task.container_id)
 
     def _adapter(self, agent: str) -> Adapter:
-        return agents.adapter(agent, self.tasks.config.current.codex_prices)
+        return agents.adapter(agent, self.config.current.codex_prices)
 
     async def _image(self, task_id: str, launch: int, name: str) -> str | None:
         """An agent's image (or the proxy's), waiting with a note while it is prepared;
         None when the task was failed for want of it, or cancelled meanwhile."""
-        images = self.tasks.images
+        images = self.images
         what = "egress proxy" if name == EGRESS else f"{name} sandbox"
 
         async def ready() -> str:
             if not images.is_ready(name):
-                await self.tasks.note(task_id, "system", message=f"preparing the {what} image")
+                await self.life.note(task_id, "system", message=f"preparing the {what} image")
             return await images.ready(name)
 
         try:
@@ -96,15 +122,15 @@ class Runs:
         while waiting for the engine to return."""
 
         async def note() -> None:
-            await self.tasks.note(
+            await self.life.note(
                 task_id,
                 "system",
                 message="the container engine is unreachable; waiting for it to return",
             )
 
-        return await self._until_engine(step, note, lambda: self._wanted(task_id, launch))
+        return await self.until_engine(step, note, lambda: self._wanted(task_id, launch))
 
-    async def _until_engine(
+    async def until_engine(
         self,
         step: Callable[[], Awaitable[T]],
         note: Callable[[], Awaitable[None]],
@@ -146,27 +172,25 @@ class Runs:
     async def _run_once(
         self, task_id: str, prompt: str, session_id: str | None, launch: int
     ) -> None:
-        tasks, io = self.tasks, self.tasks.io
-        task = await tasks.get(task_id)
-        proxied = tasks.config.current.egress == "allowlist"
+        life, io, metrics = self.life, self.life.io, self._metrics()
+        task = await life.get(task_id)
+        proxied = self.config.current.egress == "allowlist"
         image = await self._image(task_id, launch, task.agent)
         proxy_image = await self._image(task_id, launch, EGRESS) if proxied else ""
         if image is None or proxy_image is None:
             return
         if self.slots.full():
-            limit = tasks.config.current.max_parallel
-            await tasks.note(
-                task_id, "system", message=f"queued: {limit} tasks are already running"
-            )
+            limit = self.config.current.max_parallel
+            await life.note(task_id, "system", message=f"queued: {limit} tasks are already running")
         async with self.slots:
-            config = tasks.config.current
+            config = self.config.current
             if not await self._wanted(task_id, launch):
                 return
-            task = await tasks.get(task_id)
+            task = await life.get(task_id)
             try:
                 repo = await io(repos.inspect_repo, task.repo)
                 adapter = self._adapter(task.agent)
-                env = await io(tasks.config.env)
+                env = await io(self.config.env)
                 request = launch_.Request(
                     task_id=task.id,
                     instance=self.instance,
@@ -181,8 +205,8 @@ class Runs:
                     launch,
                     lambda: io(
                         launch_.prepare,
-                        tasks.settings,
-                        tasks.engine,
+                        self.settings,
+                        self.engine,
                         self.egress,
                         config,
                         env,
@@ -193,7 +217,7 @@ class Runs:
                 if prepared is None:
                     return
                 ws, spec = prepared.workspace, prepared.spec
-                task = await tasks.update(
+                task = await life.update(
                     task_id,
                     base_branch=request.base_branch,
                     branch=ws.branch,
@@ -208,24 +232,24 @@ class Runs:
                 if launched is None:
                     return
                 container_id, lines, address = launched
-                tasks.metrics.container_start.observe(time.monotonic() - started)
-                tasks.metrics.runs_started.inc()
+                metrics.container_start.observe(time.monotonic() - started)
+                metrics.runs_started.inc()
             except RunnerError as exc:
                 await self._fail(task_id, str(exc))
                 return
-            task = await tasks.update(task_id, container_id=container_id, run_lines=0)
+            task = await life.update(task_id, container_id=container_id, run_lines=0)
             if task.status != Status.IN_PROGRESS:  # cancelled while we were starting
-                await io(tasks.engine.remove, container_id)
+                await io(self.engine.remove, container_id)
                 return
             if address:
-                tasks.spawn(self._report_refusals(task_id, container_id, address, since))
+                self.jobs.spawn(self._report_refusals(task_id, container_id, address, since))
             parse = adapter.parser(task.model or None)
             await self._follow(task_id, container_id, lines, parse, 0, config.timeout_s)
 
     def _start(self, spec: RunSpec, proxied: bool) -> tuple[str, Iterator[str], str | None]:
         """Start the container; behind the proxy, also its address there, read at once:
         a container that has stopped no longer has one."""
-        container_id, lines = self.tasks.engine.run(spec)
+        container_id, lines = self.engine.run(spec)
         address = self.egress.container_ip(container_id) if proxied else None
         return container_id, lines, address
 
@@ -233,14 +257,14 @@ class Runs:
         self, task_id: str, container_id: str, ip: str, since: float
     ) -> None:
         """Show the task, while it runs, each request the egress proxy refused it."""
-        io = self.tasks.io
+        io = self.life.io
         while True:
             await asyncio.sleep(REFUSALS_EVERY_S)
-            running = (await self.tasks.get(task_id)).container_id == container_id
+            running = (await self.life.get(task_id)).container_id == container_id
             found = await io(self.egress.denied, since)
             for refused in found:
                 if refused.client_ip == ip:
-                    await self.tasks.note(
+                    await self.life.note(
                         task_id,
                         "system",
                         message=f"the egress proxy refused {refused.host}; if the task "
@@ -260,28 +284,31 @@ class Runs:
         timeout_s: float,
     ) -> None:
         """Consume the container's output to its end, then decide where the task goes."""
-        tasks = self.tasks
+        life, io = self.life, self.life.io
         loop = asyncio.get_running_loop()
         state = RunState()
-        store, config = tasks.store, tasks.config  # the redactor follows env edits
+        store, config, closing = life.store, self.config, self._closing
 
-        def consume() -> Exit:
+        def consume() -> Exit | None:
             count = skip
             for line in lines:
+                if closing.is_set():
+                    return None
                 count += 1
                 events = parse(line)
+                # config.redactor, not a copy: it follows edits of the env file
                 output.record(store, config.redactor, task_id, events, line, count, state)
-                loop.call_soon_threadsafe(tasks.hub.task_changed, task_id)
-            return tasks.engine.wait(container_id)
+                loop.call_soon_threadsafe(life.hub.task_changed, task_id)
+            return self.engine.wait(container_id)
 
-        ended = tasks.io.stream(f"run-{task_id[:8]}", consume)
+        ended = io.stream(f"run-{task_id[:8]}", consume)
         exit_: Exit | None = None
         try:
             exit_ = await asyncio.wait_for(asyncio.shield(ended), timeout=timeout_s)
         except TimeoutError:
             state.timed_out = timeout_s
-            tasks.metrics.runs_timed_out.inc()
-            await tasks.io(tasks.engine.remove, container_id)
+            self._metrics().runs_timed_out.inc()
+            await io(self.engine.remove, container_id)
             await asyncio.gather(ended, return_exceptions=True)
         except RuntimeUnavailable as exc:
             state.lost = str(exc)
@@ -289,116 +316,44 @@ class Runs:
             log.exception("following container %s failed", container_id[:12])
             state.lost = f"lost the agent's container: {exc}"
         try:
-            await tasks.io(tasks.engine.remove, container_id)
+            await io(self.engine.remove, container_id)
         except RunnerError as exc:
             log.warning("could not remove container %s: %s", container_id[:12], exc)
-        task = await tasks.update(task_id, container_id="")
+        task = await life.update(task_id, container_id="")
         unreported = state.unreported()
         if unreported is not None:  # a killed run still cost what its replies used
-            await tasks.io(tasks.store.record_turn, task_id, task.session_id, unreported, True)
+            await io(life.store.record_turn, task_id, task.session_id, unreported, True)
         await self._conclude(task_id, state, exit_)
 
     async def _conclude(self, task_id: str, state: RunState, exit_: Exit | None) -> None:
-        task = await self.tasks.get(task_id)
+        task = await self.life.get(task_id)
         if task.status != Status.IN_PROGRESS:  # cancelled: nothing more to say
             return
-        result = state.result
-        if state.timed_out:
-            minutes = state.timed_out / 60
-            await self._fail(task_id, f"timed out after {minutes:g} minutes; resume to continue")
-        elif exit_ is None:
-            await self._fail(task_id, state.lost or "the run ended without an exit status")
-        elif result is not None and not result.is_error and exit_.code == 0:
-            await self._finish(task_id, state)
-        elif result is not None and result.is_error:
-            detail = result.text or result.subtype or "no detail"
-            await self._fail(task_id, f"the agent reported an error: {detail}")
-        elif exit_.oom_killed:
-            limit = self.tasks.config.current.memory or "the engine's"
-            await self._fail(task_id, f"the agent ran out of memory ({limit} limit)")
-        elif exit_.code != 0:
-            tail = f": {exit_.stderr_tail}" if exit_.stderr_tail else ""
-            await self._fail(task_id, f"the agent exited with code {exit_.code}{tail}")
-        else:
-            await self._fail(task_id, "the agent exited without a result")
+        changed: list[str] = []
+        if exit_ is not None and exit_.code == 0 and state.result and not state.result.is_error:
+            changed = (await self.life.io(checkouts.diff, task)).files
+        memory = self.config.current.memory
+        await self.conclude(task_id, outcomes.concluded(state, exit_, changed, memory))
 
-    async def _finish(self, task_id: str, state: RunState) -> None:
-        """Review is next; the reason says plainly when the run achieved nothing."""
-        changed = (await self.tasks.diff(task_id)).files
-        if state.tool_results and state.tool_errors == state.tool_results:
-            reason = f"awaiting review: all {state.tool_results} tool calls failed"
-        elif not changed:
-            reason = "awaiting review: the run changed no files"
-        else:
-            reason = "awaiting review"
-        if reason != "awaiting review":
-            await self.tasks.note(task_id, "system", message=reason.partition(": ")[2])
-        await self.tasks.move(task_id, Action.FINISH, reason)
+    async def conclude(self, task_id: str, outcome: outcomes.Outcome) -> None:
+        """Move the task where the run left it, with the reason in its log."""
+        if outcome.action == Action.FAIL:
+            self._metrics().runs_failed.inc()
+            await self.life.note(task_id, "error", message=outcome.reason)
+            await self.life.move(task_id, Action.FAIL, outcome.reason, error=outcome.reason)
+            return
+        if outcome.note:
+            await self.life.note(task_id, "system", message=outcome.note)
+        await self.life.move(task_id, outcome.action, outcome.reason)
 
     async def _fail(self, task_id: str, reason: str) -> None:
-        self.tasks.metrics.runs_failed.inc()
-        await self.tasks.note(task_id, "error", message=reason)
-        await self.tasks.move(task_id, Action.FAIL, reason, error=reason)
+        await self.conclude(task_id, outcomes.Outcome(Action.FAIL, reason))
 
-    async def recover(self) -> None:
-        """Reattach to containers that outlived the last process; settle the rest."""
-        tasks = self.tasks
-        running, _ = await tasks.io(tasks.store.list_tasks, [Status.IN_PROGRESS], 100_000)
-        if not running:
-            return
-
-        async def note() -> None:  # the engine may start after us (Docker Desktop at login)
-            for task in running:
-                await tasks.note(
-                    task.id, "system", message="waiting for the container engine to reattach"
-                )
-
-        async def always() -> bool:
-            return True
-
-        try:
-            found = await self._until_engine(
-                lambda: tasks.io(tasks.engine.list, self.instance), note, always
-            )
-        except RuntimeUnavailable:
-            for task in running:
-                await self._fail(task.id, "the container engine was unreachable after a restart")
-            return
-        assert found is not None
-        containers = {c.task_id: c for c in found}
-        for task in running:
-            container = containers.pop(task.id, None)
-            if container is not None:
-                await tasks.note(task.id, "system", message="reattached after a restart")
-                tasks.spawn(self._reattach(task.id, container.id, task.run_lines))
-            elif not task.container_id:
-                await self._fail(task.id, "interrupted before its container started; resume it")
-            else:
-                await self._settle_lost(task)
-        for orphan in containers.values():
-            log.info("removing orphan container %s", orphan.id[:12])
-            await tasks.io(tasks.engine.remove, orphan.id)
-
-    async def _reattach(self, task_id: str, container_id: str, skip: int) -> None:
+    async def reattach(self, task_id: str, container_id: str, skip: int) -> None:
+        """Follow a container that outlived the last process, from the line it was at."""
         async with self.slots:
-            task = await self.tasks.get(task_id)
-            lines = self.tasks.engine.stream(container_id, skip)
+            task = await self.life.get(task_id)
+            lines = self.engine.stream(container_id, skip)
             parse = self._adapter(task.agent).parser(task.model or None, task.session_id)
-            timeout_s = self.tasks.config.current.timeout_s
+            timeout_s = self.config.current.timeout_s
             await self._follow(task_id, container_id, lines, parse, skip, timeout_s)
-
-    async def _settle_lost(self, task: Task) -> None:
-        """The container vanished while we were down: trust its last stored result."""
-        last = await self.tasks.io(self.tasks.store.last_event, task.id, "output")
-        kinds = [
-            e for e in (last.data.get("events", []) if last else []) if e.get("kind") == "result"
-        ]
-        await self.tasks.update(task.id, container_id="")
-        if kinds and not kinds[-1].get("is_error"):
-            await self.tasks.move(
-                task.id, Action.FINISH, "the run finished while Wallfacer was not running"
-            )
-        else:
-            await self._fail(
-                task.id, "the container disappeared while Wallfacer was not running; resume it"
-            )

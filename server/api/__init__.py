@@ -1,2 +1,8 @@
-"""HTTP handlers, grouped by resource. They parse and validate requests, call
-``server.tasks``, and shape JSON; they hold no lifecycle logic of their own."""
+"""HTTP handlers, grouped by resource.
+
+They parse and validate requests, call a part of ``server.services`` (most
+often ``tasks``), and shape JSON; they hold no lifecycle logic and never reach
+``runner`` themselves. ``common`` has the parsing helpers and the app key for
+the services; ``errors`` is the one middleware that turns exceptions into
+``{"error": ...}`` responses; the route table in ``server.routes`` lists them.
+"""

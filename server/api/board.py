@@ -6,9 +6,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from runner.errors import RunnerError
-from runner.repos import inspect_repo
-from server.api.common import STORE, TASKS, ok, read_json, string
+from server.api.common import ok, read_json, services, string
 from server.errors import BadRequest
 from server.states import Status
 
@@ -23,7 +21,7 @@ async def stats(request: web.Request) -> web.Response:
     if since.tzinfo is None:
         raise BadRequest("since must include a time zone, e.g. 2026-01-31T23:00:00Z")
     stamp = since.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    tasks, store = request.app[TASKS], request.app[STORE]
+    tasks, store = services(request).tasks, services(request).store
     counts = await tasks.io(store.counts)
     cost = await tasks.io(store.cost_since, stamp)
     return ok(
@@ -42,36 +40,19 @@ def _utc_midnight() -> datetime:
 
 
 async def list_repos(request: web.Request) -> web.Response:
-    tasks = request.app[TASKS]
-    paths = await tasks.io(request.app[STORE].repos)
-    repos = []
-    for path in paths:
-        try:
-            info = await tasks.io(inspect_repo, path)
-        except RunnerError as exc:
-            repos.append({"path": path, "name": path, "error": str(exc)})
-            continue
-        repos.append(
-            {
-                "path": str(info.path),
-                "name": info.name,
-                "default_branch": info.default_branch,
-                "branch": info.checked_out,
-            }
-        )
-    return ok({"repos": repos})
+    return ok({"repos": await services(request).tasks.repos()})
 
 
 async def add_repo(request: web.Request) -> web.Response:
     data = await read_json(request)
     path = string(data, "path", required=True)
     assert path is not None
-    registered = await request.app[TASKS].register_repo(path)
+    registered = await services(request).tasks.register_repo(path)
     return ok({"path": registered}, status=201)
 
 
 async def get_config(request: web.Request) -> web.Response:
-    tasks = request.app[TASKS]
+    tasks = services(request).tasks
     env = await tasks.io(tasks.config.masked_env)
     settings = await tasks.io(tasks.config.to_json)  # reads the env file: off the loop
     return ok({**settings, "env": env})
@@ -83,5 +64,5 @@ async def put_config(request: web.Request) -> web.Response:
     env = data.pop("env", None)
     if env is not None and not isinstance(env, dict):
         raise BadRequest('"env" must be an object of NAME: value (or null to remove)')
-    await request.app[TASKS].configure(data, env or {})
+    await services(request).tasks.configure(data, env or {})
     return await get_config(request)

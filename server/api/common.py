@@ -8,19 +8,14 @@ from typing import Any
 
 from aiohttp import web
 
-from server.blocking import Blocking
 from server.errors import BadRequest, TooLarge, Unprocessable
-from server.events import Hub
 from server.ratelimit import LoginLimiter
+from server.services import Services
 from server.sessions import Sessions
 from server.settings import Settings
-from server.store import Store
-from server.tasks import Tasks
 
-TASKS = web.AppKey("tasks", Tasks)
-HUB = web.AppKey("hub", Hub)
-STORE = web.AppKey("store", Store)
-IO = web.AppKey("io", Blocking)
+# Made when the app starts (see server.app); the rest exist from the start.
+SERVICES = web.AppKey("services", Services)
 SETTINGS = web.AppKey("settings", Settings)
 SESSIONS = web.AppKey("sessions", Sessions)
 LIMITER = web.AppKey("limiter", LoginLimiter)
@@ -29,6 +24,10 @@ LIMITER = web.AppKey("limiter", LoginLimiter)
 _BODY_LIMIT: Any = (
     web.RequestKey("body_limit", int) if hasattr(web, "RequestKey") else "wallfacer.body_limit"
 )
+
+
+def services(request: web.Request) -> Services:
+    return request.app[SERVICES]
 
 
 def ok(data: Any, status: int = 200) -> web.Response:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from server.api.common import LIMITER, SESSIONS, STORE, TASKS, client, ok, read_json, string
+from server.api.common import LIMITER, SESSIONS, client, ok, read_json, services, string
 from server.credentials import check_password
 from server.errors import Conflict, NotFound, TooManyRequests, Unauthorized
 from server.sessions import BROWSER, COOKIE, SESSION_S
@@ -63,8 +63,8 @@ async def login(request: web.Request) -> web.Response:
     # Counted as a failure before the (slow) check, so a burst of parallel
     # guesses is stopped after the first few instead of all being tried.
     limiter.failed(who)
-    tasks = request.app[TASKS]
-    stored = await tasks.io(request.app[STORE].password_hash)
+    tasks = services(request).tasks
+    stored = await tasks.io(services(request).store.password_hash)
     if stored is None:
         raise Conflict("no password is set; run `wallfacer passwd` on the server")
     if not await tasks.io(check_password, password, stored):

@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from aiohttp import web
 
-from server.api.common import STORE, TASKS, ok
+from server.api.common import ok, services
 
 
 def app_version() -> str:
@@ -18,9 +18,9 @@ def app_version() -> str:
 
 async def health(request: web.Request) -> web.Response:
     """Liveness plus what readiness needs: can we reach the engine, can we write."""
-    tasks = request.app[TASKS]
-    docker = await tasks.io(tasks.engine.available)
-    writable = await tasks.io(request.app[STORE].writable)
+    tasks = services(request).tasks
+    docker = await tasks.io(services(request).engine.available)
+    writable = await tasks.io(services(request).store.writable)
     return ok(
         {
             "status": "ok" if writable else "degraded",
@@ -32,6 +32,6 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    tasks = request.app[TASKS]
-    body = await tasks.io(tasks.metrics.render)
+    tasks = services(request).tasks
+    body = await tasks.io(services(request).metrics.render)
     return web.Response(body=body, content_type="text/plain", charset="utf-8")

@@ -11,13 +11,11 @@ from aiohttp import web
 
 from server.api import sse
 from server.api.common import (
-    HUB,
-    STORE,
-    TASKS,
     client,
     int_query,
     ok,
     read_json,
+    services,
     string,
 )
 from server.errors import BadRequest
@@ -50,7 +48,7 @@ async def list_tasks(request: web.Request) -> web.Response:
     archived = {"true": True, "false": False, None: None}.get(request.query.get("archived"), ...)
     if archived is ...:
         raise BadRequest("archived must be true or false")
-    tasks, next_cursor = await request.app[TASKS].page(
+    tasks, next_cursor = await services(request).tasks.page(
         statuses, limit, request.query.get("cursor") or None, order, archived
     )
     return ok({"tasks": [t.to_json() for t in tasks], "next": next_cursor})
@@ -60,7 +58,7 @@ async def create_task(request: web.Request) -> web.Response:
     data = await read_json(request)
     prompt = string(data, "prompt", required=True)
     assert prompt is not None
-    task = await request.app[TASKS].create(
+    task = await services(request).tasks.create(
         prompt,
         string(data, "repo", required=False),
         string(data, "title", required=False) or "",
@@ -71,7 +69,7 @@ async def create_task(request: web.Request) -> web.Response:
 
 
 async def get_task(request: web.Request) -> web.Response:
-    task = await request.app[TASKS].get(_id(request))
+    task = await services(request).tasks.get(_id(request))
     return ok(task.to_json())
 
 
@@ -97,67 +95,67 @@ async def edit_task(request: web.Request) -> web.Response:
         if not isinstance(data["archived"], bool):
             raise BadRequest('"archived" must be true or false')
         changes["archived"] = data["archived"]
-    task = await request.app[TASKS].edit(_id(request), changes)
+    task = await services(request).tasks.edit(_id(request), changes)
     return ok(task.to_json())
 
 
 async def delete_task(request: web.Request) -> web.Response:
-    await request.app[TASKS].delete(_id(request))
+    await services(request).tasks.delete(_id(request))
     return ok({"deleted": _id(request)})
 
 
 async def start_task(request: web.Request) -> web.Response:
-    return ok((await request.app[TASKS].start(_id(request))).to_json(), status=202)
+    return ok((await services(request).tasks.start(_id(request))).to_json(), status=202)
 
 
 async def feedback_task(request: web.Request) -> web.Response:
     data = await read_json(request)
     message = string(data, "message", required=True)
     assert message is not None
-    return ok((await request.app[TASKS].feedback(_id(request), message)).to_json(), status=202)
+    return ok((await services(request).tasks.feedback(_id(request), message)).to_json(), status=202)
 
 
 async def accept_task(request: web.Request) -> web.Response:
-    return ok((await request.app[TASKS].accept(_id(request))).to_json(), status=202)
+    return ok((await services(request).tasks.accept(_id(request))).to_json(), status=202)
 
 
 async def cancel_task(request: web.Request) -> web.Response:
-    return ok((await request.app[TASKS].cancel(_id(request))).to_json(), status=202)
+    return ok((await services(request).tasks.cancel(_id(request))).to_json(), status=202)
 
 
 async def retry_task(request: web.Request) -> web.Response:
-    return ok((await request.app[TASKS].retry(_id(request))).to_json(), status=202)
+    return ok((await services(request).tasks.retry(_id(request))).to_json(), status=202)
 
 
 async def resume_task(request: web.Request) -> web.Response:
-    return ok((await request.app[TASKS].resume(_id(request))).to_json(), status=202)
+    return ok((await services(request).tasks.resume(_id(request))).to_json(), status=202)
 
 
 async def task_events(request: web.Request) -> web.Response:
     after = int_query(request, "after", 0, 0, 2**62)
     limit = int_query(request, "limit", _PAGE, 1, 5000)
-    events = await request.app[TASKS].events(_id(request), after, limit)
+    events = await services(request).tasks.events(_id(request), after, limit)
     next_after = events[-1].id if len(events) == limit else None
     return ok({"events": [e.to_json() for e in events], "next": next_after})
 
 
 async def task_turns(request: web.Request) -> web.Response:
-    return ok({"turns": await request.app[TASKS].turns(_id(request))})
+    return ok({"turns": await services(request).tasks.turns(_id(request))})
 
 
 async def task_diff(request: web.Request) -> web.Response:
-    diff = await request.app[TASKS].diff(_id(request))
+    diff = await services(request).tasks.diff(_id(request))
     return ok({"diff": diff.patch, "files": diff.files})
 
 
 async def task_logs(request: web.Request) -> web.StreamResponse:
     """Replay the task's log, then follow it live; the stream ends when the run does."""
-    tasks = request.app[TASKS]
+    tasks = services(request).tasks
     task_id = _id(request)
     await tasks.get(task_id)
     after = sse.last_event_id(request) or 0
     log_page = _log_page(tasks.store, task_id)
-    with request.app[HUB].task(task_id, client(request)) as changed:
+    with services(request).hub.task(task_id, client(request)) as changed:
         response = await sse.open_stream(request)
         with sse.until_client_leaves():
             while True:
@@ -184,7 +182,7 @@ async def _send_new(
     request: web.Request, response: web.StreamResponse, fetch: Fetch, after: int
 ) -> int:
     """Send every stored entry after ``after``, page by page; return the last id sent."""
-    io = request.app[TASKS].io
+    io = services(request).tasks.io
     while True:
         rows = await io(fetch, after)
         for id_, type_, data in rows:
@@ -196,14 +194,14 @@ async def _send_new(
 
 async def board_stream(request: web.Request) -> web.StreamResponse:
     """Board changes with sequence ids; a reconnect with Last-Event-ID replays what it missed."""
-    tasks = request.app[TASKS]
-    store = request.app[STORE]
+    tasks = services(request).tasks
+    store = services(request).store
     last = sse.last_event_id(request)
 
     def board_page(after: int) -> list[tuple[int, str, str]]:
         return store.board_events_after(after, _PAGE)
 
-    with request.app[HUB].board(client(request)) as changed:
+    with services(request).hub.board(client(request)) as changed:
         response = await sse.open_stream(request)
         if last is None:
             last = await tasks.io(store.newest_board_seq)

@@ -1,0 +1,48 @@
+"""A task's own workspace, as its record names it: the change in it, and its removal.
+
+Shared by the user's actions (cancel, delete), runs (the files a run changed)
+and landing (clean up once merged), none of which should know how
+``runner.workspaces`` finds a workspace from a task record.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from runner import repos, workspaces
+from runner.errors import RunnerError
+from server.lifecycle import Lifecycle
+from server.model import Task
+from server.states import Status
+
+log = logging.getLogger(__name__)
+
+
+def workspace(task: Task) -> workspaces.Workspace:
+    """The workspace a task record names (blocking: it opens the user's repository)."""
+    git_dir = repos.inspect_repo(task.repo).git_dir
+    return workspaces.existing(Path(task.worktree), git_dir, task.branch, task.base_commit)
+
+
+def diff(task: Task) -> repos.Diff:
+    """The change under review, or, once merged, the change as it landed (blocking)."""
+    if task.merged_head and task.status == Status.DONE:
+        return repos.diff_commits(Path(task.repo), task.merged_base, task.merged_head)
+    if task.worktree and task.base_commit and Path(task.worktree).exists():
+        return workspaces.diff(workspace(task))
+    return repos.Diff("", [])
+
+
+async def drop(life: Lifecycle, task: Task) -> None:
+    """Remove the task's workspace and branch; a failure is noted, never fatal."""
+    if not task.worktree:
+        return
+    try:
+        root = workspaces.root_of(Path(task.worktree))
+        await life.io(workspaces.remove, Path(task.repo), task.id, root)
+    except (RunnerError, OSError, RecursionError) as exc:  # a tree nested to attack
+        log.warning("could not remove the worktree of task %s: %s", task.id[:8], exc)
+        await life.note(task.id, "system", message=f"worktree left behind: {exc}")
+        return
+    await life.update(task.id, worktree="")

@@ -1,0 +1,114 @@
+"""After a restart, bring every unfinished task to a truthful state.
+
+A run's container may have outlived the last process (reattach and follow it
+from the line it was at), ended meanwhile (trust its last stored result) or
+never started; an accept may have been cut off before or after its
+fast-forward (finish it, or put the user's checkout back and return the task
+to review). Where each case leads is decided by ``outcomes``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from runner import merge
+from runner.containers import Engine
+from runner.errors import RuntimeUnavailable
+from server import outcomes
+from server.jobs import Jobs
+from server.landing import Landing
+from server.lifecycle import Lifecycle
+from server.model import Task
+from server.runs import Runs
+from server.states import Action, Status
+
+log = logging.getLogger(__name__)
+_ALL = 100_000
+
+
+class Recovery:
+    def __init__(
+        self, life: Lifecycle, engine: Engine, runs: Runs, landing: Landing, jobs: Jobs
+    ) -> None:
+        self.life = life
+        self.engine = engine
+        self.runs = runs
+        self.landing = landing
+        self.jobs = jobs
+
+    async def recover(self) -> None:
+        await self._runs()
+        await self._accepts()
+
+    async def _runs(self) -> None:
+        """Reattach to containers that outlived the last process; settle the rest."""
+        life, runs = self.life, self.runs
+        running, _ = await life.io(life.store.list_tasks, [Status.IN_PROGRESS], _ALL)
+        if not running:
+            return
+
+        async def note() -> None:  # the engine may start after us (Docker Desktop at login)
+            for task in running:
+                await life.note(
+                    task.id, "system", message="waiting for the container engine to reattach"
+                )
+
+        async def always() -> bool:
+            return True
+
+        try:
+            found = await runs.until_engine(
+                lambda: life.io(self.engine.list, runs.instance), note, always
+            )
+        except RuntimeUnavailable:
+            for task in running:
+                await self._fail(task.id, "the container engine was unreachable after a restart")
+            return
+        assert found is not None
+        containers = {c.task_id: c for c in found}
+        for task in running:
+            container = containers.pop(task.id, None)
+            if container is not None:
+                await life.note(task.id, "system", message="reattached after a restart")
+                self.jobs.spawn(runs.reattach(task.id, container.id, task.run_lines))
+            elif not task.container_id:
+                await self._fail(task.id, "interrupted before its container started; resume it")
+            else:
+                await self._settle_lost(task)
+        for orphan in containers.values():
+            log.info("removing orphan container %s", orphan.id[:12])
+            await life.io(self.engine.remove, orphan.id)
+
+    async def _settle_lost(self, task: Task) -> None:
+        """The container vanished while we were down: trust its last stored result."""
+        last = await self.life.io(self.life.store.last_event, task.id, "output")
+        await self.life.update(task.id, container_id="")
+        events = last.data.get("events", []) if last else []
+        await self.runs.conclude(task.id, outcomes.settled(events))
+
+    async def _fail(self, task_id: str, reason: str) -> None:
+        await self.runs.conclude(task_id, outcomes.Outcome(Action.FAIL, reason))
+
+    async def _accepts(self) -> None:
+        """An accept cut off: finish it if it landed, else undo and back to review."""
+        life = self.life
+        committing, _ = await life.io(life.store.list_tasks, [Status.COMMITTING], _ALL)
+        for task in committing:
+            landed = bool(task.merged_head) and await life.io(
+                merge.landed, Path(task.repo), task.base_branch, task.merged_head
+            )
+            if landed:
+                await self.landing.landed(task, task.merged_base, task.merged_head)
+                continue
+            if task.merged_head:  # the checkout may be half done: put it back
+                await life.io(
+                    merge.restore_interrupted,
+                    Path(task.repo),
+                    task.base_branch,
+                    task.merged_base,
+                    task.merged_head,
+                )
+            await self.landing.back_to_review(
+                task.id, "the accept was interrupted before it landed; accept again", []
+            )

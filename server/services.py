@@ -1,0 +1,113 @@
+"""The server's parts, built in one place, in dependency order, and closed in reverse.
+
+``open`` is the one place that knows how the parts fit: each part is handed
+exactly what it uses, so none of them reaches for another through a third.
+``server.app`` runs ``open`` and ``close`` as one aiohttp cleanup context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from runner.containers import Engine
+from runner.errors import RunnerError
+from server.blocking import Blocking
+from server.config import ConfigStore
+from server.events import Hub
+from server.images import EGRESS, Images
+from server.jobs import Jobs
+from server.landing import Landing
+from server.lifecycle import Lifecycle
+from server.recovery import Recovery
+from server.runs import Runs
+from server.settings import Settings
+from server.states import Status
+from server.store import Store
+from server.tasks import Tasks
+
+if TYPE_CHECKING:
+    from server.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    io: Blocking
+    store: Store
+    hub: Hub
+    engine: Engine
+    config: ConfigStore
+    jobs: Jobs
+    life: Lifecycle
+    images: Images
+    runs: Runs
+    tasks: Tasks
+    recovery: Recovery
+    _metrics: Metrics | None = field(default=None, repr=False)
+
+    @property
+    def metrics(self) -> Metrics:
+        """Made on first use: prometheus_client alone costs ~10 MB of an idle server."""
+        if self._metrics is None:
+            from server.metrics import Metrics
+
+            self._metrics = Metrics(self.store, self.hub)
+        return self._metrics
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Services:
+        """Build every part (the store opens off the loop) and start the background work:
+        recovery after a restart, and the default agent's image."""
+        io = Blocking()
+        store = await io(Store, settings.db_path)
+        config = await io(ConfigStore, settings.data_dir, settings.config, settings.pinned)
+        hub, engine, jobs = Hub(), Engine(), Jobs()
+        life = Lifecycle(store, hub, io, lambda: config.redactor)
+        images = Images(life, engine, config, jobs, settings.image_base, settings.agent_binaries)
+        services: Services
+
+        def metrics() -> Metrics:
+            return services.metrics
+
+        runs = Runs(life, engine, config, images, jobs, metrics, settings)
+        landing = Landing(life, metrics)
+        tasks = Tasks(life, config, runs, landing, jobs, settings.homes_dir)
+        recovery = Recovery(life, engine, runs, landing, jobs)
+        services = cls(
+            settings, io, store, hub, engine, config, jobs, life, images, runs, tasks, recovery
+        )
+        for repo in settings.repos:
+            await io(store.add_repo, str(repo))
+        jobs.spawn(recovery.recover())
+        jobs.spawn(services._prepare_default_image())
+        return services
+
+    async def _prepare_default_image(self) -> None:
+        """Have the default agent's image (and the egress proxy's) ready before the first
+        task needs it."""
+        wanted = [self.config.current.default_agent]
+        if self.config.current.egress == "allowlist":
+            wanted.append(EGRESS)
+        for name in wanted:
+            with contextlib.suppress(RunnerError):  # shown in the header; retried on demand
+                await self.images.prepare(name)
+
+    async def close(self) -> None:
+        """In reverse: background work, then the worker threads, then the store.
+
+        Running containers are left alone; the next start reattaches to them.
+        """
+        self.runs.close()
+        await self.jobs.close()
+        tasks, _ = await self.io(self.store.list_tasks, [Status.IN_PROGRESS], 100_000)
+        live = sum(1 for t in tasks if t.container_id)
+        if live:
+            log.info("leaving %d task container(s) running; reattached on the next start", live)
+        self.io.shutdown()  # queued calls are dropped; none is awaited any more
+        await asyncio.get_running_loop().run_in_executor(None, self.store.close)
