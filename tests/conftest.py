@@ -10,6 +10,7 @@ import pytest
 
 from tests.engine import build_sandbox, require_docker
 from tests.gitrepo import make_repo
+from tests.inprocess import InProcessServer
 from tests.server_process import ServerProcess
 
 
@@ -31,7 +32,7 @@ def repo(tmp_path: Path) -> Path:
 @pytest.fixture
 def server(tmp_path: Path, repo: Path, sandbox_image: str) -> Iterator[ServerProcess]:
     """The real app, headless, on the real engine with the fake agent image."""
-    proc = ServerProcess(tmp_path / "data", [repo], image=sandbox_image)
+    proc = InProcessServer(tmp_path / "data", [repo], image=sandbox_image)
     proc.start()
     yield proc
     proc.stop()
@@ -40,7 +41,7 @@ def server(tmp_path: Path, repo: Path, sandbox_image: str) -> Iterator[ServerPro
 @pytest.fixture
 def bare_server(tmp_path: Path, repo: Path) -> Iterator[ServerProcess]:
     """The real app for HTTP-only checks: no container is ever started."""
-    proc = ServerProcess(tmp_path / "data", [repo], image="wallfacer-test-never-used:0")
+    proc = InProcessServer(tmp_path / "data", [repo], image="wallfacer-test-never-used:0")
     proc.start()
     yield proc
     proc.stop()

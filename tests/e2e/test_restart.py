@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
+import pytest
 
 from runner import merge, workspaces
 from server.states import Status
@@ -12,6 +14,15 @@ from server.store import Store
 from tests.engine import containers_of
 from tests.gitrepo import file_on_branch, task_refs
 from tests.server_process import ServerProcess
+
+
+@pytest.fixture
+def server(tmp_path: Path, repo: Path, sandbox_image: str) -> Iterator[ServerProcess]:
+    """A child process, unlike the shared fixture: these tests kill it with -9."""
+    proc = ServerProcess(tmp_path / "data", [repo], image=sandbox_image)
+    proc.start()
+    yield proc
+    proc.stop()
 
 
 def start_and_see(server: ServerProcess, prompt: str, marker: str) -> str:

@@ -16,7 +16,7 @@ def test_the_page_catches_up_after_a_server_restart(page: Page, server: ServerPr
     before = server.create("made before the restart")
     expect(page.locator(".card", has_text="made before")).to_be_visible()
 
-    server.kill()
+    server.stop()
     expect(page.locator("#banner")).to_be_visible(timeout=10_000)
     expect(page.locator("#banner")).to_have_text("Reconnecting…")
     screenshot(page, "board-reconnecting")
