@@ -177,10 +177,6 @@ class Store:
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version={number}")
 
-    def schema_version(self) -> int:
-        with self._lock:
-            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
-
     def writable(self) -> bool:
         """Readiness: can the store still commit a write (disk full, read-only fs)?"""
         try:
@@ -384,17 +380,12 @@ class Store:
             ).fetchone()
         return Usage(*row)
 
-    def events(
-        self, task_id: str, after: int = 0, limit: int = 500, types: tuple[str, ...] = ()
-    ) -> list[Event]:
-        sql = "SELECT * FROM task_events WHERE task_id = ? AND id > ?"
-        params: list[Any] = [task_id, after]
-        if types:
-            sql += f" AND type IN ({', '.join('?' for _ in types)})"
-            params.extend(types)
-        sql += " ORDER BY id LIMIT ?"
+    def events(self, task_id: str, after: int = 0, limit: int = 500) -> list[Event]:
         with self._lock:
-            rows = self._db.execute(sql, [*params, limit]).fetchall()
+            rows = self._db.execute(
+                "SELECT * FROM task_events WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?",
+                (task_id, after, limit),
+            ).fetchall()
         return [_event(row) for row in rows]
 
     def last_event(self, task_id: str, type_: str) -> Event | None:
