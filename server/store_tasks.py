@@ -1,0 +1,249 @@
+"""Tasks and their event log: the rows the board shows, and what happened to each."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import fields
+from enum import StrEnum
+from typing import Any
+
+from runner.agents.events import Usage
+from server.db import Database, now
+from server.model import Event, Task
+from server.states import Status
+from server.store_board import record
+from server.store_usage import USAGE_COLUMNS, add_turn
+
+_TASK_SELECT = "SELECT t.rowid AS rowid, t.* FROM tasks t"
+_TASK_COLUMNS = {f.name for f in fields(Task)} - {"usage"}
+
+
+class Order(StrEnum):
+    RECENT = "recent"  # newest first
+    POSITION = "position"  # the user's backlog order
+
+
+class TaskRows(Database):
+    def create_task(self, task: Task) -> Task:
+        stamp = now()
+        with self._tx() as db:
+            position = db.execute(
+                "SELECT COALESCE(MIN(position), 0) - 1 FROM tasks WHERE status = ?",
+                (Status.BACKLOG,),
+            ).fetchone()[0]
+            db.execute(
+                "INSERT INTO tasks (id, title, prompt, status, repo, agent, model, position,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    task.id,
+                    task.title,
+                    task.prompt,
+                    task.status,
+                    task.repo,
+                    task.agent,
+                    task.model,
+                    position,
+                    stamp,
+                    stamp,
+                ),
+            )
+            return _saved(db, task.id)
+
+    def get_task(self, task_id: str) -> Task | None:
+        with self._lock:
+            return _get(self._db, task_id)
+
+    def list_tasks(
+        self,
+        statuses: list[Status] | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+        order: Order = Order.RECENT,
+        archived: bool | None = None,
+    ) -> tuple[list[Task], str | None]:
+        """One page of tasks; pass the returned cursor to get the next page.
+
+        Raises ValueError for a cursor this function did not make.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if statuses:
+            where.append(f"t.status IN ({', '.join('?' for _ in statuses)})")
+            params.extend(str(s) for s in statuses)
+        if archived is not None:
+            where.append("t.archived = ?")
+            params.append(int(archived))
+        if cursor is not None:
+            if order is Order.RECENT:
+                where.append("t.rowid < ?")
+                params.append(int(cursor))
+            else:
+                position, rowid = cursor.split(",")
+                where.append("(t.position > ? OR (t.position = ? AND t.rowid > ?))")
+                params.extend([float(position), float(position), int(rowid)])
+        sql = _TASK_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        sql += (
+            " ORDER BY t.rowid DESC" if order is Order.RECENT else " ORDER BY t.position, t.rowid"
+        )
+        with self._lock:
+            rows = self._db.execute(sql + " LIMIT ?", [*params, limit + 1]).fetchall()
+        tasks = [_task(row) for row in rows[:limit]]
+        if len(rows) <= limit:
+            return tasks, None
+        last = rows[limit - 1]
+        if order is Order.RECENT:
+            return tasks, str(last["rowid"])
+        return tasks, f"{last['position']!r},{last['rowid']}"
+
+    def counts(self) -> dict[str, int]:
+        """Tasks per status, archived ones left out."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT status, COUNT(*) FROM tasks WHERE archived = 0 GROUP BY status"
+            ).fetchall()
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    def update_task(self, task_id: str, **changes: Any) -> Task:
+        """Change columns of a task (not its status: see ``transition``)."""
+        assignments, values = _assignments(changes)
+        with self._tx() as db:
+            db.execute(
+                f"UPDATE tasks SET {assignments}, updated_at = ?, revision = revision + 1"
+                " WHERE id = ?",
+                [*values, now(), task_id],
+            )
+            return _saved(db, task_id)
+
+    def transition(
+        self, task_id: str, expected: Status, to: Status, reason: str, **changes: Any
+    ) -> tuple[Task, Event] | None:
+        """Move a task from ``expected`` to ``to`` and log it, atomically.
+
+        Returns None when the task is no longer in ``expected`` (another request
+        moved it first), so the caller can report the real state.
+        """
+        assignments, values = _assignments({**changes, "status": to})
+        with self._tx() as db:
+            cur = db.execute(
+                f"UPDATE tasks SET {assignments}, updated_at = ?, revision = revision + 1"
+                " WHERE id = ? AND status = ?",
+                [*values, now(), task_id, str(expected)],
+            )
+            if cur.rowcount == 0:
+                return None
+            event = _append(
+                db, task_id, "state", {"from": str(expected), "to": str(to), "reason": reason}
+            )
+            return _saved(db, task_id), event
+
+    def delete_task(self, task_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM task_events WHERE task_id = ?", (task_id,))
+            db.execute("DELETE FROM turns WHERE task_id = ?", (task_id,))
+            db.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
+            record(db, "task-deleted", {"id": task_id})
+
+    # --- the task event log --------------------------------------------------
+
+    def append_event(self, task_id: str, type_: str, data: dict[str, Any]) -> Event:
+        with self._tx() as db:
+            return _append(db, task_id, type_, data)
+
+    def append_output(
+        self,
+        task_id: str,
+        data: dict[str, Any],
+        run_lines: int,
+        session_id: str | None = None,
+        turn: Usage | None = None,
+        turn_is_error: bool = False,
+    ) -> Event:
+        """One agent output line: the log entry, the line count, and what it tells."""
+        with self._tx() as db:
+            event = _append(db, task_id, "output", data)
+            db.execute("UPDATE tasks SET run_lines = ? WHERE id = ?", (run_lines, task_id))
+            if session_id:
+                db.execute("UPDATE tasks SET session_id = ? WHERE id = ?", (session_id, task_id))
+            if turn is not None:
+                add_turn(db, task_id, session_id or "", turn, turn_is_error, event.at)
+            return event
+
+    def events(self, task_id: str, after: int = 0, limit: int = 500) -> list[Event]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM task_events WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?",
+                (task_id, after, limit),
+            ).fetchall()
+        return [_event(row) for row in rows]
+
+    def last_event(self, task_id: str, type_: str) -> Event | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM task_events WHERE task_id = ? AND type = ? ORDER BY id DESC LIMIT 1",
+                (task_id, type_),
+            ).fetchone()
+        return _event(row) if row else None
+
+
+# --- helpers (call with the lock held) ---------------------------------------
+
+
+def _saved(db: sqlite3.Connection, task_id: str) -> Task:
+    """The task as just written, logged on the board for live clients."""
+    saved = _get(db, task_id)
+    if saved is None:
+        raise KeyError(task_id)
+    record(db, "task-updated", saved.to_json())
+    return saved
+
+
+def _get(db: sqlite3.Connection, task_id: str) -> Task | None:
+    row = db.execute(_TASK_SELECT + " WHERE t.id = ?", (task_id,)).fetchone()
+    return _task(row) if row else None
+
+
+def _append(db: sqlite3.Connection, task_id: str, type_: str, data: dict[str, Any]) -> Event:
+    stamp = now()
+    cur = db.execute(
+        "INSERT INTO task_events (task_id, type, data, at) VALUES (?, ?, ?, ?)",
+        (task_id, type_, json.dumps(data), stamp),
+    )
+    assert cur.lastrowid is not None
+    return Event(cur.lastrowid, task_id, type_, data, stamp)
+
+
+def _assignments(changes: dict[str, Any]) -> tuple[str, list[Any]]:
+    unknown = set(changes) - _TASK_COLUMNS
+    if unknown:
+        raise ValueError(f"unknown task fields: {sorted(unknown)}")
+    return ", ".join(f"{name} = ?" for name in changes), [
+        _column_value(v) for v in changes.values()
+    ]
+
+
+def _column_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _task(row: sqlite3.Row) -> Task:
+    values = {name: row[name] for name in _TASK_COLUMNS}
+    values["status"] = Status(values["status"])
+    values["archived"] = bool(values["archived"])
+    values["conflict_files"] = json.loads(values["conflict_files"])
+    usage = Usage(**{c: row[c] for c in USAGE_COLUMNS})
+    return Task(usage=usage, **values)
+
+
+def _event(row: sqlite3.Row) -> Event:
+    return Event(
+        int(row["id"]),
+        str(row["task_id"]),
+        str(row["type"]),
+        json.loads(row["data"]),
+        str(row["at"]),
+    )

@@ -1,0 +1,74 @@
+"""What the agents' runs cost: one row per turn, and running totals on each task's row."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from runner.agents.events import Usage
+from server.db import Database, now
+
+USAGE_COLUMNS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "cost_usd",
+)
+
+
+def add_turn(
+    db: sqlite3.Connection,
+    task_id: str,
+    session_id: str,
+    turn: Usage,
+    is_error: bool,
+    at: str,
+) -> None:
+    """Record a turn and add it to its task's totals in the same transaction, so
+    listing 10,000 tasks never has to sum the turns table (call with the lock held)."""
+    db.execute(
+        "UPDATE tasks SET " + ", ".join(f"{c} = {c} + ?" for c in USAGE_COLUMNS) + " WHERE id = ?",
+        [getattr(turn, c) for c in USAGE_COLUMNS] + [task_id],
+    )
+    db.execute(
+        "INSERT INTO turns (task_id, session_id, is_error, "
+        + ", ".join(USAGE_COLUMNS)
+        + ", at) VALUES (?, ?, ?, "
+        + ", ".join("?" for _ in USAGE_COLUMNS)
+        + ", ?)",
+        [task_id, session_id, int(is_error), *(getattr(turn, c) for c in USAGE_COLUMNS), at],
+    )
+
+
+class UsageRows(Database):
+    def record_turn(self, task_id: str, session_id: str, turn: Usage, is_error: bool) -> None:
+        """A run's usage without an output line: a run killed before its result."""
+        with self._tx() as db:
+            add_turn(db, task_id, session_id, turn, is_error, now())
+
+    def session_usage(self, task_id: str, session_id: str) -> Usage:
+        """What the task's runs in one agent session have counted so far: what a CLI
+        that adds up over a resumed session had already reported."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT "
+                + ", ".join(f"COALESCE(SUM({c}), 0)" for c in USAGE_COLUMNS)
+                + " FROM turns WHERE task_id = ? AND session_id = ?",
+                (task_id, session_id),
+            ).fetchone()
+        return Usage(*row)
+
+    def turns(self, task_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM turns WHERE task_id = ? ORDER BY id", (task_id,)
+            ).fetchall()
+        return [{k: row[k] for k in row.keys() if k != "task_id"} for row in rows]  # noqa: SIM118
+
+    def cost_since(self, since: str) -> float:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COALESCE(SUM(cost_usd), 0) FROM turns WHERE at >= ?", (since,)
+            ).fetchone()
+        return float(row[0])
