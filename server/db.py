@@ -14,90 +14,40 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
-# Forward-only migrations; PRAGMA user_version counts how many have run.
-MIGRATIONS: list[str] = [
+# Forward-only, numbered 0001_*.sql on: PRAGMA user_version counts how many
+# have run. Found next to this module, in a wheel and in the PyInstaller bundle alike.
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def migrate(db: sqlite3.Connection, directory: Path = MIGRATIONS) -> None:
+    """Run the migrations the database has not had, each whole in its own transaction.
+
+    Each file goes to SQLite as one script, so triggers and literals holding ";"
+    survive. ``executescript`` stops at the first error with the script's
+    transaction still open: rolling it back leaves the database at the version
+    before. (It also commits any open transaction first, so none may be open.)
     """
-    CREATE TABLE tasks (
-        id TEXT PRIMARY KEY,
-        title TEXT NOT NULL DEFAULT '',
-        prompt TEXT NOT NULL,
-        status TEXT NOT NULL,
-        archived INTEGER NOT NULL DEFAULT 0,
-        position REAL NOT NULL DEFAULT 0,
-        repo TEXT NOT NULL,
-        base_branch TEXT NOT NULL DEFAULT '',
-        branch TEXT NOT NULL DEFAULT '',
-        worktree TEXT NOT NULL DEFAULT '',
-        base_commit TEXT NOT NULL DEFAULT '',
-        session_id TEXT NOT NULL DEFAULT '',
-        container_id TEXT NOT NULL DEFAULT '',
-        run_lines INTEGER NOT NULL DEFAULT 0,
-        error TEXT NOT NULL DEFAULT '',
-        conflict_files TEXT NOT NULL DEFAULT '[]',
-        merged_base TEXT NOT NULL DEFAULT '',
-        merged_head TEXT NOT NULL DEFAULT '',
-        input_tokens INTEGER NOT NULL DEFAULT 0,
-        output_tokens INTEGER NOT NULL DEFAULT 0,
-        cache_read_input_tokens INTEGER NOT NULL DEFAULT 0,
-        cache_creation_input_tokens INTEGER NOT NULL DEFAULT 0,
-        cost_usd REAL NOT NULL DEFAULT 0,
-        revision INTEGER NOT NULL DEFAULT 0,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    );
-    CREATE INDEX tasks_status ON tasks(status, archived);
-    CREATE INDEX tasks_position ON tasks(status, position);
-    CREATE TABLE task_events (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        task_id TEXT NOT NULL,
-        type TEXT NOT NULL,
-        data TEXT NOT NULL,
-        at TEXT NOT NULL
-    );
-    CREATE INDEX task_events_task ON task_events(task_id, id);
-    CREATE TABLE turns (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        task_id TEXT NOT NULL,
-        session_id TEXT NOT NULL,
-        is_error INTEGER NOT NULL,
-        input_tokens INTEGER NOT NULL,
-        output_tokens INTEGER NOT NULL,
-        cache_read_input_tokens INTEGER NOT NULL,
-        cache_creation_input_tokens INTEGER NOT NULL,
-        cost_usd REAL NOT NULL,
-        at TEXT NOT NULL
-    );
-    CREATE INDEX turns_task ON turns(task_id);
-    CREATE INDEX turns_at ON turns(at);
-    CREATE TABLE board_events (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        type TEXT NOT NULL,
-        data TEXT NOT NULL
-    );
-    CREATE TABLE repos (
-        path TEXT PRIMARY KEY,
-        added_at TEXT NOT NULL
-    );
-    """,
-    """
-    CREATE TABLE api_tokens (
-        id TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        hash TEXT NOT NULL UNIQUE,
-        created_at TEXT NOT NULL,
-        revoked_at TEXT
-    );
-    CREATE TABLE password (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        hash TEXT NOT NULL,
-        set_at TEXT NOT NULL
-    );
-    """,
-    """
-    ALTER TABLE tasks ADD COLUMN agent TEXT NOT NULL DEFAULT 'claude';
-    ALTER TABLE tasks ADD COLUMN model TEXT NOT NULL DEFAULT '';
-    """,
-]
+    scripts = _scripts(directory)
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    for number, sql in enumerate(scripts[version:], start=version + 1):
+        try:
+            db.executescript(
+                f"BEGIN IMMEDIATE;\n{sql}\n;\nPRAGMA user_version = {number};\nCOMMIT;"
+            )
+        except BaseException:
+            if db.in_transaction:  # SQLite has already rolled back after some errors
+                db.execute("ROLLBACK")
+            raise
+
+
+def _scripts(directory: Path) -> list[str]:
+    """The migrations in number order; a gap or a repeated number would make
+    user_version miscount, so it stops the store from opening."""
+    numbered = sorted((int(f.name.partition("_")[0]), f) for f in directory.glob("*.sql"))
+    if [number for number, _ in numbered] != list(range(1, len(numbered) + 1)):
+        names = [f.name for _, f in numbered]
+        raise ValueError(f"migrations in {directory} must be numbered 1 to {len(names)}: {names}")
+    return [f.read_text(encoding="utf-8") for _, f in numbered]
 
 
 def now() -> str:
@@ -126,7 +76,8 @@ class Database:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        with self._lock:
+            migrate(self._db)
 
     def close(self) -> None:
         with self._lock:
@@ -142,15 +93,6 @@ class Database:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self._tx() as db:
-                for statement in script.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version={number}")
 
     def writable(self) -> bool:
         """Readiness: can the store still commit a write (disk full, read-only fs)?"""
