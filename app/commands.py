@@ -20,33 +20,46 @@ from server.credentials import create_token, hash_password
 from server.sessions import Epoch
 from server.store import Store, make_private
 
-SUBCOMMANDS = ("token", "passwd", "backup", "restore")
+# What ``wallfacer --help`` lists; each subcommand's parser takes its line from here.
+SUBCOMMANDS = {
+    "token": "API tokens for scripts and remote clients",
+    "passwd": "set the browser sign-in password (read from stdin)",
+    "backup": "copy the store to FILE, safely while serving",
+    "restore": "replace the store with FILE (server stopped)",
+}
 MIN_PASSWORD = 10
 
 
-def run(argv: list[str]) -> int:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wallfacer")
     sub = p.add_subparsers(dest="command", required=True)
-    token = sub.add_parser("token", help="API tokens for scripts and remote clients")
-    actions = token.add_subparsers(dest="action", required=True)
+
+    def add(name: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=SUBCOMMANDS[name], description=SUBCOMMANDS[name])
+
+    actions = add("token").add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="make a token; it is shown once")
     create.add_argument("--name", default="api", help="what the token is for")
-    actions.add_parser("list", help="tokens, without their secrets")
+    listing = actions.add_parser("list", help="tokens, without their secrets")
     revoke = actions.add_parser("revoke", help="stop a token from working")
     revoke.add_argument("id")
-    sub.add_parser("passwd", help="set the browser sign-in password (read from stdin)")
-    backup = sub.add_parser("backup", help="copy the store to FILE, safely while serving")
+    passwd = add("passwd")
+    backup = add("backup")
     backup.add_argument("file", type=Path)
-    restore = sub.add_parser("restore", help="replace the store with FILE (server stopped)")
+    restore = add("restore")
     restore.add_argument("file", type=Path)
-    for parser in (create, actions.choices["list"], revoke, sub.choices["passwd"], backup, restore):
-        parser.add_argument(
+    for leaf in (create, listing, revoke, passwd, backup, restore):
+        leaf.add_argument(
             "--data-dir",
             type=Path,
             default=Path(environment.data_dir()),
             help="the data dir (WALLFACER_DATA_DIR)",
         )
-    args = p.parse_args(argv)
+    return p
+
+
+def run(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
     data_dir: Path = args.data_dir.expanduser().resolve()
     if args.command == "restore":
         return _restore(args.file, data_dir)

@@ -38,7 +38,13 @@ log = logging.getLogger(APP_NAME)
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        prog=APP_NAME, description="Run AI coding agents as tasks on a Kanban board."
+        prog=APP_NAME,
+        usage=f"%(prog)s [options] [REPO ...]\n       %(prog)s {{{','.join(SUBCOMMANDS)}}} ...",
+        description="Run AI coding agents as tasks on a Kanban board: serve the board for\n"
+        "the given repositories, in a desktop window or --headless.",
+        epilog="subcommands (wallfacer SUBCOMMAND --help for their options):\n"
+        + "".join(f"  {name:<10}{line}\n" for name, line in SUBCOMMANDS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("repos", nargs="*", metavar="REPO", help="git repositories to register")
     p.add_argument("--headless", action="store_true", help="serve only: no tray, no window")

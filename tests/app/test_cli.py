@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from app.commands import SUBCOMMANDS, parser
+from app.main import main
 from tests.server_process import ROOT, cli
 
 
@@ -27,3 +32,21 @@ def test_help_lists_the_environment_fallbacks() -> None:
     )
     assert done.returncode == 0
     assert "WALLFACER_DATA_DIR" in done.stdout and "WALLFACER_IMAGE" in done.stdout
+
+
+def test_help_lists_every_subcommand_and_each_has_its_own_help(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    done = cli("--help")
+    assert done.returncode == 0
+    listed = dict(re.findall(r"^  (\w+) +(.+)$", done.stdout.partition("\nsubcommands")[2], re.M))
+    accepted = re.search(r"{(.+)}", parser().format_usage())
+    assert accepted is not None
+    assert sorted(listed) == sorted(accepted[1].split(",")), "wallfacer --help misses some"
+    for name, line in listed.items():
+        assert line == SUBCOMMANDS[name]
+        with pytest.raises(SystemExit) as exited:
+            main([name, "--help"])
+        assert exited.value.code == 0
+        own = capsys.readouterr().out
+        assert own.startswith(f"usage: wallfacer {name} ") and line in own
