@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from app import environment
+from app.flags import DATA_DIR, add_flags, resolve
 from app.instance import DataDirLock, InUse
 from server.credentials import create_token, hash_password
 from server.sessions import Epoch
@@ -49,18 +49,15 @@ def parser() -> argparse.ArgumentParser:
     restore = add("restore")
     restore.add_argument("file", type=Path)
     for leaf in (create, listing, revoke, passwd, backup, restore):
-        leaf.add_argument(
-            "--data-dir",
-            type=Path,
-            default=Path(environment.data_dir()),
-            help="the data dir (WALLFACER_DATA_DIR)",
-        )
+        add_flags(leaf, [DATA_DIR])
     return p
 
 
 def run(argv: list[str]) -> int:
-    args = parser().parse_args(argv)
-    data_dir: Path = args.data_dir.expanduser().resolve()
+    p = parser()
+    args = p.parse_args(argv)
+    resolve(p, args, [DATA_DIR])
+    data_dir = Path(args.data_dir).expanduser().resolve()
     if args.command == "restore":
         return _restore(args.file, data_dir)
     if args.command == "backup":

@@ -1,7 +1,5 @@
-"""CLI: ``wallfacer [--headless] [--addr HOST:PORT] [--data-dir DIR] [REPO...]``.
-
-Every flag has an environment fallback, listed beside it, so a service
-manager or a container can configure the app without a command line.
+"""CLI: ``wallfacer [--headless] [--addr HOST:PORT] [--data-dir DIR] [REPO...]``, or a
+subcommand of ``app.commands``. The flags and their variables are in ``app.flags``.
 """
 
 from __future__ import annotations
@@ -13,16 +11,14 @@ import logging
 import logging.handlers
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import replace
 from ipaddress import ip_network
 from pathlib import Path
 
-import platformdirs
-
 from app import commands
 from app.commands import SUBCOMMANDS
-from app.environment import APP_NAME, data_dir, env
+from app.flags import APP_NAME, ENVIRONMENT_ONLY, RUNTIME, SERVER, add_flags, resolve
 from app.instance import DataDirLock, InUse
 from runner.agents import AGENTS
 from runner.errors import NotARepository
@@ -42,109 +38,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         usage=f"%(prog)s [options] [REPO ...]\n       %(prog)s {{{','.join(SUBCOMMANDS)}}} ...",
         description="Run AI coding agents as tasks on a Kanban board: serve the board for\n"
         "the given repositories, in a desktop window or --headless.",
-        epilog="subcommands (wallfacer SUBCOMMAND --help for their options):\n"
-        + "".join(f"  {name:<10}{line}\n" for name, line in SUBCOMMANDS.items()),
+        epilog=_table(
+            "subcommands (wallfacer SUBCOMMAND --help for their options)", SUBCOMMANDS.items()
+        )
+        + _table("environment only", ((f.var, f.help) for f in ENVIRONMENT_ONLY)),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("repos", nargs="*", metavar="REPO", help="git repositories to register")
     p.add_argument("--headless", action="store_true", help="serve only: no tray, no window")
-    p.add_argument(
-        "--addr",
-        default=env("ADDR", "127.0.0.1:8080"),
-        help="HOST:PORT to bind (WALLFACER_ADDR; default 127.0.0.1:8080; port 0 picks one)",
-    )
-    p.add_argument(
-        "--data-dir",
-        default=data_dir(),
-        help="store, worktrees, token and env file (WALLFACER_DATA_DIR)",
-    )
-    p.add_argument(
-        "--log-dir",
-        default=env("LOG_DIR", platformdirs.user_log_dir(APP_NAME)),
-        help="rotating log files (WALLFACER_LOG_DIR)",
-    )
-    p.add_argument(
-        "--log-format",
-        choices=("text", "json"),
-        default=env("LOG_FORMAT", "text"),
-        help="log lines as text or JSON (WALLFACER_LOG_FORMAT)",
-    )
-    p.add_argument(
-        "--allowed-host",
-        action="append",
-        metavar="NAME",
-        default=[h for h in (env("ALLOWED_HOSTS") or "").split(",") if h],
-        help="a public name the server answers to; repeatable "
-        "(WALLFACER_ALLOWED_HOSTS, comma-separated)",
-    )
-    p.add_argument(
-        "--trusted-proxy",
-        action="append",
-        metavar="ADDR",
-        default=[a.strip() for a in (env("TRUSTED_PROXY") or "").split(",") if a.strip()],
-        help="a reverse proxy's address or network, whose X-Forwarded-For names the "
-        "client; repeatable (WALLFACER_TRUSTED_PROXY, comma-separated)",
-    )
-    p.add_argument(
-        "--tls-cert",
-        default=env("TLS_CERT"),
-        help="serve HTTPS with this certificate (WALLFACER_TLS_CERT)",
-    )
-    p.add_argument(
-        "--tls-key",
-        default=env("TLS_KEY"),
-        help="the certificate's private key (WALLFACER_TLS_KEY)",
-    )
-    # Runtime settings: a flag or its variable pins the value for this run;
-    # otherwise the value saved from the board's settings dialog applies.
-    p.add_argument(
-        "--image",
-        help="Claude's sandbox image, whose ENTRYPOINT is the CLI (WALLFACER_IMAGE; "
-        "default: the bundled one, built on first use)",
-    )
-    p.add_argument(
-        "--image-base",
-        default=env("IMAGE_BASE"),
-        help="base image for building the bundled sandbox images (WALLFACER_IMAGE_BASE)",
-    )
-    p.add_argument("--cpus", type=float, help="CPUs per task (WALLFACER_CPUS)")
-    p.add_argument("--memory", help="memory per task, e.g. 4g (WALLFACER_MEMORY)")
-    p.add_argument("--network", help="container network mode (WALLFACER_NETWORK)")
-    p.add_argument(
-        "--timeout",
-        type=float,
-        dest="timeout_min",
-        help="minutes before a run is stopped (WALLFACER_TIMEOUT_MIN; default 60)",
-    )
-    p.add_argument(
-        "--max-parallel", type=int, help="tasks running at once (WALLFACER_MAX_PARALLEL; default 4)"
-    )
-    p.add_argument(
-        "--egress",
-        choices=("none", "open", "allowlist"),
-        help="what task containers may reach: nothing, anything, or allowed hosts through "
-        "a proxy (WALLFACER_EGRESS; default allowlist)",
-    )
-    p.add_argument(
-        "--allow-host",
-        action="append",
-        dest="egress_allow",
-        metavar="HOST",
-        help="a host (or *.suffix) tasks may reach in allowlist mode, beyond the agents' APIs "
-        "and the common package registries; repeatable (WALLFACER_ALLOW_HOSTS, comma-separated)",
-    )
-    p.add_argument(
-        "--pids-limit",
-        type=int,
-        help="processes per task container (WALLFACER_PIDS_LIMIT; default 1024)",
-    )
+    add_flags(p, SERVER)
+    add_flags(p, RUNTIME, "runtime settings (pinned for this run; else the board's saved ones)")
     args = p.parse_args(argv)
+    resolve(p, args, (*SERVER, *RUNTIME, *ENVIRONMENT_ONLY))
     try:
         args.host, args.port = split_addr(args.addr)
     except ValueError as exc:
         p.error(str(exc))
     try:
-        args.trusted_proxies = tuple(ip_network(a, strict=False) for a in args.trusted_proxy)
+        args.trusted_proxies = tuple(ip_network(a, strict=False) for a in args.trusted_proxy or ())
     except ValueError as exc:
         p.error(f"--trusted-proxy takes an IP address or network: {exc}")
     if bool(args.tls_cert) != bool(args.tls_key):
@@ -156,29 +67,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-_RUNTIME_ENV: dict[str, tuple[str, Callable[[str], object]]] = {
-    "image": ("IMAGE", str),
-    "cpus": ("CPUS", float),
-    "memory": ("MEMORY", str),
-    "network": ("NETWORK", str),
-    "timeout_min": ("TIMEOUT_MIN", float),
-    "max_parallel": ("MAX_PARALLEL", int),
-    "pids_limit": ("PIDS_LIMIT", int),
-    "egress": ("EGRESS", str),
-    "egress_allow": ("ALLOW_HOSTS", lambda text: [h for h in text.split(",") if h.strip()]),
-}
+def _table(title: str, rows: Iterable[tuple[str, str]]) -> str:
+    return f"\n{title}:\n" + "".join(f"  {name:<26}{line}\n" for name, line in rows)
 
 
 def runtime_config(args: argparse.Namespace) -> tuple[RuntimeConfig, frozenset[str]]:
-    """Flags, then their variables: whatever either sets is pinned for this run."""
-    values: dict[str, object] = {}
-    for name, (var, kind) in _RUNTIME_ENV.items():
-        value, fallback = getattr(args, name), env(var)
-        if value is None and fallback:
-            value = kind(fallback)
-        if value is not None:
-            values[name] = validate(name, value)
-    return replace(RuntimeConfig(), **values), frozenset(values)  # type: ignore[arg-type]
+    """Whatever a flag or its variable set is pinned for this run."""
+    values = {
+        f.key: validate(f.key, value)
+        for f in RUNTIME
+        if (value := getattr(args, f.key)) is not None
+    }
+    return replace(RuntimeConfig(), **values), frozenset(values)
 
 
 def split_addr(addr: str) -> tuple[str, int]:
@@ -234,16 +134,16 @@ def settings_from(args: argparse.Namespace) -> Settings:
         host=args.host,
         port=args.port,
         repos=tuple(repos),
-        token=env("TOKEN"),
+        token=args.token,
         config=args.config,
         pinned=args.pinned,
-        allowed_hosts=tuple(args.allowed_host),
+        allowed_hosts=tuple(args.allowed_host or ()),
         trusted_proxies=args.trusted_proxies,
         tls_cert=Path(args.tls_cert) if args.tls_cert else None,
         tls_key=Path(args.tls_key) if args.tls_key else None,
         image_base=args.image_base,
         agent_binaries={
-            agent: Path(path) for agent in AGENTS if (path := env(f"{agent.upper()}_BINARY"))
+            agent: Path(path) for agent in AGENTS if (path := getattr(args, f"{agent}_binary"))
         },
     )
 

@@ -1,17 +1,19 @@
-"""The command line refuses bad input with a message a person can act on."""
+"""The command line: its help lists everything it takes, each flag's variable stands
+in for it, and bad input is refused with a message a person can act on."""
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from app.commands import SUBCOMMANDS, parser
-from app.main import main
-from tests.server_process import ROOT, cli
+from app.flags import ENVIRONMENT_ONLY, RUNTIME, SERVER
+from app.main import main, parse_args, settings_from
+from tests.server_process import cli
+
+VARIABLES = (*SERVER, *RUNTIME, *ENVIRONMENT_ONLY)
 
 
 def test_a_repo_that_is_not_git_is_refused(tmp_path: Path) -> None:
@@ -26,12 +28,55 @@ def test_a_bad_address_is_refused(tmp_path: Path) -> None:
     assert "HOST:PORT" in done.stderr
 
 
-def test_help_lists_the_environment_fallbacks() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "app", "--help"], cwd=ROOT, capture_output=True, text=True
-    )
+def test_help_names_every_variable() -> None:
+    done = cli("--help")
     assert done.returncode == 0
-    assert "WALLFACER_DATA_DIR" in done.stdout and "WALLFACER_IMAGE" in done.stdout
+    for flag in VARIABLES:
+        assert flag.var in done.stdout
+
+
+@pytest.fixture
+def environ(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """This process's environment, without the caller's own WALLFACER_* settings."""
+    for flag in VARIABLES:
+        monkeypatch.delenv(flag.var, raising=False)
+    return monkeypatch
+
+
+def test_a_variable_stands_in_for_its_flag_and_a_flag_wins(
+    environ: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    environ.setenv("WALLFACER_ADDR", "127.0.0.1:9999")
+    environ.setenv("WALLFACER_MAX_PARALLEL", "3")
+    environ.setenv("WALLFACER_ALLOW_HOSTS", "b.example, a.example,")
+    environ.setenv("WALLFACER_CPUS", "not even a number")  # never read: the flag is given
+    environ.setenv("WALLFACER_TOKEN", "from-the-environment")
+    args = parse_args(["--cpus", "1.5", "--data-dir", str(tmp_path)])
+    assert (args.host, args.port, args.data_dir) == ("127.0.0.1", 9999, str(tmp_path))
+    assert args.config.max_parallel == 3 and args.config.cpus == 1.5
+    assert args.config.egress_allow == ("a.example", "b.example")
+    assert args.pinned == {"max_parallel", "egress_allow", "cpus"}  # the rest is the board's
+    assert settings_from(args).token == "from-the-environment"
+
+
+def test_a_bad_variable_is_refused_by_its_name(
+    environ: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for var, value in (("WALLFACER_PIDS_LIMIT", "many"), ("WALLFACER_LOG_FORMAT", "xml")):
+        environ.setenv(var, value)
+        with pytest.raises(SystemExit) as exited:
+            parse_args([])
+        assert exited.value.code == 2
+        assert var in capsys.readouterr().err
+        environ.delenv(var)
+
+
+def test_subcommands_take_the_data_dir_from_its_variable(
+    environ: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environ.setenv("WALLFACER_DATA_DIR", str(tmp_path / "data"))
+    assert main(["backup", str(tmp_path / "copy.db")]) == 1
+    assert f"no store in {tmp_path / 'data'}" in capsys.readouterr().err
 
 
 def test_help_lists_every_subcommand_and_each_has_its_own_help(
@@ -39,7 +84,8 @@ def test_help_lists_every_subcommand_and_each_has_its_own_help(
 ) -> None:
     done = cli("--help")
     assert done.returncode == 0
-    listed = dict(re.findall(r"^  (\w+) +(.+)$", done.stdout.partition("\nsubcommands")[2], re.M))
+    section = done.stdout.partition("\nsubcommands")[2].partition("\n\n")[0]
+    listed = dict(re.findall(r"^  (\w+) +(.+)$", section, re.M))
     accepted = re.search(r"{(.+)}", parser().format_usage())
     assert accepted is not None
     assert sorted(listed) == sorted(accepted[1].split(",")), "wallfacer --help misses some"
