@@ -1,11 +1,13 @@
-"""The one route table: the server's routes, the JS client's route list and the
-OpenAPI document are all generated from ``ROUTES``."""
+"""The one route table: the server's routes, the JS client's route list, the
+OpenAPI document and the README's API table are all generated from ``ROUTES``."""
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -208,3 +210,28 @@ def openapi_document(version: str) -> dict[str, Any]:
         "security": [{"bearer": []}],
         "paths": paths,
     }
+
+
+API_TABLE_HEAD = "| method + path | does |\n|---|---|\n"
+
+
+def with_api_table(readme: str) -> str:
+    """``readme`` with its API table made from ROUTES: a row per API route, in order.
+
+    The table's words stay the README's: a row already there is kept as it is;
+    a new route's row says its summary, for a person to expand.
+    """
+    head, found, rest = readme.partition(API_TABLE_HEAD)
+    if not found:
+        raise ValueError(f"no API table: no line {API_TABLE_HEAD.splitlines()[0]!r}")
+    table = re.match(r"(?:\|.*\n)*", rest)
+    assert table is not None  # the pattern matches the empty string too
+    said = dict(re.findall(r"^\| `([A-Z]+ \S+)` \| (.*) \|$", table[0], re.M))
+    routes = {f"{r.method} {r.path}": r.summary for r in ROUTES if r.api}
+    rows = "".join(f"| `{key}` | {said.get(key, summary)} |\n" for key, summary in routes.items())
+    return head + found + rows + rest[table.end() :]
+
+
+if __name__ == "__main__":  # python -m server.routes README.md
+    readme = Path(sys.argv[1])
+    readme.write_text(with_api_table(readme.read_text()))
