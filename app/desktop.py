@@ -19,7 +19,6 @@ import platformdirs
 from app.instance import ControlServer, DataDirLock, InUse, send_control
 from app.opener import open_with_os
 from app.server_thread import ServerThread
-from runner.containers import instance_id
 from server.model import Task
 from server.settings import Settings
 
@@ -39,7 +38,7 @@ def resources() -> Path:
 
 def control_path(settings: Settings) -> Path:
     runtime = Path(platformdirs.user_runtime_dir("wallfacer"))
-    return runtime / f"{instance_id(settings.data_dir)}.sock"
+    return runtime / f"{settings.instance}.sock"
 
 
 def run_desktop(settings: Settings) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_address
 from pathlib import Path
 
+from runner.containers import instance_id
 from server.config import RuntimeConfig
 
 
@@ -49,6 +50,11 @@ class Settings:
         except (OSError, UnicodeError) as exc:  # gaierror is an OSError
             raise UnresolvableHost(f"cannot resolve {self.host!r} to an address: {exc}") from exc
         return all(ip_address(str(info[4][0]).partition("%")[0]).is_loopback for info in found)
+
+    @property
+    def instance(self) -> str:
+        """This instance's id, which labels its containers and names its desktop's socket."""
+        return instance_id(self.data_dir)
 
     @property
     def db_path(self) -> Path:

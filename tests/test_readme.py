@@ -1,4 +1,5 @@
-"""The README says what the code does: its API table is the route table's."""
+"""The README says what the code does: its API table is the route table's, and its
+test command is the one CI runs."""
 
 from __future__ import annotations
 
@@ -16,3 +17,13 @@ def test_the_api_table_has_a_row_per_route() -> None:
         "README.md's API table differs from server/routes.py's ROUTES; "
         f"run `python -m server.routes README.md` to rewrite it:\n{diff}"
     )
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    command = readme.partition("## Run the tests\n\n```sh\n")[2].partition("\n```")[0]
+    install, _, checks = command.partition(" && ")
+    assert install == "python3 -m pip install -e '.[dev]'" and "lint-imports" in checks
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert ci[-1] == checks, ".ci/run's last line must be the README's test command"
+    assert any(line.startswith("python -m pip install") and "-e '.[dev]'" in line for line in ci)
