@@ -67,7 +67,8 @@ class Flag:
 
 
 def add_flags(parser: argparse.ArgumentParser, flags: Iterable[Flag], title: str = "") -> None:
-    """Defaults stay None here, so ``resolve`` can tell an absent flag from a given one."""
+    """Variables without a flag add nothing. Defaults stay None here, so that ``resolve``
+    can tell an absent flag from a given one."""
     target = parser.add_argument_group(title) if title else parser
     for f in flags:
         if f.flag is None:
