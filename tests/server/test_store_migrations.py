@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from server.db import MIGRATIONS, migrate
 from server.states import Status
 from server.store import Store
+from server.store.db import MIGRATIONS, migrate
 
 
 @contextmanager

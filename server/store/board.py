@@ -6,7 +6,7 @@ import json
 import sqlite3
 from typing import Any
 
-from server.db import Database
+from server.store.db import Database
 
 # Older events are pruned: a client further behind than this refetches the board.
 BOARD_EVENTS_KEPT = 5000

@@ -9,11 +9,11 @@ from enum import StrEnum
 from typing import Any
 
 from runner.agents.events import Usage
-from server.db import Database, now
 from server.model import Event, Task
 from server.states import Status
-from server.store_board import record
-from server.store_usage import USAGE_COLUMNS, add_turn
+from server.store.board import record
+from server.store.db import Database, now
+from server.store.usage import USAGE_COLUMNS, add_turn
 
 _TASK_SELECT = "SELECT t.rowid AS rowid, t.* FROM tasks t"
 _TASK_COLUMNS = {f.name for f in fields(Task)} - {"usage"}

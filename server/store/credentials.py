@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.db import Database, now
+from server.store.db import Database, now
 
 
 class CredentialRows(Database):

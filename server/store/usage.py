@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any
 
 from runner.agents.events import Usage
-from server.db import Database, now
+from server.store.db import Database, now
 
 USAGE_COLUMNS = (
     "input_tokens",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.db import Database, now
+from server.store.db import Database, now
 
 
 class RepoRows(Database):
