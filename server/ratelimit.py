@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 FREE_FAILURES = 5
@@ -19,16 +20,18 @@ class _Client:
 
 
 class LoginLimiter:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        """``clock`` is there for tests, which cannot wait out a real backoff."""
+        self._clock = clock
         self._clients: dict[str, _Client] = {}
 
     def wait_s(self, client: str) -> float:
         """Seconds this client must wait before trying again (0 when it may try)."""
         state = self._clients.get(client)
-        return max(0.0, state.blocked_until - time.monotonic()) if state else 0.0
+        return max(0.0, state.blocked_until - self._clock()) if state else 0.0
 
     def failed(self, client: str) -> None:
-        now = time.monotonic()
+        now = self._clock()
         state = self._clients.setdefault(client, _Client())
         state.failures.append(now)
         while state.failures and state.failures[0] < now - WINDOW_S:
