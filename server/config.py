@@ -75,7 +75,7 @@ def validate(name: str, value: Any) -> Any:
     if name in ("image", "codex_image"):
         if not isinstance(value, str):
             raise BadRequest(f"{name} must be a string")
-        if value and (not _NAME.match(value) or len(value) > 255):
+        if value and (not _NAME.fullmatch(value) or len(value) > 255):
             raise Unprocessable(f"{value!r} is not an image reference")
     elif name == "default_agent":
         if value not in AGENTS:
@@ -112,12 +112,12 @@ def validate(name: str, value: Any) -> Any:
     elif name == "memory":
         if value is None:
             return None
-        if not isinstance(value, str) or not _MEMORY.match(value):
+        if not isinstance(value, str) or not _MEMORY.fullmatch(value):
             raise Unprocessable("memory must look like 512m or 4g")
     elif name == "network":
         if value is None:
             return None
-        if not isinstance(value, str) or not _NAME.match(value):
+        if not isinstance(value, str) or not _NAME.fullmatch(value):
             raise Unprocessable(f"{value!r} is not a network name")
     return value
 
@@ -215,7 +215,7 @@ class ConfigStore:
     @staticmethod
     def check_env(changes: dict[str, Any]) -> None:
         for key, value in changes.items():
-            if not _ENV_KEY.match(key):
+            if not _ENV_KEY.fullmatch(key):
                 raise Unprocessable(f"{key!r} is not a valid variable name")
             if value is not None and (not isinstance(value, str) or "\n" in value):
                 raise BadRequest(f"the value of {key} must be a one-line string or null")
