@@ -10,6 +10,7 @@ sent back whole.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from contextlib import suppress
@@ -128,8 +129,9 @@ def _check_prices(value: Any) -> None:
     for model, row in value.items():
         if not isinstance(row, dict) or set(row) - {"input", "cached_input", "output"}:
             raise Unprocessable(f"prices for {model!r} take input, cached_input and output")
-        if any(
-            not isinstance(v, int | float) or isinstance(v, bool) or v < 0 for v in row.values()
+        if any(  # json.loads takes NaN and Infinity, which no browser could read back
+            not isinstance(v, int | float) or isinstance(v, bool) or not 0 <= v < math.inf
+            for v in row.values()
         ):
             raise Unprocessable(f"prices for {model!r} must be numbers of at least 0")
 

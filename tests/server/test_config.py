@@ -131,6 +131,8 @@ AGENT_REFUSED: list[tuple[str, Any, int, str]] = [
     ("codex_prices", {"m": {"input": -1}}, 422, "at least 0"),
     ("codex_prices", {"m": {"input": "1"}}, 422, "at least 0"),
     ("codex_prices", {"m": {"output": True}}, 422, "at least 0"),
+    ("codex_prices", {"m": {"input": float("nan")}}, 422, "at least 0"),
+    ("codex_prices", {"m": {"input": float("inf")}}, 422, "at least 0"),
 ]
 
 
