@@ -219,7 +219,10 @@ class ConfigStore:
         for key, value in changes.items():
             if not _ENV_KEY.fullmatch(key):
                 raise Unprocessable(f"{key!r} is not a valid variable name")
-            if value is not None and (not isinstance(value, str) or "\n" in value):
+            # Any line break splitlines knows (\r, \u2028, ...) would split the entry in two.
+            if value is not None and (
+                not isinstance(value, str) or value.splitlines() not in ([], [value])
+            ):
                 raise BadRequest(f"the value of {key} must be a one-line string or null")
 
     def update_env(self, changes: dict[str, Any]) -> None:

@@ -291,6 +291,15 @@ def test_an_env_update_sets_and_removes_only_the_keys_given(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(
+    "value", ["", "spaces inside", "a=b==", "#not a comment", "tab\tinside", "ünï€ode"]
+)
+def test_an_env_value_reads_back_as_it_was_set(tmp_path: Path, value: str) -> None:
+    store = ConfigStore(tmp_path, RuntimeConfig())
+    store.update_env({"KEY": value})
+    assert ConfigStore(tmp_path, RuntimeConfig()).env() == {"KEY": value}
+
+
+@pytest.mark.parametrize(
     ("changes", "status", "words"),
     [
         ({"1BAD": "x"}, 422, "not a valid variable name"),
@@ -300,6 +309,8 @@ def test_an_env_update_sets_and_removes_only_the_keys_given(tmp_path: Path) -> N
         ({"OK": "x", "KEY": 5}, 400, "one-line string or null"),
         ({"KEY": ["x"]}, 400, "one-line string or null"),
         ({"KEY": "two\nlines"}, 400, "one-line string or null"),
+        ({"KEY": "one\rINJECTED=1"}, 400, "one-line string or null"),
+        ({"KEY": "one\u2028INJECTED=1"}, 400, "one-line string or null"),
     ],
 )
 def test_a_refused_env_update_changes_nothing(
