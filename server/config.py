@@ -236,8 +236,10 @@ class ConfigStore:
 
 
 def mask(value: str) -> str:
-    """Enough to recognise a credential, never enough to use it."""
-    if len(value) <= 8:
+    """Enough to recognise a credential, never enough to use it: the seven characters
+    shown leave at least 17 unknown, or none is shown (a 9-character password would
+    otherwise lose all but two)."""
+    if len(value) < 24:
         return "•" * len(value)
     return value[:3] + "…" + value[-4:]
 

@@ -329,6 +329,9 @@ def test_a_refused_env_update_changes_nothing(
         ("", ""),
         ("1", "•"),
         ("12345678", "••••••••"),
+        ("hunter22!", "•" * 9),
+        ("abcdefghijklmnopqrstuvw", "•" * 23),
+        ("abcdefghijklmnopqrstuvwx", "abc…uvwx"),  # 17 unknown characters
         (SECRET, "sk-…ghij"),
     ],
 )
@@ -337,13 +340,13 @@ def test_a_masked_value_is_recognisable_but_not_usable(value: str, masked: str) 
 
 
 def test_the_settings_never_show_an_env_value_in_clear(tmp_path: Path) -> None:
-    (tmp_path / "env").write_text(f"ANTHROPIC_API_KEY={SECRET}\nMY_PASSWORD=hunter22\n")
+    (tmp_path / "env").write_text(f"ANTHROPIC_API_KEY={SECRET}\nMY_PASSWORD=hunter22!\n")
     store = ConfigStore(tmp_path, RuntimeConfig())
     shown = json.dumps([store.masked_env(), store.to_json()])
-    assert SECRET not in shown and SECRET[3:-4] not in shown and "hunter22" not in shown
+    assert SECRET not in shown and SECRET[3:-4] not in shown and "unter22" not in shown
     assert store.masked_env() == [
         {"key": "ANTHROPIC_API_KEY", "value": mask(SECRET)},
-        {"key": "MY_PASSWORD", "value": "••••••••"},
+        {"key": "MY_PASSWORD", "value": "•" * 9},
     ]
 
 
