@@ -242,6 +242,17 @@ index 4cb29ea..047ece5 100644
                 )
             ),
         ),
+        (  # a mode in a name is not the file's mode
+            "diff --git a/icon-120000.png b/icon-120000.png\nnew file mode 100644\n"
+            "Binary files /dev/null and b/icon-120000.png differ\n",
+            diff(
+                file(
+                    "icon-120000.png",
+                    meta("new file mode 100644"),
+                    meta("Binary files /dev/null and b/icon-120000.png differ"),
+                )
+            ),
+        ),
         # Text before a file and a file's header lines are no rows.
         ("a preamble\n" + MODIFIED[: MODIFIED.index("@@")], diff(file("src/app.py"))),
         (

@@ -114,7 +114,7 @@ export function diffView(patch) {
     } else if (!inHunk) {
       // What a review must not hide: a binary body, a link, an executable bit.
       if (/^(new file mode|new mode|old mode|deleted file mode|Binary files)/.test(line)) {
-        const note = line.includes("120000") ? `${line} (a symbolic link)` : line.includes("100755") ? `${line} (executable)` : line;
+        const note = line.endsWith(" 120000") ? `${line} (a symbolic link)` : line.endsWith(" 100755") ? `${line} (executable)` : line;
         row("meta", "", "", note);
       }
     } else if (line.startsWith("+")) {
