@@ -38,6 +38,15 @@ def commit(path: Path, files: dict[str, str], message: str = "user change") -> s
     return str(oid)
 
 
+def commit_all(path: Path, message: str = "user change") -> str:
+    """Commit the checkout as it stands: new, changed and deleted files, links and modes."""
+    repo = pygit2.Repository(str(path))
+    repo.index.add_all()
+    repo.index.write()
+    tree = repo.index.write_tree()
+    return str(repo.create_commit("HEAD", SIG, SIG, message, tree, [repo.head.target]))
+
+
 def file_on_branch(path: Path, branch: str, name: str) -> str | None:
     repo = pygit2.Repository(str(path))
     tree = repo.branches.local[branch].peel(pygit2.Commit).tree

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route
 
 from runner.repos import diff_commits
-from tests.gitrepo import SIG, make_repo
+from tests.gitrepo import commit_all, make_repo
 
 STATIC = Path(__file__).resolve().parents[2] / "server" / "static"
 ORIGIN = "http://render.test"
@@ -283,8 +283,7 @@ def test_a_diff_from_pygit2_shows_what_a_review_must_not_miss(
     path = make_repo(
         tmp_path / "repo", {"a.txt": "one\ntwo\n", "gone.txt": "bye\n", "tool.sh": "x\n"}
     )
-    repo = pygit2.Repository(str(path))
-    base = str(repo.head.target)
+    base = str(pygit2.Repository(str(path)).head.target)
     (path / "a.txt").write_text("one\n2\nthree")
     (path / "gone.txt").unlink()
     (path / "image.bin").write_bytes(b"\x00\x01binary")
@@ -292,10 +291,7 @@ def test_a_diff_from_pygit2_shows_what_a_review_must_not_miss(
     (path / "run.sh").write_text("#!/bin/sh\n")
     for name in ("run.sh", "tool.sh"):
         os.chmod(path / name, 0o755)
-    repo.index.add_all()
-    repo.index.write()
-    head = repo.create_commit("HEAD", SIG, SIG, "change", repo.index.write_tree(), [base])
-    patch = diff_commits(path, base, str(head)).patch
+    patch = diff_commits(path, base, commit_all(path)).patch
     assert render.tree("diffView", patch) == diff(
         file(
             "a.txt",
