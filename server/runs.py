@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from runner import agents, repos
 from runner.agents import Adapter, AgentEvent
-from runner.containers import Engine, Exit, RunSpec, instance_id
+from runner.containers import Engine, Exit, RunSpec
 from runner.egress import Egress
 from runner.errors import RunnerError, RuntimeUnavailable
 from server import checkouts, outcomes, output
@@ -66,7 +66,7 @@ class Runs:
         self.jobs = jobs
         self._metrics = metrics
         self.settings = settings
-        self.instance = instance_id(settings.data_dir)
+        self.instance = settings.instance
         self.slots = Slots(lambda: config.current.max_parallel)
         self.egress = Egress(engine, self.instance)
         self._launches = itertools.count(1)
