@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from app.instance import DataDirLock
-from app.main import parse_args, settings_from
+from app.main import exposure_refusal, parse_args, settings_from
 from app.server_thread import ServerThread
 from tests.server_process import ServerProcess
 
@@ -26,9 +26,14 @@ class InProcessServer(ServerProcess):
     _lock: DataDirLock | None = None
 
     def start(self) -> None:
+        other = [k for k in self.extra_env if not k.startswith("WALLFACER_")]
+        assert not other, f"{other} act at run time, process-wide: use ServerProcess"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with _environment(self.extra_env):
             settings = settings_from(parse_args(self.command()[3:]))
+        refusal = exposure_refusal(settings)
+        if refusal is not None:
+            raise RuntimeError(f"the server refused to start: {refusal}")
         self._lock = DataDirLock(settings.data_dir).__enter__()  # as main() holds it
         self._log = _capture(self.log_path)
         self._thread = ServerThread(settings)

@@ -24,6 +24,7 @@ from runner.containers import instance_id
 from tests.deploy.images import debian_base
 from tests.engine import SANDBOX_DIR, build_sandbox
 from tests.gitrepo import file_on_branch, make_repo
+from tests.inprocess import InProcessServer
 from tests.server_process import ServerProcess, remove_egress
 
 ATTACKER_DIR = SANDBOX_DIR.parent / "attacker"
@@ -41,7 +42,7 @@ def attacked(
     """The app on its defaults (the allowlist egress mode among them)."""
     base = debian_base(docker_client)
     args = ("--pids-limit", "200", "--egress", "allowlist", "--image-base", base)
-    proc = ServerProcess(tmp_path / "data", [repo], image=attacker_image, extra_args=args)
+    proc = InProcessServer(tmp_path / "data", [repo], image=attacker_image, extra_args=args)
     proc.start()
     yield proc
     proc.stop()
@@ -246,7 +247,7 @@ def test_egress_reaches_allowed_hosts_through_the_proxy_and_nothing_else(
 ) -> None:
     base = debian_base(docker_client)
     args = ("--egress", "allowlist", "--image-base", base, "--allow-host", "allowed.test")
-    server = ServerProcess(tmp_path / "data", [repo], image=attacker_image, extra_args=args)
+    server = InProcessServer(tmp_path / "data", [repo], image=attacker_image, extra_args=args)
     server.start()
     hosts: list[docker.models.containers.Container] = []
     try:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import docker
 
+from tests.inprocess import InProcessServer
 from tests.server_process import ServerProcess
 
 
@@ -13,7 +14,7 @@ def test_a_failed_build_shows_its_log_and_the_task_says_why(
     tmp_path: Path, repo: Path, sandbox_image: str, docker_client: docker.DockerClient
 ) -> None:
     # The busybox test image has no apt-get: building the Codex image on it fails.
-    server = ServerProcess(
+    server = InProcessServer(
         tmp_path / "data",
         [repo],
         image=sandbox_image,

@@ -9,6 +9,7 @@ import pytest
 
 from tests.engine import containers_of
 from tests.gitrepo import branches, file_on_branch, task_refs
+from tests.inprocess import InProcessServer
 from tests.server_process import ServerProcess
 
 
@@ -156,7 +157,7 @@ def test_a_failed_task_resumes_its_session(server: ServerProcess) -> None:
 def test_a_run_past_its_timeout_is_stopped(
     tmp_path: Path, repo: Path, sandbox_image: str, docker_client: docker.DockerClient
 ) -> None:
-    proc = ServerProcess(tmp_path / "data", [repo], sandbox_image, ("--timeout", "0.03"))
+    proc = InProcessServer(tmp_path / "data", [repo], sandbox_image, ("--timeout", "0.03"))
     proc.start()
     try:
         task = proc.create("sleep 60")
@@ -171,7 +172,7 @@ def test_a_run_past_its_timeout_is_stopped(
 def test_a_queued_run_that_was_cancelled_never_starts(
     tmp_path: Path, repo: Path, sandbox_image: str
 ) -> None:
-    proc = ServerProcess(tmp_path / "data", [repo], sandbox_image, ("--max-parallel", "2"))
+    proc = InProcessServer(tmp_path / "data", [repo], sandbox_image, ("--max-parallel", "2"))
     proc.start()
     try:
         busy = [proc.create("sleep 2") for _ in range(2)]

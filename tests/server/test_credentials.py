@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.inprocess import InProcessServer
 from tests.server_process import ServerProcess
 
 
 @pytest.fixture
 def bundled(tmp_path: Path, repo: Path) -> Iterator[ServerProcess]:
     """The app with the bundled images (no --image), so credentials are needed."""
-    proc = ServerProcess(tmp_path / "data", [repo], image=None, env={"WALLFACER_IMAGE_BASE": "x"})
+    proc = InProcessServer(tmp_path / "data", [repo], image=None, env={"WALLFACER_IMAGE_BASE": "x"})
     proc.start()
     yield proc
     proc.stop()

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from server.sessions import Epoch, Sessions
+from tests.inprocess import InProcessServer
 from tests.server_process import ROOT, ServerProcess, cli, free_port
 
 
@@ -41,7 +42,7 @@ def test_a_bind_name_is_judged_by_the_addresses_it_resolves_to(tmp_path: Path, r
     )
     assert done.returncode == 2, done.stderr
     assert "cannot resolve '127.example.invalid'" in done.stderr
-    local = ServerProcess(tmp_path / "local", [repo], image="unused:0", host="localhost")
+    local = InProcessServer(tmp_path / "local", [repo], image="unused:0", host="localhost")
     local.start()  # resolves to loopback only: no auth needed
     local.stop()
 
@@ -68,7 +69,7 @@ def public_server(tmp_path: Path, repo: Path) -> ServerProcess:
     data = tmp_path / "data"
     made = cli("token", "create", "--name", "laptop", "--data-dir", str(data))
     assert made.returncode == 0, made.stderr
-    server = ServerProcess(
+    server = InProcessServer(
         data,
         [repo],
         image="unused:0",
@@ -121,7 +122,7 @@ def test_password_sign_in_with_rate_limited_failures(tmp_path: Path, repo: Path)
     short = cli("passwd", "--data-dir", str(data), stdin="short\n")
     assert short.returncode == 1 and "at least" in short.stderr
     assert cli("passwd", "--data-dir", str(data), stdin="correct horse battery\n").returncode == 0
-    server = ServerProcess(data, [repo], image="unused:0")
+    server = InProcessServer(data, [repo], image="unused:0")
     server.start()
     try:
         login = server.url + "/api/login"
@@ -182,7 +183,7 @@ def test_tls_serves_https_with_secure_cookies(tmp_path: Path, repo: Path) -> Non
         check=True,
         capture_output=True,
     )
-    server = ServerProcess(
+    server = InProcessServer(
         tmp_path / "data",
         [repo],
         image="unused:0",
@@ -237,7 +238,7 @@ def test_a_burst_of_parallel_guesses_is_cut_short(tmp_path: Path, repo: Path) ->
 
     data = tmp_path / "data"
     assert cli("passwd", "--data-dir", str(data), stdin="correct horse battery\n").returncode == 0
-    server = ServerProcess(data, [repo], image="unused:0")
+    server = InProcessServer(data, [repo], image="unused:0")
     server.start()
     try:
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import requests
 
+from tests.inprocess import InProcessServer
 from tests.server_process import ServerProcess, cli
 
 PASSWORD = "correct horse battery"
@@ -16,7 +17,7 @@ def _server(
 ) -> ServerProcess:
     data = tmp_path / "data"
     assert cli("passwd", "--data-dir", str(data), stdin=PASSWORD + "\n").returncode == 0
-    server = ServerProcess(data, [repo], image="unused:0", extra_args=args, env=env)
+    server = InProcessServer(data, [repo], image="unused:0", extra_args=args, env=env)
     server.start()
     return server
 
