@@ -55,3 +55,11 @@ class NothingToMerge(RunnerError):
 
 class BranchMoved(RunnerError):
     """The default branch moved while the merge was being prepared; retry."""
+
+
+class ImageFailed(RunnerError):
+    """Building or pulling a sandbox image failed; ``log_tail`` is what the UI shows of it."""
+
+    def __init__(self, message: str, log_tail: list[str]) -> None:
+        super().__init__(message)
+        self.log_tail = log_tail

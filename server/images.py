@@ -19,7 +19,7 @@ from typing import Any
 
 from runner.agents import AGENTS
 from runner.containers import Engine
-from runner.errors import RunnerError
+from runner.errors import ImageFailed, RunnerError
 from runner.images import build as images
 from server.config import ConfigStore
 from server.jobs import Jobs
@@ -115,7 +115,8 @@ class Images:
                 await self._make(status)
         except RunnerError as exc:
             status.state, status.error = "failed", str(exc)
-            status.log_tail = getattr(exc, "log_tail", status.log_tail)
+            if isinstance(exc, ImageFailed):
+                status.log_tail = exc.log_tail
             log.warning("preparing the %s image failed: %s", agent, exc)
             await self._publish(status)
             raise

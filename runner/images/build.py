@@ -15,7 +15,7 @@ from typing import Any
 import docker.errors
 
 from runner.containers import Engine, sandbox_owner
-from runner.errors import RunnerError
+from runner.errors import ImageFailed
 
 HERE = Path(__file__).resolve().parent
 
@@ -34,12 +34,6 @@ NPM_LAYOUT = {
 
 
 LABEL_BASE_ID = "wallfacer.base-id"
-
-
-class ImageFailed(RunnerError):
-    def __init__(self, message: str, log_tail: list[str]) -> None:
-        super().__init__(message)
-        self.log_tail = log_tail
 
 
 def _app_version() -> str:

@@ -10,7 +10,8 @@ import docker
 import pytest
 
 from runner.containers import Engine
-from runner.images.build import LABEL_BASE_ID, ImageFailed, _place_cli, bundled_tag, current
+from runner.errors import ImageFailed
+from runner.images.build import LABEL_BASE_ID, _place_cli, bundled_tag, current
 
 
 def _file(path: Path, text: str = "x") -> Path:
