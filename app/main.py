@@ -12,7 +12,6 @@ import logging.handlers
 import signal
 import sys
 from collections.abc import Iterable
-from dataclasses import replace
 from ipaddress import ip_network
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from app.instance import DataDirLock, InUse
 from runner.agents import AGENTS
 from runner.errors import NotARepository
 from runner.repos import inspect_repo
-from server.config import RuntimeConfig, validate
+from server.config import RuntimeConfig, merged, migrate, setting_names, validated
 from server.credentials import auth_configured
 from server.errors import ApiError
 from server.settings import Settings, UnresolvableHost
@@ -73,12 +72,9 @@ def _table(title: str, rows: Iterable[tuple[str, str]]) -> str:
 
 def runtime_config(args: argparse.Namespace) -> tuple[RuntimeConfig, frozenset[str]]:
     """Whatever a flag or its variable set is pinned for this run."""
-    values = {
-        f.key: validate(f.key, value)
-        for f in RUNTIME
-        if (value := getattr(args, f.key)) is not None
-    }
-    return replace(RuntimeConfig(), **values), frozenset(values)
+    values = {f.key: value for f in RUNTIME if (value := getattr(args, f.key)) is not None}
+    clean = validated(migrate(values))
+    return merged(RuntimeConfig(), clean), frozenset(setting_names(clean))
 
 
 def split_addr(addr: str) -> tuple[str, int]:

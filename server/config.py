@@ -18,20 +18,13 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from runner.agents import AGENTS, CREDENTIALS, ENDPOINTS, SECRET_ENV
+from runner.agents import REGISTRY, SECRET_ENV
 from runner.egress import patterns
 from runner.errors import RunnerError
 from server.errors import BadRequest, Conflict, Unprocessable
 from server.redact import Redactor
 
-# USD per million tokens, for Codex runs (its CLI prints no cost). Edit to match
-# your contract; "default" applies to models not listed.
-DEFAULT_CODEX_PRICES: dict[str, dict[str, float]] = {
-    "default": {"input": 1.25, "cached_input": 0.125, "output": 10.0},
-    "gpt-6.1-sol": {"input": 1.25, "cached_input": 0.125, "output": 10.0},  # the CLI's default
-    "gpt-5-codex": {"input": 1.25, "cached_input": 0.125, "output": 10.0},
-    "gpt-5": {"input": 1.25, "cached_input": 0.125, "output": 10.0},
-}
+PriceTable = dict[str, dict[str, float]]  # model -> input / cached_input / output
 ENV_FILE_TEMPLATE = """\
 # Environment for agent containers, re-read before each launch.
 # One KEY=VALUE per line, e.g.:
@@ -43,16 +36,38 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]*$")
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 EGRESS_MODES = ("none", "open", "allowlist")
 _INT_RANGES = {"max_parallel": (1, 64), "pids_limit": (64, 1_000_000)}
+# Fields with a value per agent: a change names the agents it changes, and a
+# flag pins one agent's value ("images.claude"), not the others'.
+PER_AGENT = ("images", "prices")
+# The names settings had when each agent had fields of its own: a saved
+# config.json may still use them, and --image (WALLFACER_IMAGE) is Claude's.
+LEGACY = {
+    "image": ("images", "claude"),
+    "codex_image": ("images", "codex"),
+    "codex_prices": ("prices", "codex"),
+}
+
+
+def _bundled_images() -> dict[str, str]:
+    return {name: "" for name in REGISTRY}
+
+
+def _default_prices() -> dict[str, PriceTable]:
+    """The agents that need a price table (their CLI prints no cost), with theirs."""
+    return {
+        name: {model: dict(row) for model, row in agent.prices.items()}
+        for name, agent in REGISTRY.items()
+        if agent.prices
+    }
 
 
 @dataclass(frozen=True)
 class RuntimeConfig:
-    image: str = ""  # Claude's sandbox image; "" means the bundled one, built on demand
-    codex_image: str = ""  # the same for Codex
+    # Each agent's sandbox image; "" means the bundled one, built on demand.
+    images: dict[str, str] = field(default_factory=_bundled_images)
     default_agent: str = "claude"
-    codex_prices: dict[str, dict[str, float]] = field(
-        default_factory=lambda: dict(DEFAULT_CODEX_PRICES)
-    )
+    # USD per million tokens, per model ("default": any other), per agent.
+    prices: dict[str, PriceTable] = field(default_factory=_default_prices)
     max_parallel: int = 4
     cpus: float | None = None
     memory: str | None = None
@@ -71,18 +86,69 @@ class RuntimeConfig:
 FIELD_NAMES = tuple(f.name for f in fields(RuntimeConfig))
 
 
+def migrate(saved: dict[str, Any]) -> dict[str, Any]:
+    """Settings in legacy names moved to their per-agent fields (a new name wins)."""
+    out = {name: value for name, value in saved.items() if name not in LEGACY}
+    for old, (name, agent) in LEGACY.items():
+        if old in saved:
+            out[name] = {agent: saved[old], **_as_dict(out.get(name))}
+    return out
+
+
+def setting_names(changes: dict[str, Any]) -> set[str]:
+    """What ``changes`` set, as pinning counts it: per agent in the per-agent fields."""
+    names: set[str] = set()
+    for name, value in changes.items():
+        if name in PER_AGENT:
+            names.update(f"{name}.{agent}" for agent in _as_dict(value))
+        else:
+            names.add(name)
+    return names
+
+
+def validated(changes: dict[str, Any]) -> dict[str, Any]:
+    """Each change checked (see ``validate``), some made canonical."""
+    return {name: validate(name, value) for name, value in changes.items()}
+
+
+def merged(current: RuntimeConfig, clean: dict[str, Any]) -> RuntimeConfig:
+    """``current`` with ``clean`` (validated changes) applied."""
+    return replace(current, **_merge(asdict(current), clean))
+
+
+def _merge(old: dict[str, Any], clean: dict[str, Any]) -> dict[str, Any]:
+    """The changed fields' new values: per-agent ones keep the agents not named."""
+    return {
+        name: {**_as_dict(old.get(name)), **value} if name in PER_AGENT else value
+        for name, value in clean.items()
+    }
+
+
+def _unpinned(name: str, value: Any, pinned: frozenset[str]) -> Any:
+    """A saved value without the agents' values a flag pins for this run."""
+    if name in PER_AGENT and isinstance(value, dict):
+        return {agent: v for agent, v in value.items() if f"{name}.{agent}" not in pinned}
+    return value
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def validate(name: str, value: Any) -> Any:
     """Check one field; raise 400 for a wrong type and 422 for a wrong value."""
-    if name in ("image", "codex_image"):
-        if not isinstance(value, str):
-            raise BadRequest(f"{name} must be a string")
-        if value and (not _NAME.fullmatch(value) or len(value) > 255):
-            raise Unprocessable(f"{value!r} is not an image reference")
+    if name == "images":
+        for agent, ref in _per_agent(name, value, REGISTRY).items():
+            if not isinstance(ref, str):
+                raise BadRequest(f"the image for {agent} must be a string")
+            if ref and (not _NAME.fullmatch(ref) or len(ref) > 255):
+                raise Unprocessable(f"{ref!r} is not an image reference")
     elif name == "default_agent":
-        if value not in AGENTS:
-            raise Unprocessable(f"default_agent must be one of {', '.join(AGENTS)}")
-    elif name == "codex_prices":
-        _check_prices(value)
+        if value not in REGISTRY:
+            raise Unprocessable(f"default_agent must be one of {', '.join(REGISTRY)}")
+    elif name == "prices":
+        for agent, table in _per_agent(name, value, _default_prices()).items():
+            _check_prices(agent, table)
     elif name in _INT_RANGES:
         low, high = _INT_RANGES[name]
         if not isinstance(value, int) or isinstance(value, bool):
@@ -123,9 +189,21 @@ def validate(name: str, value: Any) -> Any:
     return value
 
 
-def _check_prices(value: Any) -> None:
+def _per_agent(name: str, value: Any, agents: dict[str, Any]) -> dict[str, Any]:
+    """A per-agent field's value, checked to name only ``agents``."""
+    if not isinstance(value, dict):
+        raise BadRequest(f"{name} must be an object of agent: value")
+    for agent in value:
+        if agent not in agents:
+            raise Unprocessable(f"{name} can name {', '.join(agents)}, not {agent!r}")
+    return value
+
+
+def _check_prices(agent: str, value: Any) -> None:
     if not isinstance(value, dict) or not value:
-        raise BadRequest("codex_prices must be an object of model: {input, cached_input, output}")
+        raise BadRequest(
+            f"the prices for {agent} must be an object of model: {{input, cached_input, output}}"
+        )
     for model, row in value.items():
         if not isinstance(row, dict) or set(row) - {"input", "cached_input", "output"}:
             raise Unprocessable(f"prices for {model!r} take input, cached_input and output")
@@ -146,56 +224,61 @@ class ConfigStore:
         self.current = defaults
         self.redactor = Redactor({})
         self.env()
-        saved = self._saved()
-        usable = {k: v for k, v in saved.items() if k in FIELD_NAMES and k not in pinned}
+        usable = {
+            name: _unpinned(name, value, pinned)
+            for name, value in self._saved().items()
+            if name in FIELD_NAMES and name not in pinned
+        }
         # A hand-edited file with a bad value keeps the defaults rather than crash.
         with suppress(BadRequest, Unprocessable):
-            self.current = replace(defaults, **{k: validate(k, v) for k, v in usable.items()})
+            self.current = merged(defaults, validated(usable))
 
     def _saved(self) -> dict[str, Any]:
         try:
             data = json.loads(self.path.read_text())
         except (OSError, ValueError):
             return {}
-        return data if isinstance(data, dict) else {}
+        return migrate(data) if isinstance(data, dict) else {}
 
     def update(self, changes: dict[str, Any]) -> RuntimeConfig:
         unknown = set(changes) - set(FIELD_NAMES)
         if unknown:
             raise BadRequest(f"unknown settings: {', '.join(sorted(unknown))}")
-        pinned = set(changes) & self.pinned
+        pinned = setting_names(changes) & self.pinned
         if pinned:
             raise Conflict(
                 f"{', '.join(sorted(pinned))} set on the command line or environment "
                 "for this run; change it there"
             )
-        clean = {name: validate(name, value) for name, value in changes.items()}
-        self.current = replace(self.current, **clean)
-        saved = {**self._saved(), **clean}
+        clean = validated(changes)
+        self.current = merged(self.current, clean)
+        saved = self._saved()  # pinned values stay out of it
+        saved.update(_merge(saved, clean))
         _write_private(self.path, json.dumps(saved, indent=2) + "\n")
         return self.current
 
     def to_json(self) -> dict[str, Any]:
         agents = {
-            agent: {
-                "credentials": list(CREDENTIALS[agent]),
-                "endpoint": ENDPOINTS[agent],
-                "missing": self.missing(agent),
+            name: {
+                "title": agent.title,
+                "credentials": list(agent.credentials),
+                "endpoint": agent.endpoint_env,
+                "missing": self.missing(name),
             }
-            for agent in AGENTS
+            for name, agent in REGISTRY.items()
         }
         return {**asdict(self.current), "pinned": sorted(self.pinned), "agents": agents}
 
     def configured_image(self, agent: str) -> str:
         """The image the user named for ``agent``; "" means the bundled one."""
-        return self.current.codex_image if agent == "codex" else self.current.image
+        return self.current.images.get(agent, "")
 
     def missing(self, agent: str) -> str:
         """Why ``agent`` cannot start yet ("" when it can): the bundled image needs a
         credential in the env file; an image of the user's own is theirs to set up."""
         if self.configured_image(agent):
             return ""
-        names = CREDENTIALS[agent]
+        names = REGISTRY[agent].credentials
         if any(value.strip() for name, value in self.env().items() if name in names):
             return ""
         return (

@@ -96,7 +96,7 @@ class Runs:
             await self.life.io(self.engine.remove, task.container_id)
 
     def _adapter(self, agent: str) -> Adapter:
-        return agents.adapter(agent, self.config.current.codex_prices)
+        return agents.adapter(agent, self.config.current.prices)
 
     async def _image(self, task_id: str, launch: int, name: str) -> str | None:
         """An agent's image (or the proxy's), waiting with a note while it is prepared;

@@ -1,14 +1,16 @@
-"""Agent adapters: one per CLI, each building its command line and parsing its output.
+"""The agent registry: one module per CLI, each defining its ``AGENT`` entry.
 
 An adapter turns raw output lines into the neutral events of ``events`` so that
-the server never needs to know which CLI produced them.
+the server never needs to know which CLI produced them; everything else the
+app needs of an agent is a field of its entry (see ``adapter``). Adding an
+agent is adding its module (and its Dockerfile dir) and listing it here.
 """
 
-from collections.abc import Callable, Mapping
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import replace
 
-from runner.agents.claude import ClaudeAdapter
-from runner.agents.codex import CodexAdapter, Prices
+from runner.agents import claude, codex
+from runner.agents.adapter import Adapter, Prices
 from runner.agents.events import (
     AgentEvent,
     AssistantText,
@@ -20,58 +22,37 @@ from runner.agents.events import (
     ToolResult,
     Usage,
 )
+from runner.errors import RunnerError
 
-AGENTS = ("claude", "codex")
-CREDENTIALS = {"claude": ClaudeAdapter.credentials, "codex": CodexAdapter.credentials}
-ENDPOINTS = {"claude": ClaudeAdapter.endpoint_env, "codex": CodexAdapter.endpoint_env}
+# Listed in the order the board shows them.
+REGISTRY: dict[str, Adapter] = {a.name: a for a in (claude.AGENT, codex.AGENT)}
+AGENTS = tuple(REGISTRY)
 # Env names the agents read that hold secrets without saying so in their name.
-SECRET_ENV = tuple(sorted({*ClaudeAdapter.secret_env, *CodexAdapter.secret_env}))
+SECRET_ENV = tuple(sorted({name for agent in REGISTRY.values() for name in agent.secret_env}))
 
 
-class Adapter(Protocol):
-    name: str
-    home: str  # the CLI's config dir inside the sandbox, in the task's home
-    secret_env: tuple[str, ...]  # env names holding secrets beyond *KEY*, *TOKEN*, ...
-    api_hosts: tuple[str, ...]  # the model API's hosts, allowed by default
-    credentials: tuple[str, ...]  # env names of which the bundled image needs one
-    endpoint_env: str  # the env name of its API's base URL
-
-    def args(
-        self, prompt: str, session_id: str | None = None, model: str | None = None
-    ) -> list[str]: ...
-
-    # Global options that go before ``args`` (an endpoint the CLI takes only as one).
-    def options(self, env: Mapping[str, str]) -> list[str]: ...
-
-    # The container's env from the agent env file, in the names the CLI reads.
-    def environment(self, env: Mapping[str, str]) -> dict[str, str]: ...
-
-    def parser(
-        self, model: str | None = None, session_id: str = ""
-    ) -> Callable[[str], list[AgentEvent]]: ...
-
-
-def adapter(agent: str, prices: Prices) -> Adapter:
-    if agent == "codex":
-        return CodexAdapter(prices)
-    return ClaudeAdapter()
+def adapter(agent: str, prices: Mapping[str, Prices]) -> Adapter:
+    """The registry's entry for ``agent``, with the user's price table for it if any."""
+    if agent not in REGISTRY:
+        raise RunnerError(f"unknown agent {agent!r}; this version knows {', '.join(AGENTS)}")
+    entry = REGISTRY[agent]
+    return replace(entry, prices=prices[agent]) if agent in prices else entry
 
 
 __all__ = [
     "AGENTS",
-    "CREDENTIALS",
-    "ENDPOINTS",
+    "REGISTRY",
     "SECRET_ENV",
     "Adapter",
     "AgentEvent",
     "AssistantText",
-    "ClaudeAdapter",
-    "CodexAdapter",
     "Init",
     "MessageUsage",
     "Notice",
+    "Prices",
     "RunResult",
     "ToolCall",
     "ToolResult",
     "Usage",
+    "adapter",
 ]

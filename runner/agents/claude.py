@@ -1,4 +1,4 @@
-"""Claude Code CLI: its command line and its ``--output-format stream-json`` parser.
+"""Claude Code: its registry entry, command line and ``--output-format stream-json`` parser.
 
 The parser is deliberately forgiving: the stream comes from a process that may
 print junk, be killed mid-line, or emit huge tool results. Anything it cannot
@@ -7,10 +7,12 @@ understand yields no events rather than an exception.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
+from runner.agents.adapter import Adapter
 from runner.agents.events import (
+    MAX_TOOL_RESULT_CHARS,
     AgentEvent,
     AssistantText,
     Init,
@@ -26,41 +28,19 @@ from runner.agents.events import (
     json_object,
 )
 
-# Tool results can be whole files; the log keeps enough to read, not everything.
-MAX_TOOL_RESULT_CHARS = 64 * 1024
 _SUMMARY_KEYS = ("command", "file_path", "path", "pattern", "url", "description", "query")
 
 
-class ClaudeAdapter:
-    name = "claude"
-    home = "/home/agent/.claude"  # session files, in the task's home: --resume works
-    secret_env: tuple[str, ...] = ("ANTHROPIC_CUSTOM_HEADERS",)
-    api_hosts: tuple[str, ...] = ("api.anthropic.com",)
-    endpoint_env = "ANTHROPIC_BASE_URL"  # where a user points the CLI at a proxy or a stub
-    credentials: tuple[str, ...] = (  # any one will do
-        "ANTHROPIC_API_KEY",
-        "ANTHROPIC_AUTH_TOKEN",
-        "CLAUDE_CODE_OAUTH_TOKEN",
-    )
-
+class ClaudeAdapter(Adapter):
     def args(
         self, prompt: str, session_id: str | None = None, model: str | None = None
     ) -> list[str]:
-        """The CMD for an image whose ENTRYPOINT is the Claude CLI (the image contract)."""
         argv = ["-p", prompt, "--output-format", "stream-json", "--verbose"]
         if session_id:
             argv += ["--resume", session_id]
         if model:
             argv += ["--model", model]
         return argv
-
-    def options(self, env: Mapping[str, str]) -> list[str]:
-        """Nothing goes before the arguments: the CLI reads its endpoint from the env."""
-        return []
-
-    def environment(self, env: Mapping[str, str]) -> dict[str, str]:
-        """The env file as it is: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ... are the CLI's own."""
-        return dict(env)
 
     def parser(
         self, model: str | None = None, session_id: str = ""
@@ -192,3 +172,15 @@ def summarize_tool_input(tool_input: dict[str, Any]) -> str:
         if isinstance(value, str) and value:
             return value.splitlines()[0][:200]
     return ""
+
+
+AGENT = ClaudeAdapter(
+    name="claude",
+    title="Claude Code",
+    home="/home/agent/.claude",  # session files, in the task's home: --resume works
+    npm_executable="node_modules/@anthropic-ai/claude-code-linux-*/claude",
+    credentials=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"),
+    endpoint_env="ANTHROPIC_BASE_URL",  # read by the CLI itself from the env
+    api_hosts=("api.anthropic.com",),
+    secret_env=("ANTHROPIC_CUSTOM_HEADERS",),
+)

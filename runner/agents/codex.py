@@ -1,4 +1,4 @@
-"""Codex CLI: its ``exec --json`` command line and its JSONL event parser.
+"""Codex: its registry entry, ``exec --json`` command line and JSONL event parser.
 
 Codex prints no cost, so the run's cost is computed from its token counts with
 a price table the user can edit (USD per million tokens, per model).
@@ -10,8 +10,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from runner.agents.claude import MAX_TOOL_RESULT_CHARS
+from runner.agents.adapter import Adapter, Prices
 from runner.agents.events import (
+    MAX_TOOL_RESULT_CHARS,
     USAGE_FIELDS,
     AgentEvent,
     AssistantText,
@@ -27,7 +28,6 @@ from runner.agents.events import (
     json_object,
 )
 
-Prices = Mapping[str, Mapping[str, float]]  # model -> input / cached_input / output
 # The model the pinned CLI (images/codex/Dockerfile) asks for when none is given,
 # as its requests name it: the price row and the log use it.
 DEFAULT_MODEL = "gpt-6.1-sol"
@@ -46,17 +46,7 @@ def cost(prices: Prices, model: str | None, usage: dict[str, Any]) -> float:
     )
 
 
-class CodexAdapter:
-    name = "codex"
-    home = "/home/agent/.codex"
-    secret_env: tuple[str, ...] = ()
-    api_hosts: tuple[str, ...] = ("api.openai.com", "chatgpt.com")
-    endpoint_env = "OPENAI_BASE_URL"  # where a user points the CLI at a proxy or a stub
-    credentials: tuple[str, ...] = ("OPENAI_API_KEY", "CODEX_API_KEY")  # any one will do
-
-    def __init__(self, prices: Prices) -> None:
-        self.prices = prices
-
+class CodexAdapter(Adapter):
     def args(
         self, prompt: str, session_id: str | None = None, model: str | None = None
     ) -> list[str]:
@@ -171,3 +161,25 @@ class CodexParser:
                 cost_usd=cost(self.prices, self.model, usage),
             ),
         )
+
+
+AGENT = CodexAdapter(
+    name="codex",
+    title="Codex",
+    home="/home/agent/.codex",
+    # Codex finds ``bin/codex-code-mode-host``, ``codex-resources/`` and
+    # ``codex-path/`` from its own resolved path (the root holds
+    # codex-package.json), so the image needs the root above ``bin/``.
+    npm_executable="node_modules/@openai/codex-linux-*/vendor/*/bin/codex",
+    npm_root_up=1,
+    credentials=("OPENAI_API_KEY", "CODEX_API_KEY"),
+    endpoint_env="OPENAI_BASE_URL",
+    api_hosts=("api.openai.com", "chatgpt.com"),
+    # Until the user sets theirs in the settings; "default" is for models not listed.
+    prices={
+        "default": {"input": 1.25, "cached_input": 0.125, "output": 10.0},
+        DEFAULT_MODEL: {"input": 1.25, "cached_input": 0.125, "output": 10.0},
+        "gpt-5-codex": {"input": 1.25, "cached_input": 0.125, "output": 10.0},
+        "gpt-5": {"input": 1.25, "cached_input": 0.125, "output": 10.0},
+    },
+)

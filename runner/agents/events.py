@@ -48,6 +48,10 @@ class ToolCall:
     kind: str = "tool_call"
 
 
+# Tool results can be whole files; the log keeps enough to read, not everything.
+MAX_TOOL_RESULT_CHARS = 64 * 1024
+
+
 @dataclass(frozen=True)
 class ToolResult:
     tool_id: str

@@ -14,24 +14,13 @@ from typing import Any
 
 import docker.errors
 
+from runner.agents import REGISTRY
 from runner.containers import Engine, sandbox_owner
 from runner.errors import ImageFailed
 
 HERE = Path(__file__).resolve().parent
 
 Progress = Callable[[str], None]
-
-# Where each CLI's native files sit in an ``npm install --prefix DIR`` tree, as
-# (glob of the executable, how many levels up its package's root is). Only the
-# installing machine's platform package is there, so the glob finds one.
-# Codex finds ``bin/codex-code-mode-host``, ``codex-resources/`` and
-# ``codex-path/`` from its own resolved path (the root holds codex-package.json),
-# so the whole root is copied and the executable only linked to.
-NPM_LAYOUT = {
-    "claude": ("node_modules/@anthropic-ai/claude-code-linux-*/claude", 0),
-    "codex": ("node_modules/@openai/codex-linux-*/vendor/*/bin/codex", 1),
-}
-
 
 LABEL_BASE_ID = "wallfacer.base-id"
 
@@ -147,17 +136,16 @@ def _place_cli(agent: str, given: Path, into: Path) -> None:
     if not given.is_dir():
         shutil.copy2(given, into / agent)
         return
-    _pattern, up = NPM_LAYOUT[agent]
     executable = _npm_executable(agent, given)
     root = executable.parent
-    for _ in range(up):
+    for _ in range(REGISTRY[agent].npm_root_up):
         root = root.parent
     shutil.copytree(root, into / "dist", symlinks=True)
     (into / agent).symlink_to(Path("dist") / executable.relative_to(root))
 
 
 def _npm_executable(agent: str, prefix: Path) -> Path:
-    pattern, _up = NPM_LAYOUT[agent]
+    pattern = REGISTRY[agent].npm_executable
     found = sorted(prefix.glob(pattern))
     if not found:
         raise ImageFailed(f"no {agent} CLI in {prefix} (looked for {pattern})", [])

@@ -17,9 +17,8 @@ def test_a_taken_port_falls_back_to_a_free_one_and_stop_ends_the_thread(tmp_path
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
         taken = busy.getsockname()[1]
-        settings = Settings(
-            data_dir=tmp_path / "data", port=taken, config=RuntimeConfig(image="unused:0")
-        )
+        config = RuntimeConfig(images={"claude": "unused:0"})
+        settings = Settings(data_dir=tmp_path / "data", port=taken, config=config)
         thread = ServerThread(settings)
         thread.start()
         try:

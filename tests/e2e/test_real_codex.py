@@ -156,7 +156,7 @@ def test_the_real_codex_cli_writes_resumes_and_lands(
     # The cost is those tokens at the pinned CLI's default model's prices (D10).
     (model,) = {r["body"].get("model") for r in posts}
     print("model:", model)
-    prices = server.api("GET", "/api/config")["codex_prices"]
+    prices = server.api("GET", "/api/config")["prices"]["codex"]
     assert model in prices, f"the price table lacks the default model {model}"
     row = prices[model]
     expected = sum(

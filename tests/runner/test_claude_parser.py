@@ -6,7 +6,6 @@ import json
 
 from runner.agents import (
     AssistantText,
-    ClaudeAdapter,
     Init,
     MessageUsage,
     Notice,
@@ -15,9 +14,10 @@ from runner.agents import (
     ToolResult,
     Usage,
 )
-from runner.agents.claude import MAX_TOOL_RESULT_CHARS
+from runner.agents.claude import AGENT
+from runner.agents.events import MAX_TOOL_RESULT_CHARS
 
-parse = ClaudeAdapter().parse
+parse = AGENT.parse
 SESSION = "4b9f2c0e-0000-4000-8000-000000000001"
 
 
@@ -201,6 +201,5 @@ def test_junk_yields_nothing_and_never_raises() -> None:
 
 
 def test_command_line_follows_the_image_contract() -> None:
-    adapter = ClaudeAdapter()
-    assert adapter.args("do it") == ["-p", "do it", "--output-format", "stream-json", "--verbose"]
-    assert adapter.args("more", SESSION, "opus")[-4:] == ["--resume", SESSION, "--model", "opus"]
+    assert AGENT.args("do it") == ["-p", "do it", "--output-format", "stream-json", "--verbose"]
+    assert AGENT.args("more", SESSION, "opus")[-4:] == ["--resume", SESSION, "--model", "opus"]

@@ -8,12 +8,12 @@ import pytest
 
 from runner.agents import (
     AssistantText,
-    CodexAdapter,
     Init,
     Notice,
     RunResult,
     ToolCall,
     ToolResult,
+    adapter,
 )
 from runner.agents.codex import DEFAULT_MODEL
 
@@ -22,7 +22,7 @@ THREAD = "0199a213-81c0-7800-8aa1-bbab2a035a53"
 
 
 def run(lines: list[dict], model: str | None = None) -> list:  # type: ignore[type-arg]
-    parse = CodexAdapter(PRICES).parser(model)
+    parse = adapter("codex", {"codex": PRICES}).parser(model)
     return [event for line in lines for event in parse(json.dumps(line))]
 
 
@@ -92,7 +92,7 @@ def test_only_a_failed_turn_fails_the_run() -> None:
 
 
 def test_junk_and_unknown_items_are_skipped() -> None:
-    parse = CodexAdapter(PRICES).parser()
+    parse = adapter("codex", {"codex": PRICES}).parser()
     for junk in (
         "",
         "nope",
@@ -105,8 +105,8 @@ def test_junk_and_unknown_items_are_skipped() -> None:
 
 
 def test_command_lines_for_a_new_and_a_resumed_thread() -> None:
-    adapter = CodexAdapter(PRICES)
-    fresh = adapter.args("do it", model="gpt-5-codex")
+    codex = adapter("codex", {"codex": PRICES})
+    fresh = codex.args("do it", model="gpt-5-codex")
     assert fresh[:2] == ["exec", "--json"] and fresh[-1] == "do it"
     assert fresh[fresh.index("--model") + 1] == "gpt-5-codex"
-    assert adapter.args("more", THREAD)[-3:] == ["resume", THREAD, "more"]
+    assert codex.args("more", THREAD)[-3:] == ["resume", THREAD, "more"]

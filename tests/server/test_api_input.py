@@ -246,13 +246,18 @@ def test_a_large_body_arriving_in_pieces_is_read_whole(bare_server: ServerProces
     ("body", "status", "words"),
     [
         ({"colour": "blue"}, 400, "unknown settings"),
-        ({"image": "other:1"}, 409, "command line"),  # pinned by --image for this run
+        ({"images": {"claude": "other:1"}}, 409, "command line"),  # pinned by --image
+        ({"image": "other:1"}, 400, "unknown settings"),  # a legacy name, read only from disk
+        ({"images": ["other:1"]}, 400, "object of agent"),
+        ({"images": {"gemini": "other:1"}}, 422, "not 'gemini'"),
+        ({"images": {"codex": "not an image!"}}, 422, "not an image reference"),
         ({"max_parallel": 0}, 422, "between 1 and 64"),
         ({"max_parallel": "4"}, 400, "integer"),
         ({"memory": "lots"}, 422, "512m"),
         ({"cpus": -1}, 422, "out of range"),
         ({"default_agent": "gemini"}, 422, "default_agent"),
-        ({"codex_prices": {"gpt": {"input": -1}}}, 422, "at least 0"),
+        ({"prices": {"codex": {"gpt": {"input": -1}}}}, 422, "at least 0"),
+        ({"prices": {"claude": {"gpt": {"input": 1}}}}, 422, "not 'claude'"),  # it prints its cost
         ({"env": ["A=1"]}, 400, "object"),
         ({"env": {"1BAD": "x"}}, 422, "not a valid variable name"),
         ({"env": {"KEY": 5}}, 400, "one-line string"),

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from runner.agents import CREDENTIALS
+from runner.agents import REGISTRY
 from server.config import (
     ENV_FILE_TEMPLATE,
     FIELD_NAMES,
@@ -29,9 +29,6 @@ SECRET = "sk-ant-api03-0123456789abcdefghij"
 
 # (field, value as the board sends it, value as kept)
 ACCEPTED: list[tuple[str, Any, Any]] = [
-    ("image", "", ""),  # the bundled image
-    ("image", "ghcr.io/me/agent:1.2", "ghcr.io/me/agent:1.2"),
-    ("image", "me/agent@sha256:0123abcd", "me/agent@sha256:0123abcd"),
     ("max_parallel", 1, 1),
     ("max_parallel", 64, 64),
     ("pids_limit", 64, 64),
@@ -63,26 +60,26 @@ ACCEPTED: list[tuple[str, Any, Any]] = [
 ]
 # Agent-specific fields, kept together to follow the agents' settings.
 AGENT_ACCEPTED: list[tuple[str, Any, Any]] = [
-    ("codex_image", "", ""),
-    ("codex_image", "registry:5000/codex:latest", "registry:5000/codex:latest"),
+    ("images", {"claude": ""}, {"claude": ""}),  # the bundled image
+    ("images", {"claude": "ghcr.io/me/agent:1.2"}, {"claude": "ghcr.io/me/agent:1.2"}),
+    ("images", {"claude": "me/agent@sha256:0123abcd"}, {"claude": "me/agent@sha256:0123abcd"}),
+    ("images", {"codex": "registry:5000/codex:latest"}, {"codex": "registry:5000/codex:latest"}),
     ("default_agent", "claude", "claude"),
     ("default_agent", "codex", "codex"),
-    ("codex_prices", {"m": {"input": 1, "output": 2.5}}, {"m": {"input": 1, "output": 2.5}}),
     (
-        "codex_prices",
-        {"m": {"input": 0, "cached_input": 0}},
-        {"m": {"input": 0, "cached_input": 0}},
+        "prices",
+        {"codex": {"m": {"input": 1, "output": 2.5}}},
+        {"codex": {"m": {"input": 1, "output": 2.5}}},
+    ),
+    (
+        "prices",
+        {"codex": {"m": {"input": 0, "cached_input": 0}}},
+        {"codex": {"m": {"input": 0, "cached_input": 0}}},
     ),
 ]
 
 # (field, value, HTTP status: 400 for a wrong type, 422 for a wrong value, words of the message)
 REFUSED: list[tuple[str, Any, int, str]] = [
-    ("image", 5, 400, "must be a string"),
-    ("image", None, 400, "must be a string"),
-    ("image", "my image", 422, "not an image reference"),
-    ("image", "-flag", 422, "not an image reference"),
-    ("image", "a" * 256, 422, "not an image reference"),
-    ("image", "ubuntu\n", 422, "not an image reference"),  # the whole value must match
     ("max_parallel", 0, 422, "between 1 and 64"),
     ("max_parallel", 65, 422, "between 1 and 64"),
     ("max_parallel", "4", 400, "integer"),
@@ -121,18 +118,24 @@ REFUSED: list[tuple[str, Any, int, str]] = [
     ("egress_allow", ["https://example.com"], 422, "not a host name"),
 ]
 AGENT_REFUSED: list[tuple[str, Any, int, str]] = [
-    ("codex_image", 5, 400, "must be a string"),
-    ("codex_image", "codex image", 422, "not an image reference"),
+    ("images", {"claude": 5}, 400, "must be a string"),
+    ("images", {"claude": None}, 400, "must be a string"),
+    ("images", {"claude": "my image"}, 422, "not an image reference"),
+    ("images", {"claude": "-flag"}, 422, "not an image reference"),
+    ("images", {"claude": "a" * 256}, 422, "not an image reference"),
+    ("images", {"claude": "ubuntu\n"}, 422, "not an image reference"),  # whole value must match
+    ("images", {"codex": "codex image"}, 422, "not an image reference"),
+    ("images", {"gemini": ""}, 422, "not 'gemini'"),
     ("default_agent", "gemini", 422, "claude, codex"),
-    ("codex_prices", {}, 400, "object of model"),
-    ("codex_prices", [], 400, "object of model"),
-    ("codex_prices", {"m": 1}, 422, "take input, cached_input and output"),
-    ("codex_prices", {"m": {"tokens": 1}}, 422, "take input, cached_input and output"),
-    ("codex_prices", {"m": {"input": -1}}, 422, "at least 0"),
-    ("codex_prices", {"m": {"input": "1"}}, 422, "at least 0"),
-    ("codex_prices", {"m": {"output": True}}, 422, "at least 0"),
-    ("codex_prices", {"m": {"input": float("nan")}}, 422, "at least 0"),
-    ("codex_prices", {"m": {"input": float("inf")}}, 422, "at least 0"),
+    ("prices", {"codex": {}}, 400, "object of model"),
+    ("prices", {"codex": []}, 400, "object of model"),
+    ("prices", {"codex": {"m": 1}}, 422, "take input, cached_input and output"),
+    ("prices", {"codex": {"m": {"tokens": 1}}}, 422, "take input, cached_input and output"),
+    ("prices", {"codex": {"m": {"input": -1}}}, 422, "at least 0"),
+    ("prices", {"codex": {"m": {"input": "1"}}}, 422, "at least 0"),
+    ("prices", {"codex": {"m": {"output": True}}}, 422, "at least 0"),
+    ("prices", {"codex": {"m": {"input": float("nan")}}}, 422, "at least 0"),
+    ("prices", {"codex": {"m": {"input": float("inf")}}}, 422, "at least 0"),
 ]
 
 
@@ -185,19 +188,23 @@ def test_saved_settings_beat_the_defaults_and_flags_beat_both(tmp_path: Path) ->
     save(
         tmp_path,
         {
-            "image": "saved:1",  # pinned by a flag: ignored
+            "image": "saved:1",  # a legacy name for Claude's image, pinned by a flag: ignored
             "max_parallel": 2,
             "cpus": 3,
             "egress_allow": ["Pypi.org"],
             "colour": "blue",  # not a setting: ignored
         },
     )
-    flags = RuntimeConfig(image="flag:1", max_parallel=8, memory="1g")
-    store = ConfigStore(tmp_path, flags, frozenset({"image"}))
+    flags = RuntimeConfig(images={"claude": "flag:1", "codex": ""}, max_parallel=8, memory="1g")
+    store = ConfigStore(tmp_path, flags, frozenset({"images.claude"}))
     assert store.current == RuntimeConfig(
-        image="flag:1", max_parallel=2, cpus=3.0, memory="1g", egress_allow=("pypi.org",)
+        images={"claude": "flag:1", "codex": ""},
+        max_parallel=2,
+        cpus=3.0,
+        memory="1g",
+        egress_allow=("pypi.org",),
     )
-    assert store.to_json()["pinned"] == ["image"]
+    assert store.to_json()["pinned"] == ["images.claude"]
 
 
 @pytest.mark.parametrize(
@@ -369,11 +376,11 @@ def test_an_agent_without_a_credential_is_told_which_to_set(
     tmp_path: Path, agent: str, env: str, image: str, ready: bool
 ) -> None:
     (tmp_path / "env").write_text(env)
-    store = ConfigStore(tmp_path, RuntimeConfig(image=image))
+    store = ConfigStore(tmp_path, RuntimeConfig(images={"claude": image, "codex": ""}))
     missing = store.missing(agent)
     assert store.to_json()["agents"][agent]["missing"] == missing
     if ready:
         assert missing == ""
     else:
         assert missing.startswith(f"{agent} has no credentials")
-        assert all(name in missing for name in CREDENTIALS[agent])
+        assert all(name in missing for name in REGISTRY[agent].credentials)

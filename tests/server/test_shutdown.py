@@ -23,7 +23,7 @@ def test_a_stopped_server_has_cancelled_its_work_and_closed_its_store(
 ) -> None:
     repo = make_repo(tmp_path / "project")
     # An image no engine has: preparing it is background work still going at the stop.
-    config = RuntimeConfig(image="wallfacer-test-never-used:0", egress="none")
+    config = RuntimeConfig(images={"claude": "wallfacer-test-never-used:0"}, egress="none")
     settings = Settings(data_dir=tmp_path / "data", port=0, repos=(repo,), config=config)
 
     async def serve_then_stop() -> set[asyncio.Task[object]]:

@@ -71,7 +71,8 @@ def test_settings_are_edited_with_credentials_masked(page: Page, server: ServerP
     key_input = page.locator("#env-rows input")
     expect(key_input).to_have_attribute("placeholder", "sk-…1234")
     assert "secret" not in page.content()
-    expect(page.locator("#cfg-image")).to_be_disabled()  # pinned by --image for this run
+    expect(page.locator("#cfg-image-claude")).to_be_disabled()  # pinned by --image for this run
+    expect(page.locator("#cfg-image-codex")).to_be_enabled()
     expect(page.locator("#cfg-egress")).to_be_disabled()  # --egress none, for the fake agent
     expect(page.locator("#env-hint")).to_contain_text("codex: OPENAI_API_KEY or CODEX_API_KEY")
     expect(page.locator("#env-hint")).to_contain_text("endpoint ANTHROPIC_BASE_URL")

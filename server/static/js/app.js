@@ -29,7 +29,7 @@ async function boot() {
     }
     throw error;
   }
-  await Promise.all([board.reload(), refreshHeader()]);
+  await Promise.all([board.reload(), refreshHeader(), offerAgents()]);
   connect();
   watchEngine();
   openFromHash();
@@ -119,6 +119,12 @@ async function refreshHeader() {
     el("li", { title: repo.path }, repo.name, repo.branch ? ` · ${repo.branch}` : "", repo.error ? " · missing" : "")));
   $("#totals").textContent = `${stats.running} running · ${stats.waiting} waiting · ${money(stats.cost_since)} today`;
   board.setCounts(stats.counts);
+}
+
+// The new-task form offers each agent the server knows.
+async function offerAgents() {
+  const { agents } = await call("getConfig");
+  $("#new-agent").append(...Object.entries(agents).map(([agent, info]) => el("option", { value: agent, text: info.title })));
 }
 
 // --- first run: no engine, no repository ---------------------------------------------

@@ -67,10 +67,11 @@ export class NewTaskDialog {
 const NUMBERS = new Set(["max_parallel", "cpus", "timeout_min", "pids_limit"]);
 const LISTS = new Set(["egress_allow"]); // comma-separated in the form
 const CHECKS = new Set(["host_access"]);
-const FIELDS = ["image", "max_parallel", "cpus", "memory", "pids_limit", "timeout_min",
+const FIELDS = ["max_parallel", "cpus", "memory", "pids_limit", "timeout_min",
   "egress", "egress_allow", "host_access", "network"];
 // Left out of a save when empty: the server keeps its value.
-const KEEP_WHEN_EMPTY = new Set(["image", "max_parallel", "timeout_min", "pids_limit", "egress"]);
+const KEEP_WHEN_EMPTY = new Set(["max_parallel", "timeout_min", "pids_limit", "egress"]);
+const PINNED = "Set on the command line for this run";
 
 export class SettingsDialog {
   constructor(dialog) {
@@ -94,8 +95,17 @@ export class SettingsDialog {
       else if (LISTS.has(name)) input.value = (config[name] ?? []).join(", ");
       else input.value = config[name] ?? "";
       input.disabled = config.pinned.includes(name);
-      input.title = input.disabled ? "Set on the command line for this run" : "";
+      input.title = input.disabled ? PINNED : "";
     }
+    // One image field per agent the server knows; empty means its bundled image.
+    this.dialog.querySelector("#cfg-images").replaceChildren(...Object.entries(config.agents).flatMap(([agent, info]) => {
+      const pinned = config.pinned.includes(`images.${agent}`);
+      return [
+        el("label", { for: `cfg-image-${agent}`, text: `${info.title} image` }),
+        el("input", { id: `cfg-image-${agent}`, "data-agent": agent, value: config.images[agent] ?? "",
+          placeholder: "bundled, built on first use", disabled: pinned, title: pinned ? PINNED : undefined }),
+      ];
+    }));
     this.dialog.querySelector("#env-hint").replaceChildren(...Object.entries(config.agents).map(([agent, info]) =>
       el("li", { text: `${agent}: ${info.credentials.join(" or ")}; endpoint ${info.endpoint}${info.missing ? " (not set yet)" : ""}` })));
     const rows = this.dialog.querySelector("#env-rows");
@@ -121,6 +131,11 @@ export class SettingsDialog {
       else if (text === "" && KEEP_WHEN_EMPTY.has(name)) continue;
       else body[name] = text === "" ? null : NUMBERS.has(name) ? Number(text) : text;
     }
+    const images = {};
+    for (const input of this.dialog.querySelectorAll("#cfg-images input:enabled")) {
+      images[input.dataset.agent] = input.value.trim();
+    }
+    if (Object.keys(images).length) body.images = images;
     const env = {};
     for (const input of this.form.querySelectorAll("#env-rows input")) {
       if (input.value) env[input.dataset.key] = input.value;
