@@ -12,6 +12,7 @@ from tests.engine import build_sandbox, require_docker
 from tests.gitrepo import make_repo
 from tests.inprocess import InProcessServer
 from tests.server_process import ServerProcess
+from tests.third_agent import CLAUDE_IMAGE, add_third_agent
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +43,16 @@ def server(tmp_path: Path, repo: Path, sandbox_image: str) -> Iterator[ServerPro
 def bare_server(tmp_path: Path, repo: Path) -> Iterator[ServerProcess]:
     """The real app for HTTP-only checks: no container is ever started."""
     proc = InProcessServer(tmp_path / "data", [repo], image="wallfacer-test-never-used:0")
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def third_agent_server(tmp_path: Path, repo: Path) -> Iterator[ServerProcess]:
+    """The app with a third agent added (see ``tests.third_agent``), for HTTP and board checks."""
+    root = add_third_agent(tmp_path / "src")
+    proc = ServerProcess(tmp_path / "data", [repo], image=CLAUDE_IMAGE, root=root)
     proc.start()
     yield proc
     proc.stop()

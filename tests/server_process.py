@@ -46,7 +46,9 @@ class ServerProcess:
         env: dict[str, str] | None = None,
         host: str = "127.0.0.1",
         scheme: str = "http",
+        root: Path = ROOT,  # the source tree the app runs from
     ) -> None:
+        self.root = root
         self.data_dir = data_dir
         self.repos = repos
         self.image = image
@@ -94,7 +96,7 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                self.command(), cwd=ROOT, env=self.environment(), stdout=log, stderr=log
+                self.command(), cwd=self.root, env=self.environment(), stdout=log, stderr=log
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
