@@ -4,6 +4,10 @@ An adapter turns raw output lines into the neutral events of ``events`` so that
 the server never needs to know which CLI produced them; everything else the
 app needs of an agent is a field of its entry (see ``adapter``). Adding an
 agent is adding its module (and its Dockerfile dir) and listing it here.
+
+Pure parsing and command lines: imports only ``runner.errors``; used by
+``runner.images`` (the CLI's npm layout), ``server`` (runs, settings) and
+``app`` (the agent names for flags).
 """
 
 from collections.abc import Mapping
