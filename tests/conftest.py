@@ -8,11 +8,25 @@ from pathlib import Path
 import docker
 import pytest
 
+from tests.deploy.images import start_server_image
 from tests.engine import build_sandbox, require_docker
 from tests.gitrepo import make_repo
 from tests.inprocess import InProcessServer
+from tests.packaging.bundle import start_bundle
 from tests.server_process import ServerProcess
 from tests.third_agent import CLAUDE_IMAGE, add_third_agent
+
+# Tests of what a long build makes run last, so that the build overlaps the rest.
+_BUILT = ("tests/packaging/", "tests/deploy/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    wanted = {prefix for item in items for prefix in _BUILT if item.nodeid.startswith(prefix)}
+    if "tests/packaging/" in wanted:
+        start_bundle()
+    if "tests/deploy/" in wanted:
+        start_server_image(docker.from_env())  # fails in the test if there is no engine
+    items.sort(key=lambda item: item.nodeid.startswith(_BUILT))
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from tests import prebuild
 from tests.engine import content_digest, has_image
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +51,15 @@ def debian_base(client: docker.DockerClient) -> str:
 def server_image(client: docker.DockerClient) -> str:
     """The server image from the repository's Dockerfile, with wheels made on the host
     (containers here cannot reach PyPI)."""
+    return str(prebuild.result("server-image", lambda: _server_image(client)))
+
+
+def start_server_image(client: docker.DockerClient) -> None:
+    """Start building the server image in the background, if it needs building."""
+    prebuild.start("server-image", lambda: _server_image(client))
+
+
+def _server_image(client: docker.DockerClient) -> str:
     tag = f"wallfacer-server:test-{content_digest(ROOT, SOURCES)}"
     if has_image(client, tag):
         return tag

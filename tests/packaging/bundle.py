@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import prebuild
 from tests.deploy.images import CACHE, ROOT
 from tests.engine import content_digest
 
@@ -18,6 +19,15 @@ PARTS = ("build.spec", "pyproject.toml", "app", "server", "runner", "assets")
 
 def bundle_dir() -> Path:
     """dist/Wallfacer for the current sources (built now if not yet)."""
+    return Path(prebuild.result("bundle", _bundle))
+
+
+def start_bundle() -> None:
+    """Start building the bundle in the background, if it needs building."""
+    prebuild.start("bundle", _bundle)
+
+
+def _bundle() -> Path:
     out = CACHE / f"bundle-{content_digest(ROOT, PARTS)}"
     app = out / "dist" / "Wallfacer"
     if (app / "Wallfacer").exists():
