@@ -21,13 +21,12 @@ from app.opener import open_with_os
 from app.server_thread import ServerThread
 from server.model import Task
 from server.settings import Settings
+from server.states import NEEDS_YOU, RUNNING, Status
 
 if TYPE_CHECKING:
     from app.window import Window
 
 log = logging.getLogger(__name__)
-NEEDS_YOU = ("waiting", "failed")
-RUNNING = ("in_progress", "committing")
 
 
 def resources() -> Path:
@@ -101,7 +100,7 @@ class Shell:
 
     def status(self) -> str:
         running = sum(self.counts.get(s, 0) for s in RUNNING)
-        waiting = self.counts.get("waiting", 0)
+        waiting = self.counts.get(Status.WAITING, 0)
         return f"{running} running · {waiting} waiting"
 
     def show(self, task_id: str | None = None) -> None:
@@ -122,7 +121,7 @@ class Shell:
         self.tray.set_state("attention" if attention else "running" if running else "idle")
         if task.status in NEEDS_YOU:
             self.last_task = task.id  # Open Dashboard now opens this task
-            verb = "needs your review" if task.status == "waiting" else "failed"
+            verb = "needs your review" if task.status == Status.WAITING else "failed"
             self.tray.notify(f"Task {verb}", task.display_title())
 
     def _control(self, line: str) -> str:

@@ -51,7 +51,7 @@ class Task:
             "title": self.display_title(),
             "prompt": self.prompt,
             "status": str(self.status),
-            "actions": user_actions(self.status),
+            "actions": user_actions(self.status, self.archived),
             "archived": self.archived,
             "position": self.position,
             "repo": self.repo,

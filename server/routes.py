@@ -68,6 +68,9 @@ ROUTES: tuple[Route, ...] = (
         "loginCode",
         "A one-time sign-in link for a browser",
     ),
+    Route(
+        "GET", "/api/states", board.rules, "states", "Statuses, board columns, groups, transitions"
+    ),
     Route("GET", "/api/stats", board.stats, "stats", "Counts per status and cost (?since=)"),
     Route("GET", "/api/repos", board.list_repos, "listRepos", "Registered repositories"),
     Route("POST", "/api/repos", board.add_repo, "addRepo", "Register a repository"),

@@ -1,13 +1,18 @@
-"""Task states and the one table of transitions between them.
+"""Task states, the one table of transitions between them, and every other rule
+written in terms of states: the board's columns, the groups the tray and the
+header count, and which edits each state allows.
 
 The table is keyed by (state, action): an action is legal only from the states
 it lists, and leads to exactly one state. Every status change in the program
-is looked up here; no other place decides which moves are legal.
+is looked up here, and clients read these rules from ``/api/states`` and each
+task's ``actions``: no other place decides what is legal or where a task shows.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from server.errors import InvalidTransition
 
@@ -73,6 +78,99 @@ USER_ACTIONS = frozenset(
 )
 
 
-def user_actions(current: Status) -> list[str]:
-    """What a person can do next, so clients show only valid buttons."""
-    return [str(act) for (frm, act) in TRANSITIONS if frm == current and act in USER_ACTIONS]
+class Change(StrEnum):
+    """What a person can do to a task without moving its status."""
+
+    EDIT = "edit"  # prompt, title, backlog position
+    ARCHIVE = "archive"
+    UNARCHIVE = "unarchive"
+    DELETE = "delete"
+
+
+S = Status
+# Something is working on these: they count as running, and cannot be deleted
+# until cancelled.
+RUNNING = frozenset({S.IN_PROGRESS, S.COMMITTING})
+# The agent stopped and a person has to act: the tray's alert, the card's mark.
+NEEDS_YOU = frozenset({S.WAITING, S.FAILED})
+# No run is ahead unless a person starts one: their time on the board has ended.
+FINISHED = frozenset({S.DONE, S.FAILED, S.CANCELLED})
+# Finished for good: may be hidden from the board; the store keeps them.
+ARCHIVABLE = frozenset({S.DONE, S.CANCELLED})
+# The agent's log streams live only while it runs.
+LIVE_LOG = frozenset({S.IN_PROGRESS})
+# In the backlog a task is still a draft: only there may these fields change.
+EDITABLE = frozenset({S.BACKLOG})
+BACKLOG_ONLY = frozenset({"prompt", "title", "position"})
+# Read by people; the values above are for programs.
+LABELS = {
+    S.BACKLOG: "backlog",
+    S.IN_PROGRESS: "running",
+    S.WAITING: "waiting",
+    S.COMMITTING: "committing",
+    S.DONE: "done",
+    S.FAILED: "failed",
+    S.CANCELLED: "cancelled",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One board column: the statuses it shows and how its cards are ordered
+    (a ``/api/tasks?order=`` value: the person's own order, or newest first)."""
+
+    name: str
+    label: str
+    statuses: frozenset[Status]
+    order: str = "recent"
+
+
+COLUMNS = (
+    Column("backlog", "Backlog", EDITABLE, order="position"),
+    Column("in_progress", "In Progress", RUNNING),
+    Column("waiting", "Waiting", frozenset({S.WAITING})),
+    Column("done", "Done", FINISHED),
+)
+del S
+
+
+def user_actions(current: Status, archived: bool = False) -> list[str]:
+    """Everything a person can do to the task now, so clients show only valid buttons."""
+    moves = [str(act) for (frm, act) in TRANSITIONS if frm == current and act in USER_ACTIONS]
+    changes = []
+    if current in EDITABLE:
+        changes.append(Change.EDIT)
+    if current in ARCHIVABLE:
+        changes.append(Change.UNARCHIVE if archived else Change.ARCHIVE)
+    if current not in RUNNING:
+        changes.append(Change.DELETE)
+    return moves + [str(change) for change in changes]
+
+
+def describe() -> dict[str, Any]:
+    """The rules above as data, for clients that must not keep copies of them."""
+
+    def names(statuses: frozenset[Status]) -> list[str]:
+        return [str(s) for s in Status if s in statuses]  # in the enum's order
+
+    return {
+        "statuses": [str(s) for s in Status],
+        "labels": {str(s): label for s, label in LABELS.items()},
+        "columns": [
+            {"name": c.name, "label": c.label, "statuses": names(c.statuses), "order": c.order}
+            for c in COLUMNS
+        ],
+        "groups": {
+            "running": names(RUNNING),
+            "needs_you": names(NEEDS_YOU),
+            "finished": names(FINISHED),
+            "archivable": names(ARCHIVABLE),
+            "live_log": names(LIVE_LOG),
+            "editable": names(EDITABLE),
+        },
+        "backlog_only": sorted(BACKLOG_ONLY),
+        "transitions": [
+            {"from": str(frm), "action": str(act), "to": str(to), "user": act in USER_ACTIONS}
+            for (frm, act), to in TRANSITIONS.items()
+        ],
+    }

@@ -16,7 +16,7 @@ from typing import Any
 from runner import repos, trees
 from runner.agents import AGENTS
 from runner.errors import RunnerError
-from server import checkouts
+from server import checkouts, states
 from server.config import ConfigStore
 from server.errors import BadRequest, Conflict, Unprocessable
 from server.jobs import Jobs
@@ -32,10 +32,6 @@ log = logging.getLogger(__name__)
 # In UTF-8 bytes: a prompt becomes one process argument, and Linux caps one at 128 KiB.
 MAX_PROMPT_BYTES = 100_000
 MAX_TITLE_CHARS = 200
-# A task cannot be deleted while something is still working on it.
-_BUSY = frozenset({Status.IN_PROGRESS, Status.COMMITTING})
-# Archiving hides a finished task from the board; the store keeps it.
-ARCHIVABLE = frozenset({Status.DONE, Status.CANCELLED})
 
 
 class Tasks:
@@ -156,11 +152,11 @@ class Tasks:
         """Prompt, title and backlog position change only in the backlog; archiving
         only once a task is finished."""
         task = await self.get(task_id)
-        backlog_only = {"prompt", "title", "position"} & set(changes)
-        if backlog_only and task.status != Status.BACKLOG:
+        backlog_only = states.BACKLOG_ONLY & set(changes)
+        if backlog_only and task.status not in states.EDITABLE:
             names = " and ".join(sorted(backlog_only))
             raise Conflict(f"{names} can change only in the backlog; this task is {task.status}")
-        if "archived" in changes and task.status not in ARCHIVABLE:
+        if "archived" in changes and task.status not in states.ARCHIVABLE:
             raise Conflict(
                 f"only done or cancelled tasks can be archived; this one is {task.status}"
             )
@@ -172,7 +168,7 @@ class Tasks:
 
     async def delete(self, task_id: str) -> None:
         task = await self.get(task_id)
-        if task.status in _BUSY:
+        if task.status in states.RUNNING:
             raise Conflict(f"the task is {task.status}; cancel it before deleting")
         await checkouts.drop(self.life, task)
         try:

@@ -1,4 +1,4 @@
-"""Handlers for what the board shows around the tasks: totals, repos, settings."""
+"""Handlers for what the board shows around the tasks: rules, totals, repos, settings."""
 
 from __future__ import annotations
 
@@ -6,9 +6,15 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from server import states
 from server.api.common import ok, read_json, services, string
 from server.errors import BadRequest
 from server.states import Status
+
+
+async def rules(request: web.Request) -> web.Response:
+    """Statuses, columns, groups and transitions: the board keeps no copy of its own."""
+    return ok(states.describe())
 
 
 async def stats(request: web.Request) -> web.Response:
@@ -27,7 +33,7 @@ async def stats(request: web.Request) -> web.Response:
     return ok(
         {
             "counts": counts,
-            "running": counts.get(Status.IN_PROGRESS, 0) + counts.get(Status.COMMITTING, 0),
+            "running": sum(counts.get(s, 0) for s in states.RUNNING),
             "waiting": counts.get(Status.WAITING, 0),
             "cost_since": round(cost, 6),
             "since": stamp,

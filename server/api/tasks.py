@@ -19,7 +19,7 @@ from server.api.common import (
     string,
 )
 from server.errors import BadRequest
-from server.states import Status
+from server.states import LIVE_LOG, Status
 from server.store import Order, Store
 
 _PAGE = 500
@@ -161,7 +161,7 @@ async def task_logs(request: web.Request) -> web.StreamResponse:
             while True:
                 after = await _send_new(request, response, log_page, after)
                 task = await tasks.io(tasks.store.get_task, task_id)
-                if task is None or task.status != Status.IN_PROGRESS:
+                if task is None or task.status not in LIVE_LOG:
                     # Entries written between the send above and this status read.
                     await _send_new(request, response, log_page, after)
                     await sse.send(response, "end", "{}", None)
