@@ -21,7 +21,7 @@ from typing import Any
 from runner.agents import REGISTRY, SECRET_ENV
 from runner.egress import patterns
 from runner.errors import RunnerError
-from server.errors import BadRequest, Conflict, Unprocessable
+from server.errors import ApiError, BadRequest, Conflict, Unprocessable
 from server.redact import Redactor
 
 PriceTable = dict[str, dict[str, float]]  # model -> input / cached_input / output
@@ -136,13 +136,22 @@ def _as_dict(value: Any) -> dict[str, Any]:
 
 
 def validate(name: str, value: Any) -> Any:
-    """Check one field; raise 400 for a wrong type and 422 for a wrong value."""
+    """Check one field; raise 400 for a wrong type and 422 for a wrong value,
+    naming the field so the settings form can show the error beside it."""
+    try:
+        return _check(name, value)
+    except ApiError as exc:
+        exc.field = exc.field or name
+        raise
+
+
+def _check(name: str, value: Any) -> Any:
     if name == "images":
         for agent, ref in _per_agent(name, value, REGISTRY).items():
             if not isinstance(ref, str):
-                raise BadRequest(f"the image for {agent} must be a string")
+                raise BadRequest(f"the image for {agent} must be a string", field=f"images.{agent}")
             if ref and (not _NAME.fullmatch(ref) or len(ref) > 255):
-                raise Unprocessable(f"{ref!r} is not an image reference")
+                raise Unprocessable(f"{ref!r} is not an image reference", field=f"images.{agent}")
     elif name == "default_agent":
         if value not in REGISTRY:
             raise Unprocessable(f"default_agent must be one of {', '.join(REGISTRY)}")
@@ -243,12 +252,13 @@ class ConfigStore:
     def update(self, changes: dict[str, Any]) -> RuntimeConfig:
         unknown = set(changes) - set(FIELD_NAMES)
         if unknown:
-            raise BadRequest(f"unknown settings: {', '.join(sorted(unknown))}")
+            raise BadRequest(f"unknown settings: {', '.join(sorted(unknown))}", field=min(unknown))
         pinned = setting_names(changes) & self.pinned
         if pinned:
             raise Conflict(
                 f"{', '.join(sorted(pinned))} set on the command line or environment "
-                "for this run; change it there"
+                "for this run; change it there",
+                field=min(pinned),
             )
         clean = validated(changes)
         self.current = merged(self.current, clean)
@@ -301,12 +311,14 @@ class ConfigStore:
     def check_env(changes: dict[str, Any]) -> None:
         for key, value in changes.items():
             if not _ENV_KEY.fullmatch(key):
-                raise Unprocessable(f"{key!r} is not a valid variable name")
+                raise Unprocessable(f"{key!r} is not a valid variable name", field="env")
             # Any line break splitlines knows (\r, \u2028, ...) would split the entry in two.
             if value is not None and (
                 not isinstance(value, str) or value.splitlines() not in ([], [value])
             ):
-                raise BadRequest(f"the value of {key} must be a one-line string or null")
+                raise BadRequest(
+                    f"the value of {key} must be a one-line string or null", field="env"
+                )
 
     def update_env(self, changes: dict[str, Any]) -> None:
         """Set keys to new values, or remove them with null; other keys stay."""

@@ -1,7 +1,9 @@
 """Errors the server raises on purpose, each with the HTTP status it means.
 
 Handlers raise these; one middleware (``api.errors``) turns them into
-``{"error": ...}`` responses, so no handler builds an error response itself.
+``{"error": ..., "field": ...}`` responses, so no handler builds an error
+response itself. ``field`` names the request field at fault, so a client can
+show the message next to it instead of guessing from the text.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 class ApiError(Exception):
     status = 500
 
-    def __init__(self, message: str, **details: object) -> None:
+    def __init__(self, message: str, field: str | None = None, **details: object) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
         self.details = details
 
 

@@ -174,7 +174,10 @@ _ERROR = {
             "schema": {
                 "type": "object",
                 "required": ["error"],
-                "properties": {"error": {"type": "string"}},
+                "properties": {
+                    "error": {"type": "string"},
+                    "field": {"type": "string", "description": "The request field at fault"},
+                },
             }
         }
     },

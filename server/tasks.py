@@ -69,7 +69,9 @@ class Tasks:
         try:
             return await self.io(self.store.list_tasks, statuses, limit, cursor, order, archived)
         except ValueError as exc:
-            raise BadRequest(f"cursor {cursor!r} is not one this server gave out") from exc
+            raise BadRequest(
+                f"cursor {cursor!r} is not one this server gave out", field="cursor"
+            ) from exc
 
     async def events(self, task_id: str, after: int, limit: int) -> list[Event]:
         await self.get(task_id)
@@ -95,12 +97,14 @@ class Tasks:
     ) -> Task:
         _check_text("prompt", prompt, MAX_PROMPT_BYTES)
         if len(title) > MAX_TITLE_CHARS:
-            raise Unprocessable(f"title is longer than {MAX_TITLE_CHARS} characters")
+            raise Unprocessable(f"title is longer than {MAX_TITLE_CHARS} characters", field="title")
         agent = agent or self.config.current.default_agent
         if agent not in AGENTS:
-            raise BadRequest(f"unknown agent {agent!r}; use one of {', '.join(AGENTS)}")
+            raise BadRequest(
+                f"unknown agent {agent!r}; use one of {', '.join(AGENTS)}", field="agent"
+            )
         if len(model) > 100 or any(c.isspace() for c in model):
-            raise Unprocessable("model must be a model name without spaces")
+            raise Unprocessable("model must be a model name without spaces", field="model")
         repo_path = await self._repo(repo)
         task = Task(
             id=str(uuid.uuid4()),
@@ -118,21 +122,22 @@ class Tasks:
     async def _repo(self, repo: str | None) -> str:
         """The given repository (registered on first use), or the first registered one."""
         if repo is not None:
-            return await self.register_repo(repo)
+            return await self.register_repo(repo, field="repo")
         known = await self.io(self.store.repos)
         if not known:
-            raise BadRequest('no repository is registered; pass one as "repo"')
+            raise BadRequest('no repository is registered; pass one as "repo"', field="repo")
         return known[0]
 
     async def repos(self) -> list[dict[str, str]]:
         """The registered repositories, each as it is now (or why it cannot be read)."""
         return await self.io(_describe, await self.io(self.store.repos))
 
-    async def register_repo(self, path: str) -> str:
+    async def register_repo(self, path: str, field: str = "path") -> str:
+        """``field`` is the request field that named the path, for the error."""
         try:
             info = await self.io(repos.inspect_repo, path)
         except RunnerError as exc:
-            raise BadRequest(str(exc)) from exc
+            raise BadRequest(str(exc), field=field) from exc
         await self.io(self.store.add_repo, str(info.path))
         return str(info.path)
 
@@ -155,15 +160,19 @@ class Tasks:
         backlog_only = states.BACKLOG_ONLY & set(changes)
         if backlog_only and task.status not in states.EDITABLE:
             names = " and ".join(sorted(backlog_only))
-            raise Conflict(f"{names} can change only in the backlog; this task is {task.status}")
+            raise Conflict(
+                f"{names} can change only in the backlog; this task is {task.status}",
+                field=min(backlog_only),
+            )
         if "archived" in changes and task.status not in states.ARCHIVABLE:
             raise Conflict(
-                f"only done or cancelled tasks can be archived; this one is {task.status}"
+                f"only done or cancelled tasks can be archived; this one is {task.status}",
+                field="archived",
             )
         if "prompt" in changes:
             _check_text("prompt", changes["prompt"], MAX_PROMPT_BYTES)
         if len(changes.get("title", "")) > MAX_TITLE_CHARS:
-            raise Unprocessable(f"title is longer than {MAX_TITLE_CHARS} characters")
+            raise Unprocessable(f"title is longer than {MAX_TITLE_CHARS} characters", field="title")
         return await self.life.update(task_id, **changes)
 
     async def delete(self, task_id: str) -> None:
@@ -253,7 +262,7 @@ def _check_text(name: str, value: str, limit: int) -> None:
     """Counted in UTF-8 bytes, as the agent's argument list counts them, so
     text that could not start a run is refused before it is stored."""
     if not value.strip():
-        raise Unprocessable(f"{name} must not be empty")
+        raise Unprocessable(f"{name} must not be empty", field=name)
     size = len(value.encode())
     if size > limit:
-        raise Unprocessable(f"{name} is longer than {limit} bytes in UTF-8 ({size})")
+        raise Unprocessable(f"{name} is longer than {limit} bytes in UTF-8 ({size})", field=name)

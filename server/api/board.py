@@ -23,9 +23,9 @@ async def stats(request: web.Request) -> web.Response:
     try:
         since = datetime.fromisoformat(raw) if raw else _utc_midnight()
     except ValueError as exc:
-        raise BadRequest("since must be an ISO 8601 time") from exc
+        raise BadRequest("since must be an ISO 8601 time", field="since") from exc
     if since.tzinfo is None:
-        raise BadRequest("since must include a time zone, e.g. 2026-01-31T23:00:00Z")
+        raise BadRequest("since must include a time zone, e.g. 2026-01-31T23:00:00Z", field="since")
     stamp = since.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     tasks, store = services(request).tasks, services(request).store
     counts = await tasks.io(store.counts)
@@ -69,6 +69,6 @@ async def put_config(request: web.Request) -> web.Response:
     data = await read_json(request)
     env = data.pop("env", None)
     if env is not None and not isinstance(env, dict):
-        raise BadRequest('"env" must be an object of NAME: value (or null to remove)')
+        raise BadRequest('"env" must be an object of NAME: value (or null to remove)', field="env")
     await services(request).tasks.configure(data, env or {})
     return await get_config(request)

@@ -65,18 +65,20 @@ def string(data: dict[str, Any], name: str, *, required: bool) -> str | None:
     value = data.get(name)
     if value is None:
         if required:
-            raise BadRequest(f'"{name}" is required')
+            raise BadRequest(f'"{name}" is required', field=name)
         return None
     if not isinstance(value, str):
-        raise BadRequest(f'"{name}" must be a string')
+        raise BadRequest(f'"{name}" must be a string', field=name)
     # JSON can spell both, but a NUL cannot be in a process argument or a path,
     # and a lone surrogate cannot be stored: refused here, once for every field.
     if "\0" in value:
-        raise Unprocessable(f'"{name}" must not contain a NUL character')
+        raise Unprocessable(f'"{name}" must not contain a NUL character', field=name)
     try:
         value.encode()
     except UnicodeEncodeError as exc:
-        raise Unprocessable(f'"{name}" is not valid Unicode (a lone surrogate)') from exc
+        raise Unprocessable(
+            f'"{name}" is not valid Unicode (a lone surrogate)', field=name
+        ) from exc
     return value
 
 
@@ -116,7 +118,7 @@ def int_query(request: web.Request, name: str, default: int, low: int, high: int
     try:
         value = int(raw)
     except ValueError as exc:
-        raise BadRequest(f"query parameter {name} must be an integer") from exc
+        raise BadRequest(f"query parameter {name} must be an integer", field=name) from exc
     if not low <= value <= high:
-        raise BadRequest(f"query parameter {name} must be between {low} and {high}")
+        raise BadRequest(f"query parameter {name} must be between {low} and {high}", field=name)
     return value

@@ -1,4 +1,5 @@
-"""The one place exceptions become HTTP error responses: always {"error": ...} JSON."""
+"""The one place exceptions become HTTP error responses: always {"error": ...} JSON,
+with "field" when one request field is at fault."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ async def errors(
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc.status, exc.message, **exc.details)
+        named = {"field": exc.field} if exc.field else {}
+        return error_response(exc.status, exc.message, **named, **exc.details)
     except RuntimeUnavailable as exc:
         return error_response(503, str(exc))
     except RunnerError as exc:

@@ -69,7 +69,7 @@ async def login(request: web.Request) -> web.Response:
         raise Conflict("no password is set; run `wallfacer passwd` on the server")
     if not await tasks.io(check_password, password, stored):
         log.warning("failed sign-in from %s", who)
-        raise Unauthorized("wrong password")
+        raise Unauthorized("wrong password", field="password")
     limiter.succeeded(who)
     response = ok({"signed_in": True})
     _sign_in(request, response)

@@ -45,7 +45,7 @@ def last_event_id(request: web.Request) -> int | None:
     try:
         value = int(raw)
     except ValueError as exc:
-        raise BadRequest("Last-Event-ID must be an integer") from exc
+        raise BadRequest("Last-Event-ID must be an integer", field="Last-Event-ID") from exc
     if value < 0:
-        raise BadRequest("Last-Event-ID must not be negative")
+        raise BadRequest("Last-Event-ID must not be negative", field="Last-Event-ID")
     return value

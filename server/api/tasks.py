@@ -39,15 +39,17 @@ async def list_tasks(request: web.Request) -> web.Response:
                 statuses.append(Status(name))
             except ValueError as exc:
                 known = ", ".join(s.value for s in Status)
-                raise BadRequest(f"unknown status {name!r}; use one of {known}") from exc
+                raise BadRequest(
+                    f"unknown status {name!r}; use one of {known}", field="status"
+                ) from exc
     limit = int_query(request, "limit", 100, 1, 1000)
     try:
         order = Order(request.query.get("order", Order.RECENT))
     except ValueError as exc:
-        raise BadRequest("order must be recent or position") from exc
+        raise BadRequest("order must be recent or position", field="order") from exc
     archived = {"true": True, "false": False, None: None}.get(request.query.get("archived"), ...)
     if archived is ...:
-        raise BadRequest("archived must be true or false")
+        raise BadRequest("archived must be true or false", field="archived")
     tasks, next_cursor = await services(request).tasks.page(
         statuses, limit, request.query.get("cursor") or None, order, archived
     )
@@ -78,7 +80,10 @@ async def edit_task(request: web.Request) -> web.Response:
     editable = ("prompt", "title", "position", "archived")
     unknown = set(data) - set(editable)
     if unknown:
-        raise BadRequest(f"cannot edit {', '.join(sorted(unknown))}; only {', '.join(editable)}")
+        raise BadRequest(
+            f"cannot edit {', '.join(sorted(unknown))}; only {', '.join(editable)}",
+            field=min(unknown),
+        )
     if not data:
         raise BadRequest(f"give one of {', '.join(editable)} to change")
     changes: dict[str, Any] = {
@@ -87,13 +92,13 @@ async def edit_task(request: web.Request) -> web.Response:
     if "position" in data:
         position = data["position"]
         if not isinstance(position, int | float) or isinstance(position, bool):
-            raise BadRequest('"position" must be a number')
+            raise BadRequest('"position" must be a number', field="position")
         if not math.isfinite(position):
-            raise BadRequest('"position" must be finite')
+            raise BadRequest('"position" must be finite', field="position")
         changes["position"] = float(position)
     if "archived" in data:
         if not isinstance(data["archived"], bool):
-            raise BadRequest('"archived" must be true or false')
+            raise BadRequest('"archived" must be true or false', field="archived")
         changes["archived"] = data["archived"]
     task = await services(request).tasks.edit(_id(request), changes)
     return ok(task.to_json())

@@ -296,3 +296,55 @@ def test_a_bad_env_entry_leaves_the_settings_in_the_same_request_unsaved(
     )
     assert response.status_code == 422
     assert bare_server.api("GET", "/api/config") == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/api/tasks", {"title": "no prompt"}, "prompt"),
+        ("POST", "/api/tasks", {"prompt": "   "}, "prompt"),
+        ("POST", "/api/tasks", {"prompt": "x", "title": 7}, "title"),
+        ("POST", "/api/tasks", {"prompt": "x", "title": "t" * 201}, "title"),
+        ("POST", "/api/tasks", {"prompt": "x", "agent": "gemini"}, "agent"),
+        ("POST", "/api/tasks", {"prompt": "x", "model": "two words"}, "model"),
+        ("POST", "/api/tasks", {"prompt": "x", "repo": "/definitely/not/here"}, "repo"),
+        ("POST", "/api/repos", {"path": "/definitely/not/here"}, "path"),
+        ("PATCH", "/api/tasks/{task}", {"position": "first"}, "position"),
+        ("PATCH", "/api/tasks/{task}", {"archived": True}, "archived"),  # 409: in the backlog
+        ("PATCH", "/api/tasks/{task}", {"status": "done"}, "status"),
+        ("POST", "/api/tasks/{task}/feedback", {"message": " "}, "message"),
+        ("PUT", "/api/config", {"max_parallel": 0}, "max_parallel"),
+        ("PUT", "/api/config", {"memory": "lots"}, "memory"),
+        ("PUT", "/api/config", {"egress_allow": ["exa mple.com"]}, "egress_allow"),
+        ("PUT", "/api/config", {"codex_prices": {"gpt": {"input": -1}}}, "codex_prices"),
+        ("PUT", "/api/config", {"image": "other:1"}, "image"),  # pinned for this run
+        ("PUT", "/api/config", {"colour": "blue"}, "colour"),
+        ("PUT", "/api/config", {"env": {"1BAD": "x"}}, "env"),
+        ("PUT", "/api/config", {"env": "A=1"}, "env"),
+        ("GET", "/api/tasks?limit=0", None, "limit"),
+        ("GET", "/api/tasks?status=bogus", None, "status"),
+        ("GET", "/api/tasks?order=x", None, "order"),
+        ("GET", "/api/tasks?cursor=abc", None, "cursor"),
+        ("GET", "/api/tasks/{task}/events?after=-1", None, "after"),
+        ("GET", "/api/stats?since=yesterday", None, "since"),
+    ],
+)
+def test_errors_name_the_field_at_fault(
+    bare_server: ServerProcess, method: str, path: str, body: object, field: str
+) -> None:
+    task = bare_server.create("p")
+    response = bare_server.request(method, path.format(task=task["id"]), json=body)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["field"] == field, response.text
+    assert response.json()["error"]
+
+
+def test_an_error_about_no_one_field_names_none(bare_server: ServerProcess) -> None:
+    response = bare_server.request(
+        "POST", "/api/tasks", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"error"}
+    doc = bare_server.api("GET", "/api/openapi.json")
+    schema = doc["paths"]["/api/tasks"]["post"]["responses"]["4XX"]["content"]
+    assert schema["application/json"]["schema"]["properties"]["field"]["type"] == "string"
