@@ -5,6 +5,7 @@ import { Board } from "./board.js";
 import { Detail } from "./detail.js";
 import { confirmDialog, NewTaskDialog, SettingsDialog } from "./dialogs.js";
 import { el, money } from "./render.js";
+import { loadStates } from "./states.js";
 
 const $ = (selector) => document.querySelector(selector);
 let repos = [];
@@ -29,6 +30,8 @@ async function boot() {
     }
     throw error;
   }
+  await loadStates();
+  board.build();
   await Promise.all([board.reload(), refreshHeader(), offerAgents()]);
   connect();
   watchEngine();

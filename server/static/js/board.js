@@ -1,22 +1,14 @@
-// The board: four columns of cards, kept in step with the server's stream.
+// The board: the server's columns of cards, kept in step with its stream.
 // Each column loads one page at a time; nothing renders more than it has loaded.
 
 import { call } from "./api.js";
-import { el, elapsed, money, STATUS_LABEL } from "./render.js";
+import { el, elapsed, money } from "./render.js";
+import * as states from "./states.js";
 
 const PAGE = 100;
-export const COLUMNS = {
-  backlog: { statuses: ["backlog"], query: { order: "position" } },
-  in_progress: { statuses: ["in_progress", "committing"], query: {} },
-  waiting: { statuses: ["waiting"], query: {} },
-  done: { statuses: ["done", "failed", "cancelled"], query: { archived: "false" } },
-};
-const NEEDS_YOU = new Set(["waiting", "failed"]);
-
-export function columnOf(task) {
-  if (task.archived) return null;
-  return Object.keys(COLUMNS).find((name) => COLUMNS[name].statuses.includes(task.status));
-}
+// The moves a card may make by being dropped on another column; the others
+// (accept, cancel, ...) want a deliberate click in the task's panel.
+const DROP_ACTIONS = ["start"];
 
 export class Board {
   constructor(root, { onOpen }) {
@@ -25,12 +17,26 @@ export class Board {
     this.tasks = new Map();
     this.cursors = {};
     this.filter = "";
-    for (const [name, column] of Object.entries(this.columns())) {
-      column.more.addEventListener("click", () => this.loadPage(name));
-    }
-    this.wireDragAndDrop();
+    this.specs = {};
+    this.dragging = null;
+    this.wireDrag();
     this.wireKeyboard();
     setInterval(() => this.tick(), 1000);
+  }
+
+  // Lays out the columns the server describes; once, before the first load.
+  build() {
+    this.specs = Object.fromEntries(states.columns().map((spec) => [spec.name, spec]));
+    this.root.replaceChildren(...states.columns().map((spec) => {
+      const heading = `h-${spec.name}`;
+      const list = el("ol", { class: "cards" });
+      this.wireDrop(list, spec.name);
+      return el("section", { class: "column", "data-column": spec.name, "aria-labelledby": heading },
+        el("h2", { id: heading }, spec.label, " ", el("span", { class: "count" })),
+        list,
+        el("button", { class: "more", hidden: true, text: "Show more",
+          onclick: () => this.loadPage(spec.name) }));
+    }));
   }
 
   columns() {
@@ -50,12 +56,12 @@ export class Board {
     this.tasks.clear();
     for (const column of Object.values(this.columns())) column.list.replaceChildren();
     this.cursors = {};
-    await Promise.all(Object.keys(COLUMNS).map((name) => this.loadPage(name, true)));
+    await Promise.all(Object.keys(this.specs).map((name) => this.loadPage(name, true)));
   }
 
   async loadPage(name, first = false) {
-    const spec = COLUMNS[name];
-    const query = { ...spec.query, status: spec.statuses.join(","), limit: PAGE };
+    const spec = this.specs[name];
+    const query = { order: spec.order, archived: "false", status: spec.statuses.join(","), limit: PAGE };
     if (!first) query.cursor = this.cursors[name];
     const page = await call("listTasks", { query });
     this.cursors[name] = page.next;
@@ -70,15 +76,16 @@ export class Board {
     if (previous && previous.revision > task.revision) return false;
     this.tasks.set(task.id, task);
     const card = this.root.querySelector(`[data-id="${CSS.escape(task.id)}"]`);
-    const column = columnOf(task);
+    const column = states.columnOf(task);
     if (!column) {
       card?.remove();
       return true;
     }
-    const fresh = renderCard(task);
+    const draggable = Object.keys(this.specs).some((name) => this.dropAction(task, name));
+    const fresh = renderCard(task, draggable);
     const list = this.columns()[column].list;
     const hadFocus = card && card === document.activeElement;
-    if (card && previous && columnOf(previous) === column && previous.position === task.position) {
+    if (card && previous && states.columnOf(previous) === column && previous.position === task.position) {
       card.replaceWith(fresh);
     } else {
       card?.remove();
@@ -94,12 +101,12 @@ export class Board {
     this.root.querySelector(`[data-id="${CSS.escape(id)}"]`)?.remove();
   }
 
-  // Backlog follows the user's order; the other columns show the latest first.
+  // A column in the person's own order keeps it; the others show the latest first.
   nextSibling(list, column, task) {
     for (const other of list.children) {
       const peer = this.tasks.get(other.dataset.id);
       if (!peer) continue;
-      const before = column === "backlog"
+      const before = this.specs[column].order === "position"
         ? task.position < peer.position
         : task.updated_at > peer.updated_at;
       if (before) return other;
@@ -109,7 +116,7 @@ export class Board {
 
   setCounts(counts) {
     for (const [name, column] of Object.entries(this.columns())) {
-      const total = COLUMNS[name].statuses.reduce((sum, s) => sum + (counts[s] || 0), 0);
+      const total = this.specs[name].statuses.reduce((sum, s) => sum + (counts[s] || 0), 0);
       column.count.textContent = `· ${total}`;
     }
   }
@@ -131,36 +138,55 @@ export class Board {
     }
   }
 
-  // --- drag and drop: backlog → In Progress starts; within backlog reorders ---
+  // --- drag and drop: within a column in the person's order, a card moves;
+  // onto another column, it takes the drop action that leads there ---------
 
-  wireDragAndDrop() {
+  // "reorder", an action from DROP_ACTIONS, or null where a drop does nothing.
+  dropAction(task, name) {
+    const spec = this.specs[name];
+    if (!task || !spec) return null;
+    if (name === states.columnOf(task)) {
+      return spec.order === "position" && task.actions.includes("edit") ? "reorder" : null;
+    }
+    const leadsHere = (action) => spec.statuses.includes(states.destination(task.status, action));
+    return DROP_ACTIONS.find((action) => task.actions.includes(action) && leadsHere(action)) ?? null;
+  }
+
+  wireDrag() {
     this.root.addEventListener("dragstart", (event) => {
       const card = event.target.closest?.(".card");
-      if (!card || card.dataset.status !== "backlog") return event.preventDefault();
+      if (!card || !card.draggable) return event.preventDefault();
+      this.dragging = card.dataset.id;
       event.dataTransfer.setData("text/plain", card.dataset.id);
       event.dataTransfer.effectAllowed = "move";
       card.classList.add("dragging");
     });
-    this.root.addEventListener("dragend", (event) => event.target.classList?.remove("dragging"));
-    for (const list of this.root.querySelectorAll("[data-drop]")) {
-      list.addEventListener("dragover", (event) => {
-        event.preventDefault();
-        list.classList.add("drop-target");
-      });
-      list.addEventListener("dragleave", () => list.classList.remove("drop-target"));
-      list.addEventListener("drop", (event) => {
-        event.preventDefault();
-        list.classList.remove("drop-target");
-        const id = event.dataTransfer.getData("text/plain");
-        if (list.dataset.drop === "in_progress") this.start(id);
-        else this.reorder(id, event.target.closest(".card"));
-      });
-    }
+    this.root.addEventListener("dragend", (event) => {
+      this.dragging = null;
+      event.target.classList?.remove("dragging");
+    });
   }
 
-  async start(id) {
+  wireDrop(list, name) {
+    list.addEventListener("dragover", (event) => {
+      if (!this.dropAction(this.tasks.get(this.dragging), name)) return;
+      event.preventDefault();
+      list.classList.add("drop-target");
+    });
+    list.addEventListener("dragleave", () => list.classList.remove("drop-target"));
+    list.addEventListener("drop", (event) => {
+      event.preventDefault();
+      list.classList.remove("drop-target");
+      const id = event.dataTransfer.getData("text/plain");
+      const action = this.dropAction(this.tasks.get(id), name);
+      if (action === "reorder") this.reorder(id, event.target.closest(".card"));
+      else if (action) this.act(id, action);
+    });
+  }
+
+  async act(id, action) {
     try {
-      this.upsert(await call("startTask", { params: { id } }));
+      this.upsert(await call(`${action}Task`, { params: { id } }));
     } catch (error) {
       window.dispatchEvent(new CustomEvent("wallfacer-error", { detail: error.message }));
     }
@@ -224,25 +250,26 @@ export class Board {
   }
 }
 
-function renderCard(task) {
-  const running = task.status === "in_progress" || task.status === "committing";
-  const finished = ["done", "failed", "cancelled"].includes(task.status);
+function renderCard(task, draggable) {
+  const running = states.inGroup("running", task.status);
+  const finished = states.inGroup("finished", task.status);
+  const label = states.label(task.status);
   const card = el(
     "li",
     {
       class: "card",
       tabindex: "0",
-      draggable: task.status === "backlog" ? "true" : false,
+      draggable: draggable ? "true" : false,
       "data-id": task.id,
       "data-status": task.status,
-      "aria-label": `${task.title} (${STATUS_LABEL[task.status]})`,
+      "aria-label": `${task.title} (${label})`,
     },
     el("div", { class: "title", text: task.title || "(untitled)" }),
     el(
       "div",
       { class: "meta" },
-      el("span", { class: `badge ${task.status}`, text: STATUS_LABEL[task.status] }),
-      NEEDS_YOU.has(task.status) ? el("span", { class: "needs-you", title: "Needs you", text: "● needs you" }) : null,
+      el("span", { class: `badge ${task.status}`, text: label }),
+      states.inGroup("needs_you", task.status) ? el("span", { class: "needs-you", title: "Needs you", text: "● needs you" }) : null,
       el("span", {
         class: "elapsed",
         "data-from": task.created_at,

@@ -1,9 +1,22 @@
 // The task detail panel: prompt, live log, diff, usage, and the actions valid now.
 
 import { call, url } from "./api.js";
-import { diffView, el, markdown, money, STATUS_LABEL } from "./render.js";
+import { diffView, el, markdown, money } from "./render.js";
+import { inGroup, label } from "./states.js";
 
 const LOG_EVENTS = ["output", "state", "feedback", "error", "system"];
+// A button for each action a task may list, in the order they are shown;
+// task.actions decides which appear. Feedback has its own form below them.
+const BUTTONS = [
+  ["start", "Start", "primary"],
+  ["accept", "Accept & merge", "primary"],
+  ["resume", "Resume", "primary"],
+  ["retry", "Retry"],
+  ["cancel", "Cancel"],
+  ["archive", "Archive"],
+  ["unarchive", "Unarchive"],
+  ["delete", "Delete", "danger"],
+];
 
 export class Detail {
   constructor(root, { confirm, onChange }) {
@@ -43,7 +56,7 @@ export class Detail {
   // Called with every board update; keeps the panel true without reloading the log.
   update(task) {
     if (!this.task || task.id !== this.task.id || task.revision < this.task.revision) return;
-    const resumed = task.status === "in_progress" && !this.source;
+    const resumed = inGroup("live_log", task.status) && !this.source;
     this.task = task;
     this.renderHead();
     if (resumed) this.follow();
@@ -95,7 +108,7 @@ export class Detail {
     q("#detail-title").textContent = task.title || "(untitled)";
     const badge = q("#detail-status");
     badge.className = `badge ${task.status}`;
-    badge.textContent = STATUS_LABEL[task.status];
+    badge.textContent = label(task.status);
     q("#detail-prompt").textContent = task.prompt;
 
     const reason = q("#detail-reason");
@@ -108,22 +121,9 @@ export class Detail {
           : null));
     }
 
-    const buttons = [];
-    const act = (name, label, route, cls) =>
-      buttons.push(el("button", { class: cls, "data-action": name, onclick: () => this.run(route), text: label }));
     const actions = new Set(task.actions);
-    if (actions.has("start")) act("start", "Start", "startTask", "primary");
-    if (actions.has("accept")) act("accept", "Accept & merge", "acceptTask", "primary");
-    if (actions.has("resume")) act("resume", "Resume", "resumeTask", "primary");
-    if (actions.has("retry")) act("retry", "Retry", "retryTask");
-    if (actions.has("cancel")) act("cancel", "Cancel", "cancelTask");
-    if (["done", "cancelled"].includes(task.status)) {
-      buttons.push(el("button", { "data-action": "archive", onclick: () => this.archive(), text: "Archive" }));
-    }
-    if (!["in_progress", "committing"].includes(task.status)) {
-      buttons.push(el("button", { class: "danger", "data-action": "delete", onclick: () => this.remove(), text: "Delete" }));
-    }
-    q("#detail-actions").replaceChildren(...buttons);
+    q("#detail-actions").replaceChildren(...BUTTONS.filter(([name]) => actions.has(name)).map(([name, text, cls]) =>
+      el("button", { class: cls, "data-action": name, onclick: () => this.act(name), text })));
 
     const feedback = q("#detail-feedback");
     if (actions.has("feedback") && !feedback.querySelector("form")) {
@@ -143,9 +143,20 @@ export class Detail {
     }
   }
 
-  async run(route) {
+  // Every button's click: a status move is the route named after it.
+  async act(action) {
+    const params = { id: this.task.id };
     try {
-      this.onChange(await call(route, { params: { id: this.task.id } }));
+      if (action === "delete") {
+        if (!(await this.confirm(`Delete “${this.task.title}”? Its log and any unmerged work are lost.`))) return;
+        await call("deleteTask", { params });
+        this.close();
+      } else if (action === "archive" || action === "unarchive") {
+        this.onChange(await call("editTask", { params, body: { archived: action === "archive" } }));
+        if (action === "archive") this.close();
+      } else {
+        this.onChange(await call(`${action}Task`, { params }));
+      }
     } catch (error) {
       this.flash(error.message);
     }
@@ -156,25 +167,6 @@ export class Detail {
     try {
       this.onChange(await call("feedbackTask", { params: { id: this.task.id }, body: { message } }));
       this.root.querySelector("#detail-feedback").replaceChildren();
-    } catch (error) {
-      this.flash(error.message);
-    }
-  }
-
-  async archive() {
-    try {
-      this.onChange(await call("editTask", { params: { id: this.task.id }, body: { archived: true } }));
-      this.close();
-    } catch (error) {
-      this.flash(error.message);
-    }
-  }
-
-  async remove() {
-    if (!(await this.confirm(`Delete “${this.task.title}”? Its log and any unmerged work are lost.`))) return;
-    try {
-      await call("deleteTask", { params: { id: this.task.id } });
-      this.close();
     } catch (error) {
       this.flash(error.message);
     }
@@ -248,7 +240,7 @@ export class Detail {
 function logNodes(entry) {
   const data = entry.data;
   if (entry.type === "state") {
-    return [el("div", { class: "entry note", text: `→ ${STATUS_LABEL[data.to] || data.to}${data.reason ? ` — ${data.reason}` : ""}` })];
+    return [el("div", { class: "entry note", text: `→ ${label(data.to)}${data.reason ? ` — ${data.reason}` : ""}` })];
   }
   if (entry.type === "feedback") {
     return [el("div", { class: "entry feedback" }, el("strong", { text: "You: " }), data.message)];

@@ -142,8 +142,3 @@ export function elapsed(fromIso, toIso) {
   if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
   return `${Math.floor(s / 86400)}d`;
 }
-
-export const STATUS_LABEL = {
-  backlog: "backlog", in_progress: "running", committing: "committing", waiting: "waiting",
-  done: "done", failed: "failed", cancelled: "cancelled",
-};
