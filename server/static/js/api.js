@@ -1,19 +1,21 @@
 // The API client. URLs come from the server's route table (GET /api/routes),
 // never from strings copied here; the browser's session cookie authenticates.
+// Every failure, an error answer or no answer at all, becomes one ApiError.
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  // field: the request field the server named as at fault, or null.
+  constructor(status, message, field = null) {
     super(message);
+    this.name = "ApiError";
     this.status = status;
+    this.field = field;
   }
 }
 
 let routes = null;
 
 export async function loadRoutes() {
-  const response = await fetch("/api/routes", { credentials: "same-origin" });
-  if (!response.ok) throw new ApiError(response.status, await errorText(response));
-  routes = await response.json();
+  routes = await send("GET", "/api/routes");
 }
 
 export function url(name, params = {}, query = {}) {
@@ -29,22 +31,34 @@ export function url(name, params = {}, query = {}) {
 }
 
 export async function call(name, { params = {}, query = {}, body } = {}) {
-  const route = routes[name];
-  const init = { method: route.method, credentials: "same-origin", headers: {} };
+  const path = url(name, params, query);
+  return send(routes[name].method, path, body);
+}
+
+// For the few requests made before the route table can be read (sign-in).
+export async function send(method, path, body) {
+  const init = { method, credentials: "same-origin", headers: {} };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const response = await fetch(url(name, params, query), init);
-  if (!response.ok) throw new ApiError(response.status, await errorText(response));
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, "The server cannot be reached.");
+  }
+  if (!response.ok) throw await failure(response);
   return response.status === 204 ? null : response.json();
 }
 
-async function errorText(response) {
+async function failure(response) {
+  let data = {};
   try {
-    const data = await response.json();
-    return data.error || response.statusText;
+    data = await response.json();
   } catch {
-    return response.statusText;
+    // not JSON (a proxy's error page): the status line is all there is
   }
+  const message = data.error || response.statusText || `HTTP ${response.status}`;
+  return new ApiError(response.status, message, data.field || null);
 }

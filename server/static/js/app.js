@@ -1,9 +1,10 @@
 // Boots the board: routes, data, the live stream, the header and the shortcuts.
 
-import { ApiError, call, loadRoutes, url } from "./api.js";
+import { call, loadRoutes, url } from "./api.js";
 import { Board } from "./board.js";
 import { Detail } from "./detail.js";
 import { confirmDialog, NewTaskDialog, SettingsDialog } from "./dialogs.js";
+import { clearErrors, showError } from "./errors.js";
 import { el, money } from "./render.js";
 import { loadStates } from "./states.js";
 
@@ -24,7 +25,7 @@ async function boot() {
   try {
     await loadRoutes();
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) {
+    if (error.status === 401) {
       $("#signin").showModal();
       return;
     }
@@ -72,7 +73,11 @@ function connect() {
   source.addEventListener("resync", async () => {
     source.close();
     lastSeq = null;
-    await board.reload();
+    try {
+      await board.reload();
+    } catch (error) {
+      showError(error);
+    }
     connect();
   });
   source.addEventListener("error", () => {
@@ -86,7 +91,9 @@ function connect() {
 let headerTimer = null;
 function scheduleHeader() {
   clearTimeout(headerTimer);
-  headerTimer = setTimeout(refreshHeader, 250);
+  // Quiet on purpose: a background refresh, tried again on the next change or
+  // reconnect; the banner already says when the server cannot be reached.
+  headerTimer = setTimeout(() => refreshHeader().catch(() => {}), 250);
 }
 
 // --- sandbox images: shown only while one is being prepared or has failed -----
@@ -100,7 +107,8 @@ function showImage(status) {
     if (s.state === "preparing") {
       return el("span", { class: "chip", title: s.image }, `${s.agent} image: preparing… `, el("small", { text: s.progress }));
     }
-    const retry = el("button", { "data-retry": s.agent, onclick: () => call("prepareImage", { params: { agent: s.agent } }), text: "Retry" });
+    const prepare = () => call("prepareImage", { params: { agent: s.agent } }).catch((error) => showError(error));
+    const retry = el("button", { "data-retry": s.agent, onclick: prepare, text: "Retry" });
     const details = el("details", { class: "image-log" }, el("summary", { text: `${s.agent} image failed` }),
       el("p", { text: s.error }), el("pre", { text: s.log_tail.join("\n") }));
     return el("span", { class: "chip failed" }, details, retry);
@@ -150,12 +158,12 @@ function offerRepo() {
 }
 
 async function addRepo(path) {
-  $("#repo-error").textContent = "";
+  clearErrors($("#no-repo"));
   try {
     await call("addRepo", { body: { path } });
     await refreshHeader();
   } catch (error) {
-    $("#repo-error").textContent = error.message;
+    showError(error, $("#no-repo"));
   }
 }
 
@@ -171,7 +179,7 @@ $("#pick-folder").addEventListener("click", async () => {
 // #task=<id> opens that task: the tray's notifications lead here.
 function openFromHash() {
   const match = location.hash.match(/^#task=([\w-]+)$/);
-  if (match) detail.open(match[1]).catch(() => {});
+  if (match) detail.open(match[1]);
 }
 
 // --- header buttons and keyboard shortcuts -----------------------------------------
@@ -185,7 +193,6 @@ $("#search").addEventListener("keydown", (event) => {
     board.focusFirst();
   }
 });
-window.addEventListener("wallfacer-error", (event) => alert(event.detail));
 
 document.addEventListener("keydown", (event) => {
   const typing = event.target.closest("input, textarea, select, [contenteditable]");

@@ -2,6 +2,7 @@
 // Each column loads one page at a time; nothing renders more than it has loaded.
 
 import { call } from "./api.js";
+import { showError } from "./errors.js";
 import { el, elapsed, money } from "./render.js";
 import * as states from "./states.js";
 
@@ -35,7 +36,7 @@ export class Board {
         el("h2", { id: heading }, spec.label, " ", el("span", { class: "count" })),
         list,
         el("button", { class: "more", hidden: true, text: "Show more",
-          onclick: () => this.loadPage(spec.name) }));
+          onclick: () => this.loadPage(spec.name).catch((error) => showError(error)) }));
     }));
   }
 
@@ -188,7 +189,7 @@ export class Board {
     try {
       this.upsert(await call(`${action}Task`, { params: { id } }));
     } catch (error) {
-      window.dispatchEvent(new CustomEvent("wallfacer-error", { detail: error.message }));
+      showError(error);
     }
   }
 
@@ -200,7 +201,11 @@ export class Board {
     const before = this.tasks.get(ids[index - 1]);
     const after = this.tasks.get(ids[index]);
     const position = before ? (before.position + after.position) / 2 : after.position - 1;
-    this.upsert(await call("editTask", { params: { id }, body: { position } }));
+    try {
+      this.upsert(await call("editTask", { params: { id }, body: { position } }));
+    } catch (error) {
+      showError(error);
+    }
   }
 
   // --- keyboard: arrows move between cards, Enter opens -------------------------

@@ -1,6 +1,7 @@
 // The task detail panel: prompt, live log, diff, usage, and the actions valid now.
 
 import { call, url } from "./api.js";
+import { clearErrors, showError } from "./errors.js";
 import { diffView, el, markdown, money } from "./render.js";
 import { inGroup, label } from "./states.js";
 
@@ -36,7 +37,12 @@ export class Detail {
 
   async open(id) {
     this.close();
-    this.task = await call("getTask", { params: { id } });
+    try {
+      this.task = await call("getTask", { params: { id } });
+    } catch (error) {
+      showError(error);
+      return;
+    }
     this.lastEventId = 0;
     this.tab = "log";
     this.root.hidden = false;
@@ -60,7 +66,8 @@ export class Detail {
     this.task = task;
     this.renderHead();
     if (resumed) this.follow();
-    else if (!this.source) this.catchUp();
+    // Quiet on purpose: a background refresh; the next update catches up again.
+    else if (!this.source) this.catchUp().catch(() => {});
     if (this.tab !== "log") this.showTab(this.tab);
   }
 
@@ -85,6 +92,7 @@ export class Detail {
       el("div", { class: "body" },
         el("div", { id: "detail-reason" }),
         el("div", { class: "buttons", id: "detail-actions" }),
+        el("p", { class: "field-error", "data-for": "form", role: "alert" }),
         el("div", { id: "detail-feedback" }),
         el("h3", { text: "Prompt" }),
         el("pre", { class: "prompt", id: "detail-prompt" }),
@@ -127,7 +135,7 @@ export class Detail {
 
     const feedback = q("#detail-feedback");
     if (actions.has("feedback") && !feedback.querySelector("form")) {
-      const box = el("textarea", { id: "feedback-text", "aria-label": "Feedback for the agent", placeholder: "Answer the agent… (Ctrl+Enter to send)" });
+      const box = el("textarea", { id: "feedback-text", name: "message", "aria-label": "Feedback for the agent", placeholder: "Answer the agent… (Ctrl+Enter to send)" });
       const form = el("form", { class: "feedback" }, box, el("div", { class: "buttons" },
         el("button", { type: "submit", "data-action": "feedback", text: "Send feedback" })));
       form.addEventListener("submit", (event) => {
@@ -146,6 +154,7 @@ export class Detail {
   // Every button's click: a status move is the route named after it.
   async act(action) {
     const params = { id: this.task.id };
+    clearErrors(this.root);
     try {
       if (action === "delete") {
         if (!(await this.confirm(`Delete “${this.task.title}”? Its log and any unmerged work are lost.`))) return;
@@ -158,23 +167,18 @@ export class Detail {
         this.onChange(await call(`${action}Task`, { params }));
       }
     } catch (error) {
-      this.flash(error.message);
+      showError(error, this.root);
     }
   }
 
   async sendFeedback(message) {
-    if (!message.trim()) return this.flash("Write something for the agent first.");
+    clearErrors(this.root);
     try {
       this.onChange(await call("feedbackTask", { params: { id: this.task.id }, body: { message } }));
       this.root.querySelector("#detail-feedback").replaceChildren();
     } catch (error) {
-      this.flash(error.message);
+      showError(error, this.root);
     }
-  }
-
-  flash(message) {
-    const reason = this.root.querySelector("#detail-reason");
-    reason.replaceChildren(el("div", { class: "reason", role: "alert", text: message }));
   }
 
   // --- the live log ------------------------------------------------------------
@@ -227,12 +231,16 @@ export class Detail {
     const pane = this.root.querySelector("#detail-pane");
     log.hidden = name !== "log";
     pane.hidden = name === "log";
-    if (name === "diff") {
-      const diff = await call("taskDiff", { params: { id: this.task.id } });
-      pane.replaceChildren(diffView(diff.diff));
-    } else if (name === "usage") {
-      const { turns } = await call("taskTurns", { params: { id: this.task.id } });
-      pane.replaceChildren(usageTable(turns, this.task.usage));
+    try {
+      if (name === "diff") {
+        const diff = await call("taskDiff", { params: { id: this.task.id } });
+        pane.replaceChildren(diffView(diff.diff));
+      } else if (name === "usage") {
+        const { turns } = await call("taskTurns", { params: { id: this.task.id } });
+        pane.replaceChildren(usageTable(turns, this.task.usage));
+      }
+    } catch (error) {
+      showError(error, this.root);
     }
   }
 }

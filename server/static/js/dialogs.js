@@ -1,16 +1,8 @@
 // The new-task form, the settings dialog and the delete confirmation.
 
 import { call } from "./api.js";
+import { clearErrors, showError } from "./errors.js";
 import { el } from "./render.js";
-
-function showErrors(form, error) {
-  for (const slot of form.querySelectorAll(".field-error")) slot.textContent = "";
-  if (!error) return;
-  const message = typeof error === "string" ? error : error.message;
-  const field = ["prompt", "repo", "title", "agent", "model"].find((name) => message.includes(name));
-  const slot = form.querySelector(`[data-for="${field || "form"}"]`) || form.querySelector('[data-for="form"]');
-  slot.textContent = message;
-}
 
 function wireClose(dialog) {
   for (const button of dialog.querySelectorAll("[data-close]")) {
@@ -38,7 +30,7 @@ export class NewTaskDialog {
 
   open(repos) {
     this.form.reset();
-    showErrors(this.form, null);
+    clearErrors(this.form);
     const select = this.form.repo;
     select.replaceChildren(...repos.map((repo) => el("option", { value: repo.path, text: repo.name })));
     this.dialog.querySelector("#new-repo-row").hidden = repos.length < 2;
@@ -47,9 +39,7 @@ export class NewTaskDialog {
   }
 
   async submit() {
-    const prompt = this.form.prompt.value;
-    if (!prompt.trim()) return showErrors(this.form, "The prompt must not be empty.");
-    const body = { prompt };
+    const body = { prompt: this.form.prompt.value };
     if (this.form.title.value.trim()) body.title = this.form.title.value.trim();
     if (this.form.repo.value) body.repo = this.form.repo.value;
     if (this.form.agent.value) body.agent = this.form.agent.value;
@@ -59,7 +49,7 @@ export class NewTaskDialog {
       this.dialog.close();
       this.onCreated(task);
     } catch (error) {
-      showErrors(this.form, error);
+      showError(error, this.form);
     }
   }
 }
@@ -86,9 +76,15 @@ export class SettingsDialog {
   }
 
   async open() {
-    const config = await call("getConfig");
+    let config;
+    try {
+      config = await call("getConfig");
+    } catch (error) {
+      showError(error);
+      return;
+    }
     this.removed.clear();
-    showErrors(this.form, null);
+    clearErrors(this.form);
     for (const name of FIELDS) {
       const input = this.form.elements[name];
       if (CHECKS.has(name)) input.checked = Boolean(config[name]);
@@ -148,7 +144,7 @@ export class SettingsDialog {
       await call("putConfig", { body });
       this.dialog.close();
     } catch (error) {
-      showErrors(this.form, error);
+      showError(error, this.form);
     }
   }
 }
