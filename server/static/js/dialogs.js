@@ -98,7 +98,8 @@ export class SettingsDialog {
       const pinned = config.pinned.includes(`images.${agent}`);
       return [
         el("label", { for: `cfg-image-${agent}`, text: `${info.title} image` }),
-        el("input", { id: `cfg-image-${agent}`, "data-agent": agent, value: config.images[agent] ?? "",
+        el("input", { id: `cfg-image-${agent}`, name: `images.${agent}`, "data-agent": agent,
+          value: config.images[agent] ?? "",
           placeholder: "bundled, built on first use", disabled: pinned, title: pinned ? PINNED : undefined }),
       ];
     }));
