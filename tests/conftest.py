@@ -44,29 +44,34 @@ def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "project")
 
 
-@pytest.fixture
-def server(tmp_path: Path, repo: Path, sandbox_image: str) -> Iterator[ServerProcess]:
-    """The real app, headless, on the real engine with the fake agent image."""
-    proc = InProcessServer(tmp_path / "data", [repo], image=sandbox_image)
+def _serving(proc: ServerProcess) -> Iterator[ServerProcess]:
     proc.start()
     yield proc
     proc.stop()
+
+
+@pytest.fixture
+def server(tmp_path: Path, repo: Path, sandbox_image: str) -> Iterator[ServerProcess]:
+    """The real app, headless, on the real engine with the fake agent image."""
+    yield from _serving(InProcessServer(tmp_path / "data", [repo], image=sandbox_image))
+
+
+@pytest.fixture
+def child_server(tmp_path: Path, repo: Path, sandbox_image: str) -> Iterator[ServerProcess]:
+    """The same in a child process, for tests that kill it with -9."""
+    yield from _serving(ServerProcess(tmp_path / "data", [repo], image=sandbox_image))
 
 
 @pytest.fixture
 def bare_server(tmp_path: Path, repo: Path) -> Iterator[ServerProcess]:
     """The real app for HTTP-only checks: no container is ever started."""
-    proc = InProcessServer(tmp_path / "data", [repo], image="wallfacer-test-never-used:0")
-    proc.start()
-    yield proc
-    proc.stop()
+    yield from _serving(
+        InProcessServer(tmp_path / "data", [repo], image="wallfacer-test-never-used:0")
+    )
 
 
 @pytest.fixture
 def third_agent_server(tmp_path: Path, repo: Path) -> Iterator[ServerProcess]:
     """The app with a third agent added (see ``tests.third_agent``), for HTTP and board checks."""
     root = add_third_agent(tmp_path / "src")
-    proc = ServerProcess(tmp_path / "data", [repo], image=CLAUDE_IMAGE, root=root)
-    proc.start()
-    yield proc
-    proc.stop()
+    yield from _serving(ServerProcess(tmp_path / "data", [repo], image=CLAUDE_IMAGE, root=root))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -17,12 +16,9 @@ from tests.server_process import ServerProcess
 
 
 @pytest.fixture
-def server(tmp_path: Path, repo: Path, sandbox_image: str) -> Iterator[ServerProcess]:
+def server(child_server: ServerProcess) -> ServerProcess:
     """A child process, unlike the shared fixture: these tests kill it with -9."""
-    proc = ServerProcess(tmp_path / "data", [repo], image=sandbox_image)
-    proc.start()
-    yield proc
-    proc.stop()
+    return child_server
 
 
 def start_and_see(server: ServerProcess, prompt: str, marker: str) -> str:
