@@ -25,7 +25,7 @@ import docker.errors
 from docker.types import LogConfig
 
 from runner.containers import HOST_GATEWAY, HOST_GATEWAY_MAPPING, LABEL_INSTANCE, Engine
-from runner.errors import ImageMissing, RunnerError
+from runner.errors import EgressFailed, ImageMissing
 from runner.images.build import Progress, build, bundled_tag, current
 
 IMAGE = "egress"  # the image's folder under runner/images
@@ -46,10 +46,6 @@ _CONNECT = re.compile(r"Connect \(file descriptor (\d+)\): (\S+)$")
 _REQUEST = re.compile(r"Request \(file descriptor (\d+)\): (\S+) (\S+)")
 _REFUSED = re.compile(r'Proxying refused on filtered domain "(.*)"$')
 _STAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z")
-
-
-class EgressFailed(RunnerError):
-    """The proxy or its networks could not be set up; the message says why."""
 
 
 @dataclass(frozen=True)

@@ -63,3 +63,11 @@ class ImageFailed(RunnerError):
     def __init__(self, message: str, log_tail: list[str]) -> None:
         super().__init__(message)
         self.log_tail = log_tail
+
+
+class WorkspaceRefused(RunnerError):
+    """The workspace holds something the host will not take in (a special file, a huge file)."""
+
+
+class EgressFailed(RunnerError):
+    """The proxy or its networks could not be set up; the message says why."""

@@ -35,7 +35,7 @@ import pygit2
 from pygit2.enums import CheckoutStrategy, FileMode, ObjectType
 
 from runner import trees
-from runner.errors import RunnerError
+from runner.errors import RunnerError, WorkspaceRefused
 from runner.repos import Diff, RepoInfo, branch_name, open_repo, render
 
 # A file larger than this is refused: such a file is a build artefact or a
@@ -56,10 +56,6 @@ _snapshot_locks: dict[Path, threading.Lock] = {}
 _snapshot_locks_guard = threading.Lock()
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-
-
-class WorkspaceRefused(RunnerError):
-    """The workspace holds something the host will not take in (a special file, a huge file)."""
 
 
 @dataclass(frozen=True)

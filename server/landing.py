@@ -22,8 +22,8 @@ from runner.errors import (
     NothingToMerge,
     OperationInProgress,
     RunnerError,
+    WorkspaceRefused,
 )
-from runner.workspaces import WorkspaceRefused
 from server import checkouts
 from server.lifecycle import Lifecycle
 from server.model import Task

@@ -26,12 +26,12 @@ from runner.egress import (
     LABEL_CONFIG,
     LABEL_ROLE,
     Egress,
-    EgressFailed,
     filter_text,
     parse_denied,
     patterns,
     prepare,
 )
+from runner.errors import EgressFailed
 from tests.deploy.images import debian_base
 
 pytestmark = pytest.mark.timeout(600)  # a fresh machine builds the Debian base first

@@ -11,6 +11,7 @@ import pygit2
 import pytest
 
 from runner import merge, repos, workspaces
+from runner.errors import WorkspaceRefused
 from tests.gitrepo import commit, file_on_branch, make_repo
 
 TASK = "0123456789abcdef"
@@ -82,7 +83,7 @@ def test_links_stay_links_and_special_files_are_refused(repo: Path, tmp_path: Pa
     assert "host secret" not in diff.patch
     assert str(secret) in diff.patch, "the link's target is its content"
     os.mkfifo(ws.path / "pipe")
-    with pytest.raises(workspaces.WorkspaceRefused, match="pipe is a special file"):
+    with pytest.raises(WorkspaceRefused, match="pipe is a special file"):
         workspaces.diff(ws)
 
 
@@ -118,7 +119,7 @@ def test_nested_git_dirs_are_skipped_and_sizes_are_capped(
     assert workspaces.diff(ws).files == ["vendor/lib.py"]
     monkeypatch.setattr(workspaces, "MAX_FILE_BYTES", 1000)
     (ws.path / "big.bin").write_bytes(b"x" * 1001)
-    with pytest.raises(workspaces.WorkspaceRefused, match=r"big\.bin is 1001 bytes"):
+    with pytest.raises(WorkspaceRefused, match=r"big\.bin is 1001 bytes"):
         workspaces.diff(ws)
 
 
@@ -164,13 +165,13 @@ def test_deep_nesting_and_names_git_cannot_hold_are_refused(repo: Path, tmp_path
     for _ in range(workspaces.MAX_DEPTH + 5):
         path = path / "d"
         path.mkdir()
-    with pytest.raises(workspaces.WorkspaceRefused, match="deeper than"):
+    with pytest.raises(WorkspaceRefused, match="deeper than"):
         workspaces.diff(ws)
     workspaces.remove(repo, TASK, ws.root)
     assert not ws.root.exists()
     ws = task_ws(repo, tmp_path)
     os.close(os.open(bytes(ws.path) + b"/bad-\xff-name", os.O_CREAT | os.O_WRONLY))
-    with pytest.raises(workspaces.WorkspaceRefused, match="file name git refuses"):
+    with pytest.raises(WorkspaceRefused, match="file name git refuses"):
         workspaces.diff(ws)
 
 
