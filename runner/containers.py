@@ -138,6 +138,13 @@ class Engine:
                 self._host_paths = HostPaths.detect(client.api)
             return self._client
 
+    def close(self) -> None:
+        """Let go of the connection pool; a later call connects again."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run one SDK call; a lost connection becomes RuntimeUnavailable.
 

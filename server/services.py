@@ -99,7 +99,8 @@ class Services:
                 await self.images.prepare(name)
 
     async def close(self) -> None:
-        """In reverse: background work, then the worker threads, then the store.
+        """In reverse: background work, then the worker threads, the engine's
+        connections and the store.
 
         Running containers are left alone; the next start reattaches to them.
         """
@@ -110,4 +111,6 @@ class Services:
         if live:
             log.info("leaving %d task container(s) running; reattached on the next start", live)
         self.io.shutdown()  # queued calls are dropped; none is awaited any more
-        await asyncio.get_running_loop().run_in_executor(None, self.store.close)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.engine.close)
+        await loop.run_in_executor(None, self.store.close)
