@@ -250,6 +250,7 @@ class ConfigStore:
         return migrate(data) if isinstance(data, dict) else {}
 
     def update(self, changes: dict[str, Any]) -> RuntimeConfig:
+        changes = migrate(changes)  # scripts written for the old names keep working
         unknown = set(changes) - set(FIELD_NAMES)
         if unknown:
             raise BadRequest(f"unknown settings: {', '.join(sorted(unknown))}", field=min(unknown))

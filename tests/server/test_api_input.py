@@ -247,7 +247,8 @@ def test_a_large_body_arriving_in_pieces_is_read_whole(bare_server: ServerProces
     [
         ({"colour": "blue"}, 400, "unknown settings"),
         ({"images": {"claude": "other:1"}}, 409, "command line"),  # pinned by --image
-        ({"image": "other:1"}, 400, "unknown settings"),  # a legacy name, read only from disk
+        ({"image": "other:1"}, 409, "command line"),  # the old name of Claude's image
+        ({"codex_image": "not an image!"}, 422, "not an image reference"),  # and Codex's
         ({"images": ["other:1"]}, 400, "object of agent"),
         ({"images": {"gemini": "other:1"}}, 422, "not 'gemini'"),
         ({"images": {"codex": "not an image!"}}, 422, "not an image reference"),
