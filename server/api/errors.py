@@ -26,7 +26,10 @@ async def errors(
         return await handler(request)
     except ApiError as exc:
         named = {"field": exc.field} if exc.field else {}
-        return error_response(exc.status, exc.message, **named, **exc.details)
+        response = error_response(exc.status, exc.message, **named, **exc.details)
+        if exc.status == 413:  # the rest of the body is not worth reading: hang up
+            response.force_close()
+        return response
     except RuntimeUnavailable as exc:
         return error_response(503, str(exc))
     except RunnerError as exc:
