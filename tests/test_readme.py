@@ -19,11 +19,18 @@ def test_the_api_table_has_a_row_per_route() -> None:
     )
 
 
+VENV = "~/.venvs/wallfacer"
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text()
     command = readme.partition("## Run the tests\n\n```sh\n")[2].partition("\n```")[0]
-    install, _, checks = command.partition(" && ")
-    assert install == "python3 -m pip install -e '.[dev]'" and "lint-imports" in checks
+    venv, activate, install, checks = command.split(" && ", 3)
+    assert venv == f"python3 -m venv {VENV}" and activate == f". {VENV}/bin/activate"
+    assert install == "pip install -e '.[dev]'" and "lint-imports" in checks
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
-    assert ci[-1] == checks, ".ci/run's last line must be the README's test command"
-    assert any(line.startswith("python -m pip install") and "-e '.[dev]'" in line for line in ci)
+    made, activated, installed, last = ci[-4:]
+    assert last == checks, ".ci/run's last line must be the README's test command"
+    assert made == f"[ -x {VENV}/bin/python ] || {venv}", "the venv is made only once"
+    assert activated == activate
+    assert installed.startswith("pip install") and installed.endswith("-e '.[dev]'")
