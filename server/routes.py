@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server.api import board, pages, runtime, system, tasks
+from server.api import board, pages, runtime, system, tasks, usage
 from server.api.common import ok
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -72,6 +72,21 @@ ROUTES: tuple[Route, ...] = (
         "GET", "/api/states", board.rules, "states", "Statuses, board columns, groups, transitions"
     ),
     Route("GET", "/api/stats", board.stats, "stats", "Counts per status and cost (?since=)"),
+    Route(
+        "GET",
+        "/api/usage",
+        usage.usage,
+        "usage",
+        "Cost and tokens per local day, repository and agent (?days=, ?offset=)",
+    ),
+    Route(
+        "GET",
+        "/api/usage.csv",
+        usage.usage_csv,
+        "usageCsv",
+        "The same rows as CSV, for a spreadsheet",
+        media="text/csv",
+    ),
     Route("GET", "/api/repos", board.list_repos, "listRepos", "Registered repositories"),
     Route("POST", "/api/repos", board.add_repo, "addRepo", "Register a repository"),
     Route("GET", "/api/runtime", runtime.runtime, "runtime", "Docker or Podman, version, socket"),

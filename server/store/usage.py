@@ -72,3 +72,16 @@ class UsageRows(Database):
                 "SELECT COALESCE(SUM(cost_usd), 0) FROM turns WHERE at >= ?", (since,)
             ).fetchone()
         return float(row[0])
+
+    def usage_by_day(self, since: str, offset_minutes: int) -> list[dict[str, Any]]:
+        """Turns summed per local day (``offset_minutes`` east of UTC), repository and
+        agent: the usage page's data. Deleted tasks take their turns with them."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT date(u.at, ?) AS day, t.repo AS repo, t.agent AS agent, "
+                + ", ".join(f"SUM(u.{c}) AS {c}" for c in USAGE_COLUMNS)
+                + " FROM turns u JOIN tasks t ON t.id = u.task_id WHERE u.at >= ?"
+                " GROUP BY day, t.repo, t.agent ORDER BY day, t.repo, t.agent",
+                (f"{offset_minutes:+d} minutes", since),
+            ).fetchall()
+        return [dict(row) for row in rows]

@@ -7,6 +7,7 @@ import { confirmDialog, NewTaskDialog, SettingsDialog } from "./dialogs.js";
 import { clearErrors, showError } from "./errors.js";
 import { el, money } from "./render.js";
 import { loadStates } from "./states.js";
+import { UsageDialog } from "./usage.js";
 
 const $ = (selector) => document.querySelector(selector);
 let repos = [];
@@ -186,6 +187,8 @@ function openFromHash() {
 
 $("#new-task").addEventListener("click", () => newTask.open(repos));
 $("#open-settings").addEventListener("click", () => settings.open());
+const usage = new UsageDialog($("#usage-dialog"));
+$("#open-usage").addEventListener("click", () => usage.open());
 $("#search").addEventListener("input", (event) => board.setFilter(event.target.value));
 $("#search").addEventListener("keydown", (event) => {
   if (event.key === "Enter" || event.key === "ArrowDown") {
