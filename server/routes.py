@@ -59,6 +59,14 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("GET", "/health", system.health, "health", "Liveness and readiness", auth=False),
     Route("GET", "/metrics", system.metrics, "metrics", "Prometheus metrics", media="text/plain"),
+    Route(
+        "GET",
+        "/api/login",
+        pages.signin_options,
+        "signinOptions",
+        "Whether a password is set",
+        auth=False,
+    ),
     Route("POST", "/api/login", pages.login, "login", "Sign in with the password", auth=False),
     Route("POST", "/api/logout", pages.logout, "logout", "Sign out this browser"),
     Route(

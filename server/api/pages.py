@@ -24,11 +24,18 @@ _TYPES = {
 
 
 async def index(request: web.Request) -> web.StreamResponse:
-    """The board; ``?token=CODE`` signs the browser in and drops the code from the URL."""
+    """The board; ``?token=CODE`` signs the browser in and drops the code from the URL.
+
+    A used or expired code leads a browser that is not signed in to the page
+    that says how to get a new one, instead of a board that cannot load.
+    """
     code = request.query.get("token")
     if code is not None:
+        sessions = request.app[SESSIONS]
+        kind = sessions.redeem(code)
+        if kind is None and sessions.valid(request.cookies.get(COOKIE)) is None:
+            raise web.HTTPSeeOther("/login?link=used")
         response = web.HTTPSeeOther("/")
-        kind = request.app[SESSIONS].redeem(code)
         if kind is not None:
             _sign_in(request, response, kind)
         raise response
@@ -49,6 +56,12 @@ def _sign_in(request: web.Request, response: web.StreamResponse, kind: str = BRO
 
 async def login_page(request: web.Request) -> web.StreamResponse:
     return _file(STATIC / "login.html")
+
+
+async def signin_options(request: web.Request) -> web.Response:
+    """Whether the sign-in page may offer the password (a failed sign-in tells as much)."""
+    stored = await services(request).tasks.io(services(request).store.password_hash)
+    return ok({"password": stored is not None})
 
 
 async def login(request: web.Request) -> web.Response:

@@ -27,7 +27,7 @@ async function boot() {
     await loadRoutes();
   } catch (error) {
     if (error.status === 401) {
-      $("#signin").showModal();
+      location.replace("/login"); // it says how to get a new sign-in link
       return;
     }
     throw error;
