@@ -1,7 +1,9 @@
-"""Subcommands that manage a data dir without serving: tokens, the password, backups.
+"""Subcommands that manage a data dir without serving: tokens, the password, backups,
+and a new sign-in link from the instance serving it.
 
 Each takes ``--data-dir`` (or WALLFACER_DATA_DIR) like the server does, and
-works while the server runs, except ``restore``, which needs it stopped.
+works while the server runs, except ``restore``, which needs it stopped, and
+``open``, which needs it running.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import time
 from pathlib import Path
 
 from app.flags import DATA_DIR, add_flags, resolve
-from app.instance import DataDirLock, InUse
+from app.handover import control_path
+from app.instance import DataDirLock, InUse, send_control
+from app.opener import has_display, open_with_os
 from server.credentials import create_token, hash_password
 from server.sessions import Epoch
+from server.settings import Settings
 from server.store import Store, make_private
 
 # What ``wallfacer --help`` lists; each subcommand's parser takes its line from here.
@@ -26,6 +31,7 @@ SUBCOMMANDS = {
     "passwd": "set the browser sign-in password (read from stdin)",
     "backup": "copy the store to FILE, safely while serving",
     "restore": "replace the store with FILE (server stopped)",
+    "open": "open a new one-time sign-in link in the browser (printed without a display)",
 }
 MIN_PASSWORD = 10
 
@@ -48,7 +54,9 @@ def parser() -> argparse.ArgumentParser:
     backup.add_argument("file", type=Path)
     restore = add("restore")
     restore.add_argument("file", type=Path)
-    for leaf in (create, listing, revoke, passwd, backup, restore):
+    opener = add("open")
+    opener.add_argument("--print", action="store_true", help="print the link, even with a display")
+    for leaf in (create, listing, revoke, passwd, backup, restore, opener):
         add_flags(leaf, [DATA_DIR])
     return p
 
@@ -62,6 +70,8 @@ def run(argv: list[str]) -> int:
         return _restore(args.file, data_dir)
     if args.command == "backup":
         return _backup(data_dir, args.file)
+    if args.command == "open":
+        return _open(data_dir, printed=args.print or not has_display())
     store = Store(data_dir / "wallfacer.db")
     try:
         if args.command == "passwd":
@@ -98,6 +108,24 @@ def _passwd(store: Store, epoch: Epoch) -> int:
     store.set_password(hash_password(password))
     epoch.bump()
     print("password set; browsers signed in before now are signed out")
+    return 0
+
+
+def _open(data_dir: Path, printed: bool) -> int:
+    """The link comes from the running instance: only it can make one its server accepts."""
+    link = send_control(control_path(Settings(data_dir=data_dir)), "signin")
+    if link is None or not link.startswith(("http://", "https://")):
+        print(
+            f"wallfacer: no running Wallfacer serves {data_dir}; start it with `wallfacer` "
+            "(it opens or prints a sign-in link itself)",
+            file=sys.stderr,
+        )
+        return 1
+    if printed:
+        print(f"Open the board (this link works once): {link}")
+    else:
+        open_with_os(link)
+        print("opened a one-time sign-in link in your browser")
     return 0
 
 

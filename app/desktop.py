@@ -14,8 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import platformdirs
-
+from app.handover import control_path, hand_over
 from app.instance import ControlServer, DataDirLock, InUse, send_control
 from app.opener import open_with_os
 from app.server_thread import ServerThread
@@ -35,16 +34,13 @@ def resources() -> Path:
     return Path(bundle) if bundle else Path(__file__).resolve().parent.parent
 
 
-def control_path(settings: Settings) -> Path:
-    runtime = Path(platformdirs.user_runtime_dir("wallfacer"))
-    return runtime / f"{settings.instance}.sock"
-
-
 def run_desktop(settings: Settings) -> int:
     sock = control_path(settings)
-    if send_control(sock, "show") is not None:
+    handed = hand_over(settings)
+    if handed is not None:
+        send_control(sock, "show")
         print("Wallfacer is already running; its window is now in front.")
-        return 0
+        return handed
     try:
         with DataDirLock(settings.data_dir):
             return Shell(settings, sock).run()
@@ -150,4 +146,5 @@ class Shell:
                     "board_ready": bool(window and window.board_ready()),
                 }
             )
-        return "unknown command"
+        served = self.server.served  # sign-in links, repositories
+        return (served.answer(line) if served else None) or "unknown command"

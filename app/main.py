@@ -11,14 +11,15 @@ import logging
 import logging.handlers
 import signal
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from ipaddress import ip_network
 from pathlib import Path
 
 from app import commands
 from app.commands import SUBCOMMANDS
 from app.flags import APP_NAME, ENVIRONMENT_ONLY, RUNTIME, SERVER, add_flags, resolve
-from app.instance import DataDirLock, InUse
+from app.handover import Served, hand_over, start_control
+from app.instance import ControlServer, DataDirLock, InUse
 from runner.agents import AGENTS
 from runner.errors import NotARepository
 from runner.repos import inspect_repo
@@ -164,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         with DataDirLock(settings.data_dir):
             return run_headless(settings)
     except InUse as exc:
+        handed = hand_over(settings) if settings.repos else None
+        if handed is not None:
+            return handed
         print(f"wallfacer: {exc}", file=sys.stderr)
         return 1
 
@@ -197,6 +201,14 @@ def show_signin(url: str, signin_url: str) -> None:
 def run_headless(settings: Settings) -> int:
     from server.app import serve
 
+    control: ControlServer | None = None
+
+    def ready(url: str, signin: Callable[[str], str]) -> None:
+        nonlocal control
+        show_signin(url, signin("browser"))
+        served = Served(settings, url, signin)
+        control = start_control(settings, lambda line: served.answer(line) or "unknown command")
+
     async def until_signalled() -> None:
         loop = asyncio.get_running_loop()
         serving = asyncio.current_task()
@@ -204,9 +216,12 @@ def run_headless(settings: Settings) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, serving.cancel)
         try:
-            await serve(settings, on_ready=lambda url, signin: show_signin(url, signin("browser")))
+            await serve(settings, on_ready=ready)
         except asyncio.CancelledError:
             log.info("stopped")
+        finally:
+            if control is not None:
+                control.close()
 
     try:
         asyncio.run(until_signalled())

@@ -12,9 +12,9 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import replace
 
+from app.handover import Served
 from server.app import serve
 from server.model import Task
 from server.settings import Settings
@@ -28,7 +28,7 @@ class ServerThread:
         self.settings = settings
         self.on_change = on_change
         self.url = ""
-        self._signin: Callable[[str], str] | None = None
+        self.served: Served | None = None  # once serving
         self.ready = threading.Event()
         self.failed: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -44,14 +44,8 @@ class ServerThread:
 
     def new_signin_url(self, kind: str) -> str:
         """A fresh one-time link (each works once), made on the server's loop."""
-        assert self._loop is not None and self._signin is not None
-        signin = self._signin
-
-        async def make() -> str:
-            return signin(kind)
-
-        done: Future[str] = asyncio.run_coroutine_threadsafe(make(), self._loop)
-        return done.result(5)
+        assert self.served is not None
+        return self.served.signin_url(kind)
 
     def stop(self, timeout: float = 2.5) -> None:
         if self._loop is not None and self._serving is not None:
@@ -64,7 +58,7 @@ class ServerThread:
 
     def _run(self) -> None:
         def on_ready(url: str, signin: Callable[[str], str]) -> None:
-            self.url, self._signin = url, signin
+            self.url, self.served = url, Served(self.settings, url, signin)
             self.ready.set()
 
         async def main() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from app.desktop import control_path
+from app.handover import control_path
 from app.instance import DataDirLock, send_control
 from server.settings import Settings
 from tests.server_process import ROOT
