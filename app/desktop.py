@@ -10,20 +10,22 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.handover import control_path, hand_over
-from app.instance import ControlServer, DataDirLock, InUse, send_control
+from app.handover import control_path, hand_over, start_control
+from app.instance import DataDirLock, InUse, send_control
 from app.opener import open_with_os
 from app.server_thread import ServerThread
+from app.window_process import WindowProcess
 from server.model import Task
 from server.settings import Settings
 from server.states import NEEDS_YOU, RUNNING, Status
 
 if TYPE_CHECKING:
-    from app.window import Window
+    from app.tray import Tray
 
 log = logging.getLogger(__name__)
 
@@ -50,43 +52,66 @@ def run_desktop(settings: Settings) -> int:
 
 
 class Shell:
-    def __init__(self, settings: Settings, sock: Path) -> None:
-        from app.tray import Tray
+    """Serves whatever becomes of the tray and the window: either may fail to
+    start or die, and the board is then opened in the browser instead."""
 
+    def __init__(self, settings: Settings, sock: Path) -> None:
         self.settings = settings
+        self.sock = sock
         self.counts: dict[str, int] = {}
         self.server = ServerThread(settings, on_change=self._changed)
-        self.tray = Tray(
-            resources() / "assets" / "icons",
-            self.show,
-            self.quit,
-            self.status,
-            {
-                "Open in Browser": lambda: open_with_os(self.server.new_signin_url("browser")),
-                "Open Data Folder": lambda: open_with_os(str(settings.data_dir)),
-            },
-        )
-        self.control = ControlServer(sock, self._control)
-        self.window: Window | None = None
+        self.tray = self._make_tray()
+        self.window: WindowProcess | None = None
         self.last_task = ""
+        self.done = threading.Event()
+
+    def _make_tray(self) -> Tray | None:
+        try:
+            from app.tray import Tray
+
+            return Tray(
+                resources() / "assets" / "icons",
+                self.show,
+                self.quit,
+                self.status,
+                {
+                    "Open in Browser": self.browse,
+                    "Open Data Folder": lambda: open_with_os(str(self.settings.data_dir)),
+                },
+            )
+        except Exception as exc:  # pystray fails to import in many ways without a tray
+            log.warning("no tray icon (%s: %s)", type(exc).__name__, exc)
+            return None
 
     def run(self) -> int:
-        from app.window import Window
-
         self.server.start()
         log.info("serving on %s", self.server.url)
-        self.control.start()
-        self.tray.start()
-        window = Window(
-            self.server.new_signin_url("desktop"), self.settings.data_dir / "window.json"
-        )
-        self.window = window
+        control = start_control(self.settings, self._control, self.sock)
+        if self.tray is not None:
+            self.tray.start()
         try:
-            window.run()  # until Quit
+            self.window = WindowProcess(
+                self.server.new_signin_url("desktop"),
+                self.settings.data_dir / "window.json",
+                tray=self.tray is not None and self.tray.hosted(),
+                on_quit=self.quit,
+                on_failed=self._window_failed,
+            )
+        except OSError as exc:
+            self._window_failed(str(exc))
+        try:
+            while not self.done.wait(0.5):  # a timeout, so that Ctrl-C gets through
+                pass
+        except KeyboardInterrupt:
+            pass
         finally:
             started = time.monotonic()
-            self.control.close()
-            self.tray.stop()
+            if self.window is not None:
+                self.window.destroy()
+            if control is not None:
+                control.close()
+            if self.tray is not None:
+                self.tray.stop()
             self.server.stop()
             log.info(
                 "quit in %.1f s; task containers keep running and are reattached next start",
@@ -94,56 +119,80 @@ class Shell:
             )
         return 0
 
+    def _window_failed(self, why: object) -> None:
+        self.window = None
+        log.warning("the window could not run (%s); opening the board in the browser", why)
+        quit_with = "its tray menu's Quit" if self.tray is not None else "Ctrl-C"
+        print(
+            f"Wallfacer is serving on {self.server.url} without its window; the board opens in "
+            f"your browser (`wallfacer open` gives a new link; {quit_with} stops it).",
+            flush=True,
+        )
+        self.browse()
+
+    def browse(self) -> None:
+        open_with_os(self.server.new_signin_url("browser"))
+
     def status(self) -> str:
         running = sum(self.counts.get(s, 0) for s in RUNNING)
         waiting = self.counts.get(Status.WAITING, 0)
         return f"{running} running · {waiting} waiting"
 
     def show(self, task_id: str | None = None) -> None:
-        if self.window is not None:
-            self.window.show(task_id or self.last_task or None)
-            self.last_task = ""
+        if self.window is None:
+            self.browse()
+            return
+        self.window.show(task_id or self.last_task or None)
+        self.last_task = ""
 
     def quit(self) -> None:
         log.info("quit requested")
-        if self.window is not None:
-            self.window.destroy()
+        self.done.set()
 
     def _changed(self, task: Task, counts: dict[str, int]) -> None:
         """On the server's loop: update the icon, and tell the user when they are needed."""
         self.counts = counts
         attention = any(counts.get(s, 0) for s in NEEDS_YOU)
         running = any(counts.get(s, 0) for s in RUNNING)
-        self.tray.set_state("attention" if attention else "running" if running else "idle")
+        tray = self.tray
+        if tray is not None:
+            tray.set_state("attention" if attention else "running" if running else "idle")
         if task.status in NEEDS_YOU:
             self.last_task = task.id  # Open Dashboard now opens this task
             verb = "needs your review" if task.status == Status.WAITING else "failed"
-            self.tray.notify(f"Task {verb}", task.display_title())
+            if tray is not None:
+                tray.notify(f"Task {verb}", task.display_title())
 
     def _control(self, line: str) -> str:
         command, _, arg = line.partition(" ")
         if command == "show":
             self.show(arg or None)
             return "ok"
-        if command == "menu":  # what clicking a tray menu item does
-            for item in self.tray.menu.items:
+        tray = self.tray
+        if command == "menu" and tray is not None:  # what clicking a tray menu item does
+            for item in tray.menu.items:
                 if str(item.text) == arg:
-                    item(self.tray.icon)
+                    item(tray.icon)
                     return "ok"
             return f"no menu item {arg!r}"
+        if command == "quit":
+            self.quit()
+            return "ok"
         if command == "status":
             window = self.window
             return json.dumps(
                 {
                     "url": self.server.url,
                     "server": self.server.alive,
-                    "tray": self.tray.state,
-                    "tray_visible": bool(self.tray.icon.visible),
-                    "menu": [str(item.text) for item in self.tray.menu.items],
+                    "tray": tray.state if tray else None,
+                    "tray_visible": bool(tray and tray.icon.visible),
+                    "tray_hosted": bool(tray and tray.hosted()),
+                    "menu": [str(item.text) for item in tray.menu.items] if tray else [],
                     "status": self.status(),
-                    "notifications": self.tray.notifications,
+                    "notifications": tray.notifications if tray else [],
+                    "window": bool(window and window.alive),
                     "window_visible": bool(window and window.visible),
-                    "board_ready": bool(window and window.board_ready()),
+                    "board_ready": bool(window and window.ready),
                 }
             )
         served = self.server.served  # sign-in links, repositories

@@ -31,10 +31,12 @@ def control_path(settings: Settings) -> Path:
     return runtime / f"{settings.instance}.sock"
 
 
-def start_control(settings: Settings, handle: Callable[[str], str]) -> ControlServer | None:
+def start_control(
+    settings: Settings, handle: Callable[[str], str], path: Path | None = None
+) -> ControlServer | None:
     """The control socket, or None (logged) where it cannot be made: serving
     matters more than being reachable by ``wallfacer open``."""
-    control = ControlServer(control_path(settings), handle)
+    control = ControlServer(path or control_path(settings), handle)
     try:
         control.start()
     except OSError as exc:

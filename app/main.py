@@ -20,6 +20,7 @@ from app.commands import SUBCOMMANDS
 from app.flags import APP_NAME, ENVIRONMENT_ONLY, RUNTIME, SERVER, add_flags, resolve
 from app.handover import Served, hand_over, start_control
 from app.instance import ControlServer, DataDirLock, InUse
+from app.window_process import CHILD as WINDOW_CHILD
 from runner.agents import AGENTS
 from runner.errors import NotARepository
 from runner.repos import inspect_repo
@@ -147,6 +148,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [WINDOW_CHILD]:
+        from app.window import run_child
+
+        return run_child(*argv[1:4])
     if argv and argv[0] in SUBCOMMANDS:
         return commands.run(argv)
     args = parse_args(argv)

@@ -43,6 +43,23 @@ class Tray:
         )
         self.icon: Any = pystray.Icon("wallfacer", self.images["idle"], "Wallfacer", self.menu)
 
+    def hosted(self) -> bool:
+        """Whether the desktop shows tray icons; else a hidden window could never come back.
+
+        Only X11's tray can be asked (is its manager selection owned?); the other
+        backends' hosts are taken as present.
+        """
+        if type(self.icon).__module__ != "pystray._xorg":
+            return True
+        from Xlib import X, display
+
+        shown = display.Display()
+        try:
+            manager = shown.intern_atom(f"_NET_SYSTEM_TRAY_S{shown.get_default_screen()}")
+            return bool(shown.get_selection_owner(manager) != X.NONE)
+        finally:
+            shown.close()
+
     def start(self) -> None:
         # run() in a daemon thread: run_detached() leaves a thread that keeps us alive.
         threading.Thread(target=self.icon.run, name="wallfacer-tray", daemon=True).start()

@@ -1,4 +1,11 @@
-"""The native window (pywebview) showing the board. Closing it only hides it.
+"""The native window (pywebview) showing the board, in a process of its own.
+
+A web view can end its whole process (Qt's refuses to run as root with its
+sandbox on, and calls exit()), so ``run_child`` runs it in a child of the app
+(see ``window_process``), which it tells "shown", "hidden", "ready" and
+"quit" on stdout, and which sends it "show [task-id]" and "destroy" on stdin.
+Closing the window hides it while a tray icon can bring it back; without one,
+it asks, then quits the app.
 
 pywebview is imported here only. On Linux the system WebKitGTK is used when
 its Python bindings are present, Qt otherwise; macOS and Windows use their
@@ -10,6 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,10 +52,15 @@ class JsApi:
         return str(chosen[0]) if chosen else None
 
 
+def tell(event: str) -> None:
+    print(event, flush=True)
+
+
 class Window:
-    def __init__(self, url: str, geometry_file: Path) -> None:
+    def __init__(self, url: str, geometry_file: Path, tray: bool = True) -> None:
         import webview
 
+        self.tray = tray
         self.geometry_file = geometry_file
         self.geometry = {**DEFAULT, **self._saved()}
         self.quitting = False
@@ -81,6 +95,7 @@ class Window:
         self.win.show()
         self.win.restore()
         self.visible = True
+        tell("shown")
         if task_id:
             self.win.evaluate_js(f"location.hash = {json.dumps('task=' + task_id)}")
 
@@ -91,9 +106,21 @@ class Window:
     def _closing(self) -> bool:
         if self.quitting:
             return True
-        self.win.hide()  # the tray stays; tasks keep running
-        self.visible = False
+        if self.tray:
+            self.win.hide()  # the tray stays; tasks keep running
+            self.visible = False
+            tell("hidden")
+        else:  # hidden, nothing could bring it back: ask, off the GUI thread the dialog needs
+            threading.Thread(target=self._ask_to_quit, daemon=True).start()
         return False
+
+    def _ask_to_quit(self) -> None:
+        if self.win.create_confirmation_dialog(
+            "Quit Wallfacer?",
+            "There is no tray icon to bring this window back. Quitting stops the board; "
+            "running tasks keep running and are picked up at the next start.",
+        ):
+            tell("quit")
 
     def board_ready(self) -> bool:
         """Whether the board has loaded and rendered (asked of the page itself)."""
@@ -122,6 +149,30 @@ class Window:
             self.geometry_file.write_text(json.dumps(self.geometry))
         except OSError as exc:
             log.warning("could not remember the window's place: %s", exc)
+
+
+def run_child(url: str, geometry_file: str, tray: str) -> int:
+    """The window process: the window, commands on stdin, and "ready" once the board is."""
+    window = Window(url, Path(geometry_file), tray == "tray")
+
+    def commands() -> None:
+        for line in sys.stdin:
+            command, _, arg = line.strip().partition(" ")
+            if command == "show":
+                window.show(arg or None)
+            elif command == "destroy":
+                break
+        window.destroy()  # also when the app has gone away (stdin closed)
+
+    def until_ready() -> None:
+        while not window.board_ready():
+            time.sleep(0.2)
+        tell("ready")
+
+    window.win.events.loaded += lambda: threading.Thread(target=until_ready, daemon=True).start()
+    threading.Thread(target=commands, name="wallfacer-window-commands", daemon=True).start()
+    window.run()
+    return 0
 
 
 def _reopen_from_dock(show: Any) -> None:

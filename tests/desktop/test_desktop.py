@@ -100,15 +100,23 @@ class Desktop:
 
 
 @pytest.fixture
-def desktop(tmp_path: Path, repo: Path, sandbox_image: str, display: str) -> Iterator[Desktop]:
+def desktop_env(
+    tmp_path: Path, repo: Path, sandbox_image: str, display: str
+) -> Iterator[Desktop]:
+    """A desktop ready to launch; killed at the end if it still runs."""
     runtime = tmp_path / "runtime"
     runtime.mkdir(mode=0o700)
     shell = Desktop(tmp_path / "data", repo, sandbox_image, display, runtime)
-    shell.proc = shell.launch()
     yield shell
-    if shell.proc.poll() is None:
+    if shell.proc is not None and shell.proc.poll() is None:
         shell.proc.kill()
         shell.proc.wait(10)
+
+
+@pytest.fixture
+def desktop(desktop_env: Desktop) -> Desktop:
+    desktop_env.proc = desktop_env.launch()
+    return desktop_env
 
 
 def test_tray_window_notification_single_instance_and_quit(desktop: Desktop) -> None:
@@ -156,3 +164,35 @@ def test_tray_window_notification_single_instance_and_quit(desktop: Desktop) -> 
         ["pgrep", "-f", str(desktop.data)], capture_output=True, text=True
     ).stdout.split()
     assert leftovers == [], "no orphan processes (web view helpers included)"
+
+
+def test_a_window_that_cannot_run_leaves_the_board_in_the_browser(
+    desktop_env: Desktop, tmp_path: Path
+) -> None:
+    """Qt's web view made to fail for real: as root with its sandbox on, it
+    calls exit() in its process (here the window's, no longer the app's)."""
+    if os.geteuid() != 0:
+        pytest.fail("this test makes Qt's web view fail by running as root: run it as root")
+    opened = tmp_path / "opened"
+    opener = tmp_path / "bin" / "xdg-open"  # the OS opener, recording what it is given
+    opener.parent.mkdir()
+    opener.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
+    opener.chmod(0o755)
+    desktop = desktop_env
+    del desktop.env["QTWEBENGINE_DISABLE_SANDBOX"]
+    desktop.env["PATH"] = f"{opener.parent}:{desktop.env['PATH']}"
+    desktop.proc = desktop.launch()
+    state = desktop.wait(lambda s: not s["window"] and opened.exists())
+    assert state["server"] and desktop.proc.poll() is None
+    link = opened.read_text().split()[-1]
+    assert link.startswith(state["url"] + "/?token=")
+    import requests
+
+    assert requests.get(link, allow_redirects=False, timeout=10).headers["Location"] == "/"
+    assert requests.get(state["url"] + "/health", timeout=10).ok  # still serving
+
+    # Open Dashboard, with no window to show, opens the browser again.
+    assert send_control(desktop.sock, "menu Open Dashboard") == "ok"
+    desktop.wait(lambda s: len(opened.read_text().split()) == 2)
+    assert send_control(desktop.sock, "quit") == "ok"
+    assert desktop.proc.wait(10) == 0
