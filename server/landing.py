@@ -42,8 +42,9 @@ class Landing:
         self.life = life
         self._metrics = metrics
 
-    async def land(self, task: Task) -> None:
-        """Merge an accepted (committing) task and move it on; never raises."""
+    async def land(self, task: Task, message: str) -> None:
+        """Merge an accepted (committing) task as one commit of ``message`` and move it
+        on; never raises."""
         life = self.life
         loop = asyncio.get_running_loop()
 
@@ -51,7 +52,6 @@ class Landing:
             life.store.update_task(task.id, merged_base=merged.base, merged_head=merged.head)
             loop.call_soon_threadsafe(life.hub.board_changed)
 
-        message = task.display_title() or "Wallfacer task"
         started = time.monotonic()
         try:
             merged = await life.io(
@@ -74,6 +74,8 @@ class Landing:
             await life.move(task.id, Action.FAIL, "accept failed", error=f"accept failed: {exc}")
         else:
             self._metrics().accept.observe(time.monotonic() - started)
+            subject = message.splitlines()[0]
+            await life.note(task.id, "system", message=f"landed as {merged.head[:12]}: {subject}")
             await self.landed(task, merged.base, merged.head)
 
     async def back_to_review(self, task_id: str, reason: str, files: list[str]) -> None:

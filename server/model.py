@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from runner.agents.events import Usage
+from server.messages import proposed
 from server.states import Status, user_actions
 
 
@@ -49,6 +50,7 @@ class Task:
         return {
             "id": self.id,
             "title": self.display_title(),
+            "commit_message": proposed(self.display_title()),
             "prompt": self.prompt,
             "status": str(self.status),
             "actions": user_actions(self.status, self.archived),
@@ -62,6 +64,8 @@ class Task:
             "session_id": self.session_id,
             "error": self.error,
             "conflict_files": self.conflict_files,
+            # the commit accept put on the default branch, once it is there
+            "landed_commit": self.merged_head if self.status == Status.DONE else "",
             "usage": {**asdict(self.usage), "cost_usd": round(self.usage.cost_usd, 6)},
             "revision": self.revision,
             "created_at": self.created_at,

@@ -16,7 +16,7 @@ from typing import Any
 from runner import repos, trees
 from runner.agents import AGENTS
 from runner.errors import RunnerError
-from server import checkouts, states
+from server import checkouts, messages, states
 from server.config import ConfigStore
 from server.errors import BadRequest, Conflict, Unprocessable
 from server.jobs import Jobs
@@ -233,9 +233,11 @@ class Tasks:
         await checkouts.drop(self.life, task)
         return await self.get(task_id)
 
-    async def accept(self, task_id: str) -> Task:
+    async def accept(self, task_id: str, message: str | None = None) -> Task:
+        """Land the task's change with ``message``, or the one its title proposes."""
+        text = messages.checked(message) if message is not None else None
         task = await self.life.move(task_id, Action.ACCEPT, "accepted", error="", conflict_files=[])
-        self.jobs.spawn(self.landing.land(task))
+        self.jobs.spawn(self.landing.land(task, text or messages.proposed(task.display_title())))
         return task
 
 

@@ -121,7 +121,11 @@ async def feedback_task(request: web.Request) -> web.Response:
 
 
 async def accept_task(request: web.Request) -> web.Response:
-    return ok((await services(request).tasks.accept(_id(request))).to_json(), status=202)
+    """The body is optional: ``{"message"}`` replaces the proposed commit message."""
+    data = await read_json(request) if request.body_exists else {}
+    message = string(data, "message", required=False)
+    task = await services(request).tasks.accept(_id(request), message)
+    return ok(task.to_json(), status=202)
 
 
 async def cancel_task(request: web.Request) -> web.Response:

@@ -34,6 +34,26 @@ def test_accept_rebases_onto_commits_made_meanwhile(server: ServerProcess, repo:
     assert done["conflict_files"] == []
 
 
+def test_accept_commits_with_the_message_given_and_says_where_it_landed(
+    server: ServerProcess, repo: Path
+) -> None:
+    task = server.create("write notes.txt some notes", title="## Write **the** notes.")
+    assert task["commit_message"] == "Write the notes", "the proposal is plain text"
+    server.act(task["id"], "start")
+    server.wait_for(task["id"], "waiting")
+    refused = server.request("POST", f"/api/tasks/{task['id']}/accept", json={"message": " "})
+    assert refused.status_code == 422 and refused.json()["field"] == "message"
+
+    server.act(task["id"], "accept", {"message": "Add the notes\n\nAs asked in the board."})
+    done = server.wait_for(task["id"], "done")
+
+    landed = pygit2.Repository(str(repo)).head.peel(pygit2.Commit)
+    assert str(landed.id) == done["landed_commit"]
+    assert landed.message == "Add the notes\n\nAs asked in the board."
+    notes = [e["data"].get("message", "") for e in server.events(task["id"])]
+    assert f"landed as {done['landed_commit'][:12]}: Add the notes" in notes
+
+
 def test_a_rebase_conflict_goes_back_to_review_with_the_files(
     server: ServerProcess, repo: Path
 ) -> None:
