@@ -317,8 +317,9 @@ def test_a_bad_env_entry_leaves_the_settings_in_the_same_request_unsaved(
         ("PUT", "/api/config", {"max_parallel": 0}, "max_parallel"),
         ("PUT", "/api/config", {"memory": "lots"}, "memory"),
         ("PUT", "/api/config", {"egress_allow": ["exa mple.com"]}, "egress_allow"),
-        ("PUT", "/api/config", {"codex_prices": {"gpt": {"input": -1}}}, "codex_prices"),
-        ("PUT", "/api/config", {"image": "other:1"}, "image"),  # pinned for this run
+        ("PUT", "/api/config", {"prices": {"codex": {"gpt": {"input": -1}}}}, "prices"),
+        ("PUT", "/api/config", {"images": {"claude": "other:1"}}, "images.claude"),  # pinned
+        ("PUT", "/api/config", {"images": {"codex": "a b"}}, "images.codex"),
         ("PUT", "/api/config", {"colour": "blue"}, "colour"),
         ("PUT", "/api/config", {"env": {"1BAD": "x"}}, "env"),
         ("PUT", "/api/config", {"env": "A=1"}, "env"),
