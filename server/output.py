@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from runner.agents import AgentEvent, Init, MessageUsage, RunResult, ToolResult, Usage
 from runner.agents.events import to_dict
@@ -77,6 +78,13 @@ def record(
         session_id=session,
         turn=result.usage if result else None,
         turn_is_error=bool(result and result.is_error),
+        result=_result_text(data),
     )
     if result is not None:
         state.result = result
+
+
+def _result_text(data: dict[str, Any]) -> str | None:
+    """The run's final text as stored (redacted), or None on any other line."""
+    texts = [e["text"] for e in data["events"] if e.get("kind") == "result"]
+    return str(texts[-1]) if texts else None

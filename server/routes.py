@@ -111,9 +111,20 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/openapi.json", openapi, "openapi", "This API, as OpenAPI 3.1"),
     Route("GET", "/api/routes", route_list, "routes", "Route names for the browser client"),
     Route(
-        "GET", "/api/tasks", T.list_tasks, "listTasks", "List tasks (?status=, ?limit=, ?cursor=)"
+        "GET",
+        "/api/tasks",
+        T.list_tasks,
+        "listTasks",
+        "List or search tasks (?q=, ?status=, ?repo=, ?agent=, ?archived=)",
     ),
     Route("POST", "/api/tasks", T.create_task, "createTask", "Create a task in the backlog"),
+    Route(
+        "POST",
+        "/api/tasks/bulk",
+        T.bulk_action,
+        "bulkTasks",
+        "Start, cancel, archive or unarchive many tasks; a result per task",
+    ),
     Route("GET", "/api/tasks/{id}", T.get_task, "getTask", "One task"),
     Route(
         "PATCH", "/api/tasks/{id}", T.edit_task, "editTask", "Edit prompt or title (backlog only)"

@@ -65,9 +65,31 @@ class Tasks:
         cursor: str | None,
         order: Order,
         archived: bool | None,
+        *,
+        text: str = "",
+        repos: list[str] | None = None,
+        agents: list[str] | None = None,
     ) -> tuple[list[Task], str | None]:
+        for agent in agents or []:
+            if agent not in AGENTS:
+                known = ", ".join(AGENTS)
+                raise BadRequest(f"unknown agent {agent!r}; use one of {known}", field="agent")
+        if repos:
+            unknown = set(repos) - set(await self.io(self.store.repos))
+            if unknown:
+                raise BadRequest(f"{min(unknown)!r} is not a registered repository", field="repo")
         try:
-            return await self.io(self.store.list_tasks, statuses, limit, cursor, order, archived)
+            return await self.io(
+                self.store.list_tasks,
+                statuses,
+                limit,
+                cursor,
+                order,
+                archived,
+                text,
+                repos,
+                agents,
+            )
         except ValueError as exc:
             raise BadRequest(
                 f"cursor {cursor!r} is not one this server gave out", field="cursor"

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from server import bulk
 from server.api import sse
 from server.api.common import (
     client,
@@ -18,11 +19,13 @@ from server.api.common import (
     services,
     string,
 )
-from server.errors import BadRequest
+from server.errors import BadRequest, TooLarge
 from server.states import LIVE_LOG, Status
 from server.store import Order, Store
 
 _PAGE = 500
+# A search is a few words; more is a mistake or an attack on the index.
+MAX_QUERY_CHARS = 500
 # Reads one page of (id, SSE event name, JSON data) rows after a given id.
 Fetch = Callable[[int], list[tuple[int, str, str]]]
 
@@ -32,16 +35,7 @@ def _id(request: web.Request) -> str:
 
 
 async def list_tasks(request: web.Request) -> web.Response:
-    statuses = []
-    for raw in request.query.getall("status", []):
-        for name in raw.split(","):
-            try:
-                statuses.append(Status(name))
-            except ValueError as exc:
-                known = ", ".join(s.value for s in Status)
-                raise BadRequest(
-                    f"unknown status {name!r}; use one of {known}", field="status"
-                ) from exc
+    statuses = _statuses(request.query.getall("status", []))
     limit = int_query(request, "limit", 100, 1, 1000)
     try:
         order = Order(request.query.get("order", Order.RECENT))
@@ -50,10 +44,72 @@ async def list_tasks(request: web.Request) -> web.Response:
     archived = {"true": True, "false": False, None: None}.get(request.query.get("archived"), ...)
     if archived is ...:
         raise BadRequest("archived must be true or false", field="archived")
+    text = request.query.get("q", "")
+    if len(text) > MAX_QUERY_CHARS or "\0" in text:
+        raise BadRequest(f"q must be at most {MAX_QUERY_CHARS} characters, without NUL", field="q")
     tasks, next_cursor = await services(request).tasks.page(
-        statuses, limit, request.query.get("cursor") or None, order, archived
+        statuses,
+        limit,
+        request.query.get("cursor") or None,
+        order,
+        archived,
+        text=text,
+        repos=request.query.getall("repo", []),  # repeated: a path may hold a comma
+        agents=_listed(request, "agent"),
     )
     return ok({"tasks": [t.to_json() for t in tasks], "next": next_cursor})
+
+
+def _statuses(names: object) -> list[Status]:
+    """Statuses given as a list or a string, each item possibly comma-separated."""
+    items = [names] if isinstance(names, str) else names
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise BadRequest("status must be a list of statuses", field="status")
+    statuses = []
+    for name in (n for item in items for n in item.split(",") if n):
+        try:
+            statuses.append(Status(name))
+        except ValueError as exc:
+            known = ", ".join(s.value for s in Status)
+            raise BadRequest(
+                f"unknown status {name!r}; use one of {known}", field="status"
+            ) from exc
+    return statuses
+
+
+def _listed(request: web.Request, name: str) -> list[str]:
+    """A query parameter given repeated, comma-separated, or both."""
+    return [v for raw in request.query.getall(name, []) for v in raw.split(",") if v]
+
+
+async def bulk_action(request: web.Request) -> web.Response:
+    """``ids`` names the tasks; archiving may name statuses instead ("archive all done")."""
+    data = await read_json(request)
+    tasks = services(request).tasks
+    action = data.get("action")
+    if action not in bulk.verbs(tasks):
+        known = ", ".join(bulk.verbs(tasks))
+        raise BadRequest(f'"action" must be one of {known}', field="action")
+    if ("ids" in data) == ("status" in data):
+        raise BadRequest('give either "ids" or "status"', field="ids")
+    if "status" in data:
+        if action != "archive":
+            raise BadRequest(
+                f"only archive may select tasks by status; list the ids to {action}",
+                field="status",
+            )
+        statuses = _statuses(data["status"])
+        if not statuses:
+            raise BadRequest("name at least one status", field="status")
+        found, _ = await tasks.page(statuses, bulk.MAX_SELECTED, None, Order.RECENT, False)
+        ids = [task.id for task in found]
+    else:
+        ids = data["ids"]
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise BadRequest('"ids" must be a non-empty list of task ids', field="ids")
+        if len(ids) > bulk.MAX_IDS:
+            raise TooLarge(f"at most {bulk.MAX_IDS} ids at once", field="ids")
+    return ok({"results": await bulk.apply(tasks, action, ids)})
 
 
 async def create_task(request: web.Request) -> web.Response:

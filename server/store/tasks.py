@@ -13,6 +13,7 @@ from server.model import Event, Task
 from server.states import Status
 from server.store.board import record
 from server.store.db import Database, now
+from server.store.search import match_expression
 from server.store.usage import USAGE_COLUMNS, add_turn
 
 _TASK_SELECT = "SELECT t.rowid AS rowid, t.* FROM tasks t"
@@ -61,19 +62,28 @@ class TaskRows(Database):
         cursor: str | None = None,
         order: Order = Order.RECENT,
         archived: bool | None = None,
+        text: str = "",
+        repos: list[str] | None = None,
+        agents: list[str] | None = None,
     ) -> tuple[list[Task], str | None]:
         """One page of tasks; pass the returned cursor to get the next page.
 
+        ``text`` keeps the tasks whose title, prompt or last result hold every
+        word of it (as a word or a word's start), in the page's usual order.
         Raises ValueError for a cursor this function did not make.
         """
         where: list[str] = []
         params: list[Any] = []
-        if statuses:
-            where.append(f"t.status IN ({', '.join('?' for _ in statuses)})")
-            params.extend(str(s) for s in statuses)
+        for column, values in (("status", statuses), ("repo", repos), ("agent", agents)):
+            if values:
+                where.append(f"t.{column} IN ({', '.join('?' for _ in values)})")
+                params.extend(str(v) for v in values)
         if archived is not None:
             where.append("t.archived = ?")
             params.append(int(archived))
+        if text.strip():
+            where.append("t.rowid IN (SELECT rowid FROM task_search WHERE task_search MATCH ?)")
+            params.append(match_expression(text))
         if cursor is not None:
             if order is Order.RECENT:
                 where.append("t.rowid < ?")
@@ -158,11 +168,17 @@ class TaskRows(Database):
         session_id: str | None = None,
         turn: Usage | None = None,
         turn_is_error: bool = False,
+        result: str | None = None,
     ) -> Event:
-        """One agent output line: the log entry, the line count, and what it tells."""
+        """One agent output line: the log entry, the line count, and what it tells.
+
+        ``result`` is the run's final text, kept on the task for search.
+        """
         with self._tx() as db:
             event = _append(db, task_id, "output", data)
             db.execute("UPDATE tasks SET run_lines = ? WHERE id = ?", (run_lines, task_id))
+            if result is not None:
+                db.execute("UPDATE tasks SET result = ? WHERE id = ?", (result, task_id))
             if session_id:
                 db.execute("UPDATE tasks SET session_id = ? WHERE id = ?", (session_id, task_id))
             if turn is not None:
