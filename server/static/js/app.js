@@ -6,6 +6,7 @@ import { Detail } from "./detail.js";
 import { confirmDialog, NewTaskDialog, SettingsDialog } from "./dialogs.js";
 import { clearErrors, showError } from "./errors.js";
 import { el, money } from "./render.js";
+import { BulkBar } from "./selection.js";
 import { loadStates } from "./states.js";
 import { UsageDialog } from "./usage.js";
 
@@ -14,9 +15,11 @@ let repos = [];
 let lastSeq = null;
 let source = null;
 
-const board = new Board($("#board"), { onOpen: (id) => detail.open(id) });
+const confirm = confirmDialog($("#confirm-dialog"));
+const board = new Board($("#board"), { onOpen: (id) => detail.open(id), onSelect: selectionChanged });
+const bulk = new BulkBar($("#bulk"), board, { confirm });
 const detail = new Detail($("#detail"), {
-  confirm: confirmDialog($("#confirm-dialog")),
+  confirm,
   onChange: (task) => { board.upsert(task); detail.update(task); },
 });
 const newTask = new NewTaskDialog($("#new-dialog"), { onCreated: (task) => board.upsert(task) });
@@ -190,10 +193,32 @@ $("#open-settings").addEventListener("click", () => settings.open());
 const usage = new UsageDialog($("#usage-dialog"));
 $("#open-usage").addEventListener("click", () => usage.open());
 $("#search").addEventListener("input", (event) => board.setFilter(event.target.value));
+$("#select-mode").addEventListener("click", () => toggleSelecting());
+$("#archive-view").addEventListener("click", () => toggleArchive());
+
+function toggleSelecting() {
+  board.setSelecting(!board.selected);
+}
+
+function selectionChanged() {
+  bulk.update();
+  $("#select-mode").setAttribute("aria-pressed", String(Boolean(board.selected)));
+}
+
+async function toggleArchive() {
+  const on = !board.archive;
+  $("#archive-view").setAttribute("aria-pressed", String(on));
+  if (board.selected) toggleSelecting(); // a selection belongs to the view it was made in
+  try {
+    await board.setArchive(on);
+  } catch (error) {
+    showError(error);
+  }
+}
 $("#search").addEventListener("keydown", (event) => {
   if (event.key === "Enter" || event.key === "ArrowDown") {
     event.preventDefault();
-    board.focusFirst();
+    board.search(event.target.value).then(() => board.focusFirst(), (error) => showError(error));
   }
 });
 
@@ -203,8 +228,10 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") {
     if (typing && event.target.id === "search") {
       event.target.value = "";
-      board.setFilter("");
+      board.search("").catch((error) => showError(error));
       event.target.blur();
+    } else if (!modal && board.selected && !detail.openId) {
+      toggleSelecting();
     } else if (!modal && detail.openId) {
       const id = detail.openId;
       detail.close();
@@ -219,6 +246,10 @@ document.addEventListener("keydown", (event) => {
   } else if (event.key === "/") {
     event.preventDefault();
     $("#search").focus();
+  } else if (event.key === "s") {
+    toggleSelecting();
+  } else if (event.key === "a") {
+    toggleArchive();
   }
 });
 

@@ -1,5 +1,8 @@
 // The board: the server's columns of cards, kept in step with its stream.
 // Each column loads one page at a time; nothing renders more than it has loaded.
+// A search asks the server (every task, not just the loaded ones) and the
+// columns then hold its matches only; the archive view is one column of
+// archived tasks, searched the same way.
 
 import { call } from "./api.js";
 import { showError } from "./errors.js";
@@ -7,17 +10,25 @@ import { el, elapsed, money } from "./render.js";
 import * as states from "./states.js";
 
 const PAGE = 100;
+const SEARCH_DELAY_MS = 250;
+// The one column of the archive view.
+const ARCHIVE = { name: "archived", label: "Archived", order: "recent", archived: true };
 // The moves a card may make by being dropped on another column; the others
 // (accept, cancel, ...) want a deliberate click in the task's panel.
 const DROP_ACTIONS = ["start"];
 
 export class Board {
-  constructor(root, { onOpen }) {
+  constructor(root, { onOpen, onSelect }) {
     this.root = root;
     this.onOpen = onOpen;
+    this.onSelect = onSelect;
     this.tasks = new Map();
     this.cursors = {};
-    this.filter = "";
+    this.query = "";
+    this.searchTimer = null;
+    this.archive = false;
+    this.counts = null; // tasks per status, from the header's stats
+    this.selected = null; // a Set of ids while selecting, else null
     this.specs = {};
     this.dragging = null;
     this.wireDrag();
@@ -27,13 +38,20 @@ export class Board {
 
   // Lays out the columns the server describes; once, before the first load.
   build() {
-    this.specs = Object.fromEntries(states.columns().map((spec) => [spec.name, spec]));
-    this.root.replaceChildren(...states.columns().map((spec) => {
+    const specs = this.archive ? [{ ...ARCHIVE, statuses: states.group("archivable") }] : states.columns();
+    this.specs = Object.fromEntries(specs.map((spec) => [spec.name, spec]));
+    this.root.classList.toggle("archive-view", this.archive);
+    this.root.replaceChildren(...specs.map((spec) => {
       const heading = `h-${spec.name}`;
       const list = el("ol", { class: "cards" });
       this.wireDrop(list, spec.name);
+      // Only finished tasks can be archived: their column offers to archive them all.
+      const archivable = !spec.archived && spec.statuses.some((s) => states.inGroup("archivable", s));
       return el("section", { class: "column", "data-column": spec.name, "aria-labelledby": heading },
-        el("h2", { id: heading }, spec.label, " ", el("span", { class: "count" })),
+        el("h2", { id: heading }, spec.label, " ", el("span", { class: "count" }),
+          archivable ? el("button", { class: "archive-all", text: "Archive all",
+            title: `Archive every ${states.group("archivable").map(states.label).join(" or ")} task`,
+            onclick: () => this.archiveAll(spec) }) : null),
         list,
         el("button", { class: "more", hidden: true, text: "Show more",
           onclick: () => this.loadPage(spec.name).catch((error) => showError(error)) }));
@@ -58,47 +76,71 @@ export class Board {
     for (const column of Object.values(this.columns())) column.list.replaceChildren();
     this.cursors = {};
     await Promise.all(Object.keys(this.specs).map((name) => this.loadPage(name, true)));
+    if (this.counts) this.setCounts(this.counts); // back from a search: the totals again
   }
 
   async loadPage(name, first = false) {
     const spec = this.specs[name];
-    const query = { order: spec.order, archived: "false", status: spec.statuses.join(","), limit: PAGE };
+    const query = {
+      order: spec.order, archived: String(Boolean(spec.archived)), status: spec.statuses.join(","), limit: PAGE, q: this.query,
+    };
     if (!first) query.cursor = this.cursors[name];
+    const asked = this.query;
     const page = await call("listTasks", { query });
+    if (asked !== this.query || !this.specs[name]) return; // a newer search or view replaced this one
     this.cursors[name] = page.next;
-    for (const task of page.tasks) this.upsert(task);
-    this.columns()[name].more.hidden = !page.next;
+    for (const task of page.tasks) this.upsert(task, true);
+    const column = this.columns()[name];
+    column.more.hidden = !page.next;
+    if (this.query || spec.archived) {
+      const shown = column.list.children.length;
+      column.count.textContent = `· ${shown}${page.next ? "+" : ""}${this.query ? " found" : ""}`;
+    }
+  }
+
+  // The column a task shows in, in this view (null: not shown).
+  columnOf(task) {
+    if (this.archive) return task.archived ? ARCHIVE.name : null;
+    return states.columnOf(task);
   }
 
   // Returns false for a copy older than the one shown (an HTTP answer that
   // arrives after the stream already told us what happened next).
-  upsert(task) {
+  // While searching, a task the search did not find stays off the board
+  // (``loaded`` marks the search's own answers).
+  upsert(task, loaded = false) {
     const previous = this.tasks.get(task.id);
     if (previous && previous.revision > task.revision) return false;
+    if (this.query && !previous && !loaded) return false;
     this.tasks.set(task.id, task);
     const card = this.root.querySelector(`[data-id="${CSS.escape(task.id)}"]`);
-    const column = states.columnOf(task);
+    const column = this.columnOf(task);
     if (!column) {
       card?.remove();
+      this.selected?.delete(task.id);
       return true;
     }
-    const draggable = Object.keys(this.specs).some((name) => this.dropAction(task, name));
-    const fresh = renderCard(task, draggable);
+    const draggable = !this.selected && Object.keys(this.specs).some((name) => this.dropAction(task, name));
+    const fresh = renderCard(task, draggable, this.selected?.has(task.id));
+    if (this.archive && task.actions.includes("unarchive")) {
+      fresh.append(el("button", { class: "unarchive", "data-unarchive": task.id, text: "Unarchive",
+        onclick: (event) => { event.stopPropagation(); this.act(task.id, "unarchive"); } }));
+    }
     const list = this.columns()[column].list;
     const hadFocus = card && card === document.activeElement;
-    if (card && previous && states.columnOf(previous) === column && previous.position === task.position) {
+    if (card && previous && this.columnOf(previous) === column && previous.position === task.position) {
       card.replaceWith(fresh);
     } else {
       card?.remove();
       list.insertBefore(fresh, this.nextSibling(list, column, task));
     }
     if (hadFocus) fresh.focus();
-    this.applyFilter(fresh);
     return true;
   }
 
   remove(id) {
     this.tasks.delete(id);
+    this.selected?.delete(id);
     this.root.querySelector(`[data-id="${CSS.escape(id)}"]`)?.remove();
   }
 
@@ -116,21 +158,64 @@ export class Board {
   }
 
   setCounts(counts) {
+    this.counts = counts;
+    if (this.query || this.archive) return; // the loaded matches are counted instead
     for (const [name, column] of Object.entries(this.columns())) {
       const total = this.specs[name].statuses.reduce((sum, s) => sum + (counts[s] || 0), 0);
       column.count.textContent = `· ${total}`;
     }
   }
 
+  // Debounced: a search per pause in typing, not per key. "" restores the board.
   setFilter(text) {
-    this.filter = text.trim().toLowerCase();
-    for (const card of this.root.querySelectorAll(".card")) this.applyFilter(card);
+    clearTimeout(this.searchTimer);
+    const delay = text.trim() ? SEARCH_DELAY_MS : 0;
+    this.searchTimer = setTimeout(() => this.search(text).catch((error) => showError(error)), delay);
   }
 
-  applyFilter(card) {
-    const task = this.tasks.get(card.dataset.id);
-    const haystack = `${task.title}\n${task.prompt}`.toLowerCase();
-    card.hidden = Boolean(this.filter) && !haystack.includes(this.filter);
+  // The same at once, for a person who pressed Enter to reach the results.
+  async search(text) {
+    clearTimeout(this.searchTimer);
+    const query = text.trim();
+    if (query === this.query) return;
+    this.query = query;
+    await this.reload();
+  }
+
+  setArchive(on) {
+    this.archive = on;
+    this.build();
+    return this.reload();
+  }
+
+  // --- selection: cards are picked for a bulk action instead of opened -----------
+
+  setSelecting(on) {
+    this.selected = on ? new Set() : null;
+    this.root.classList.toggle("selecting", on);
+    for (const task of [...this.tasks.values()]) this.upsert(task);
+    this.onSelect?.();
+  }
+
+  toggle(id) {
+    if (!this.selected?.delete(id)) this.selected?.add(id);
+    const card = this.root.querySelector(`[data-id="${CSS.escape(id)}"]`);
+    card?.setAttribute("aria-selected", String(Boolean(this.selected?.has(id))));
+    this.onSelect?.();
+  }
+
+  selectedTasks() {
+    return [...(this.selected ?? [])].map((id) => this.tasks.get(id)).filter(Boolean);
+  }
+
+  async archiveAll(spec) {
+    const status = spec.statuses.filter((s) => states.inGroup("archivable", s));
+    try {
+      const { results } = await call("bulkTasks", { body: { action: "archive", status } });
+      for (const result of results) if (result.ok) this.upsert(result.task);
+    } catch (error) {
+      showError(error);
+    }
   }
 
   tick() {
@@ -187,7 +272,9 @@ export class Board {
 
   async act(id, action) {
     try {
-      this.upsert(await call(`${action}Task`, { params: { id } }));
+      this.upsert(action === "unarchive"
+        ? await call("editTask", { params: { id }, body: { archived: false } })
+        : await call(`${action}Task`, { params: { id } }));
     } catch (error) {
       showError(error);
     }
@@ -213,7 +300,12 @@ export class Board {
   wireKeyboard() {
     this.root.addEventListener("keydown", (event) => {
       const card = event.target.closest?.(".card");
-      if (!card) return;
+      if (!card || event.target !== card) return;
+      if (event.key === " " && this.selected) {
+        event.preventDefault();
+        this.toggle(card.dataset.id);
+        return;
+      }
       if (event.key === "Enter" || event.key === " ") {
         event.preventDefault();
         this.onOpen(card.dataset.id);
@@ -227,13 +319,14 @@ export class Board {
     });
     this.root.addEventListener("click", (event) => {
       const card = event.target.closest?.(".card");
-      if (card) this.onOpen(card.dataset.id);
+      if (card && this.selected) this.toggle(card.dataset.id);
+      else if (card) this.onOpen(card.dataset.id);
     });
   }
 
   focusNeighbour(card, dx, dy) {
     const lists = [...this.root.querySelectorAll(".cards")];
-    const visible = (list) => [...list.children].filter((c) => !c.hidden);
+    const visible = (list) => [...list.children];
     let col = lists.indexOf(card.parentElement);
     let row = visible(lists[col]).indexOf(card);
     if (dy) {
@@ -250,12 +343,11 @@ export class Board {
   }
 
   focusFirst() {
-    const first = [...this.root.querySelectorAll(".card")].find((c) => !c.hidden);
-    first?.focus();
+    this.root.querySelector(".card")?.focus();
   }
 }
 
-function renderCard(task, draggable) {
+function renderCard(task, draggable, selected) {
   const running = states.inGroup("running", task.status);
   const finished = states.inGroup("finished", task.status);
   const label = states.label(task.status);
@@ -268,6 +360,8 @@ function renderCard(task, draggable) {
       "data-id": task.id,
       "data-status": task.status,
       "aria-label": `${task.title} (${label})`,
+      role: selected === undefined ? false : "option",
+      "aria-selected": selected === undefined ? false : String(selected),
     },
     el("div", { class: "title", text: task.title || "(untitled)" }),
     el(

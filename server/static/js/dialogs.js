@@ -150,9 +150,11 @@ export class SettingsDialog {
   }
 }
 
+// yes: the confirming button's words, naming what it does.
 export function confirmDialog(dialog) {
-  return (text) => new Promise((resolve) => {
+  return (text, yes = "Delete") => new Promise((resolve) => {
     dialog.querySelector("#confirm-text").textContent = text;
+    dialog.querySelector("button[value=yes]").textContent = yes;
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true });
     dialog.showModal();
   });

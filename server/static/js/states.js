@@ -19,6 +19,10 @@ export function columnOf(task) {
   return rules.columns.find((column) => column.statuses.includes(task.status))?.name ?? null;
 }
 
+export function group(name) {
+  return rules.groups[name];
+}
+
 export function inGroup(group, status) {
   return rules.groups[group].includes(status);
 }
