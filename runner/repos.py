@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pygit2
 
+from runner import diffs
 from runner.errors import NotARepository, RunnerError
 
 
@@ -27,6 +28,7 @@ class RepoInfo:
 class Diff:
     patch: str
     files: list[str]
+    changes: list[diffs.FileChange]
 
 
 def open_repo(path: str | Path) -> pygit2.Repository:
@@ -100,4 +102,4 @@ def diff_commits(repo_path: Path, old: str, new: str) -> Diff:
 
 def render(diff: pygit2.Diff) -> Diff:
     files = [delta.new_file.path for delta in diff.deltas]
-    return Diff(diff.patch or "", files)
+    return Diff(diff.patch or "", files, diffs.changes(diff))

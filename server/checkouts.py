@@ -1,4 +1,5 @@
-"""A task's own workspace, as its record names it: the change in it, and its removal.
+"""A task's own workspace, as its record names it: the change in it, its conflicts, and
+its removal.
 
 Shared by the user's actions (cancel, delete), runs (the files a run changed)
 and landing (clean up once merged), none of which should know how
@@ -11,6 +12,8 @@ import logging
 from pathlib import Path
 
 from runner import repos, workspaces
+from runner.conflicts import ConflictFile
+from runner.conflicts import conflicts as find_conflicts
 from runner.errors import RunnerError
 from server.lifecycle import Lifecycle
 from server.model import Task
@@ -29,9 +32,18 @@ def diff(task: Task) -> repos.Diff:
     """The change under review, or, once merged, the change as it landed (blocking)."""
     if task.merged_head and task.status == Status.DONE:
         return repos.diff_commits(Path(task.repo), task.merged_base, task.merged_head)
-    if task.worktree and task.base_commit and Path(task.worktree).exists():
+    if has_workspace(task):
         return workspaces.diff(workspace(task))
-    return repos.Diff("", [])
+    return repos.Diff("", [], [])
+
+
+def has_workspace(task: Task) -> bool:
+    return bool(task.worktree and task.base_commit and Path(task.worktree).exists())
+
+
+def conflicts(task: Task) -> list[ConflictFile]:
+    """Where the task's change meets its default branch as it is now (blocking, read-only)."""
+    return find_conflicts(workspace(task), Path(task.repo), task.base_branch)
 
 
 async def drop(life: Lifecycle, task: Task) -> None:

@@ -168,7 +168,20 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "GET", "/api/tasks/{id}/turns", T.task_turns, "taskTurns", "Token usage and cost per turn"
     ),
-    Route("GET", "/api/tasks/{id}/diff", T.task_diff, "taskDiff", "The change under review"),
+    Route(
+        "GET",
+        "/api/tasks/{id}/diff",
+        T.task_diff,
+        "taskDiff",
+        "The change under review: patch, files, +/- counts, highlighted hunks",
+    ),
+    Route(
+        "GET",
+        "/api/tasks/{id}/conflicts",
+        T.task_conflicts,
+        "taskConflicts",
+        "The conflicting hunks after an accept's rebase conflicted",
+    ),
     Route(
         "GET",
         "/api/tasks/{id}/logs",

@@ -16,7 +16,7 @@ from typing import Any
 from runner import repos, trees
 from runner.agents import AGENTS
 from runner.errors import RunnerError
-from server import checkouts, messages, states
+from server import checkouts, messages, review, states
 from server.config import ConfigStore
 from server.errors import BadRequest, Conflict, Unprocessable
 from server.jobs import Jobs
@@ -103,9 +103,17 @@ class Tasks:
         await self.get(task_id)
         return await self.io(self.store.turns, task_id)
 
-    async def diff(self, task_id: str) -> repos.Diff:
+    async def diff(self, task_id: str) -> dict[str, Any]:
         """The change under review, or, once merged, the change as it landed."""
-        return await self.io(checkouts.diff, await self.get(task_id))
+        task = await self.get(task_id)
+        return await self.io(lambda: review.diff_json(checkouts.diff(task)))
+
+    async def conflicts(self, task_id: str) -> dict[str, Any]:
+        """The hunks where the change meets the default branch, after an accept conflicted."""
+        task = await self.get(task_id)
+        if not task.conflict_files or not checkouts.has_workspace(task):
+            return review.conflicts_json([])
+        return await self.io(lambda: review.conflicts_json(checkouts.conflicts(task)))
 
     # --- user actions ----------------------------------------------------------
 

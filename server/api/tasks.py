@@ -209,8 +209,11 @@ async def task_turns(request: web.Request) -> web.Response:
 
 
 async def task_diff(request: web.Request) -> web.Response:
-    diff = await services(request).tasks.diff(_id(request))
-    return ok({"diff": diff.patch, "files": diff.files})
+    return ok(await services(request).tasks.diff(_id(request)))
+
+
+async def task_conflicts(request: web.Request) -> web.Response:
+    return ok(await services(request).tasks.conflicts(_id(request)))
 
 
 async def task_logs(request: web.Request) -> web.StreamResponse:
