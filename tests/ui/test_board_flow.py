@@ -38,10 +38,11 @@ def test_create_drag_watch_feedback_accept(page: Page, server: ServerProcess, re
 
     page.click("[data-tab=diff]")
     expect(page.locator(".diff-file h4")).to_have_text(["hello.txt", "run.py"])
-    expect(page.locator(".diff-file tr.add").first).to_contain_text("+hi from the board")
+    expect(page.locator(".diff-file tr.add").first).to_contain_text("hi from the board")
     # A content line that looks like a header is still shown (it would land).
-    expect(page.locator(".diff-file tr.add", has_text="+++ sneaky")).to_be_visible()
-    expect(page.locator(".diff-file tr.meta").first).to_contain_text("new file mode")
+    expect(page.locator(".diff-file tr.add", has_text="++ sneaky")).to_be_visible()
+    expect(page.locator(".diff-file .diff-note").first).to_contain_text("new file mode")
+    expect(page.locator(".raw-toggle")).to_be_hidden()  # it acts on the log only
     screenshot(page, "detail-diff")
 
     page.click("[data-tab=log]")
@@ -74,6 +75,8 @@ def test_the_conflict_reason_and_files_are_shown(
     reason = page.locator("#detail-reason .reason")
     expect(reason).to_contain_text("conflicts in", timeout=20_000)
     expect(reason.locator("li code")).to_have_text("README.md")
+    expect(page.locator("#detail-conflicts .conflict-file tr.add")).to_contain_text("agent version")
+    expect(card(page, "Conflicting").locator(".badge.conflict")).to_be_visible()
     expect(page.locator("#detail-log .entry.error")).to_contain_text("conflicts in")
     screenshot(page, "detail-conflict")
 

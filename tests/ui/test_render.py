@@ -1,4 +1,4 @@
-"""render.js in a real browser: the DOM it builds from Markdown, diffs and numbers.
+"""render.js in a real browser: the DOM it builds from Markdown and numbers (diffs: test_diffview).
 
 One page loads the module from disk (no Wallfacer server, no Docker) and every case
 renders in it; ``inline`` is not exported, so its cases go through ``markdown``.
@@ -8,17 +8,12 @@ attribute from its input, or make the page fetch anything.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pygit2
 import pytest
 from playwright.sync_api import Browser, Page, Route
-
-from runner.repos import diff_commits
-from tests.gitrepo import commit_all, make_repo
 
 STATIC = Path(__file__).resolve().parents[2] / "server" / "static"
 ORIGIN = "http://render.test"
@@ -174,160 +169,6 @@ def test_markdown_builds_the_expected_nodes(render: RenderPage, text: str, dom: 
     assert render.tree("markdown", text) == dom
 
 
-# --- diffs -------------------------------------------------------------------------------------
-
-
-def diff(*files: Tree) -> Tree:
-    return h("div", *files, cls="diff")
-
-
-def file(name: str, *rows: tuple[str, int | str, int | str, str]) -> Tree:
-    """A file's section; each row is (class, old line, new line, text)."""
-    cells = [
-        h(
-            "tr",
-            h("td", *[str(old)] if old else [], cls="ln"),
-            h("td", *[str(new)] if new else [], cls="ln"),
-            h("td", text),
-            cls=kind,
-        )
-        for kind, old, new, text in rows
-    ]
-    return h("section", h("h4", name), h("table", *cells), cls="diff-file")
-
-
-def hunk(text: str) -> tuple[str, str, str, str]:
-    return ("hunk", "", "", text)
-
-
-def meta(text: str) -> tuple[str, str, str, str]:
-    return ("meta", "", "", text)
-
-
-MODIFIED = """\
-diff --git a/src/app.py b/src/app.py
-index 4cb29ea..047ece5 100644
---- a/src/app.py
-+++ b/src/app.py
-@@ -10,3 +10,4 @@ def main():
- keep
--old
-+new
-++++ starts with pluses
-@@ -40 +41 @@
--x
-+y
-\\ No newline at end of file
-"""
-
-
-@pytest.mark.parametrize(
-    ("patch", "dom"),
-    [
-        ("", diff(h("p", "No changes.", cls="hint"))),
-        (None, diff(h("p", "No changes.", cls="hint"))),
-        (
-            MODIFIED,
-            diff(
-                file(
-                    "src/app.py",
-                    hunk("@@ -10,3 +10,4 @@ def main():"),
-                    ("", 10, 10, " keep"),
-                    ("del", 11, "", "-old"),
-                    ("add", "", 11, "+new"),
-                    ("add", "", 12, "++++ starts with pluses"),
-                    hunk("@@ -40 +41 @@"),
-                    ("del", 40, "", "-x"),
-                    ("add", "", 41, "+y"),
-                )
-            ),
-        ),
-        (  # a mode in a name is not the file's mode
-            "diff --git a/icon-120000.png b/icon-120000.png\nnew file mode 100644\n"
-            "Binary files /dev/null and b/icon-120000.png differ\n",
-            diff(
-                file(
-                    "icon-120000.png",
-                    meta("new file mode 100644"),
-                    meta("Binary files /dev/null and b/icon-120000.png differ"),
-                )
-            ),
-        ),
-        # Text before a file and a file's header lines are no rows.
-        ("a preamble\n" + MODIFIED[: MODIFIED.index("@@")], diff(file("src/app.py"))),
-        (
-            "diff --git a/<img src=x onerror=alert(1)> b/<img src=x onerror=alert(1)>\n"
-            "new file mode 100644\n"
-            "@@ -0,0 +1 @@\n+<script>alert(1)</script>\n",
-            diff(
-                file(
-                    "<img src=x onerror=alert(1)>",
-                    meta("new file mode 100644"),
-                    hunk("@@ -0,0 +1 @@"),
-                    ("add", "", 1, "+<script>alert(1)</script>"),
-                )
-            ),
-        ),
-    ],
-)
-def test_a_diff_shows_hunks_with_line_numbers(
-    render: RenderPage, patch: str | None, dom: Tree
-) -> None:
-    assert render.tree("diffView", patch) == dom
-
-
-def test_a_diff_from_pygit2_shows_what_a_review_must_not_miss(
-    render: RenderPage, tmp_path: Path
-) -> None:
-    """Deletions, binary files, links and executable bits, as pygit2 writes them."""
-    path = make_repo(
-        tmp_path / "repo", {"a.txt": "one\ntwo\n", "gone.txt": "bye\n", "tool.sh": "x\n"}
-    )
-    base = str(pygit2.Repository(str(path)).head.target)
-    (path / "a.txt").write_text("one\n2\nthree")
-    (path / "gone.txt").unlink()
-    (path / "image.bin").write_bytes(b"\x00\x01binary")
-    (path / "link").symlink_to("a.txt")
-    (path / "run.sh").write_text("#!/bin/sh\n")
-    for name in ("run.sh", "tool.sh"):
-        os.chmod(path / name, 0o755)
-    patch = diff_commits(path, base, commit_all(path)).patch
-    assert render.tree("diffView", patch) == diff(
-        file(
-            "a.txt",
-            hunk("@@ -1,2 +1,3 @@"),
-            ("", 1, 1, " one"),
-            ("del", 2, "", "-two"),
-            ("add", "", 2, "+2"),
-            ("add", "", 3, "+three"),
-        ),
-        file(
-            "gone.txt",
-            meta("deleted file mode 100644"),
-            hunk("@@ -1 +0,0 @@"),
-            ("del", 1, "", "-bye"),
-        ),
-        file(
-            "image.bin",
-            meta("new file mode 100644"),
-            meta("Binary files /dev/null and b/image.bin differ"),
-        ),
-        file(
-            "link",
-            meta("new file mode 120000 (a symbolic link)"),
-            hunk("@@ -0,0 +1 @@"),
-            ("add", "", 1, "+a.txt"),
-        ),
-        file(
-            "run.sh",
-            meta("new file mode 100755 (executable)"),
-            hunk("@@ -0,0 +1 @@"),
-            ("add", "", 1, "+#!/bin/sh"),
-        ),
-        file("tool.sh", meta("old mode 100644"), meta("new mode 100755 (executable)")),
-    )
-
-
 # --- hostile input, all at once in the document ----------------------------------------------
 
 HOSTILE = [
@@ -340,14 +181,13 @@ HOSTILE = [
 ]
 BLOCK_TAGS = {"div", "p", "h3", "h4", "h5", "h6", "ul", "ol", "li", "pre"}
 INLINE_TAGS = {"code", "strong", "em", "a"}
-DIFF_TAGS = {"section", "table", "tr", "td"}  # and an h4 per file
 
 
 # Renders into the document, gives loads and handlers time to run, then reports.
-IN_DOCUMENT = """async ([texts, patch]) => {
+IN_DOCUMENT = """async (texts) => {
   const main = document.createElement("main");
   document.body.replaceChildren(main);
-  main.append(...texts.map(window.render.markdown), window.render.diffView(patch));
+  main.append(...texts.map(window.render.markdown));
   await new Promise((done) => setTimeout(done, 200));
   const elements = [...main.querySelectorAll("*")];
   const attributes = elements.flatMap((e) => [...e.attributes].map((a) => a.name));
@@ -361,9 +201,8 @@ IN_DOCUMENT = """async ([texts, patch]) => {
 
 
 def test_hostile_input_runs_nothing_and_loads_nothing(render: RenderPage) -> None:
-    patch = "diff --git a/f b/f\n@@ -1 +1 @@\n" + "".join(f"+{text}\n" for text in HOSTILE)
-    seen = render.page.evaluate(IN_DOCUMENT, [HOSTILE, patch])
-    assert set(seen["tags"]) <= BLOCK_TAGS | INLINE_TAGS | DIFF_TAGS
+    seen = render.page.evaluate(IN_DOCUMENT, HOSTILE)
+    assert set(seen["tags"]) <= BLOCK_TAGS | INLINE_TAGS
     assert (seen["handlers"], seen["hrefs"], seen["pwned"]) == ([], [], None)
     assert render.fetched == []
 

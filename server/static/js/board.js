@@ -369,6 +369,7 @@ function renderCard(task, draggable, selected) {
       { class: "meta" },
       el("span", { class: `badge ${task.status}`, text: label }),
       states.inGroup("needs_you", task.status) ? el("span", { class: "needs-you", title: "Needs you", text: "● needs you" }) : null,
+      task.conflict_files.length ? el("span", { class: "badge conflict", title: task.conflict_files.join(", "), text: "conflict" }) : null,
       el("span", {
         class: "elapsed",
         "data-from": task.created_at,

@@ -2,7 +2,8 @@
 
 import { call, url } from "./api.js";
 import { clearErrors, showError } from "./errors.js";
-import { diffView, el, markdown, money } from "./render.js";
+import { conflictView, DiffView } from "./diffview.js";
+import { el, markdown, money } from "./render.js";
 import { inGroup, label } from "./states.js";
 
 const LOG_EVENTS = ["output", "state", "feedback", "error", "system"];
@@ -45,6 +46,8 @@ export class Detail {
     }
     this.lastEventId = 0;
     this.tab = "log";
+    this.diffView = new DiffView({ onSend: (message) => this.sendFeedback(message) });
+    this.conflictsOf = null; // the revision whose conflicting hunks are shown
     this.root.hidden = false;
     this.render();
     this.follow();
@@ -91,6 +94,7 @@ export class Detail {
       ),
       el("div", { class: "body" },
         el("div", { id: "detail-reason" }),
+        el("div", { id: "detail-conflicts" }),
         el("div", { class: "buttons", id: "detail-actions" }),
         el("p", { class: "field-error", "data-for": "form", role: "alert" }),
         el("div", { id: "detail-feedback" }),
@@ -121,6 +125,7 @@ export class Detail {
 
     const reason = q("#detail-reason");
     reason.replaceChildren();
+    this.showConflicts();
     if (task.error) {
       reason.append(el("div", { class: "reason", role: "alert" },
         el("div", { text: task.error }),
@@ -171,11 +176,33 @@ export class Detail {
     }
   }
 
+  // Resolves true once sent (the diff's comments are then cleared).
   async sendFeedback(message) {
     clearErrors(this.root);
     try {
       this.onChange(await call("feedbackTask", { params: { id: this.task.id }, body: { message } }));
       this.root.querySelector("#detail-feedback").replaceChildren();
+      return true;
+    } catch (error) {
+      showError(error, this.root);
+      return false;
+    }
+  }
+
+  // After an accept conflicted: the hunks where the change meets the default branch.
+  async showConflicts() {
+    const box = this.root.querySelector("#detail-conflicts");
+    const task = this.task;
+    if (!task.conflict_files.length) {
+      box.replaceChildren();
+      this.conflictsOf = null;
+      return;
+    }
+    if (this.conflictsOf === task.revision) return;
+    this.conflictsOf = task.revision;
+    try {
+      const data = await call("taskConflicts", { params: { id: task.id } });
+      if (this.task?.id === task.id) box.replaceChildren(conflictView(data, task.base_branch));
     } catch (error) {
       showError(error, this.root);
     }
@@ -231,10 +258,11 @@ export class Detail {
     const pane = this.root.querySelector("#detail-pane");
     log.hidden = name !== "log";
     pane.hidden = name === "log";
+    this.root.querySelector(".raw-toggle").hidden = name !== "log"; // it acts on the log only
     try {
       if (name === "diff") {
         const diff = await call("taskDiff", { params: { id: this.task.id } });
-        pane.replaceChildren(diffView(diff.diff));
+        pane.replaceChildren(this.diffView.render(diff, this.task.actions.includes("feedback")));
       } else if (name === "usage") {
         const { turns } = await call("taskTurns", { params: { id: this.task.id } });
         pane.replaceChildren(usageTable(turns, this.task.usage));

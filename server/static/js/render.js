@@ -83,51 +83,6 @@ function inline(text) {
   return out;
 }
 
-// --- Unified diff --------------------------------------------------------------
-
-export function diffView(patch) {
-  const root = el("div", { class: "diff" });
-  if (!patch) {
-    root.append(el("p", { class: "hint", text: "No changes." }));
-    return root;
-  }
-  let table = null;
-  let inHunk = false; // header lines until a file's first @@; hunk lines after it
-  let oldLine = 0;
-  let newLine = 0;
-  const row = (cls, a, b, text) => table.append(el("tr", { class: cls }, el("td", { class: "ln", text: a }), el("td", { class: "ln", text: b }), el("td", { text })));
-  for (const line of patch.split("\n")) {
-    if (line.startsWith("diff --git")) {
-      const name = line.replace(/^diff --git a\/(.*) b\/.*$/, "$1");
-      table = el("table");
-      inHunk = false;
-      root.append(el("section", { class: "diff-file" }, el("h4", { text: name }), table));
-      continue;
-    }
-    if (!table) continue;
-    const hunk = line.match(/^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/);
-    if (hunk) {
-      inHunk = true;
-      oldLine = Number(hunk[1]);
-      newLine = Number(hunk[2]);
-      row("hunk", "", "", line);
-    } else if (!inHunk) {
-      // What a review must not hide: a binary body, a link, an executable bit.
-      if (/^(new file mode|new mode|old mode|deleted file mode|Binary files)/.test(line)) {
-        const note = line.endsWith(" 120000") ? `${line} (a symbolic link)` : line.endsWith(" 100755") ? `${line} (executable)` : line;
-        row("meta", "", "", note);
-      }
-    } else if (line.startsWith("+")) {
-      row("add", "", newLine++, line);
-    } else if (line.startsWith("-")) {
-      row("del", oldLine++, "", line);
-    } else if (line.startsWith(" ")) {
-      row("", oldLine++, newLine++, line);
-    }
-  }
-  return root;
-}
-
 // --- Small formats -------------------------------------------------------------
 
 export function money(usd) {
