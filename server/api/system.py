@@ -17,13 +17,23 @@ def app_version() -> str:
 
 
 async def health(request: web.Request) -> web.Response:
-    """Liveness plus what readiness needs: can we reach the engine, can we write."""
+    """Liveness plus what readiness needs: can we reach the engine, can we write.
+
+    Always 200 while the process answers: the Dockerfile's HEALTHCHECK (and any
+    supervisor) asks only whether to restart it, and a restart cures neither a
+    stopped engine nor a full disk; "degraded" and its reasons say what is wrong.
+    """
     tasks = services(request).tasks
     docker = await tasks.io(services(request).engine.available)
     writable = await tasks.io(services(request).store.writable)
+    reasons = [
+        *([] if docker else ["the container engine is unreachable"]),
+        *([] if writable else ["the store cannot be written"]),
+    ]
     return ok(
         {
-            "status": "ok" if writable else "degraded",
+            "status": "degraded" if reasons else "ok",
+            "reasons": reasons,
             "version": app_version(),
             "docker": docker,
             "store": writable,

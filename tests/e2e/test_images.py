@@ -72,7 +72,15 @@ def test_with_the_engine_gone_tasks_wait_instead_of_failing(
     )
     server.start()
     try:
-        assert server.request("GET", "/health", auth=False).json()["docker"] is False
+        health = server.request("GET", "/health", auth=False)
+        assert health.status_code == 200, "alive: a restart would not bring the engine back"
+        assert health.json() == {
+            **health.json(),
+            "status": "degraded",
+            "reasons": ["the container engine is unreachable"],
+            "docker": False,
+            "store": True,
+        }
         runtime = server.api("GET", "/api/runtime")
         assert runtime["reachable"] is False and "no-engine.sock" in runtime["socket"]
         tasks = [server.create(f"say {n}") for n in range(3)]

@@ -67,4 +67,5 @@ def test_a_symlink_to_a_repository_registers_the_real_path(
 def test_health_reports_readiness(bare_server: ServerProcess) -> None:
     body = requests.get(bare_server.url + "/health", timeout=10).json()
     assert body["store"] is True
-    assert isinstance(body["docker"], bool)
+    assert body["docker"] is True
+    assert body["status"] == "ok" and body["reasons"] == []
