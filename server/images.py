@@ -3,7 +3,8 @@
 The bundled image is built (or a configured registry image pulled) in the
 background: at startup for the default agent, on first use for the others.
 Progress goes to the board's stream; a task that needs an image still being
-prepared waits for it. A failure keeps the build log's tail for the UI, and
+prepared waits for it, and after a failure waits for the next attempt. A
+failure keeps the build log's tail and what to do about it for the UI, and
 preparing again is one click (POST /api/images/{agent}/prepare).
 """
 
@@ -39,6 +40,7 @@ class ImageStatus:
     state: str = "unknown"  # unknown | preparing | ready | failed
     progress: str = ""
     error: str = ""
+    hint: str = ""  # after a failure: what would let the next attempt succeed
     log_tail: list[str] = field(default_factory=list)
 
 
@@ -89,6 +91,15 @@ class Images:
             self._jobs[agent] = job
         return job
 
+    def failed(self, agent: str) -> bool:
+        """The last attempt at the image now wanted failed, and none is under way."""
+        current = self._status.get(agent)
+        return (
+            current is not None
+            and current.state == "failed"
+            and current.image == self.image_for(agent)
+        )
+
     def is_ready(self, agent: str) -> bool:
         current = self._status.get(agent)
         return (
@@ -114,7 +125,7 @@ class Images:
             if not await io(images.current, engine, ref, base):
                 await self._make(status)
         except RunnerError as exc:
-            status.state, status.error = "failed", str(exc)
+            status.state, status.error, status.hint = "failed", str(exc), self._hint(agent)
             if isinstance(exc, ImageFailed):
                 status.log_tail = exc.log_tail
             log.warning("preparing the %s image failed: %s", agent, exc)
@@ -123,6 +134,15 @@ class Images:
         status.state, status.progress = "ready", ""
         await self._publish(status)
         return ref
+
+    def _hint(self, agent: str) -> str:
+        """The ways to a working image without the registries a bundled build needs."""
+        if not self._bundled(agent):
+            return f"Check that {self.image_for(agent)} exists or can be pulled, then Retry."
+        ways = ["WALLFACER_IMAGE_BASE=<a local base image> to build on"]
+        if agent != EGRESS:
+            ways.append(f"WALLFACER_{agent.upper()}_BINARY=<a host install of its CLI> to copy in")
+        return f"Offline? Restart with {' and '.join(ways)}; or fix the network, then Retry."
 
     async def _make(self, status: ImageStatus) -> None:
         loop = asyncio.get_running_loop()

@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 # How long a run waits for an unreachable engine before it gives up, and how often it looks.
 ENGINE_WAIT_S = 10 * 60.0
 ENGINE_RETRY_S = 5.0
+# How often a task waiting for a failed image looks for another attempt (or its cancel).
+IMAGE_RETRY_S = 1.0
 # How often a running task behind the egress proxy is told what the proxy refused.
 REFUSALS_EVERY_S = 2.0
 Parser = Callable[[str], list[AgentEvent]]
@@ -99,8 +101,9 @@ class Runs:
         return agents.adapter(agent, self.config.current.prices)
 
     async def _image(self, task_id: str, launch: int, name: str) -> str | None:
-        """An agent's image (or the proxy's), waiting with a note while it is prepared;
-        None when the task was failed for want of it, or cancelled meanwhile."""
+        """An agent's image (or the proxy's), waiting with a note while it is prepared,
+        and after a failure until an attempt succeeds (Retry in the header, or another
+        image in the settings); None when the task was cancelled meanwhile."""
         images = self.images
         what = "egress proxy" if name == EGRESS else f"{name} sandbox"
 
@@ -109,11 +112,22 @@ class Runs:
                 await self.life.note(task_id, "system", message=f"preparing the {what} image")
             return await images.ready(name)
 
-        try:
-            return await self._with_engine(task_id, launch, ready)
-        except RunnerError as exc:
-            await self._fail(task_id, f"the {what} image is not available: {exc}")
-            return None
+        while True:
+            try:
+                return await self._with_engine(task_id, launch, ready)
+            except RunnerError as exc:
+                await self.life.note(
+                    task_id,
+                    "error",
+                    message=f"the {what} image is not available: {exc}. The task waits "
+                    "for it: see the image in the header for what to do, then Retry there.",
+                )
+            while images.failed(name):  # until someone tries again
+                await asyncio.sleep(IMAGE_RETRY_S)
+                if not await self._wanted(task_id, launch):
+                    return None
+            if not await self._wanted(task_id, launch):
+                return None
 
     async def _with_engine(
         self, task_id: str, launch: int, step: Callable[[], Awaitable[T]]

@@ -10,7 +10,7 @@ from tests.inprocess import InProcessServer
 from tests.server_process import ServerProcess
 
 
-def test_a_failed_build_shows_its_log_and_the_task_says_why(
+def test_a_failed_build_shows_its_log_and_the_task_waits_for_a_retry(
     tmp_path: Path, repo: Path, sandbox_image: str, docker_client: docker.DockerClient
 ) -> None:
     # The busybox test image has no apt-get: building the Codex image on it fails.
@@ -21,26 +21,77 @@ def test_a_failed_build_shows_its_log_and_the_task_says_why(
         env={"WALLFACER_IMAGE_BASE": sandbox_image},
     )
     server.start()
+    tagged = ""
     try:
         server.api("PUT", "/api/config", {"env": {"OPENAI_API_KEY": "sk-test-for-the-build"}})
         task = server.create("say hi", agent="codex")
         assert task["agent"] == "codex"
         server.act(task["id"], "start")
-        failed = server.wait_for(task["id"], "failed", timeout=120)
-        assert "codex sandbox image is not available" in failed["error"]
+        server.sse(
+            f"/api/tasks/{task['id']}/logs",
+            until=lambda evs: any("image is not available" in str(e["data"]) for e in evs),
+        )
+        assert server.task(task["id"])["status"] == "in_progress", "it waits, not fails"
         notes = [e["data"].get("message", "") for e in server.events(task["id"])]
         assert any("preparing the codex sandbox image" in n for n in notes)
+        assert any("codex sandbox image is not available" in n and "Retry" in n for n in notes)
 
         images = {i["agent"]: i for i in server.api("GET", "/api/images")["images"]}
         codex = images["codex"]
         assert codex["state"] == "failed"
         assert codex["image"].startswith("wallfacer-codex:0.") and "latest" not in codex["image"]
         assert any("apt-get" in line for line in codex["log_tail"])
+        assert "WALLFACER_IMAGE_BASE=" in codex["hint"]
+        assert "WALLFACER_CODEX_BINARY=" in codex["hint"] and "Retry" in codex["hint"]
         assert images["claude"]["state"] == "ready", "the configured test image exists"
 
+        # What an offline fix amounts to: the image now exists, so a Retry finds it.
+        tagged = codex["image"]
+        docker_client.images.get(sandbox_image).tag(tagged)
         again = server.api("POST", "/api/images/codex/prepare", status=202)
         assert {i["agent"] for i in again["images"]} == {"claude", "codex", "egress"}
+        ran = server.wait_for(task["id"], "waiting", "failed", "done", timeout=120)
+        assert "image" not in (ran.get("error") or ""), "it ran on the image the Retry found"
         assert server.request("POST", "/api/images/gemini/prepare").status_code == 404
+    finally:
+        server.stop()
+        if tagged:
+            docker_client.images.remove(tagged)
+
+
+def test_a_task_waiting_for_a_failed_image_can_be_cancelled(
+    tmp_path: Path, repo: Path, sandbox_image: str
+) -> None:
+    server = InProcessServer(
+        tmp_path / "data",
+        [repo],
+        image=sandbox_image,
+        env={"WALLFACER_IMAGE_BASE": sandbox_image},
+    )
+    server.start()
+    try:
+        server.api("PUT", "/api/config", {"env": {"OPENAI_API_KEY": "sk-test-for-the-build"}})
+        task = server.create("say hi", agent="codex")
+        server.act(task["id"], "start")
+        server.sse(
+            f"/api/tasks/{task['id']}/logs",
+            until=lambda evs: any("image is not available" in str(e["data"]) for e in evs),
+        )
+        assert server.act(task["id"], "cancel")["status"] == "cancelled"
+        seq = server.sse("/api/stream", until=lambda evs: True)[0]["data"]["seq"]
+        notes = len(server.events(task["id"]))
+
+        # A Retry that fails again: a task still waiting would join it and say so.
+        server.api("POST", "/api/images/codex/prepare", status=202)
+        server.sse(
+            f"/api/stream?last_event_id={seq}",
+            until=lambda evs: any(
+                e["event"] == "image-updated" and e["data"]["state"] == "failed" for e in evs
+            ),
+            timeout=120,
+        )
+        assert len(server.events(task["id"])) == notes, "the cancelled task stopped waiting"
+        assert server.task(task["id"])["status"] == "cancelled"
     finally:
         server.stop()
 
