@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -268,12 +269,16 @@ class ConfigStore:
         _write_private(self.path, json.dumps(saved, indent=2) + "\n")
         return self.current
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, in_use: Callable[[str], str]) -> dict[str, Any]:
+        """The settings, with what the board needs of each agent: ``in_use`` names the
+        image it would run (the bundled tag unless one is configured)."""
         agents = {
             name: {
                 "title": agent.title,
                 "credentials": list(agent.credentials),
+                "help": agent.credential_help,
                 "endpoint": agent.endpoint_env,
+                "image": in_use(name),
                 "missing": self.missing(name),
             }
             for name, agent in REGISTRY.items()

@@ -32,6 +32,7 @@ class Adapter(ABC):
     # How many levels above the executable's folder is the root the image needs
     # whole: files the CLI finds beside itself from its own path.
     npm_root_up: int = 0
+    credential_help: str = ""  # where a person gets one of ``credentials``, for onboarding
     secret_env: tuple[str, ...] = ()  # env names holding secrets beyond *KEY*, *TOKEN*, ...
     # USD per million tokens, for a CLI that reports tokens but no cost; the
     # user's table (settings) replaces it. Empty: the CLI reports its cost.

@@ -180,6 +180,9 @@ AGENT = ClaudeAdapter(
     home="/home/agent/.claude",  # session files, in the task's home: --resume works
     npm_executable="node_modules/@anthropic-ai/claude-code-linux-*/claude",
     credentials=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"),
+    credential_help="ANTHROPIC_API_KEY: an API key from the Anthropic Console; or "
+    "CLAUDE_CODE_OAUTH_TOKEN: a token for a Claude subscription, printed by "
+    "`claude setup-token`",
     endpoint_env="ANTHROPIC_BASE_URL",  # read by the CLI itself from the env
     api_hosts=("api.anthropic.com",),
     secret_env=("ANTHROPIC_CUSTOM_HEADERS",),

@@ -173,6 +173,7 @@ AGENT = CodexAdapter(
     npm_executable="node_modules/@openai/codex-linux-*/vendor/*/bin/codex",
     npm_root_up=1,
     credentials=("OPENAI_API_KEY", "CODEX_API_KEY"),
+    credential_help="OPENAI_API_KEY (or CODEX_API_KEY): an API key from the OpenAI platform",
     endpoint_env="OPENAI_BASE_URL",
     api_hosts=("api.openai.com", "chatgpt.com"),
     # Until the user sets theirs in the settings; "default" is for models not listed.

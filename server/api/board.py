@@ -60,7 +60,8 @@ async def add_repo(request: web.Request) -> web.Response:
 async def get_config(request: web.Request) -> web.Response:
     tasks = services(request).tasks
     env = await tasks.io(tasks.config.masked_env)
-    settings = await tasks.io(tasks.config.to_json)  # reads the env file: off the loop
+    # Reads the env file and hashes the bundled images' files: off the loop.
+    settings = await tasks.io(tasks.config.to_json, services(request).images.image_for)
     return ok({**settings, "env": env})
 
 

@@ -23,6 +23,9 @@ def test_a_third_agent_in_the_registry_is_listed_everywhere(
         "ECHO_BASE_URL",
     )
     assert "ECHO_API_KEY" in echo["missing"]
+    assert echo["image"].startswith(f"wallfacer-{NAME}:"), "the bundled image it would run"
+    assert config["agents"]["claude"]["image"] == CLAUDE_IMAGE, "the configured one"
+    assert "claude setup-token" in config["agents"]["claude"]["help"]
     assert config["images"] == {"claude": CLAUDE_IMAGE, "codex": "", NAME: ""}
     assert list(config["prices"]) == ["codex", NAME], "Claude prints its own cost"
     assert config["pinned"] == ["egress", "images.claude"]

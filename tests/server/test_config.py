@@ -25,6 +25,12 @@ from server.errors import ApiError
 
 SECRET = "sk-ant-api03-0123456789abcdefghij"
 
+
+def in_use(agent: str) -> str:
+    """What the server passes to ``to_json``: Images.image_for."""
+    return f"in-use/{agent}:1"
+
+
 # --- validate: one table of accepted values and one of refused ones ---------------------
 
 # (field, value as the board sends it, value as kept)
@@ -204,7 +210,7 @@ def test_saved_settings_beat_the_defaults_and_flags_beat_both(tmp_path: Path) ->
         memory="1g",
         egress_allow=("pypi.org",),
     )
-    assert store.to_json()["pinned"] == ["images.claude"]
+    assert store.to_json(in_use)["pinned"] == ["images.claude"]
 
 
 @pytest.mark.parametrize(
@@ -349,7 +355,7 @@ def test_a_masked_value_is_recognisable_but_not_usable(value: str, masked: str) 
 def test_the_settings_never_show_an_env_value_in_clear(tmp_path: Path) -> None:
     (tmp_path / "env").write_text(f"ANTHROPIC_API_KEY={SECRET}\nMY_PASSWORD=hunter22!\n")
     store = ConfigStore(tmp_path, RuntimeConfig())
-    shown = json.dumps([store.masked_env(), store.to_json()])
+    shown = json.dumps([store.masked_env(), store.to_json(in_use)])
     assert SECRET not in shown and SECRET[3:-4] not in shown and "unter22" not in shown
     assert store.masked_env() == [
         {"key": "ANTHROPIC_API_KEY", "value": mask(SECRET)},
@@ -378,7 +384,7 @@ def test_an_agent_without_a_credential_is_told_which_to_set(
     (tmp_path / "env").write_text(env)
     store = ConfigStore(tmp_path, RuntimeConfig(images={"claude": image, "codex": ""}))
     missing = store.missing(agent)
-    assert store.to_json()["agents"][agent]["missing"] == missing
+    assert store.to_json(in_use)["agents"][agent]["missing"] == missing
     if ready:
         assert missing == ""
     else:
