@@ -21,8 +21,12 @@ def test_the_board_offers_a_third_agent_and_its_image_setting(
         expect(page.locator("#cfg-image-claude")).to_be_disabled()  # pinned by --image
         expect(page.locator("#env-hint")).to_contain_text(f"{NAME}: ECHO_API_KEY")
         page.fill(f"#cfg-image-{NAME}", "registry.test/echo:2")
+        expect(page.locator(f"#onboarding form[data-agent={NAME}]")).to_contain_text("ECHO_API_KEY")
         page.click("#settings-dialog button[type=submit]")
-        expect(page.locator("#settings-dialog")).to_be_hidden()
+        expect(page.locator("#settings-saved")).to_have_text("Saved")
+        # An image of the user's own sets itself up: no credential is asked for.
+        expect(page.locator(f"#onboarding form[data-agent={NAME}]")).to_have_count(0)
+        page.click("#settings-dialog [data-close]")
         images = server.api("GET", "/api/config")["images"]
         assert images == {"claude": CLAUDE_IMAGE, "codex": "", NAME: "registry.test/echo:2"}
 

@@ -39,8 +39,9 @@ def test_a_refused_setting_is_marked_beside_its_field(page: Page, server: Server
 
     page.fill("#cfg-memory", "1g")  # fixed: saved, and the mark is gone on reopening
     page.click("#settings-dialog button[type=submit]")
-    expect(page.locator("#settings-dialog")).to_be_hidden()
+    expect(page.locator("#settings-saved")).to_have_text("Saved")
     assert server.api("GET", "/api/config")["memory"] == "1g"
+    page.click("#settings-dialog [data-close]")
     page.click("#open-settings")
     expect(page.locator("#cfg-memory")).not_to_have_attribute("aria-invalid", "true")
     expect(page.locator("#cfg-memory + .field-error")).to_be_empty()
@@ -60,6 +61,11 @@ def test_an_error_about_a_hidden_field_shows_on_the_form(page: Page, repo: Path)
 def test_a_refused_drag_is_a_toast_and_the_card_stays(page: Page, server: ServerProcess) -> None:
     alerts = no_alerts(page)
     server.create("say hi", title="Codex without a key", agent="codex")
+    # The page saw a key that is gone by the drop: the server's refusal is the word.
+    server.api("PUT", "/api/config", {"env": {"OPENAI_API_KEY": "sk-test-0123456789"}})
+    page.reload()
+    page.wait_for_selector("body[data-ready]")
+    server.api("PUT", "/api/config", {"env": {"OPENAI_API_KEY": None}})
     card = page.locator("[data-column=backlog] .card", has_text="Codex without a key")
     card.drag_to(page.locator("[data-column=in_progress] .cards"))
     toast = page.locator("#toast")

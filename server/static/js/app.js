@@ -1,10 +1,12 @@
 // Boots the board: routes, data, the live stream, the header and the shortcuts.
 
+import { loadConfig, onConfig } from "./agents.js";
 import { call, loadRoutes, url } from "./api.js";
 import { Board } from "./board.js";
 import { Detail } from "./detail.js";
 import { confirmDialog, NewTaskDialog, SettingsDialog } from "./dialogs.js";
 import { clearErrors, showError } from "./errors.js";
+import { Onboarding } from "./onboarding.js";
 import { el, money } from "./render.js";
 import { BulkBar } from "./selection.js";
 import { loadStates } from "./states.js";
@@ -24,6 +26,7 @@ const detail = new Detail($("#detail"), {
 });
 const newTask = new NewTaskDialog($("#new-dialog"), { onCreated: (task) => board.upsert(task) });
 const settings = new SettingsDialog($("#settings-dialog"));
+new Onboarding($("#onboarding"));
 
 async function boot() {
   try {
@@ -37,7 +40,7 @@ async function boot() {
   }
   await loadStates();
   board.build();
-  await Promise.all([board.reload(), refreshHeader(), offerAgents()]);
+  await Promise.all([board.reload(), refreshHeader(), loadConfig()]);
   connect();
   watchEngine();
   openFromHash();
@@ -112,11 +115,39 @@ function showImage(status) {
       return el("span", { class: "chip", title: s.image }, `${s.agent} image: preparing… `, el("small", { text: s.progress }));
     }
     const prepare = () => call("prepareImage", { params: { agent: s.agent } }).catch((error) => showError(error));
-    const retry = el("button", { "data-retry": s.agent, onclick: prepare, text: "Retry" });
-    const details = el("details", { class: "image-log" }, el("summary", { text: `${s.agent} image failed` }),
-      el("p", { text: s.error }), el("pre", { text: s.log_tail.join("\n") }));
-    return el("span", { class: "chip failed" }, details, retry);
+    return el("span", { class: "chip failed", "data-image": s.agent },
+      el("span", { text: `${s.agent} image failed.` }),
+      el("small", { class: "image-hint", text: s.hint }),
+      el("button", { "data-log": s.agent, "aria-controls": "image-panel", onclick: () => openImageLog(s.agent), text: "Why?" }),
+      el("button", { "data-retry": s.agent, onclick: prepare, text: "Retry" }));
   }));
+  const open = $("#image-panel").dataset.agent;
+  if (open === status.agent) openImageLog(open);
+}
+
+// The failure in full, in a strip of its own between the header and the board:
+// it pushes the columns down rather than covering them.
+function openImageLog(agent) {
+  const s = images.get(agent);
+  const panel = $("#image-panel");
+  if (!s || s.state !== "failed") {
+    panel.hidden = true;
+    delete panel.dataset.agent;
+    return;
+  }
+  panel.dataset.agent = agent;
+  panel.replaceChildren(
+    el("header", {},
+      el("h2", { id: "image-panel-title", text: `The ${agent} image could not be prepared` }),
+      el("button", { "data-retry": agent, class: "primary", text: "Retry",
+        onclick: () => call("prepareImage", { params: { agent } }).catch((error) => showError(error)) }),
+      el("button", { text: "Close", onclick: () => openImageLog(null) })),
+    el("p", { class: "reason", text: s.error }),
+    el("p", { class: "image-hint", text: s.hint }),
+    el("p", { class: "hint", text: "Tasks that need this image wait for it; cancel one to stop its wait." }),
+    el("pre", { class: "image-log", text: s.log_tail.join("\n") }),
+  );
+  panel.hidden = false;
 }
 
 async function refreshHeader() {
@@ -136,11 +167,14 @@ async function refreshHeader() {
   board.setCounts(stats.counts);
 }
 
-// The new-task form offers each agent the server knows.
-async function offerAgents() {
-  const { agents } = await call("getConfig");
-  $("#new-agent").append(...Object.entries(agents).map(([agent, info]) => el("option", { value: agent, text: info.title })));
-}
+// The new-task form offers each agent the server knows; the board and the
+// task panel follow which of them can start.
+onConfig(({ agents }) => {
+  const options = Object.entries(agents).map(([agent, info]) => el("option", { value: agent, text: info.title }));
+  $("#new-agent").replaceChildren($("#new-agent").options[0], ...options);
+  board.refresh();
+  detail.refresh();
+});
 
 // --- first run: no engine, no repository ---------------------------------------------
 

@@ -4,6 +4,7 @@
 // columns then hold its matches only; the archive view is one column of
 // archived tasks, searched the same way.
 
+import { missing } from "./agents.js";
 import { call } from "./api.js";
 import { showError } from "./errors.js";
 import { el, elapsed, money } from "./render.js";
@@ -138,6 +139,11 @@ export class Board {
     return true;
   }
 
+  // Draws every card again: whether it may be dragged to start follows its agent's credentials.
+  refresh() {
+    for (const task of [...this.tasks.values()]) this.upsert(task);
+  }
+
   remove(id) {
     this.tasks.delete(id);
     this.selected?.delete(id);
@@ -227,7 +233,8 @@ export class Board {
   // --- drag and drop: within a column in the person's order, a card moves;
   // onto another column, it takes the drop action that leads there ---------
 
-  // "reorder", an action from DROP_ACTIONS, or null where a drop does nothing.
+  // "reorder", an action from DROP_ACTIONS, or null where a drop does nothing
+  // (a start while the task's agent has no credentials: the panel says why).
   dropAction(task, name) {
     const spec = this.specs[name];
     if (!task || !spec) return null;
@@ -235,7 +242,8 @@ export class Board {
       return spec.order === "position" && task.actions.includes("edit") ? "reorder" : null;
     }
     const leadsHere = (action) => spec.statuses.includes(states.destination(task.status, action));
-    return DROP_ACTIONS.find((action) => task.actions.includes(action) && leadsHere(action)) ?? null;
+    const allowed = (action) => action !== "start" || !missing(task.agent);
+    return DROP_ACTIONS.find((action) => task.actions.includes(action) && allowed(action) && leadsHere(action)) ?? null;
   }
 
   wireDrag() {

@@ -1,5 +1,6 @@
 // The task detail panel: prompt, live log, diff, usage, and the actions valid now.
 
+import { missing } from "./agents.js";
 import { call, url } from "./api.js";
 import { clearErrors, showError } from "./errors.js";
 import { conflictView, DiffView } from "./diffview.js";
@@ -60,6 +61,11 @@ export class Detail {
     this.task = null;
     this.root.hidden = true;
     this.root.replaceChildren();
+  }
+
+  // Called when the settings change: which actions may be taken can follow them.
+  refresh() {
+    if (this.task) this.renderHead();
   }
 
   // Called with every board update; keeps the panel true without reloading the log.
@@ -135,8 +141,12 @@ export class Detail {
     }
 
     const actions = new Set(task.actions);
+    // The server would refuse the start (422); say why before anyone tries.
+    const blocked = actions.has("start") ? missing(task.agent) : "";
     q("#detail-actions").replaceChildren(...BUTTONS.filter(([name]) => actions.has(name)).map(([name, text, cls]) =>
-      el("button", { class: cls, "data-action": name, onclick: () => this.act(name), text })));
+      el("button", { class: cls, "data-action": name, onclick: () => this.act(name), text,
+        disabled: name === "start" && Boolean(blocked), "aria-describedby": name === "start" && blocked ? "detail-blocked" : undefined })),
+      blocked ? el("p", { class: "hint blocked", id: "detail-blocked", text: `${blocked}.` }) : null);
 
     const feedback = q("#detail-feedback");
     if (actions.has("feedback") && !feedback.querySelector("form")) {

@@ -1,5 +1,6 @@
 // The new-task form, the settings dialog and the delete confirmation.
 
+import { setConfig } from "./agents.js";
 import { call } from "./api.js";
 import { clearErrors, showError } from "./errors.js";
 import { el } from "./render.js";
@@ -57,22 +58,25 @@ export class NewTaskDialog {
 const NUMBERS = new Set(["max_parallel", "cpus", "timeout_min", "pids_limit"]);
 const LISTS = new Set(["egress_allow"]); // comma-separated in the form
 const CHECKS = new Set(["host_access"]);
-const FIELDS = ["max_parallel", "cpus", "memory", "pids_limit", "timeout_min",
+const FIELDS = ["default_agent", "max_parallel", "cpus", "memory", "pids_limit", "timeout_min",
   "egress", "egress_allow", "host_access", "network"];
 // Left out of a save when empty: the server keeps its value.
-const KEEP_WHEN_EMPTY = new Set(["max_parallel", "timeout_min", "pids_limit", "egress"]);
+const KEEP_WHEN_EMPTY = new Set(["default_agent", "max_parallel", "timeout_min", "pids_limit", "egress"]);
 const PINNED = "Set on the command line for this run";
+const PRICE_COLUMNS = [["input", "Input"], ["cached_input", "Cached input"], ["output", "Output"]];
 
 export class SettingsDialog {
   constructor(dialog) {
     this.dialog = dialog;
     this.form = dialog.querySelector("form");
+    this.saved = dialog.querySelector("#settings-saved");
     this.removed = new Set();
     wireClose(dialog);
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.save();
     });
+    this.form.addEventListener("input", () => { this.saved.textContent = ""; });
   }
 
   async open() {
@@ -83,8 +87,16 @@ export class SettingsDialog {
       showError(error);
       return;
     }
+    this.fill(config);
+    this.dialog.showModal();
+  }
+
+  fill(config) {
     this.removed.clear();
     clearErrors(this.form);
+    this.saved.textContent = "";
+    this.form.elements.default_agent.replaceChildren(...Object.entries(config.agents).map(([agent, info]) =>
+      el("option", { value: agent, text: info.title })));
     for (const name of FIELDS) {
       const input = this.form.elements[name];
       if (CHECKS.has(name)) input.checked = Boolean(config[name]);
@@ -96,15 +108,20 @@ export class SettingsDialog {
     // One image field per agent the server knows; empty means its bundled image.
     this.dialog.querySelector("#cfg-images").replaceChildren(...Object.entries(config.agents).flatMap(([agent, info]) => {
       const pinned = config.pinned.includes(`images.${agent}`);
+      const configured = config.images[agent] ?? "";
       return [
         el("label", { for: `cfg-image-${agent}`, text: `${info.title} image` }),
-        el("input", { id: `cfg-image-${agent}`, name: `images.${agent}`, "data-agent": agent,
-          value: config.images[agent] ?? "",
-          placeholder: "bundled, built on first use", disabled: pinned, title: pinned ? PINNED : undefined }),
+        el("input", { id: `cfg-image-${agent}`, name: `images.${agent}`, "data-agent": agent, value: configured,
+          placeholder: "the bundled one, built on first use", "aria-describedby": `cfg-image-${agent}-in-use`,
+          disabled: pinned, title: pinned ? PINNED : undefined }),
+        el("small", { class: "hint in-use", id: `cfg-image-${agent}-in-use` }, "In use: ", el("code", { text: info.image }),
+          configured ? "" : " (bundled)"),
       ];
     }));
+    this.dialog.querySelector("#cfg-prices").replaceChildren(...Object.entries(config.prices).map(([agent, table]) =>
+      priceTable(agent, config.agents[agent]?.title ?? agent, table, config.pinned.includes(`prices.${agent}`))));
     this.dialog.querySelector("#env-hint").replaceChildren(...Object.entries(config.agents).map(([agent, info]) =>
-      el("li", { text: `${agent}: ${info.credentials.join(" or ")}; endpoint ${info.endpoint}${info.missing ? " (not set yet)" : ""}` })));
+      el("li", { text: `${agent}: ${info.help || info.credentials.join(" or ")}; endpoint ${info.endpoint}${info.missing ? " (not set yet)" : ""}` })));
     const rows = this.dialog.querySelector("#env-rows");
     rows.replaceChildren(...config.env.map(({ key, value }) => {
       const input = el("input", { type: "password", placeholder: value, "aria-label": `New value for ${key}`, "data-key": key });
@@ -114,7 +131,6 @@ export class SettingsDialog {
     }));
     this.form.querySelector("#env-new-key").value = "";
     this.form.querySelector("#env-new-value").value = "";
-    this.dialog.showModal();
   }
 
   async save() {
@@ -133,6 +149,11 @@ export class SettingsDialog {
       images[input.dataset.agent] = input.value.trim();
     }
     if (Object.keys(images).length) body.images = images;
+    const prices = {};
+    for (const table of this.dialog.querySelectorAll("#cfg-prices table:not([data-pinned])")) {
+      prices[table.dataset.agent] = readPrices(table);
+    }
+    if (Object.keys(prices).length) body.prices = prices;
     const env = {};
     for (const input of this.form.querySelectorAll("#env-rows input")) {
       if (input.value) env[input.dataset.key] = input.value;
@@ -142,12 +163,48 @@ export class SettingsDialog {
     if (newKey) env[newKey] = this.form.querySelector("#env-new-value").value;
     if (Object.keys(env).length) body.env = env;
     try {
-      await call("putConfig", { body });
-      this.dialog.close();
+      const config = await call("putConfig", { body });
+      setConfig(config);
+      this.fill(config);
+      this.saved.textContent = "Saved";
     } catch (error) {
       showError(error, this.form);
     }
   }
+}
+
+// An agent's price table (USD per million tokens, per model; "default" for any
+// other model), as rows of inputs; a row without a model name is left out.
+function priceTable(agent, title, table, pinned) {
+  const body = el("tbody");
+  const addRow = (model = "", row = {}) => {
+    const cells = PRICE_COLUMNS.map(([key, text]) => el("td", {}, el("input", { type: "number", min: "0", step: "any",
+      "data-price": key, value: row[key] ?? "", "aria-label": `${text} price for ${model || "the new model"}`, disabled: pinned })));
+    const tr = el("tr", {},
+      el("td", {}, el("input", { "data-model": "", value: model, "aria-label": `${title} model`, disabled: pinned })),
+      ...cells,
+      el("td", {}, el("button", { type: "button", text: "Remove", disabled: pinned, onclick: () => tr.remove() })));
+    body.append(tr);
+  };
+  for (const [model, row] of Object.entries(table)) addRow(model, row);
+  return el("div", { class: "prices" },
+    el("table", { "data-agent": agent, "data-pinned": pinned, title: pinned ? PINNED : undefined },
+      el("caption", { text: `${title} prices, USD per million tokens` }),
+      el("thead", {}, el("tr", {}, el("th", { text: "Model" }), ...PRICE_COLUMNS.map(([, text]) => el("th", { text })), el("th"))),
+      body),
+    pinned ? null : el("button", { type: "button", text: "Add a model", onclick: () => addRow() }));
+}
+
+function readPrices(table) {
+  const out = {};
+  for (const tr of table.querySelectorAll("tbody tr")) {
+    const model = tr.querySelector("[data-model]").value.trim();
+    if (!model) continue;
+    // An empty cell is sent as null, for the server to refuse by name.
+    out[model] = Object.fromEntries([...tr.querySelectorAll("[data-price]")].map((input) =>
+      [input.dataset.price, input.value === "" ? null : Number(input.value)]));
+  }
+  return out;
 }
 
 // yes: the confirming button's words, naming what it does.

@@ -1,0 +1,53 @@
+"""The settings dialog shows what is in use and says when a save took."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.server_process import ServerProcess
+from tests.ui.conftest import screenshot
+
+
+def test_settings_show_the_images_in_use_the_default_agent_and_prices_and_confirm_a_save(
+    page: Page, server: ServerProcess
+) -> None:
+    config = server.api("GET", "/api/config")
+    page.click("#open-settings")
+    dialog = page.locator("#settings-dialog")
+    expect(dialog).to_be_visible()
+    claude_image = config["agents"]["claude"]["image"]
+    expect(dialog.locator("#cfg-image-claude-in-use")).to_have_text(f"In use: {claude_image}")
+    codex = dialog.locator("#cfg-image-codex-in-use")
+    expect(codex).to_contain_text("wallfacer-codex:")
+    expect(codex).to_contain_text("(bundled)")
+    expect(dialog.locator("#cfg-default_agent")).to_have_value("claude")
+    table = dialog.locator("#cfg-prices table[data-agent=codex]")
+    models = table.locator("[data-model]")
+    assert sorted(m.input_value() for m in models.all()) == sorted(config["prices"]["codex"])
+    screenshot(page, "settings-agents")
+
+    dialog.locator("#cfg-default_agent").select_option("codex")
+    default = table.locator("tr", has=page.locator("[data-model]")).filter(
+        has=page.locator("input[value=default]")
+    )
+    default.locator("[data-price=output]").fill("12.5")
+    dialog.get_by_role("button", name="Add a model").click()
+    table.locator("tbody tr").last.locator("[data-model]").fill("o4-mini")
+    for key, value in (("input", "1.1"), ("cached_input", "0.275"), ("output", "4.4")):
+        table.locator("tbody tr").last.locator(f"[data-price={key}]").fill(value)
+    dialog.get_by_role("button", name="Save").click()
+    saved = dialog.get_by_role("status")
+    expect(saved).to_have_text("Saved")
+    screenshot(page, "settings-saved")
+    after = server.api("GET", "/api/config")
+    assert after["default_agent"] == "codex"
+    assert after["prices"]["codex"]["default"]["output"] == 12.5
+    added = {"input": 1.1, "cached_input": 0.275, "output": 4.4}
+    assert after["prices"]["codex"]["o4-mini"] == added
+
+    # A change clears the confirmation; a refused save gives none and says why.
+    table.locator("tbody tr").last.locator("[data-price=output]").fill("")
+    expect(saved).to_have_text("")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.locator('.field-error[data-for="prices"]')).to_contain_text("o4-mini")
+    expect(saved).to_have_text("")
