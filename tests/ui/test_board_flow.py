@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pygit2
 from playwright.sync_api import Page, expect
 
 from tests.gitrepo import file_on_branch
@@ -50,12 +51,27 @@ def test_create_drag_watch_feedback_accept(page: Page, server: ServerProcess, re
     page.click("[data-action=feedback]")
     expect(page.locator("#detail-log")).to_contain_text("You: append hello.txt", timeout=10_000)
     expect(page.locator("[data-action=accept]")).to_be_visible(timeout=20_000)
+    expect(page.locator("#detail-actions [data-action=cancel]")).to_have_class(
+        "danger apart"
+    )  # set apart from Accept
     page.click("[data-action=accept]")
+    accept = page.locator("#accept-dialog")
+    expect(accept.locator("textarea")).to_have_value("Board hello")  # the title, plain
+    expect(accept.locator("textarea")).to_be_focused()
+    accept.locator("textarea").fill("")
+    accept.get_by_role("button", name="Commit and merge").click()
+    expect(accept.locator(".field-error[data-for=message]")).to_contain_text("must not be empty")
+    accept.locator("textarea").fill("Greet from the board\n\nTwo lines of hello.")
+    screenshot(page, "accept-dialog")
+    accept.locator("textarea").press("Control+Enter")
 
     expect(page.locator("[data-column=done] .card", has_text="Board hello")).to_be_visible(
         timeout=20_000
     )
     assert file_on_branch(repo, "main", "hello.txt") == "hi from the board\nand a second line\n"
+    landed = pygit2.Repository(str(repo)).head.peel(pygit2.Commit)
+    assert landed.message == "Greet from the board\n\nTwo lines of hello."
+    expect(page.locator("#detail-log")).to_contain_text(f"landed as {str(landed.id)[:12]}")
     page.click("[data-tab=usage]")
     expect(page.locator("table.usage tbody tr")).to_have_count(2)
     screenshot(page, "detail-done")
@@ -72,6 +88,7 @@ def test_the_conflict_reason_and_files_are_shown(
     commit(repo, {"README.md": "user version\n"})
     card(page, "Conflicting").click()
     page.click("[data-action=accept]")
+    page.locator("#accept-dialog button[type=submit]").click()
     reason = page.locator("#detail-reason .reason")
     expect(reason).to_contain_text("conflicts in", timeout=20_000)
     expect(reason.locator("li code")).to_have_text("README.md")
@@ -141,3 +158,20 @@ def test_arrow_keys_move_between_cards_and_columns(page: Page, server: ServerPro
     page.keyboard.press("ArrowRight")
     expect(page.locator("[data-column=in_progress] .card")).to_be_focused()
     server.act(running["id"], "cancel")
+
+
+def test_cancel_says_what_it_discards_and_asks_first(page: Page, server: ServerProcess) -> None:
+    task = server.create("write notes.txt some notes", title="Discardable")
+    server.act(task["id"], "start")
+    server.wait_for(task["id"], "waiting")
+    card(page, "Discardable").click()
+    page.locator("#detail-actions [data-action=cancel]").click()
+    confirm = page.locator("#confirm-dialog")
+    expect(confirm.locator("#confirm-text")).to_contain_text("discarded: 1 file changed")
+    expect(page.locator("#detail-actions")).not_to_contain_text("null")
+    screenshot(page, "cancel-confirm")
+    confirm.get_by_role("button", name="Go back").click()
+    assert server.task(task["id"])["status"] == "waiting", "going back cancels nothing"
+    page.locator("#detail-actions [data-action=cancel]").click()
+    confirm.get_by_role("button", name="Cancel the task").click()
+    expect(page.locator("#detail-status")).to_have_text("cancelled")

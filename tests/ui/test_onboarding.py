@@ -105,4 +105,6 @@ def test_a_failed_image_says_what_to_do_in_a_strip_that_covers_nothing_and_its_t
     expect(page.locator("#detail-log")).to_contain_text("image is not available")
     expect(page.locator("#detail-status")).to_have_text("running")
     page.locator("#detail-actions [data-action=cancel]").click()
+    expect(page.locator("#confirm-text")).to_contain_text("0 files changed")
+    page.locator("#confirm-dialog button[value=yes]").click()
     expect(page.locator("#detail-status")).to_have_text("cancelled")

@@ -1,6 +1,7 @@
 // Boots the board: routes, data, the live stream, the header and the shortcuts.
 
 import { loadConfig, onConfig } from "./agents.js";
+import { AcceptDialog } from "./accept.js";
 import { call, loadRoutes, url } from "./api.js";
 import { Board } from "./board.js";
 import { Detail } from "./detail.js";
@@ -22,6 +23,7 @@ const board = new Board($("#board"), { onOpen: (id) => detail.open(id), onSelect
 const bulk = new BulkBar($("#bulk"), board, { confirm });
 const detail = new Detail($("#detail"), {
   confirm,
+  accept: new AcceptDialog($("#accept-dialog")),
   onChange: (task) => { board.upsert(task); detail.update(task); },
 });
 const newTask = new NewTaskDialog($("#new-dialog"), { onCreated: (task) => board.upsert(task) });

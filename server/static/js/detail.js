@@ -15,16 +15,18 @@ const BUTTONS = [
   ["accept", "Accept & merge", "primary"],
   ["resume", "Resume", "primary"],
   ["retry", "Retry"],
-  ["cancel", "Cancel"],
   ["archive", "Archive"],
   ["unarchive", "Unarchive"],
+  // The ones that discard work go last, set apart from Accept.
+  ["cancel", "Cancel task", "danger apart"],
   ["delete", "Delete", "danger"],
 ];
 
 export class Detail {
-  constructor(root, { confirm, onChange }) {
+  constructor(root, { confirm, accept, onChange }) {
     this.root = root;
     this.confirm = confirm;
+    this.accept = accept;
     this.onChange = onChange;
     this.task = null;
     this.source = null;
@@ -146,7 +148,7 @@ export class Detail {
     q("#detail-actions").replaceChildren(...BUTTONS.filter(([name]) => actions.has(name)).map(([name, text, cls]) =>
       el("button", { class: cls, "data-action": name, onclick: () => this.act(name), text,
         disabled: name === "start" && Boolean(blocked), "aria-describedby": name === "start" && blocked ? "detail-blocked" : undefined })),
-      blocked ? el("p", { class: "hint blocked", id: "detail-blocked", text: `${blocked}.` }) : null);
+      ...(blocked ? [el("p", { class: "hint blocked", id: "detail-blocked", text: `${blocked}.` })] : []));
 
     const feedback = q("#detail-feedback");
     if (actions.has("feedback") && !feedback.querySelector("form")) {
@@ -171,7 +173,12 @@ export class Detail {
     const params = { id: this.task.id };
     clearErrors(this.root);
     try {
-      if (action === "delete") {
+      if (action === "accept") {
+        this.accept.open(this.task, (task) => this.onChange(task));
+      } else if (action === "cancel") {
+        if (!(await this.confirmCancel())) return;
+        this.onChange(await call("cancelTask", { params }));
+      } else if (action === "delete") {
         if (!(await this.confirm(`Delete “${this.task.title}”? Its log and any unmerged work are lost.`))) return;
         await call("deleteTask", { params });
         this.close();
@@ -184,6 +191,14 @@ export class Detail {
     } catch (error) {
       showError(error, this.root);
     }
+  }
+
+  // Cancel discards the workspace: say how much, and ask.
+  async confirmCancel() {
+    const { files } = await call("taskDiff", { params: { id: this.task.id } });
+    const what = files.length === 1 ? "1 file changed" : `${files.length} files changed`;
+    return this.confirm(`Cancel “${this.task.title}”? Its run stops and its work is discarded: ${what}.`,
+      "Cancel the task");
   }
 
   // Resolves true once sent (the diff's comments are then cleared).
