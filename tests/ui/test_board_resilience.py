@@ -74,7 +74,7 @@ def test_settings_are_edited_with_credentials_masked(page: Page, server: ServerP
     expect(page.locator("#cfg-image-claude")).to_be_disabled()  # pinned by --image for this run
     expect(page.locator("#cfg-image-codex")).to_be_enabled()
     expect(page.locator("#cfg-egress")).to_be_disabled()  # --egress none, for the fake agent
-    expect(page.locator("#env-hint")).to_contain_text("codex: OPENAI_API_KEY or CODEX_API_KEY")
+    expect(page.locator("#env-hint")).to_contain_text("codex: OPENAI_API_KEY (or CODEX_API_KEY)")
     expect(page.locator("#env-hint")).to_contain_text("endpoint ANTHROPIC_BASE_URL")
     page.fill("#cfg-max_parallel", "2")
     page.fill("#cfg-memory", "512m")
@@ -82,15 +82,19 @@ def test_settings_are_edited_with_credentials_masked(page: Page, server: ServerP
     page.fill("#cfg-egress_allow", "Example.com, *.corp.example")
     page.check("#cfg-host_access")
     page.click("#settings-dialog button[type=submit]")
-    expect(page.locator("#settings-dialog")).to_be_hidden()
+    expect(page.locator("#settings-saved")).to_have_text("Saved")
+    page.keyboard.press("Escape")
     config = server.api("GET", "/api/config")
     assert (config["max_parallel"], config["memory"], config["pids_limit"]) == (2, "512m", 512)
     assert config["egress_allow"] == ["*.corp.example", "example.com"]
     assert config["host_access"] is True
     page.click("#open-settings")
+    expect(page.locator("#settings-saved")).to_be_empty()
     page.fill("#cfg-egress_allow", "not a host!")
     page.click("#settings-dialog button[type=submit]")
-    expect(page.locator("#settings-dialog .field-error").first).to_contain_text("not a host")
+    expect(page.locator("#settings-dialog .field-error[data-for=egress_allow]")).to_contain_text(
+        "not a host"
+    )
     page.keyboard.press("Escape")
     assert config["env"] == [{"key": "ANTHROPIC_API_KEY", "value": "sk-…1234"}]
 
