@@ -16,14 +16,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, Route, sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 from runner import repos, workspaces
 from server import review
 from tests.gitrepo import make_repo
+from tests.ui.static_page import ORIGIN, serve
 
-STATIC = Path(__file__).resolve().parents[1] / "server" / "static"
-ORIGIN = "http://bench.test"
 FILES, LINES, ROUNDS = 20, 250, 9
 TARGET_MS = 500
 RENDER = """async (data) => {
@@ -53,18 +52,6 @@ def change(root: Path) -> dict[str, Any]:
         body = "".join(f"def g{i}(x):\n    return x * {i}  # line {i}\n" for i in range(LINES // 2))
         (ws.path / "pkg" / f"m{n}.py").write_text(f"def f{n}():\n    return {n}\n" + body)
     return review.diff_json(workspaces.diff(ws))
-
-
-def serve(route: Route) -> None:
-    path = route.request.url.removeprefix(ORIGIN)
-    if path == "/":
-        body = '<!doctype html><link rel=stylesheet href="/css/board.css"><main id=pane></main>'
-        route.fulfill(body=body, content_type="text/html")
-    elif (STATIC / path.lstrip("/")).is_file():
-        kind = "text/css" if path.endswith(".css") else "text/javascript"
-        route.fulfill(path=STATIC / path.lstrip("/"), content_type=kind)
-    else:
-        route.abort()
 
 
 def measure(page: Page, data: dict[str, Any]) -> tuple[list[float], list[float]]:

@@ -10,17 +10,20 @@ from tests.inprocess import InProcessServer
 from tests.server_process import ServerProcess
 
 
+def codex_cannot_build(tmp_path: Path, repo: Path, sandbox_image: str) -> InProcessServer:
+    """A server whose Codex image cannot be built: its base, the busybox test image,
+    has no apt-get."""
+    server = InProcessServer(
+        tmp_path / "data", [repo], image=sandbox_image, env={"WALLFACER_IMAGE_BASE": sandbox_image}
+    )
+    server.start()
+    return server
+
+
 def test_a_failed_build_shows_its_log_and_the_task_waits_for_a_retry(
     tmp_path: Path, repo: Path, sandbox_image: str, docker_client: docker.DockerClient
 ) -> None:
-    # The busybox test image has no apt-get: building the Codex image on it fails.
-    server = InProcessServer(
-        tmp_path / "data",
-        [repo],
-        image=sandbox_image,
-        env={"WALLFACER_IMAGE_BASE": sandbox_image},
-    )
-    server.start()
+    server = codex_cannot_build(tmp_path, repo, sandbox_image)
     tagged = ""
     try:
         server.api("PUT", "/api/config", {"env": {"OPENAI_API_KEY": "sk-test-for-the-build"}})
@@ -62,13 +65,7 @@ def test_a_failed_build_shows_its_log_and_the_task_waits_for_a_retry(
 def test_a_task_waiting_for_a_failed_image_can_be_cancelled(
     tmp_path: Path, repo: Path, sandbox_image: str
 ) -> None:
-    server = InProcessServer(
-        tmp_path / "data",
-        [repo],
-        image=sandbox_image,
-        env={"WALLFACER_IMAGE_BASE": sandbox_image},
-    )
-    server.start()
+    server = codex_cannot_build(tmp_path, repo, sandbox_image)
     try:
         server.api("PUT", "/api/config", {"env": {"OPENAI_API_KEY": "sk-test-for-the-build"}})
         task = server.create("say hi", agent="codex")

@@ -11,18 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Page, expect
 
 from runner import conflicts, workspaces
 from server import review
 from tests.gitrepo import commit, make_repo
 from tests.runner.test_review_git import task_ws
 from tests.ui.conftest import screenshot
+from tests.ui.static_page import ORIGIN, serve
 
-STATIC = Path(__file__).resolve().parents[2] / "server" / "static"
-ORIGIN = "http://diffview.test"
-PAGE = '<!doctype html><link rel=stylesheet href="/css/board.css"><main id=pane></main>'
-# Shows a diff as the Diff tab does; sent messages are kept in window.sent.
 SHOW = """async ([data, canSend]) => {
   const { DiffView } = await import("/js/diffview.js");
   window.sent = [];
@@ -31,17 +28,6 @@ SHOW = """async ([data, canSend]) => {
 }"""
 MINUS = "\N{MINUS SIGN}"  # the view's minus, as a typesetter writes it
 HOSTILE = "<img src=x onerror=window.pwned=1><script>window.pwned=1</script>"
-
-
-def serve(route: Route) -> None:
-    path = route.request.url.removeprefix(ORIGIN)
-    if path == "/":
-        route.fulfill(body=PAGE, content_type="text/html")
-    elif (STATIC / path.lstrip("/")).is_file():
-        kind = "text/css" if path.endswith(".css") else "text/javascript"
-        route.fulfill(path=STATIC / path.lstrip("/"), content_type=kind)
-    else:
-        route.abort()
 
 
 @pytest.fixture
