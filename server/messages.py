@@ -21,12 +21,17 @@ _CODE = re.compile(r"`+([^`]*)`+")
 _LEAD = re.compile(r"^(#{1,6}|>|[-+*]|\d+[.)])\s+")
 
 
-def proposed(title: str) -> str:
-    """A subject line from the task's title: plain text, capitalised, no full stop."""
+def plain(title: str) -> str:
+    """The title's text without its Markdown, on one line: what a card shows."""
     text = _LEAD.sub("", title.strip())
     for markup in (_LINK, _CODE, _STRONG, _EMPHASIS):
         text = markup.sub(r"\1", text)
-    text = " ".join(text.split()).rstrip(".:;, ")
+    return " ".join(text.split())
+
+
+def proposed(title: str) -> str:
+    """A subject line from the task's title: plain text, capitalised, no full stop."""
+    text = plain(title).rstrip(".:;, ")
     if len(text) > SUBJECT_CHARS:
         text = text[: SUBJECT_CHARS - 1].rstrip() + "…"
     return text[:1].upper() + text[1:] if text else "Wallfacer task"

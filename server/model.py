@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from runner.agents.events import Usage
-from server.messages import proposed
+from server.messages import plain, proposed
 from server.states import Status, user_actions
 
 
@@ -50,6 +50,7 @@ class Task:
         return {
             "id": self.id,
             "title": self.display_title(),
+            "plain_title": plain(self.display_title()),  # for cards and lists: no Markdown
             "commit_message": proposed(self.display_title()),
             "prompt": self.prompt,
             "status": str(self.status),

@@ -69,7 +69,7 @@ class Runs:
         self._metrics = metrics
         self.settings = settings
         self.instance = settings.instance
-        self.slots = Slots(lambda: config.current.max_parallel)
+        self.slots: Slots[tuple[str, int]] = Slots(lambda: config.current.max_parallel)
         self.egress = Egress(engine, self.instance)
         self._launches = itertools.count(1)
         self._owner: dict[str, int] = {}  # task id -> the launch that may run it
@@ -84,6 +84,13 @@ class Runs:
         launch = next(self._launches)
         self._owner[task.id] = launch
         self.jobs.spawn(self._run(task.id, prompt, session_id, launch))
+
+    async def queue(self) -> list[str]:
+        """The tasks waiting for a slot, the next to start first; a launch that a
+        cancel or a newer start made moot still holds its place, but is left out."""
+        return [
+            task_id for task_id, launch in self.slots.queue() if await self._wanted(task_id, launch)
+        ]
 
     async def _wanted(self, task_id: str, launch: int) -> bool:
         """Whether this launch still owns the task: a cancel, retry and start while
@@ -193,10 +200,11 @@ class Runs:
         proxy_image = await self._image(task_id, launch, EGRESS) if proxied else ""
         if image is None or proxy_image is None:
             return
-        if self.slots.full():
+        key = (task_id, launch)
+        if self.slots.full() or self.slots.queue():
             limit = self.config.current.max_parallel
-            await life.note(task_id, "system", message=f"queued: {limit} tasks are already running")
-        async with self.slots:
+            await life.note(task_id, "system", message=f"queued: {limit} tasks may run at once")
+        async with self.slots.hold(key):
             config = self.config.current
             if not await self._wanted(task_id, launch):
                 return
@@ -365,7 +373,7 @@ class Runs:
 
     async def reattach(self, task_id: str, container_id: str, skip: int) -> None:
         """Follow a container that outlived the last process, from the line it was at."""
-        async with self.slots:
+        async with self.slots.hold((task_id, 0)):
             task = await self.life.get(task_id)
             lines = self.engine.stream(container_id, skip)
             parse = self._adapter(task.agent).parser(task.model or None, task.session_id)

@@ -125,11 +125,13 @@ class Column:
     order: str = "recent"
 
 
+# A failed task needs a person as much as a waiting one: it shows beside them,
+# not buried among the finished.
 COLUMNS = (
     Column("backlog", "Backlog", EDITABLE, order="position"),
     Column("in_progress", "In Progress", RUNNING),
-    Column("waiting", "Waiting", frozenset({S.WAITING})),
-    Column("done", "Done", FINISHED),
+    Column("waiting", "Needs you", NEEDS_YOU),
+    Column("done", "Done", FINISHED - NEEDS_YOU),
 )
 del S
 

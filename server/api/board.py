@@ -18,7 +18,8 @@ async def rules(request: web.Request) -> web.Response:
 
 
 async def stats(request: web.Request) -> web.Response:
-    """Counts per status and the cost since ``?since=`` (the client's local midnight)."""
+    """Counts per status, the queue for a slot, and the cost since ``?since=`` (the
+    client's local midnight). A queued task is in progress but not running yet."""
     raw = request.query.get("since")
     try:
         since = datetime.fromisoformat(raw) if raw else _utc_midnight()
@@ -30,11 +31,14 @@ async def stats(request: web.Request) -> web.Response:
     tasks, store = services(request).tasks, services(request).store
     counts = await tasks.io(store.counts)
     cost = await tasks.io(store.cost_since, stamp)
+    queue = await services(request).runs.queue()
     return ok(
         {
             "counts": counts,
-            "running": sum(counts.get(s, 0) for s in states.RUNNING),
+            "running": max(0, sum(counts.get(s, 0) for s in states.RUNNING) - len(queue)),
+            "queue": queue,
             "waiting": counts.get(Status.WAITING, 0),
+            "needs_you": sum(counts.get(s, 0) for s in states.NEEDS_YOU),
             "cost_since": round(cost, 6),
             "since": stamp,
         }

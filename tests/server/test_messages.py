@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from server.errors import Unprocessable
-from server.messages import MAX_MESSAGE_CHARS, checked, proposed
+from server.messages import MAX_MESSAGE_CHARS, checked, plain, proposed
+from server.model import Task
+from server.states import Status
 
 
 @pytest.mark.parametrize(
@@ -37,3 +39,12 @@ def test_an_empty_or_huge_message_is_refused_naming_its_field(message: str) -> N
     with pytest.raises(Unprocessable) as refused:
         checked(message)
     assert refused.value.field == "message"
+
+
+def test_a_card_shows_the_title_without_markdown_but_as_written() -> None:
+    task = Task(
+        id="t", prompt="## Fix the **login** page.\nthen more", status=Status.BACKLOG, repo="/r"
+    )
+    shown = task.to_json()
+    assert shown["plain_title"] == plain(shown["title"]) == "Fix the login page."
+    assert shown["title"] == "## Fix the **login** page."

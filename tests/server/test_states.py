@@ -73,8 +73,8 @@ def test_the_columns_show_every_status_exactly_once() -> None:
     assert {c.name: sorted(c.statuses) for c in COLUMNS} == {
         "backlog": ["backlog"],
         "in_progress": ["committing", "in_progress"],
-        "waiting": ["waiting"],
-        "done": ["cancelled", "done", "failed"],
+        "waiting": ["failed", "waiting"],
+        "done": ["cancelled", "done"],
     }
 
 
