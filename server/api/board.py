@@ -38,7 +38,6 @@ async def stats(request: web.Request) -> web.Response:
             "running": max(0, sum(counts.get(s, 0) for s in states.RUNNING) - len(queue)),
             "queue": queue,
             "waiting": counts.get(Status.WAITING, 0),
-            "needs_you": sum(counts.get(s, 0) for s in states.NEEDS_YOU),
             "cost_since": round(cost, 6),
             "since": stamp,
         }

@@ -34,7 +34,7 @@ def test_create_drag_watch_feedback_accept(page: Page, server: ServerProcess, re
     expect(page.locator("#detail-log")).to_contain_text("Working on it")
     waiting = page.locator("[data-column=waiting] .card", has_text="Board hello")
     expect(waiting).to_be_visible(timeout=20_000)
-    expect(waiting).to_contain_text("needs you")
+    expect(waiting.locator(".badge")).to_have_text("waiting")  # beside failed, under Needs you
     screenshot(page, "board-waiting")
 
     page.click("[data-tab=diff]")

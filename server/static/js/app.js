@@ -2,13 +2,14 @@
 
 import { loadConfig, onConfig } from "./agents.js";
 import { AcceptDialog } from "./accept.js";
+import { Attention } from "./attention.js";
 import { call, loadRoutes, url } from "./api.js";
 import { Board } from "./board.js";
 import { Detail } from "./detail.js";
 import { confirmDialog, NewTaskDialog, SettingsDialog } from "./dialogs.js";
 import { clearErrors, showError } from "./errors.js";
 import { Onboarding } from "./onboarding.js";
-import { el, money } from "./render.js";
+import { el } from "./render.js";
 import { BulkBar } from "./selection.js";
 import { loadStates } from "./states.js";
 import { UsageDialog } from "./usage.js";
@@ -29,6 +30,7 @@ const detail = new Detail($("#detail"), {
 const newTask = new NewTaskDialog($("#new-dialog"), { onCreated: (task) => board.upsert(task) });
 const settings = new SettingsDialog($("#settings-dialog"));
 new Onboarding($("#onboarding"));
+const attention = new Attention($("#totals"), $("#notify"));
 
 async function boot() {
   try {
@@ -64,6 +66,7 @@ function connect() {
   source.addEventListener("task-updated", (event) => {
     lastSeq = Number(event.lastEventId);
     const task = JSON.parse(event.data);
+    attention.observe(task, board.tasks.get(task.id));
     board.upsert(task);
     detail.update(task);
     scheduleHeader();
@@ -72,6 +75,7 @@ function connect() {
     lastSeq = Number(event.lastEventId);
     const { id } = JSON.parse(event.data);
     board.remove(id);
+    attention.forget(id);
     if (detail.openId === id) detail.close();
     scheduleHeader();
   });
@@ -165,8 +169,9 @@ async function refreshHeader() {
   offerRepo();
   $("#repos").replaceChildren(...repos.map((repo) =>
     el("li", { title: repo.path }, repo.name, repo.branch ? ` · ${repo.branch}` : "", repo.error ? " · missing" : "")));
-  $("#totals").textContent = `${stats.running} running · ${stats.waiting} waiting · ${money(stats.cost_since)} today`;
+  attention.show(stats);
   board.setCounts(stats.counts);
+  board.setQueue(stats.queue);
 }
 
 // The new-task form offers each agent the server knows; the board and the

@@ -6,8 +6,9 @@
 
 import { missing } from "./agents.js";
 import { call } from "./api.js";
+import { renderCard, tick } from "./cards.js";
 import { showError } from "./errors.js";
-import { el, elapsed, money } from "./render.js";
+import { el } from "./render.js";
 import * as states from "./states.js";
 
 const PAGE = 100;
@@ -29,12 +30,13 @@ export class Board {
     this.searchTimer = null;
     this.archive = false;
     this.counts = null; // tasks per status, from the header's stats
+    this.queue = []; // ids waiting for a slot, from the same stats
     this.selected = null; // a Set of ids while selecting, else null
     this.specs = {};
     this.dragging = null;
     this.wireDrag();
     this.wireKeyboard();
-    setInterval(() => this.tick(), 1000);
+    setInterval(() => tick(this.root), 1000);
   }
 
   // Lays out the columns the server describes; once, before the first load.
@@ -122,7 +124,9 @@ export class Board {
       return true;
     }
     const draggable = !this.selected && Object.keys(this.specs).some((name) => this.dropAction(task, name));
-    const fresh = renderCard(task, draggable, this.selected?.has(task.id));
+    const fresh = renderCard(task, {
+      draggable, selected: this.selected?.has(task.id), badge: this.specs[column].statuses.length > 1, queue: this.queue,
+    });
     if (this.archive && task.actions.includes("unarchive")) {
       fresh.append(el("button", { class: "unarchive", "data-unarchive": task.id, text: "Unarchive",
         onclick: (event) => { event.stopPropagation(); this.act(task.id, "unarchive"); } }));
@@ -170,6 +174,14 @@ export class Board {
       const total = this.specs[name].statuses.reduce((sum, s) => sum + (counts[s] || 0), 0);
       column.count.textContent = `· ${total}`;
     }
+  }
+
+  // Redraws the cards whose place in the queue for a slot ("2 of 6") changed.
+  setQueue(queue) {
+    const resized = queue.length !== this.queue.length;
+    const moved = new Set([...this.queue, ...queue].filter((id) => resized || this.queue.indexOf(id) !== queue.indexOf(id)));
+    this.queue = queue;
+    for (const id of moved) if (this.tasks.has(id)) this.upsert(this.tasks.get(id));
   }
 
   // Debounced: a search per pause in typing, not per key. "" restores the board.
@@ -221,12 +233,6 @@ export class Board {
       for (const result of results) if (result.ok) this.upsert(result.task);
     } catch (error) {
       showError(error);
-    }
-  }
-
-  tick() {
-    for (const span of this.root.querySelectorAll(".card .elapsed[data-running]")) {
-      span.textContent = elapsed(span.dataset.from);
     }
   }
 
@@ -353,39 +359,4 @@ export class Board {
   focusFirst() {
     this.root.querySelector(".card")?.focus();
   }
-}
-
-function renderCard(task, draggable, selected) {
-  const running = states.inGroup("running", task.status);
-  const finished = states.inGroup("finished", task.status);
-  const label = states.label(task.status);
-  const card = el(
-    "li",
-    {
-      class: "card",
-      tabindex: "0",
-      draggable: draggable ? "true" : false,
-      "data-id": task.id,
-      "data-status": task.status,
-      "aria-label": `${task.title} (${label})`,
-      role: selected === undefined ? false : "option",
-      "aria-selected": selected === undefined ? false : String(selected),
-    },
-    el("div", { class: "title", text: task.title || "(untitled)" }),
-    el(
-      "div",
-      { class: "meta" },
-      el("span", { class: `badge ${task.status}`, text: label }),
-      states.inGroup("needs_you", task.status) ? el("span", { class: "needs-you", title: "Needs you", text: "● needs you" }) : null,
-      task.conflict_files.length ? el("span", { class: "badge conflict", title: task.conflict_files.join(", "), text: "conflict" }) : null,
-      el("span", {
-        class: "elapsed",
-        "data-from": task.created_at,
-        "data-running": running ? "1" : false,
-        text: elapsed(task.created_at, finished ? task.updated_at : undefined),
-      }),
-      task.usage.cost_usd ? el("span", { class: "cost", text: money(task.usage.cost_usd) }) : null,
-    ),
-  );
-  return card;
 }

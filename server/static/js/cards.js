@@ -1,0 +1,70 @@
+// One card of the board: what a person scans for at a glance. The title comes
+// plain from the server (plain_title); the status badge shows only where the
+// column holds more than one status, since the column's name says the rest.
+
+import { agents } from "./agents.js";
+import { el, elapsed, money } from "./render.js";
+import * as states from "./states.js";
+
+// `queue`: the ids waiting for a slot, the next to start first (GET /api/stats).
+export function renderCard(task, { draggable, selected, badge, queue }) {
+  const place = queue.indexOf(task.id);
+  const label = place >= 0 ? `queued (${place + 1} of ${queue.length})` : states.label(task.status);
+  const title = task.plain_title || "(untitled)";
+  return el(
+    "li",
+    {
+      class: "card",
+      tabindex: "0",
+      draggable: draggable ? "true" : false,
+      "data-id": task.id,
+      "data-status": task.status,
+      "data-queued": place >= 0 ? "1" : false,
+      "aria-label": `${title} (${label})`,
+      role: selected === undefined ? false : "option",
+      "aria-selected": selected === undefined ? false : String(selected),
+    },
+    el("div", { class: "title", title: task.title, text: title }),
+    el(
+      "div",
+      { class: "meta" },
+      place >= 0 ? el("span", { class: "badge queued", text: label })
+        : badge ? el("span", { class: `badge ${task.status}`, text: label }) : null,
+      task.conflict_files.length ? el("span", { class: "badge conflict", title: task.conflict_files.join(", "), text: "conflict" }) : null,
+      place >= 0 ? null : clock(task),
+      task.usage.cost_usd ? el("span", { class: "cost", title: "Cost so far", text: money(task.usage.cost_usd) }) : null,
+    ),
+    el(
+      "div",
+      { class: "meta origin" },
+      el("span", { class: "agent", text: agents()[task.agent]?.title ?? task.agent }),
+      el("span", { class: "repo", title: task.repo, text: task.repo.split(/[\\/]/).filter(Boolean).pop() ?? task.repo }),
+    ),
+  );
+}
+
+// A running task shows how long it has been at it (from its last change of
+// state, when its container started); a task that stopped, how long ago.
+// A draft in the backlog has no time worth showing.
+function clock(task) {
+  if (states.inGroup("editable", task.status)) return null;
+  const running = states.inGroup("running", task.status);
+  return el("span", {
+    class: "elapsed",
+    "data-from": task.updated_at,
+    "data-running": running ? "1" : false,
+    title: running ? "Running for" : `Since ${new Date(task.updated_at).toLocaleString()}`,
+    text: stamp(task.updated_at, running),
+  });
+}
+
+function stamp(from, running) {
+  return running ? elapsed(from) : `${elapsed(from)} ago`;
+}
+
+// Every card's time, from the one timer the board keeps.
+export function tick(root) {
+  for (const span of root.querySelectorAll(".card .elapsed[data-from]")) {
+    span.textContent = stamp(span.dataset.from, Boolean(span.dataset.running));
+  }
+}
