@@ -57,3 +57,9 @@ class TooManyRequests(ApiError):
 
 class Unavailable(ApiError):
     status = 503
+
+
+class BadGateway(ApiError):
+    """A remote the server talks to for the user (a git remote) failed."""
+
+    status = 502

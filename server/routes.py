@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server.api import board, pages, runtime, system, tasks, usage
+from server.api import board, git, pages, runtime, system, tasks, usage
 from server.api.common import ok
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -97,6 +97,20 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("GET", "/api/repos", board.list_repos, "listRepos", "Registered repositories"),
     Route("POST", "/api/repos", board.add_repo, "addRepo", "Register a repository"),
+    Route(
+        "GET",
+        "/api/repos/git",
+        git.git_status,
+        "repoGit",
+        "A registered repository's branch, ahead/behind its upstream, uncommitted files (?path=)",
+    ),
+    Route(
+        "POST",
+        "/api/repos/push",
+        git.push,
+        "pushRepo",
+        "Push a registered repository's default branch to its upstream (ssh agent)",
+    ),
     Route("GET", "/api/runtime", runtime.runtime, "runtime", "Docker or Podman, version, socket"),
     Route("GET", "/api/images", runtime.list_images, "listImages", "Sandbox image per agent"),
     Route(

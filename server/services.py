@@ -23,6 +23,7 @@ from server.jobs import Jobs
 from server.landing import Landing
 from server.lifecycle import Lifecycle
 from server.recovery import Recovery
+from server.remotes import Remotes
 from server.runs import Runs
 from server.settings import Settings
 from server.states import Status
@@ -49,6 +50,7 @@ class Services:
     runs: Runs
     tasks: Tasks
     recovery: Recovery
+    remotes: Remotes
     _metrics: Metrics | None = field(default=None, repr=False)
 
     @property
@@ -79,8 +81,21 @@ class Services:
         landing = Landing(life, metrics)
         tasks = Tasks(life, config, runs, landing, jobs, settings.homes_dir)
         recovery = Recovery(life, engine, runs, landing, jobs)
+        remotes = Remotes(store, io)
         services = cls(
-            settings, io, store, hub, engine, config, jobs, life, images, runs, tasks, recovery
+            settings,
+            io,
+            store,
+            hub,
+            engine,
+            config,
+            jobs,
+            life,
+            images,
+            runs,
+            tasks,
+            recovery,
+            remotes,
         )
         for repo in settings.repos:
             await io(store.add_repo, str(repo))

@@ -90,6 +90,13 @@ def ssh_remote(root: Path, trusted: bool = True) -> Iterator[SshRemote]:
             child.wait()
 
 
+def serve_ssh(root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SshRemote]:
+    """For a fixture: the remote, with this process's agent and libgit2 home pointed at it."""
+    with ssh_remote(root) as remote, as_home(remote.home):
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(remote.agent_socket))
+        yield remote
+
+
 @contextmanager
 def as_home(home: Path) -> Iterator[None]:
     """libgit2 reads ~/.ssh/known_hosts from its own home setting: this process's, for a while."""

@@ -10,14 +10,12 @@ import pytest
 
 from runner import remotes
 from tests.gitrepo import SIG, commit, make_repo
-from tests.sshd import SshRemote, as_home, free_port, remote_pair, ssh_remote
+from tests.sshd import SshRemote, as_home, free_port, remote_pair, serve_ssh, ssh_remote
 
 
 @pytest.fixture
 def ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SshRemote]:
-    with ssh_remote(tmp_path / "ssh") as remote, as_home(remote.home):
-        monkeypatch.setenv("SSH_AUTH_SOCK", str(remote.agent_socket))
-        yield remote
+    yield from serve_ssh(tmp_path / "ssh", monkeypatch)
 
 
 def pair(tmp_path: Path, url: str) -> tuple[Path, Path]:
