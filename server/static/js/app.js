@@ -8,6 +8,7 @@ import { Board } from "./board.js";
 import { Detail } from "./detail.js";
 import { confirmDialog, NewTaskDialog, SettingsDialog } from "./dialogs.js";
 import { clearErrors, showError } from "./errors.js";
+import { GitPanel } from "./gitpanel.js";
 import { Onboarding } from "./onboarding.js";
 import { el } from "./render.js";
 import { BulkBar } from "./selection.js";
@@ -29,6 +30,7 @@ const detail = new Detail($("#detail"), {
 });
 const newTask = new NewTaskDialog($("#new-dialog"), { onCreated: (task) => board.upsert(task) });
 const settings = new SettingsDialog($("#settings-dialog"));
+const gitPanel = new GitPanel($("#git-dialog"));
 new Onboarding($("#onboarding"));
 const attention = new Attention($("#totals"), $("#notify"));
 
@@ -167,8 +169,9 @@ async function refreshHeader() {
   for (const status of imageList.images) showImage(status);
   repos = repoList.repos;
   offerRepo();
-  $("#repos").replaceChildren(...repos.map((repo) =>
-    el("li", { title: repo.path }, repo.name, repo.branch ? ` · ${repo.branch}` : "", repo.error ? " · missing" : "")));
+  $("#repos").replaceChildren(...repos.map((repo) => el("li", { title: `${repo.path}: git status and push` },
+    el("button", { type: "button", class: "repo-chip", onclick: () => gitPanel.open(repo) },
+      repo.name, repo.branch ? ` · ${repo.branch}` : "", repo.error ? " · missing" : ""))));
   attention.show(stats);
   board.setCounts(stats.counts);
   board.setQueue(stats.queue);
