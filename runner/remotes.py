@@ -21,6 +21,7 @@ from runner.errors import RunnerError
 from runner.repos import default_branch, open_repo
 
 KNOWN_HOSTS = "~/.ssh/known_hosts"
+MAX_FILES = 500  # a panel, not a file manager: the rest is a count
 
 
 class NoUpstream(RunnerError):
@@ -44,6 +45,7 @@ class Status:
     ahead: int
     behind: int
     files: list[dict[str, str]] = field(default_factory=list)  # {"path", "status"}
+    more_files: int = 0  # uncommitted beyond ``files``
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,8 @@ def status(path: Path) -> Status:
         local = repo.references.get(f"refs/heads/{default}")
         if tracking is not None and local is not None:
             ahead, behind = repo.ahead_behind(local.target, tracking.target)
-    return Status(branch, default, upstream, url, ahead, behind, _changed_files(repo))
+    files, more = _changed_files(repo)
+    return Status(branch, default, upstream, url, ahead, behind, files, more)
 
 
 def push(path: Path) -> Pushed:
@@ -122,13 +125,11 @@ def _config(config: pygit2.Config, key: str) -> str:
         return ""
 
 
-def _changed_files(repo: pygit2.Repository) -> list[dict[str, str]]:
-    files = []
-    for name, flags in sorted(repo.status().items()):
-        if flags & FileStatus.IGNORED:
-            continue
-        files.append({"path": name, "status": _describe(flags)})
-    return files
+def _changed_files(repo: pygit2.Repository) -> tuple[list[dict[str, str]], int]:
+    """At most ``MAX_FILES``, and how many more; an untracked directory counts once."""
+    changed = sorted(repo.status(untracked_files="normal").items())
+    files = [{"path": name, "status": _describe(flags)} for name, flags in changed[:MAX_FILES]]
+    return files, max(0, len(changed) - MAX_FILES)
 
 
 _WORDS = (

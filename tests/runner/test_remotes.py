@@ -42,6 +42,9 @@ def test_status_names_branch_upstream_and_uncommitted_files(tmp_path: Path) -> N
     (checkout / "new.txt").write_text("new\n")
     (checkout / ".gitignore").write_text("*.log\n")
     (checkout / "debug.log").write_text("ignored\n")
+    (checkout / "build").mkdir()
+    for n in range(3):
+        (checkout / "build" / f"{n}.o").write_text("untracked directory\n")
 
     got = remotes.status(checkout)
 
@@ -51,8 +54,36 @@ def test_status_names_branch_upstream_and_uncommitted_files(tmp_path: Path) -> N
     assert got.files == [
         {"path": ".gitignore", "status": "untracked"},
         {"path": "README.md", "status": "modified"},
+        {"path": "build/", "status": "untracked"},
         {"path": "new.txt", "status": "untracked"},
     ]
+    assert got.more_files == 0
+
+
+def test_status_lists_a_bounded_number_of_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkout = make_repo(tmp_path / "project")
+    for n in range(5):
+        (checkout / f"{n}.txt").write_text("new\n")
+    monkeypatch.setattr(remotes, "MAX_FILES", 3)
+    got = remotes.status(checkout)
+    assert [f["path"] for f in got.files] == ["0.txt", "1.txt", "2.txt"]
+    assert got.more_files == 2
+
+
+def test_push_refused_by_the_remote_names_its_reason(tmp_path: Path, ssh: SshRemote) -> None:
+    bare = tmp_path / "remote.git"
+    checkout, _ = pair(tmp_path, ssh.url(bare))
+    hook = bare / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o755)
+    commit(checkout, {"a.txt": "a\n"})
+
+    with pytest.raises(remotes.PushFailed, match="refused refs/heads/main") as failed:
+        remotes.push(checkout)
+    assert failed.value.cause == "rejected"
+    assert "hook declined" in str(failed.value)
 
 
 def test_status_counts_behind_from_the_tracking_ref(tmp_path: Path) -> None:

@@ -50,11 +50,12 @@ export class GitPanel {
         el("dt", { text: "Commits" }), el("dd", {}, el("span", { "data-counts": "", text: counts }),
           git.upstream ? el("span", { class: "hint", text: " (as of the last fetch)" }) : null),
       ),
-      el("h3", { text: git.files.length ? `Uncommitted (${git.files.length})` : "Nothing uncommitted" }),
+      el("h3", { text: git.files.length ? `Uncommitted (${git.files.length + git.more_files})` : "Nothing uncommitted" }),
       git.files.length
         ? el("ul", { class: "git-files" }, git.files.map((f) =>
           el("li", {}, el("span", { class: `git-status ${f.status}`, text: f.status }), el("code", { text: f.path }))))
         : null,
+      git.more_files ? el("p", { class: "hint", text: `and ${git.more_files} more` }) : null,
       el("p", { class: "hint", text: "Pushes use the keys in your ssh agent and trust only host keys in ~/.ssh/known_hosts." }),
     );
     this.pushButton.textContent = git.upstream ? `Push ${git.default_branch} → ${git.upstream}` : "Push";
