@@ -18,7 +18,7 @@ import pygit2
 from pygit2.enums import CredentialType, FileStatus
 
 from runner.errors import RunnerError
-from runner.repos import default_branch, open_repo
+from runner.repos import default_branch, inspect_repo, open_repo
 
 KNOWN_HOSTS = "~/.ssh/known_hosts"
 MAX_FILES = 500  # a panel, not a file manager: the rest is a count
@@ -56,14 +56,9 @@ class Pushed:
 
 
 def status(path: Path) -> Status:
-    repo = open_repo(path)
-    default = default_branch(repo)
-    head = repo.references.get("HEAD")
-    branch = (
-        str(head.target).removeprefix("refs/heads/")
-        if head is not None and head.type == pygit2.enums.ReferenceType.SYMBOLIC
-        else ""
-    )
+    info = inspect_repo(path)
+    repo = open_repo(info.path)
+    default = info.default_branch
     target = _upstream(repo, default)
     ahead = behind = 0
     upstream = url = ""
@@ -76,7 +71,7 @@ def status(path: Path) -> Status:
         if tracking is not None and local is not None:
             ahead, behind = repo.ahead_behind(local.target, tracking.target)
     files, more = _changed_files(repo)
-    return Status(branch, default, upstream, url, ahead, behind, files, more)
+    return Status(info.checked_out, default, upstream, url, ahead, behind, files, more)
 
 
 def push(path: Path) -> Pushed:
