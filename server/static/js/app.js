@@ -10,7 +10,9 @@ import { confirmDialog, NewTaskDialog, SettingsDialog } from "./dialogs.js";
 import { clearErrors, showError } from "./errors.js";
 import { GitPanel } from "./gitpanel.js";
 import { Onboarding } from "./onboarding.js";
+import { Split } from "./layout.js";
 import { el } from "./render.js";
+import { Router } from "./router.js";
 import { BulkBar } from "./selection.js";
 import { loadStates } from "./states.js";
 import { UsageDialog } from "./usage.js";
@@ -21,13 +23,16 @@ let lastSeq = null;
 let source = null;
 
 const confirm = confirmDialog($("#confirm-dialog"));
-const board = new Board($("#board"), { onOpen: (id) => detail.open(id), onSelect: selectionChanged });
+const board = new Board($("#board"), { onOpen: (id) => router.open(id), onSelect: selectionChanged });
 const bulk = new BulkBar($("#bulk"), board, { confirm });
 const detail = new Detail($("#detail"), {
   confirm,
   accept: new AcceptDialog($("#accept-dialog")),
   onChange: (task) => { board.upsert(task); detail.update(task); },
+  onClose: () => router.close(),
 });
+new Split($("#workspace"), $("#splitter"), $("#detail"));
+const router = new Router({ show: showTask, hide: hideTask });
 const newTask = new NewTaskDialog($("#new-dialog"), { onCreated: (task) => board.upsert(task) });
 const settings = new SettingsDialog($("#settings-dialog"));
 const gitPanel = new GitPanel($("#git-dialog"));
@@ -49,8 +54,7 @@ async function boot() {
   await Promise.all([board.reload(), refreshHeader(), loadConfig()]);
   connect();
   watchEngine();
-  openFromHash();
-  window.addEventListener("hashchange", openFromHash);
+  router.apply(); // a reload, or a notification from the tray, may name a task
   document.body.dataset.ready = "1";
   requestAnimationFrame(() => performance.mark("board-painted"));
 }
@@ -78,7 +82,7 @@ function connect() {
     const { id } = JSON.parse(event.data);
     board.remove(id);
     attention.forget(id);
-    if (detail.openId === id) detail.close();
+    if (detail.openId === id) router.close();
     scheduleHeader();
   });
   source.addEventListener("image-updated", (event) => {
@@ -224,10 +228,22 @@ $("#pick-folder").addEventListener("click", async () => {
   if (path) addRepo(path);
 });
 
-// #task=<id> opens that task: the tray's notifications lead here.
-function openFromHash() {
-  const match = location.hash.match(/^#task=([\w-]+)$/);
-  if (match) detail.open(match[1]);
+// What the address names: a task beside the board, or the board alone.
+async function showTask(id) {
+  if (detail.openId === id) return;
+  await detail.open(id);
+  if (router.current() !== id) hideTask(); // the address moved on while it loaded
+  else if (!detail.openId) router.forget(); // it could not be loaded; the error says why
+}
+
+// Focus goes back to the task's card, so the keyboard carries on where it was.
+function hideTask() {
+  const id = detail.openId;
+  if (!id) return;
+  detail.close();
+  const card = document.querySelector(`.card[data-id="${CSS.escape(id)}"]`);
+  if (card) card.focus();
+  else board.focusFirst();
 }
 
 // --- header buttons and keyboard shortcuts -----------------------------------------
@@ -277,9 +293,7 @@ document.addEventListener("keydown", (event) => {
     } else if (!modal && board.selected && !detail.openId) {
       toggleSelecting();
     } else if (!modal && detail.openId) {
-      const id = detail.openId;
-      detail.close();
-      document.querySelector(`.card[data-id="${CSS.escape(id)}"]`)?.focus();
+      router.close();
     }
     return;
   }

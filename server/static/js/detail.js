@@ -23,8 +23,10 @@ const BUTTONS = [
 ];
 
 export class Detail {
-  constructor(root, { confirm, accept, onChange }) {
+  // onClose asks for the detail to close: the router decides (and clears the address).
+  constructor(root, { confirm, accept, onChange, onClose }) {
     this.root = root;
+    this.onClose = onClose;
     this.confirm = confirm;
     this.accept = accept;
     this.onChange = onChange;
@@ -98,7 +100,8 @@ export class Detail {
       el("header", {},
         el("h2", { id: "detail-title" }),
         el("span", { class: "badge", id: "detail-status" }),
-        el("button", { "data-close": true, title: "Close (Esc)", onclick: () => this.close(), text: "Close" }),
+        el("button", { "data-close": true, title: "Close (Esc)", onclick: () => this.onClose() },
+          el("span", { class: "back", text: "← Back" }), el("span", { class: "close", text: "Close" })),
       ),
       el("div", { class: "body" },
         el("div", { id: "detail-reason" }),
@@ -181,10 +184,10 @@ export class Detail {
       } else if (action === "delete") {
         if (!(await this.confirm(`Delete “${this.task.title}”? Its log and any unmerged work are lost.`))) return;
         await call("deleteTask", { params });
-        this.close();
+        this.onClose();
       } else if (action === "archive" || action === "unarchive") {
         this.onChange(await call("editTask", { params, body: { archived: action === "archive" } }));
-        if (action === "archive") this.close();
+        if (action === "archive") this.onClose();
       } else {
         this.onChange(await call(`${action}Task`, { params }));
       }
