@@ -8,10 +8,12 @@ import { Board } from "./board.js";
 import { Detail } from "./detail.js";
 import { confirmDialog, NewTaskDialog, SettingsDialog } from "./dialogs.js";
 import { clearErrors, showError } from "./errors.js";
+import { returnFocusFromDialogs } from "./focus.js";
 import { GitPanel } from "./gitpanel.js";
 import { Onboarding } from "./onboarding.js";
 import { Split } from "./layout.js";
 import { el } from "./render.js";
+import { rovingFocus } from "./roving.js";
 import { Router } from "./router.js";
 import { BulkBar } from "./selection.js";
 import { loadStates } from "./states.js";
@@ -25,6 +27,8 @@ let source = null;
 const confirm = confirmDialog($("#confirm-dialog"));
 const board = new Board($("#board"), { onOpen: (id) => router.open(id), onSelect: selectionChanged });
 const bulk = new BulkBar($("#bulk"), board, { confirm });
+rovingFocus($("#board"));
+returnFocusFromDialogs();
 const detail = new Detail($("#detail"), {
   confirm,
   accept: new AcceptDialog($("#accept-dialog")),
