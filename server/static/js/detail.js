@@ -4,7 +4,8 @@ import { missing } from "./agents.js";
 import { call, url } from "./api.js";
 import { clearErrors, showError } from "./errors.js";
 import { conflictView, DiffView } from "./diffview.js";
-import { el, markdown, money } from "./render.js";
+import { logNodes } from "./log.js";
+import { el, money } from "./render.js";
 import { inGroup, label } from "./states.js";
 
 const LOG_EVENTS = ["output", "state", "feedback", "error", "system"];
@@ -267,7 +268,7 @@ export class Detail {
     const log = this.root.querySelector("#detail-log");
     if (!log) return;
     const stick = log.parentElement.scrollTop + log.parentElement.clientHeight >= log.parentElement.scrollHeight - 40;
-    for (const node of logNodes(entry)) {
+    for (const node of logNodes(entry, log)) {
       if (node.dataset.raw !== undefined) node.hidden = !this.raw;
       if (node.dataset.pretty !== undefined) node.hidden = this.raw;
       log.append(node);
@@ -298,69 +299,6 @@ export class Detail {
     } catch (error) {
       showError(error, this.root);
     }
-  }
-}
-
-function logNodes(entry) {
-  const data = entry.data;
-  if (entry.type === "state") {
-    return [el("div", { class: "entry note", text: `→ ${label(data.to)}${data.reason ? ` — ${data.reason}` : ""}` })];
-  }
-  if (entry.type === "feedback") {
-    return [el("div", { class: "entry feedback" }, el("strong", { text: "You: " }), data.message)];
-  }
-  if (entry.type === "error") {
-    return [el("div", { class: "entry error", text: data.message })];
-  }
-  if (entry.type === "system") {
-    return [el("div", { class: "entry note", text: data.message })];
-  }
-  const raw = el("pre", { class: "raw", "data-raw": "", text: data.line + (data.truncated ? " … (truncated)" : "") });
-  const shown = data.events.filter((event) => event.kind !== "usage");
-  if (!shown.length) {
-    if (data.events.length || isJson(data.line)) return [raw]; // nothing a person needs to read
-    const text = data.line.length > 300 ? `${data.line.slice(0, 300)}… (${data.line.length} chars)` : data.line;
-    return [raw, el("div", { class: "entry junk", "data-pretty": "", text })];
-  }
-  return [raw, ...shown.map((event) => {
-    const node = prettyEvent(event);
-    node.dataset.pretty = "";
-    return node;
-  })];
-}
-
-function isJson(line) {
-  try {
-    JSON.parse(line);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function prettyEvent(event) {
-  switch (event.kind) {
-    case "notice":
-      return el("div", { class: "entry note", text: event.text });
-    case "text":
-      return el("div", { class: "entry text" }, markdown(event.text));
-    case "tool_call":
-      return el("details", { class: "entry tool" },
-        el("summary", {}, el("strong", { text: event.name }), event.summary ? ` ${event.summary}` : ""),
-        el("pre", { text: JSON.stringify(event.input, null, 2) }));
-    case "tool_result":
-      return el("details", { class: `entry result${event.is_error ? " error" : ""}` },
-        el("summary", { text: event.is_error ? "tool error" : "result" }),
-        el("pre", { text: event.content }));
-    case "init":
-      return el("div", { class: "entry note", text: `session ${event.session_id}${event.model ? ` · ${event.model}` : ""}` });
-    case "result": {
-      const u = event.usage;
-      return el("div", { class: `entry ${event.is_error ? "error" : "note"}`,
-        text: `run ${event.is_error ? "failed" : "finished"} · ${u.input_tokens} in / ${u.output_tokens} out · ${money(u.cost_usd)}` });
-    }
-    default:
-      return el("div", { class: "entry note", text: event.kind });
   }
 }
 
