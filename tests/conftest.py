@@ -14,6 +14,7 @@ from tests.gitrepo import make_repo
 from tests.inprocess import InProcessServer
 from tests.packaging.bundle import start_bundle
 from tests.server_process import ServerProcess
+from tests.sshd import SshRemote, serve_ssh
 from tests.third_agent import CLAUDE_IMAGE, add_third_agent
 
 # Tests of what a long build makes run last, so that the build overlaps the rest.
@@ -37,6 +38,12 @@ def docker_client() -> docker.DockerClient:
 @pytest.fixture(scope="session")
 def sandbox_image(docker_client: docker.DockerClient) -> str:
     return build_sandbox(docker_client)
+
+
+@pytest.fixture
+def ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SshRemote]:
+    """A real sshd and ssh agent for pushes, trusted through a known_hosts of its own."""
+    yield from serve_ssh(tmp_path / "ssh", monkeypatch)
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from pathlib import Path
 import pygit2
 import pytest
 
+from tests.gitrepo import commit, make_repo
+
 SSHD = "/usr/sbin/sshd"
 TOOLS = ("ssh-keygen", "ssh-agent", "ssh-add")
 
@@ -116,3 +118,12 @@ def remote_pair(checkout: Path, bare: Path, url: str) -> None:
     repo.references.create("refs/remotes/origin/main", repo.head.target)
     repo.config["branch.main.remote"] = "origin"
     repo.config["branch.main.merge"] = "refs/heads/main"
+
+
+def checkout_ahead(tmp_path: Path, ssh: SshRemote, *commits: dict[str, str]) -> Path:
+    """A registered-to-be checkout with an ssh remote, ``commits`` ahead of it."""
+    checkout = make_repo(tmp_path / "project")
+    remote_pair(checkout, tmp_path / "remote.git", ssh.url(tmp_path / "remote.git"))
+    for files in commits:
+        commit(checkout, files)
+    return checkout

@@ -3,7 +3,6 @@ failed push as a clear error naming its cause, never a 500."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pygit2
@@ -11,21 +10,13 @@ import pytest
 
 from tests.gitrepo import commit, make_repo
 from tests.server_process import ServerProcess
-from tests.sshd import SshRemote, remote_pair, serve_ssh
-
-
-@pytest.fixture
-def ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SshRemote]:
-    yield from serve_ssh(tmp_path / "ssh", monkeypatch)
+from tests.sshd import SshRemote, checkout_ahead
 
 
 @pytest.fixture
 def repo(tmp_path: Path, ssh: SshRemote) -> Path:
     """The registered checkout, one commit ahead of its ssh remote."""
-    checkout = make_repo(tmp_path / "project")
-    remote_pair(checkout, tmp_path / "remote.git", ssh.url(tmp_path / "remote.git"))
-    commit(checkout, {"a.txt": "a\n"})
-    return checkout
+    return checkout_ahead(tmp_path, ssh, {"a.txt": "a\n"})
 
 
 def test_status_then_push_then_status(bare_server: ServerProcess, repo: Path) -> None:

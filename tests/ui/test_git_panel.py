@@ -3,7 +3,6 @@ over a real sshd; a refused push says why in the panel."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pygit2
@@ -12,22 +11,14 @@ from playwright.sync_api import Browser, expect
 
 from tests.gitrepo import commit, make_repo
 from tests.server_process import ServerProcess
-from tests.sshd import SshRemote, remote_pair, serve_ssh
+from tests.sshd import SshRemote, checkout_ahead
 from tests.ui.conftest import screenshot, sign_in
-
-
-@pytest.fixture
-def ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SshRemote]:
-    yield from serve_ssh(tmp_path / "ssh", monkeypatch)
 
 
 @pytest.fixture
 def repo(tmp_path: Path, ssh: SshRemote) -> Path:
     """The registered checkout: two commits ahead of its ssh remote, two files uncommitted."""
-    checkout = make_repo(tmp_path / "project")
-    remote_pair(checkout, tmp_path / "remote.git", ssh.url(tmp_path / "remote.git"))
-    commit(checkout, {"a.txt": "a\n"})
-    commit(checkout, {"b.txt": "b\n"})
+    checkout = checkout_ahead(tmp_path, ssh, {"a.txt": "a\n"}, {"b.txt": "b\n"})
     (checkout / "README.md").write_text("# demo, edited\n")
     (checkout / "notes.txt").write_text("draft\n")
     return checkout
