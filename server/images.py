@@ -93,20 +93,18 @@ class Images:
 
     def failed(self, agent: str) -> bool:
         """The last attempt at the image now wanted failed, and none is under way."""
-        current = self._status.get(agent)
-        return (
-            current is not None
-            and current.state == "failed"
-            and current.image == self.image_for(agent)
-        )
+        return self._state(agent) == "failed"
 
     def is_ready(self, agent: str) -> bool:
+        return self._state(agent) == "ready"
+
+    def _state(self, agent: str) -> str | None:
+        """The state of the image now wanted; None before any attempt at it (the tag
+        is computed only once there was one, so never first here on the loop)."""
         current = self._status.get(agent)
-        return (
-            current is not None
-            and current.state == "ready"
-            and current.image == self.image_for(agent)
-        )
+        if current is None or current.image != self.image_for(agent):
+            return None
+        return current.state
 
     async def ready(self, agent: str) -> str:
         """The image to run, once it exists; raises RunnerError if it cannot be made."""
@@ -116,7 +114,7 @@ class Images:
 
     async def _prepare(self, agent: str) -> str:
         io, engine = self.life.io, self.engine
-        ref = self.image_for(agent)
+        ref = await io(self.image_for, agent)  # the first time, it hashes the CLI binary
         status = ImageStatus(agent, ref, "preparing", "checking")
         self._status[agent] = status
         await self._publish(status)

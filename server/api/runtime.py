@@ -15,7 +15,8 @@ async def runtime(request: web.Request) -> web.Response:
 
 
 async def list_images(request: web.Request) -> web.Response:
-    return ok({"images": services(request).images.status()})
+    images = services(request).images
+    return ok({"images": await services(request).io(images.status)})  # may hash a CLI
 
 
 async def prepare_image(request: web.Request) -> web.Response:
@@ -24,4 +25,4 @@ async def prepare_image(request: web.Request) -> web.Response:
         raise NotFound(f"no image {agent!r}; images are {', '.join(IMAGES)}")
     images = services(request).images
     images.prepare(agent)
-    return ok({"images": images.status()}, status=202)
+    return ok({"images": await services(request).io(images.status)}, status=202)
