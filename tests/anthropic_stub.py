@@ -28,13 +28,7 @@ class AnthropicStub(StubServer):
     # --- the API ----------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        body: dict[str, Any] = {}
-        if request.can_read_body:
-            try:
-                body = await request.json()
-            except ValueError:
-                body = {}
-        self.requests.append({"path": request.path, "body": body})
+        body = await self._record(request)
         if request.path.endswith("/count_tokens"):
             return web.json_response({"input_tokens": 42})
         if request.path != "/v1/messages":

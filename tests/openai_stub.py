@@ -62,20 +62,7 @@ class OpenAIStub(StubServer):
     # --- the API ----------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        body: dict[str, Any] = {}
-        if request.can_read_body:
-            try:
-                body = await request.json()
-            except ValueError:
-                body = {}
-        self.requests.append(
-            {
-                "method": request.method,
-                "path": request.path,
-                "authorization": request.headers.get("Authorization", ""),
-                "body": body,
-            }
-        )
+        body = await self._record(request)
         if request.path.endswith("/responses") and request.method == "GET":
             # The WebSocket upgrade: refused, so the CLI falls back to SSE at once.
             return web.Response(status=426, text="no websockets here")

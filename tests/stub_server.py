@@ -23,6 +23,24 @@ class StubServer:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         raise NotImplementedError
 
+    async def _record(self, request: web.Request) -> dict[str, Any]:
+        """Keep the request for the test to read; its JSON body ({} if none) is returned."""
+        body: dict[str, Any] = {}
+        if request.can_read_body:
+            try:
+                body = await request.json()
+            except ValueError:
+                body = {}
+        self.requests.append(
+            {
+                "method": request.method,
+                "path": request.path,
+                "authorization": request.headers.get("Authorization", ""),
+                "body": body,
+            }
+        )
+        return body
+
     def start(self) -> None:
         ready = threading.Event()
 

@@ -15,9 +15,10 @@ import docker
 import pytest
 
 from tests.anthropic_stub import AnthropicStub
-from tests.deploy.images import claude_prefix, debian_base
+from tests.deploy.images import claude_prefix
+from tests.e2e.real_agent import serve_real_agent
 from tests.gitrepo import file_on_branch
-from tests.server_process import ServerProcess, remove_egress
+from tests.server_process import ServerProcess
 
 if os.environ.get("WALLFACER_SKIP_REAL_AGENT") == "1" and os.environ.get("CI") != "true":
     pytest.skip("WALLFACER_SKIP_REAL_AGENT=1", allow_module_level=True)
@@ -35,28 +36,16 @@ def stub() -> Iterator[AnthropicStub]:
 def claude_server(
     tmp_path: Path, repo: Path, docker_client: docker.DockerClient, stub: AnthropicStub
 ) -> Iterator[ServerProcess]:
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "env").write_text(
+    yield from serve_real_agent(
+        tmp_path,
+        repo,
+        docker_client,
         f"ANTHROPIC_BASE_URL=http://host.docker.internal:{stub.port}\n"
         "ANTHROPIC_API_KEY=sk-ant-dummy-for-the-stub\n"
         "DISABLE_AUTOUPDATER=1\nDISABLE_TELEMETRY=1\n"
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1\n"
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1\n",
+        ("WALLFACER_CLAUDE_BINARY", claude_prefix()),  # the npm prefix form
     )
-    server = ServerProcess(
-        data,
-        [repo],
-        image=None,  # the bundled image, built by the app if missing
-        extra_args=("--egress", "allowlist"),  # the default: the stub is reached via the proxy
-        env={
-            "WALLFACER_IMAGE_BASE": debian_base(docker_client),
-            "WALLFACER_CLAUDE_BINARY": str(claude_prefix()),  # the npm prefix form
-        },
-    )
-    server.start()
-    yield server
-    server.stop()
-    remove_egress(server)
 
 
 def test_the_real_cli_writes_resumes_and_lands(

@@ -18,10 +18,11 @@ from typing import Any
 import docker
 import pytest
 
-from tests.deploy.images import codex_prefix, debian_base
+from tests.deploy.images import codex_prefix
+from tests.e2e.real_agent import serve_real_agent
 from tests.gitrepo import file_on_branch
 from tests.openai_stub import AGAIN, FILE, FIRST, OpenAIStub
-from tests.server_process import ServerProcess, remove_egress
+from tests.server_process import ServerProcess
 
 if os.environ.get("WALLFACER_SKIP_REAL_AGENT") == "1" and os.environ.get("CI") != "true":
     pytest.skip("WALLFACER_SKIP_REAL_AGENT=1", allow_module_level=True)
@@ -39,28 +40,14 @@ def stub() -> Iterator[OpenAIStub]:
 def codex_server(
     tmp_path: Path, repo: Path, docker_client: docker.DockerClient, stub: OpenAIStub
 ) -> Iterator[ServerProcess]:
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "env").write_text(
+    yield from serve_real_agent(
+        tmp_path,
+        repo,
+        docker_client,
         f"OPENAI_BASE_URL=http://host.docker.internal:{stub.port}/v1\n"
-        "OPENAI_API_KEY=sk-openai-dummy-for-the-stub\n"  # the app passes it as CODEX_API_KEY
+        "OPENAI_API_KEY=sk-openai-dummy-for-the-stub\n",  # the app passes it as CODEX_API_KEY
+        ("WALLFACER_CODEX_BINARY", codex_prefix()),  # the npm prefix, not the binary
     )
-    server = ServerProcess(
-        data,
-        [repo],
-        image=None,  # the bundled image, built by the app if missing
-        extra_args=("--egress", "allowlist"),  # the default: the stub is reached via the proxy
-        env={
-            "WALLFACER_IMAGE_BASE": debian_base(docker_client),
-            "WALLFACER_CODEX_BINARY": str(codex_prefix()),  # the npm prefix, not the binary
-        },
-    )
-    # The bundled image this test makes is removed again: other tests (a failed
-    # build, tests/e2e/test_images.py) need the engine without it.
-    server.start()
-    yield server
-    server.stop()
-    remove_egress(server)
 
 
 def _outputs(server: ServerProcess, task_id: str) -> list[dict[str, Any]]:
