@@ -51,6 +51,9 @@ def test_the_first_run_asks_each_agent_for_a_credential_and_holds_starts_until_t
     expect(strip.locator("form[data-agent=claude]")).to_contain_text("claude setup-token")
     expect(strip.locator("form[data-agent=codex]")).to_contain_text("OPENAI_API_KEY")
 
+    # The default agent's image build fails in the background and its chip grows
+    # the header; a click aimed before that lands would miss the moved card.
+    expect(page.locator("#images .chip.failed[data-image=claude]")).to_be_visible(timeout=30_000)
     card = page.locator(f".card[data-id='{task['id']}']")
     card.click()
     start = page.locator("#detail-actions [data-action=start]")
