@@ -31,7 +31,12 @@ def plain(title: str) -> str:
 
 def proposed(title: str) -> str:
     """A subject line from the task's title: plain text, capitalised, no full stop."""
-    text = plain(title).rstrip(".:;, ")
+    return subject(plain(title))
+
+
+def subject(text: str) -> str:
+    """``proposed`` for a title already made plain (a list of tasks has it at hand)."""
+    text = text.rstrip(".:;, ")
     if len(text) > SUBJECT_CHARS:
         text = text[: SUBJECT_CHARS - 1].rstrip() + "…"
     return text[:1].upper() + text[1:] if text else "Wallfacer task"

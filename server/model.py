@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from runner.agents.events import Usage
-from server.messages import plain, proposed
+from server.messages import plain, subject
 from server.states import Status, user_actions
 
 
@@ -47,11 +47,13 @@ class Task:
 
     def to_json(self) -> dict[str, Any]:
         """The public shape: internal bookkeeping (container, line counts) stays out."""
+        title = self.display_title()
+        flat = plain(title)
         return {
             "id": self.id,
-            "title": self.display_title(),
-            "plain_title": plain(self.display_title()),  # for cards and lists: no Markdown
-            "commit_message": proposed(self.display_title()),
+            "title": title,
+            "plain_title": flat,  # for cards and lists: no Markdown
+            "commit_message": subject(flat),
             "prompt": self.prompt,
             "status": str(self.status),
             "actions": user_actions(self.status, self.archived),
@@ -67,7 +69,7 @@ class Task:
             "conflict_files": self.conflict_files,
             # the commit accept put on the default branch, once it is there
             "landed_commit": self.merged_head if self.status == Status.DONE else "",
-            "usage": {**asdict(self.usage), "cost_usd": round(self.usage.cost_usd, 6)},
+            "usage": {**vars(self.usage), "cost_usd": round(self.usage.cost_usd, 6)},
             "revision": self.revision,
             "created_at": self.created_at,
             "updated_at": self.updated_at,

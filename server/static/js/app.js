@@ -53,14 +53,17 @@ async function boot() {
     }
     throw error;
   }
-  await loadStates();
+  // The settings first: each card drawn asks whether its agent can start.
+  await Promise.all([loadStates(), loadConfig()]);
   board.build();
-  await Promise.all([board.reload(), refreshHeader(), loadConfig()]);
+  const header = refreshHeader();
+  await board.reload();
+  requestAnimationFrame(() => performance.mark("board-painted"));
+  await header;
   connect();
   watchEngine();
   router.apply(); // a reload, or a notification from the tray, may name a task
   document.body.dataset.ready = "1";
-  requestAnimationFrame(() => performance.mark("board-painted"));
 }
 
 // --- the board stream: live updates, and catch-up after a drop -----------------

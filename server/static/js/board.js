@@ -33,6 +33,7 @@ export class Board {
     this.queue = []; // ids waiting for a slot, from the same stats
     this.selected = null; // a Set of ids while selecting, else null
     this.specs = {};
+    this.columns = {};
     this.dragging = null;
     this.wireDrag();
     this.wireKeyboard();
@@ -59,24 +60,20 @@ export class Board {
         el("button", { class: "more", hidden: true, text: "Show more",
           onclick: () => this.loadPage(spec.name).catch((error) => showError(error)) }));
     }));
-  }
-
-  columns() {
-    const out = {};
+    // Each column's parts, found once: every card drawn looks its column up.
+    this.columns = {};
     for (const section of this.root.querySelectorAll(".column")) {
-      out[section.dataset.column] = {
-        section,
+      this.columns[section.dataset.column] = {
         list: section.querySelector(".cards"),
         more: section.querySelector(".more"),
         count: section.querySelector(".count"),
       };
     }
-    return out;
   }
 
   async reload() {
     this.tasks.clear();
-    for (const column of Object.values(this.columns())) column.list.replaceChildren();
+    for (const column of Object.values(this.columns)) column.list.replaceChildren();
     this.cursors = {};
     await Promise.all(Object.keys(this.specs).map((name) => this.loadPage(name, true)));
     if (this.counts) this.setCounts(this.counts); // back from a search: the totals again
@@ -93,7 +90,7 @@ export class Board {
     if (asked !== this.query || !this.specs[name]) return; // a newer search or view replaced this one
     this.cursors[name] = page.next;
     for (const task of page.tasks) this.upsert(task, true);
-    const column = this.columns()[name];
+    const column = this.columns[name];
     column.more.hidden = !page.next;
     if (this.query || spec.archived) {
       const shown = column.list.children.length;
@@ -116,7 +113,8 @@ export class Board {
     if (previous && previous.revision > task.revision) return false;
     if (this.query && !previous && !loaded) return false;
     this.tasks.set(task.id, task);
-    const card = this.root.querySelector(`[data-id="${CSS.escape(task.id)}"]`);
+    // A task never seen has no card yet: no need to look for one.
+    const card = previous ? this.root.querySelector(`[data-id="${CSS.escape(task.id)}"]`) : null;
     const column = this.columnOf(task);
     if (!column) {
       card?.remove();
@@ -131,7 +129,7 @@ export class Board {
       fresh.append(el("button", { class: "unarchive", "data-unarchive": task.id, text: "Unarchive",
         onclick: (event) => { event.stopPropagation(); this.act(task.id, "unarchive"); } }));
     }
-    const list = this.columns()[column].list;
+    const list = this.columns[column].list;
     const hadFocus = card && card === document.activeElement;
     if (card && previous && this.columnOf(previous) === column && previous.position === task.position) {
       card.replaceWith(fresh);
@@ -156,21 +154,23 @@ export class Board {
 
   // A column in the person's own order keeps it; the others show the latest first.
   nextSibling(list, column, task) {
-    for (const other of list.children) {
+    const before = (other) => {
       const peer = this.tasks.get(other.dataset.id);
-      if (!peer) continue;
-      const before = this.specs[column].order === "position"
+      if (!peer) return false;
+      return this.specs[column].order === "position"
         ? task.position < peer.position
         : task.updated_at > peer.updated_at;
-      if (before) return other;
-    }
+    };
+    // A page arrives in the column's own order: each card goes last.
+    if (!list.lastElementChild || !before(list.lastElementChild)) return null;
+    for (const other of list.children) if (before(other)) return other;
     return null;
   }
 
   setCounts(counts) {
     this.counts = counts;
     if (this.query || this.archive) return; // the loaded matches are counted instead
-    for (const [name, column] of Object.entries(this.columns())) {
+    for (const [name, column] of Object.entries(this.columns)) {
       const total = this.specs[name].statuses.reduce((sum, s) => sum + (counts[s] || 0), 0);
       column.count.textContent = `· ${total}`;
     }
