@@ -1,5 +1,6 @@
 """Desktop mode under Xvfb: tray, native window with the board, notifications,
-single instance and a quick, clean Quit."""
+single instance, a quick, clean Quit, and what closing the window does with and
+without a tray host."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -21,6 +22,9 @@ from app.instance import DataDirLock, send_control
 from server.settings import Settings
 from tests.server_process import ROOT
 from tests.ui.conftest import ARTIFACTS
+
+if TYPE_CHECKING:
+    from tests.desktop.x11 import X11
 
 
 def need(tool: str) -> None:
@@ -94,6 +98,11 @@ class Desktop:
             time.sleep(0.2)
         raise AssertionError(f"desktop never reached the state: {self.status()}")
 
+    def leftovers(self) -> list[str]:
+        """Processes still running for this data dir (its path is in their command lines)."""
+        found = subprocess.run(["pgrep", "-f", str(self.data)], capture_output=True, text=True)
+        return found.stdout.split()
+
     def output(self) -> str:
         log = self.data / "logs" / "wallfacer.log"
         return log.read_text()[-3000:] if log.exists() else ""
@@ -117,6 +126,16 @@ def desktop_env(
 def desktop(desktop_env: Desktop) -> Desktop:
     desktop_env.proc = desktop_env.launch()
     return desktop_env
+
+
+@pytest.fixture
+def x11(display: str) -> Iterator[X11]:
+    """The test's own connection to the display, open for the whole test."""
+    from tests.desktop.x11 import X11  # python-xlib: only with the gui extra
+
+    screen = X11(display)
+    yield screen
+    screen.disconnect()
 
 
 def test_tray_window_notification_single_instance_and_quit(desktop: Desktop) -> None:
@@ -160,10 +179,7 @@ def test_tray_window_notification_single_instance_and_quit(desktop: Desktop) -> 
     assert not desktop.sock.exists()
     with DataDirLock(desktop.data):
         pass  # the lock is free again
-    leftovers = subprocess.run(
-        ["pgrep", "-f", str(desktop.data)], capture_output=True, text=True
-    ).stdout.split()
-    assert leftovers == [], "no orphan processes (web view helpers included)"
+    assert desktop.leftovers() == [], "no orphan processes (web view helpers included)"
 
 
 def test_a_window_that_cannot_run_leaves_the_board_in_the_browser(
@@ -196,3 +212,55 @@ def test_a_window_that_cannot_run_leaves_the_board_in_the_browser(
     desktop.wait(lambda s: len(opened.read_text().split()) == 2)
     assert send_control(desktop.sock, "quit") == "ok"
     assert desktop.proc.wait(10) == 0
+
+
+def test_closing_the_window_hides_it_when_a_tray_can_bring_it_back(
+    desktop_env: Desktop, x11: X11
+) -> None:
+    x11.claim_tray()  # a tray host, before the app asks whether there is one
+    desktop = desktop_env
+    desktop.proc = desktop.launch()
+    ready = desktop.wait(lambda s: s["board_ready"])
+    assert ready["tray_hosted"]
+
+    x11.close(x11.shown("Wallfacer"))
+    hidden = desktop.wait(lambda s: not s["window_visible"] and x11.shown("Wallfacer") is None)
+    assert hidden["window"]
+    import requests
+
+    assert requests.get(ready["url"] + "/health", timeout=10).ok  # still serving
+
+    assert send_control(desktop.sock, "menu Open Dashboard") == "ok"
+    desktop.wait(lambda s: s["window_visible"] and x11.shown("Wallfacer") is not None)
+    assert send_control(desktop.sock, "quit") == "ok"
+    assert desktop.proc.wait(10) == 0
+
+
+def test_closing_the_window_asks_before_quitting_when_no_tray_could_bring_it_back(
+    desktop: Desktop, x11: X11
+) -> None:
+    ready = desktop.wait(lambda s: s["board_ready"])
+    assert not ready["tray_hosted"]
+    window = x11.shown("Wallfacer")
+    question = "Quit Wallfacer?"
+
+    # Cancelled (the dialog's own close button): the window stays, the app runs.
+    x11.close(window)
+    desktop.wait(lambda _: x11.shown(question) is not None)
+    ARTIFACTS.mkdir(exist_ok=True)
+    from PIL import ImageGrab
+
+    ImageGrab.grab(xdisplay=desktop.env["DISPLAY"]).save(ARTIFACTS / "desktop-quit-confirm.png")
+    x11.close(x11.shown(question))
+    desktop.wait(lambda _: x11.shown(question) is None)
+    state = desktop.status()
+    assert state["window"] and state["window_visible"] and x11.shown("Wallfacer") is not None
+
+    # Confirmed: the app quits, and leaves nothing behind.
+    x11.close(window)
+    desktop.wait(lambda _: x11.shown(question) is not None)
+    x11.press(x11.shown(question), "Return")
+    assert desktop.proc is not None
+    assert desktop.proc.wait(10) == 0
+    assert not desktop.sock.exists()
+    assert desktop.leftovers() == [], "no orphan processes (web view helpers included)"
