@@ -34,7 +34,7 @@ from pathlib import Path
 import pygit2
 from pygit2.enums import CheckoutStrategy, FileMode, ObjectType
 
-from runner import trees
+from runner import blobs, trees
 from runner.errors import RunnerError, WorkspaceRefused
 from runner.repos import Diff, RepoInfo, branch_name, open_repo, render
 
@@ -52,6 +52,7 @@ MAX_DEPTH = 200  # folders deeper than this are an attack on recursion, not a pr
 # exponential time on such patterns (and holds the GIL while it does).
 MAX_RULE_WILDCARDS = 2
 MAX_RULE_CHARS = 300
+_IGNORE_BYTES = 1024 * 1024
 _snapshot_locks: dict[Path, threading.Lock] = {}
 _snapshot_locks_guard = threading.Lock()
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -237,6 +238,16 @@ def _closing(fd: int) -> Iterator[int]:
         os.close(fd)
 
 
+@contextmanager
+def _regular(dir_fd: int, name: str, path: str) -> Iterator[tuple[int, os.stat_result]]:
+    """A descriptor of a regular file, never through a link, and its stat."""
+    with _closing(os.open(name, _FILE_FLAGS, dir_fd=dir_fd)) as fd:
+        info = os.fstat(fd)  # the entry may have been swapped since the listing
+        if not stat.S_ISREG(info.st_mode):
+            raise WorkspaceRefused(f"{path} changed into a special file while being read")
+        yield fd, info
+
+
 class _Reader:
     """One pass over a workspace: blobs into the host's git dir, entries into an index."""
 
@@ -271,21 +282,17 @@ class _Reader:
                 continue
             elif stat.S_ISLNK(info.st_mode):
                 target = os.fsencode(os.readlink(name, dir_fd=dir_fd))
-                self._add(path, target, FileMode.LINK)
+                self._add_link(path, target)
             elif stat.S_ISREG(info.st_mode):
-                data, mode = self._read(dir_fd, name, path)
-                self._add(path, data, mode)
+                self._add_file(dir_fd, name, path)
             else:
                 raise WorkspaceRefused(
                     f"{path} is a special file (not a file, folder or link); "
                     "ask the agent to remove it"
                 )
 
-    def _read(self, dir_fd: int, name: str, path: str) -> tuple[bytes, FileMode]:
-        with _closing(os.open(name, _FILE_FLAGS, dir_fd=dir_fd)) as fd:
-            info = os.fstat(fd)  # the entry may have been swapped since the listing
-            if not stat.S_ISREG(info.st_mode):
-                raise WorkspaceRefused(f"{path} changed into a special file while being read")
+    def _add_file(self, dir_fd: int, name: str, path: str) -> None:
+        with _regular(dir_fd, name, path) as (fd, info):
             if info.st_size > MAX_FILE_BYTES:
                 raise WorkspaceRefused(
                     f"{path} is {info.st_size} bytes; files over {MAX_FILE_BYTES} are refused"
@@ -293,30 +300,27 @@ class _Reader:
             self.total += info.st_size
             if self.total > MAX_TOTAL_BYTES:
                 raise WorkspaceRefused(f"the workspace holds more than {MAX_TOTAL_BYTES} bytes")
-            chunks = []
-            while chunk := os.read(fd, 1 << 20):
-                chunks.append(chunk)
-                if sum(map(len, chunks)) > MAX_FILE_BYTES:
-                    raise WorkspaceRefused(f"{path} grew past {MAX_FILE_BYTES} bytes")
-        executable = info.st_mode & stat.S_IXUSR
-        return b"".join(chunks), FileMode.BLOB_EXECUTABLE if executable else FileMode.BLOB
-
-    def _add(self, path: str, data: bytes, mode: FileMode) -> None:
-        oid = pygit2.hash(data)
-        if oid not in self.host:  # most files are unchanged: the user's objects have them
-            self.host.odb.write(ObjectType.BLOB, data)
+            oid = blobs.store(self.host, fd, info.st_size)
+        mode = FileMode.BLOB_EXECUTABLE if info.st_mode & stat.S_IXUSR else FileMode.BLOB
         self.index.add(pygit2.IndexEntry(path, oid, mode))
 
+    def _add_link(self, path: str, target: bytes) -> None:
+        oid = pygit2.hash(target)
+        if oid not in self.host.odb:
+            self.host.odb.write(ObjectType.BLOB, target)
+        self.index.add(pygit2.IndexEntry(path, oid, FileMode.LINK))
+
     def _copy_ignore(self, dir_fd: int, prefix: str) -> None:
-        """Keep a regular .gitignore's rules, read through our own descriptor; a link
-        or a special file in its place is not read at all."""
+        """Keep a regular .gitignore's rules (of its first megabyte), read through our
+        own descriptor; a link or a special file in its place is not read at all."""
         try:
-            data, _mode = self._read(dir_fd, ".gitignore", prefix + ".gitignore")
+            with _regular(dir_fd, ".gitignore", prefix + ".gitignore") as (fd, _info):
+                data = os.read(fd, _IGNORE_BYTES)
         except (WorkspaceRefused, OSError):
             return
         target = self.ignores / prefix / ".gitignore"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(b"\n".join(_safe_rules(data[: 1024 * 1024])))
+        target.write_bytes(b"\n".join(_safe_rules(data)))
 
     def _ignored(self, path: str) -> bool:
         return bool(self.host.path_is_ignored(path))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pygit2
 import pytest
 
-from runner import merge, repos, workspaces
+from runner import blobs, merge, repos, workspaces
 from runner.errors import WorkspaceRefused
 from tests.gitrepo import commit, file_on_branch, make_repo
 
@@ -121,6 +121,20 @@ def test_nested_git_dirs_are_skipped_and_sizes_are_capped(
     (ws.path / "big.bin").write_bytes(b"x" * 1001)
     with pytest.raises(WorkspaceRefused, match=r"big\.bin is 1001 bytes"):
         workspaces.diff(ws)
+
+
+def test_a_file_past_a_chunk_is_stored_a_chunk_at_a_time_and_lands_whole(
+    tmp_path: Path,
+) -> None:
+    kept = "".join(f"kept {i}\n" for i in range(blobs.CHUNK // 4))  # about 2.5 chunks
+    repo = make_repo(tmp_path / "p", {"kept.txt": kept})
+    ws = task_ws(repo, tmp_path)
+    made = "".join(f"made {i}\n" for i in range(blobs.CHUNK // 4))
+    (ws.path / "made.txt").write_text(made)
+    assert workspaces.diff(ws).files == ["made.txt"], "the unchanged large file is known"
+    merge.accept(repo, ws, "main", "a large file")
+    assert file_on_branch(repo, "main", "made.txt") == made
+    assert file_on_branch(repo, "main", "kept.txt") == kept
 
 
 def test_files_the_agent_committed_are_taken_from_the_files(repo: Path, tmp_path: Path) -> None:
