@@ -55,7 +55,12 @@ def change(root: Path) -> dict[str, Any]:
 
 
 def measure(page: Page, data: dict[str, Any]) -> tuple[list[float], list[float]]:
-    lines = data["diff"].splitlines()
+    lines = [
+        "".join(text for _, text in line[3])
+        for change in data["changes"]
+        for hunk in change["hunks"]
+        for line in [[" ", 0, 0, [["", hunk["header"]]]], *hunk["lines"]]
+    ]
     fancy: list[float] = []
     plain: list[float] = []
     for _ in range(ROUNDS):  # interleaved, so drift on a shared machine hits both

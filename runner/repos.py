@@ -26,7 +26,6 @@ class RepoInfo:
 
 @dataclass(frozen=True)
 class Diff:
-    patch: str
     files: list[str]
     changes: list[diffs.FileChange]
 
@@ -93,13 +92,16 @@ def branch_name(task_id: str) -> str:
     return f"task/{task_id[:8]}"
 
 
-def diff_commits(repo_path: Path, old: str, new: str) -> Diff:
+def diff_commits(
+    repo_path: Path, old: str, new: str, max_bytes: int = diffs.MAX_FILE_BYTES
+) -> Diff:
     """The diff of a merged task, rebuilt from the commits it landed as."""
     repo = open_repo(repo_path)
-    diff = repo.diff(old, new)
-    return render(diff)
+    return render(repo, repo.diff(old, new), max_bytes)
 
 
-def render(diff: pygit2.Diff) -> Diff:
+def render(repo: pygit2.Repository, diff: pygit2.Diff, max_bytes: int) -> Diff:
+    """The files a diff names, and their changes read from ``repo``'s objects, each file
+    past ``max_bytes`` unread."""
     files = [delta.new_file.path for delta in diff.deltas]
-    return Diff(diff.patch or "", files, diffs.changes(diff))
+    return Diff(files, diffs.changes(diff, repo.odb, max_bytes))

@@ -34,7 +34,7 @@ from pathlib import Path
 import pygit2
 from pygit2.enums import CheckoutStrategy, FileMode, ObjectType
 
-from runner import blobs, trees
+from runner import blobs, diffs, trees
 from runner.errors import RunnerError, WorkspaceRefused
 from runner.repos import Diff, RepoInfo, branch_name, open_repo, render
 
@@ -171,12 +171,13 @@ def _snapshot(ws: Workspace) -> tuple[pygit2.Repository, pygit2.Oid]:
     return host, reader.index.write_tree(host)
 
 
-def diff(ws: Workspace) -> Diff:
-    """What the user reviews: the base commit against the workspace's files."""
+def diff(ws: Workspace, max_bytes: int = diffs.MAX_FILE_BYTES) -> Diff:
+    """What the user reviews: the base commit against the workspace's files, each file
+    past ``max_bytes`` unread."""
     host, tree = snapshot(ws)
     base = host[ws.base_commit].peel(pygit2.Commit).tree
     new = host[tree].peel(pygit2.Tree)
-    return render(base.diff_to_tree(new))
+    return render(host, base.diff_to_tree(new), max_bytes)
 
 
 def commit(ws: Workspace, message: str, sig: pygit2.Signature) -> pygit2.Oid | None:

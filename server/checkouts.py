@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from runner import repos, workspaces
+from runner import diffs, repos, workspaces
 from runner.conflicts import ConflictFile
 from runner.conflicts import conflicts as find_conflicts
 from runner.errors import RunnerError
@@ -28,13 +28,14 @@ def workspace(task: Task) -> workspaces.Workspace:
     return workspaces.existing(Path(task.worktree), git_dir, task.branch, task.base_commit)
 
 
-def diff(task: Task) -> repos.Diff:
-    """The change under review, or, once merged, the change as it landed (blocking)."""
+def diff(task: Task, max_bytes: int = diffs.MAX_FILE_BYTES) -> repos.Diff:
+    """The change under review, or, once merged, the change as it landed (blocking);
+    each file past ``max_bytes`` is left unread."""
     if task.merged_head and task.status == Status.DONE:
-        return repos.diff_commits(Path(task.repo), task.merged_base, task.merged_head)
+        return repos.diff_commits(Path(task.repo), task.merged_base, task.merged_head, max_bytes)
     if has_workspace(task):
-        return workspaces.diff(workspace(task))
-    return repos.Diff("", [], [])
+        return workspaces.diff(workspace(task), max_bytes)
+    return repos.Diff([], [])
 
 
 def has_workspace(task: Task) -> bool:

@@ -50,7 +50,8 @@ Tokens = list[list[str]]  # [[class, text], ...]; "" is plain text
 
 
 def diff_json(diff: repos.Diff) -> dict[str, Any]:
-    """The diff endpoint's body: the patch and file list as before, plus the structure."""
+    """The diff endpoint's body: the file list, the totals and each file's change. No
+    patch text: its size would follow whatever the agent wrote."""
     budget = MAX_HIGHLIGHT_LINES
     files = []
     for change in diff.changes:
@@ -58,10 +59,10 @@ def diff_json(diff: repos.Diff) -> dict[str, Any]:
         budget -= sum(len(h.lines) for h in change.hunks)
         files.append(_file_json(change, lexer))
     return {
-        "diff": diff.patch,
         "files": diff.files,
-        "additions": sum(c.additions for c in diff.changes),
-        "deletions": sum(c.deletions for c in diff.changes),
+        "additions": sum(c.additions or 0 for c in diff.changes),
+        "deletions": sum(c.deletions or 0 for c in diff.changes),
+        "uncounted": sum(c.additions is None for c in diff.changes),  # files not read
         "changes": files,
     }
 
@@ -86,6 +87,7 @@ def _file_json(change: diffs.FileChange, lexer: Lexer | None) -> dict[str, Any]:
         "status": change.status,
         "additions": change.additions,
         "deletions": change.deletions,
+        "size": change.size,
         "binary": change.binary,
         "notes": change.notes,
         "too_large": change.too_large,

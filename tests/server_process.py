@@ -203,6 +203,17 @@ class ServerProcess:
         return events
 
 
+def added_text(diff: dict[str, Any]) -> str:
+    """The lines a diff endpoint's body adds, one a line, their highlighting joined back."""
+    return "\n".join(
+        "".join(text for _, text in line[3])
+        for change in diff["changes"]
+        for hunk in change["hunks"]
+        for line in hunk["lines"]
+        if line[0] == "+"
+    )
+
+
 def remove_egress(server: ServerProcess) -> None:
     """The task containers, egress proxy and networks a test's app made: they outlive
     the app by design."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import pygit2
 
 from tests.gitrepo import branches, commit, file_on_branch, status, task_refs
-from tests.server_process import ServerProcess
+from tests.server_process import ServerProcess, added_text
 
 
 def run_to_review(server: ServerProcess, prompt: str) -> str:
@@ -69,7 +69,7 @@ def test_a_rebase_conflict_goes_back_to_review_with_the_files(
     assert file_on_branch(repo, "main", "README.md") == "user version\n"
     assert str(pygit2.Repository(str(repo)).head.target) == main_before
     diff = server.api("GET", f"/api/tasks/{task_id}/diff")
-    assert diff["files"] == ["README.md"] and "+agent version" in diff["diff"]
+    assert diff["files"] == ["README.md"] and "agent version" in added_text(diff)
     assert task_refs(repo) != []
     # The log says why, for the person reviewing.
     assert any(

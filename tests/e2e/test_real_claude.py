@@ -18,7 +18,7 @@ from tests.anthropic_stub import AnthropicStub
 from tests.deploy.images import claude_prefix
 from tests.e2e.real_agent import serve_real_agent
 from tests.gitrepo import file_on_branch
-from tests.server_process import ServerProcess
+from tests.server_process import ServerProcess, added_text
 
 if os.environ.get("WALLFACER_SKIP_REAL_AGENT") == "1" and os.environ.get("CI") != "true":
     pytest.skip("WALLFACER_SKIP_REAL_AGENT=1", allow_module_level=True)
@@ -60,7 +60,7 @@ def test_the_real_cli_writes_resumes_and_lands(
     assert waiting["session_id"]
     assert waiting["usage"]["input_tokens"] > 0 and waiting["usage"]["cost_usd"] > 0
     diff = server.api("GET", f"/api/tasks/{task['id']}/diff")
-    assert diff["files"] == ["hello.txt"] and "+hello from claude" in diff["diff"]
+    assert diff["files"] == ["hello.txt"] and "hello from claude" in added_text(diff)
     tools = [
         e["name"]
         for ev in server.events(task["id"])

@@ -22,7 +22,7 @@ from tests.deploy.images import codex_prefix
 from tests.e2e.real_agent import serve_real_agent
 from tests.gitrepo import file_on_branch
 from tests.openai_stub import AGAIN, FILE, FIRST, OpenAIStub
-from tests.server_process import ServerProcess
+from tests.server_process import ServerProcess, added_text
 
 if os.environ.get("WALLFACER_SKIP_REAL_AGENT") == "1" and os.environ.get("CI") != "true":
     pytest.skip("WALLFACER_SKIP_REAL_AGENT=1", allow_module_level=True)
@@ -93,7 +93,7 @@ def test_the_real_codex_cli_writes_resumes_and_lands(
     assert waiting["status"] == "waiting", (waiting["error"], stub.paths(), server.log()[-3000:])
     assert waiting["session_id"], "the thread id was kept for resume"
     diff = server.api("GET", f"/api/tasks/{task['id']}/diff")
-    assert diff["files"] == [FILE] and f"+{FIRST.strip()}" in diff["diff"], diff
+    assert diff["files"] == [FILE] and FIRST.strip() in added_text(diff), diff
     tools = [e["name"] for e in _outputs(server, task["id"]) if e["kind"] == "tool_call"]
     assert tools == ["command"], "the CLI ran the command through code mode's exec"
     assert all(r["authorization"] == "Bearer sk-openai-dummy-for-the-stub" for r in stub.requests)

@@ -10,7 +10,7 @@ import pytest
 from tests.engine import containers_of
 from tests.gitrepo import branches, file_on_branch, task_refs
 from tests.inprocess import InProcessServer
-from tests.server_process import ServerProcess
+from tests.server_process import ServerProcess, added_text
 
 
 def kinds(events: list[dict]) -> list[str]:  # type: ignore[type-arg]
@@ -44,7 +44,7 @@ def test_a_task_runs_waits_takes_feedback_and_lands_on_main(
 
     diff = server.api("GET", f"/api/tasks/{task['id']}/diff")
     assert diff["files"] == ["hello.txt"]
-    assert "+hello from the agent" in diff["diff"]
+    assert "hello from the agent" in added_text(diff)
 
     server.act(task["id"], "feedback", {"message": "append hello.txt and goodbye"})
     again = server.wait_for(task["id"], "waiting")

@@ -45,7 +45,8 @@ def test_the_review_diff_includes_new_and_changed_files(repo: Path, tmp_path: Pa
     (tree.path / "README.md").write_text("# changed\n")
     diff = workspaces.diff(tree)
     assert diff.files == ["README.md", "new/deep.txt"]
-    assert "+fresh" in diff.patch and "-# demo" in diff.patch
+    lines = {(line.kind, line.text) for c in diff.changes for h in c.hunks for line in h.lines}
+    assert ("+", "fresh") in lines and ("-", "# demo") in lines
 
 
 def test_accept_fast_forwards_and_cleans_nothing_it_should_not(repo: Path, tmp_path: Path) -> None:

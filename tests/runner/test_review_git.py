@@ -46,17 +46,45 @@ def test_a_change_has_counts_notes_and_numbered_lines(tmp_path: Path) -> None:
     assert by_path["run.sh"].notes == ["mode 100644 → 100755 (executable)"]
 
 
-def test_a_file_past_the_cap_keeps_its_counts_but_no_lines(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "p")
+def test_a_file_past_the_line_or_char_cap_keeps_its_counts_but_no_lines(tmp_path: Path) -> None:
+    half = diffs.MAX_FILE_BYTES * 3 // 4  # each side under the byte cap, both past it
+    repo = make_repo(tmp_path / "p", {"wide.js": "b" * half})
     ws = task_ws(repo, tmp_path)
     (ws.path / "big.txt").write_text("x\n" * (diffs.MAX_FILE_LINES + 1))
-    (ws.path / "wide.js").write_text("a" * (diffs.MAX_FILE_CHARS + 1))
+    (ws.path / "wide.js").write_text("a" * half)
     (ws.path / "small.txt").write_text("x\n")
     by_path = {c.path: c for c in workspaces.diff(ws).changes}
     big = by_path["big.txt"]
     assert big.too_large and big.hunks == [] and big.additions == diffs.MAX_FILE_LINES + 1
-    assert by_path["wide.js"].too_large
+    wide = by_path["wide.js"]
+    assert wide.too_large and (wide.additions, wide.deletions) == (1, 1)
     assert not by_path["small.txt"].too_large and by_path["small.txt"].hunks
+
+
+def test_a_file_past_the_byte_cap_is_not_read_and_says_its_size(tmp_path: Path) -> None:
+    """Counts would take libgit2 loading both sides whole: they are left unknown."""
+    cap = diffs.MAX_FILE_BYTES
+    repo = make_repo(tmp_path / "p", {"data.csv": "old\n" * cap, "was.txt": "w\n"})
+    ws = task_ws(repo, tmp_path)
+    (ws.path / "dump.log").write_bytes(b"line\n" * cap)  # a new file
+    (ws.path / "data.csv").write_text("short now\n")  # only the old side is large
+    (ws.path / "was.txt").write_text("is\n")
+    (ws.path / "edge.txt").write_bytes(b"e" * (cap - 1) + b"\n")  # at the cap: shown
+    by_path = {c.path: c for c in workspaces.diff(ws).changes}
+    dump, data = by_path["dump.log"], by_path["data.csv"]
+    assert (dump.status, dump.size, dump.too_large, dump.hunks) == ("added", 5 * cap, True, [])
+    assert (dump.additions, dump.deletions) == (None, None)
+    assert dump.notes == ["new file mode 100644"]
+    assert (data.status, data.size, data.additions, data.too_large) == (
+        "modified",
+        4 * cap,
+        None,
+        True,
+    )
+    assert (by_path["edge.txt"].additions, by_path["edge.txt"].too_large) == (1, False)
+    assert by_path["was.txt"].hunks and by_path["was.txt"].size == 3
+    # The cap is the caller's (a setting): lower, the small edit is past it too.
+    assert workspaces.diff(ws, max_bytes=2).changes[-1].additions is None
 
 
 def test_conflicts_are_hunks_of_both_sides_and_touch_nothing(tmp_path: Path) -> None:

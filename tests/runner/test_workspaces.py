@@ -80,8 +80,9 @@ def test_links_stay_links_and_special_files_are_refused(repo: Path, tmp_path: Pa
     (ws.path / "dirlink").symlink_to(tmp_path)
     diff = workspaces.diff(ws)
     assert diff.files == ["dirlink", "link"]
-    assert "host secret" not in diff.patch
-    assert str(secret) in diff.patch, "the link's target is its content"
+    texts = [line.text for c in diff.changes for h in c.hunks for line in h.lines]
+    assert "host secret" not in texts
+    assert str(secret) in texts, "the link's target is its content"
     os.mkfifo(ws.path / "pipe")
     with pytest.raises(WorkspaceRefused, match="pipe is a special file"):
         workspaces.diff(ws)

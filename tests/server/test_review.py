@@ -1,4 +1,5 @@
-"""Review's data: Pygments tokens that join back to each line, and the diff's JSON shape."""
+"""Review's data: Pygments tokens that join back to each line, the diff's JSON shape, and
+a huge file in a task's change."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from runner import workspaces
 from server import review
 from tests.gitrepo import make_repo
 from tests.runner.test_review_git import task_ws
-from tests.server_process import ServerProcess
+from tests.server_process import ServerProcess, added_text
+
+MB = 1024 * 1024
 
 
 def test_tokens_are_classes_and_text_that_join_back_to_each_line() -> None:
@@ -38,8 +41,8 @@ def test_the_diff_json_has_totals_and_highlighted_lines_per_side(tmp_path: Path)
     (ws.path / "app.py").write_text("a = 1\nb = 'two'\n")
     (ws.path / "notes.unknownext").write_text("m\n")
     body = review.diff_json(workspaces.diff(ws))
-    assert body["files"] == ["app.py", "notes.unknownext"] and "+b = 'two'" in body["diff"]
-    assert (body["additions"], body["deletions"]) == (2, 2)
+    assert body["files"] == ["app.py", "notes.unknownext"]
+    assert (body["additions"], body["deletions"], body["uncounted"]) == (2, 2, 0)
     app, notes = body["changes"]
     assert {k: app[k] for k in ("path", "status", "additions", "deletions", "too_large")} == {
         "path": "app.py",
@@ -59,6 +62,34 @@ def test_conflicts_of_a_task_without_one_are_empty(bare_server: ServerProcess) -
     task = bare_server.create("nothing yet")
     assert bare_server.api("GET", f"/api/tasks/{task['id']}/conflicts") == {"files": []}
     diff = bare_server.api("GET", f"/api/tasks/{task['id']}/diff")
-    assert diff == {"diff": "", "files": [], "additions": 0, "deletions": 0, "changes": []}
+    assert diff == {"files": [], "additions": 0, "deletions": 0, "uncounted": 0, "changes": []}
     missing = bare_server.request("GET", "/api/tasks/nope/conflicts")
     assert missing.status_code == 404 and "error" in missing.json()
+
+
+def test_a_huge_file_shows_as_too_large_beside_the_usual_hunks(
+    server: ServerProcess, repo: Path
+) -> None:
+    """F8: the agent wrote 30 MB. The diff says its size and that it is too large to
+    show; the body stays small, and the other files keep their lines."""
+    task = server.create("write notes.txt hello from the agent")
+    server.act(task["id"], "start")
+    server.wait_for(task["id"], "waiting")
+    workspace = server.data_dir / "workspaces" / task["id"] / "work" / repo.name
+    line = b"generated output, line after line\n"
+    with (workspace / "dump.log").open("wb") as out:
+        for _ in range(30):
+            out.write(line * (MB // len(line)))
+    size = (workspace / "dump.log").stat().st_size
+    (workspace / "mid.txt").write_text(("m" * 99 + "\n") * 200)
+
+    response = server.request("GET", f"/api/tasks/{task['id']}/diff")
+    assert response.status_code == 200 and len(response.content) < 100_000
+    body = response.json()
+    by_path = {change["path"]: change for change in body["changes"]}
+    dump = by_path["dump.log"]
+    assert (dump["too_large"], dump["size"], dump["hunks"]) == (True, size, [])
+    assert (dump["additions"], dump["deletions"], body["uncounted"]) == (None, None, 1)
+    assert "hello from the agent" in added_text(body)
+    assert (by_path["mid.txt"]["additions"], by_path["mid.txt"]["too_large"]) == (200, False)
+    assert body["additions"] == 201

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from runner import conflicts, workspaces
+from runner import conflicts, diffs, workspaces
 from server import review
 from tests.gitrepo import commit, make_repo
 from tests.runner.test_review_git import task_ws
@@ -42,7 +42,8 @@ def page(browser: Browser) -> Iterator[Page]:
 
 @pytest.fixture
 def change(tmp_path: Path) -> dict[str, Any]:
-    """A task's change as the diff endpoint sends it: code, a big file, a huge one."""
+    """A task's change as the diff endpoint sends it: code, a big file, a huge one, and
+    one past the byte cap."""
     repo = make_repo(
         tmp_path / "p",
         {"src/app.py": "def main():\n    return 1\n", "docs/notes.md": "# N\n", "old.txt": "x\n"},
@@ -55,12 +56,13 @@ def change(tmp_path: Path) -> dict[str, Any]:
     (ws.path / "old.txt").unlink()
     (ws.path / "data.csv").write_text("".join(f"{i},{i * i}\n" for i in range(500)))
     (ws.path / "huge.txt").write_text("y\n" * 10_001)
+    (ws.path / "dump.log").write_bytes(b"z\n" * (diffs.MAX_FILE_BYTES // 2 + 1))  # not read
     return review.diff_json(workspaces.diff(ws))
 
 
 def test_tree_counts_highlighting_and_caps(page: Page, change: dict[str, Any]) -> None:
     page.evaluate(SHOW, [change, True])
-    expect(page.locator(".diff-total")).to_have_text(f"5 files +10504 {MINUS}2")
+    expect(page.locator(".diff-total")).to_have_text(f"6 files +10504 {MINUS}2 (1 not counted)")
     tree = page.locator(".diff-tree")
     expect(tree.locator(".dir > span")).to_have_text(["docs/", "src/"])
     expect(tree.locator("button[data-path='src/app.py']")).to_have_text(f"app.py+2 {MINUS}1")
@@ -71,9 +73,13 @@ def test_tree_counts_highlighting_and_caps(page: Page, change: dict[str, Any]) -
     expect(app.locator("tr.add td.code .t-c")).to_have_text("# changed")
     big = page.locator(".diff-file[data-path='data.csv']")
     expect(big.locator("button.expand")).to_have_text("Show 500 lines")
-    expect(page.locator(".diff-file[data-path='huge.txt'] .too-large")).to_contain_text(
-        "Too large to show"
+    expect(page.locator(".diff-file[data-path='huge.txt'] .too-large")).to_have_text(
+        "Too large to show (10001 lines changed)."
     )
+    expect(page.locator(".diff-file[data-path='dump.log'] .too-large")).to_have_text(
+        "Too large to show (1.0 MB, not read)."
+    )
+    expect(tree.locator("button[data-path='dump.log']")).to_have_text("dump.log1.0 MB")
     expect(page.locator(".diff-file[data-path='old.txt'] .diff-note")).to_have_text(
         "deleted file mode 100644"
     )

@@ -7,7 +7,8 @@ import { el } from "./render.js";
 const MODE_KEY = "wallfacer.diffMode";
 // A file with more lines than this starts collapsed: one huge file should not bury
 // the others, nor make the tab slow to open. (The server sends no lines at all past
-// its own cap, and the file then says "too large to show".)
+// its own caps, and the file then says "too large to show"; past its byte cap it
+// does not even read the file, so its counts are null and its size stands in.)
 export const COLLAPSE_LINES = 400;
 
 export class DiffView {
@@ -38,7 +39,7 @@ export class DiffView {
     return [
       el("div", { class: "diff-bar" },
         el("span", { class: "diff-total" }, `${files.length} file${files.length === 1 ? "" : "s"} `,
-          stats(this.data.additions, this.data.deletions)),
+          stats(this.data), this.data.uncounted ? ` (${this.data.uncounted} not counted)` : ""),
         el("span", { class: "diff-modes", role: "group", "aria-label": "Diff layout" }, toggle)),
       this.commentsPanel(),
       el("div", { class: "diff-body" },
@@ -62,11 +63,12 @@ export class DiffView {
     const size = file.hunks.reduce((n, hunk) => n + hunk.lines.length, 0);
     const head = el("header", {},
       el("h4", { text: file.old_path !== file.path ? `${file.old_path} → ${file.path}` : file.path }),
-      stats(file.additions, file.deletions));
+      stats(file));
     const section = el("section", { class: "diff-file", "data-path": file.path }, head,
       file.notes.map((note) => el("p", { class: "diff-note", text: note })));
     if (file.too_large) {
-      section.append(el("p", { class: "hint too-large", text: `Too large to show (${file.additions + file.deletions} lines changed).` }));
+      const why = file.additions === null ? `${sizeText(file.size)}, not read` : `${file.additions + file.deletions} lines changed`;
+      section.append(el("p", { class: "hint too-large", text: `Too large to show (${why}).` }));
     } else if (size > COLLAPSE_LINES && !this.expanded.has(file.path)) {
       section.append(el("button", { type: "button", class: "expand", text: `Show ${size} lines`, onclick: () => {
         this.expanded.add(file.path);
@@ -200,9 +202,15 @@ function splitRow(old, now) {
   return row;
 }
 
-function stats(additions, deletions) {
+// A file's or the change's counts; a file the server did not read shows its size.
+function stats({ additions, deletions, size }) {
+  if (additions === null) return el("span", { class: "stats", text: sizeText(size) });
   return el("span", { class: "stats" },
     el("span", { class: "plus", text: `+${additions}` }), " ", el("span", { class: "minus", text: `−${deletions}` }));
+}
+
+function sizeText(bytes) {
+  return bytes < 1024 * 1024 ? `${Math.ceil(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 // Folders first, each listing its files with their counts; a click scrolls to the file.
@@ -221,7 +229,7 @@ function tree(files, onPick) {
     [...node.dirs].map(([name, sub]) => el("li", { class: "dir" }, el("span", { text: `${name}/` }), list(sub))),
     node.files.map(([name, file]) => el("li", {},
       el("button", { type: "button", class: "link", title: file.path, "data-path": file.path, onclick: () => onPick(file.path) },
-        el("span", { class: "name", text: name }), stats(file.additions, file.deletions)))));
+        el("span", { class: "name", text: name }), stats(file)))));
   return list(root);
 }
 
