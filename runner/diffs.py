@@ -17,8 +17,8 @@ from pygit2.enums import DeltaStatus, DiffFlag, FileMode
 
 # Past either cap a file shows as "too large to show". 10,000 lines is about
 # twice the 5,000-line change bench.p9_diff draws in well under half a second;
-# the byte cap catches a minified file of a few very long lines, and keeps a
-# huge file out of memory.
+# the byte cap (a setting; this is its default) catches a minified file of a few
+# very long lines, and keeps a huge file out of memory.
 MAX_FILE_LINES = 10_000
 MAX_FILE_BYTES = 1024 * 1024
 # Past this many lines in the change, later files keep only their counts: the

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from runner import diffs, workspaces
 from runner.agents import REGISTRY, SECRET_ENV
 from runner.egress import patterns
 from runner.errors import RunnerError
@@ -36,7 +37,11 @@ _MEMORY = re.compile(r"^\d+(\.\d+)?[bkmgBKMG]?$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]*$")
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 EGRESS_MODES = ("none", "open", "allowlist")
-_INT_RANGES = {"max_parallel": (1, 64), "pids_limit": (64, 1_000_000)}
+_INT_RANGES = {
+    "max_parallel": (1, 64),
+    "pids_limit": (64, 1_000_000),
+    "diff_file_kb": (16, workspaces.MAX_FILE_BYTES // 1024),  # the largest file it takes
+}
 # Fields with a value per agent: a change names the agents it changes, and a
 # flag pins one agent's value ("images.claude"), not the others'.
 PER_AGENT = ("images", "prices")
@@ -78,10 +83,16 @@ class RuntimeConfig:
     host_access: bool = False  # let every task reach host.docker.internal
     egress: str = "allowlist"  # none | open | allowlist (see server.network)
     egress_allow: tuple[str, ...] = ()  # hosts allowed beyond the defaults, in allowlist mode
+    # A file larger than this shows in review as "too large to show", unread.
+    diff_file_kb: int = diffs.MAX_FILE_BYTES // 1024
 
     @property
     def timeout_s(self) -> float:
         return self.timeout_min * 60
+
+    @property
+    def diff_file_bytes(self) -> int:
+        return self.diff_file_kb * 1024
 
 
 FIELD_NAMES = tuple(f.name for f in fields(RuntimeConfig))

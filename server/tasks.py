@@ -106,7 +106,8 @@ class Tasks:
     async def diff(self, task_id: str) -> dict[str, Any]:
         """The change under review, or, once merged, the change as it landed."""
         task = await self.get(task_id)
-        return await self.io(lambda: review.diff_json(checkouts.diff(task)))
+        max_bytes = self.config.current.diff_file_bytes
+        return await self.io(lambda: review.diff_json(checkouts.diff(task, max_bytes)))
 
     async def conflicts(self, task_id: str) -> dict[str, Any]:
         """The hunks where the change meets the default branch, after an accept conflicted."""

@@ -39,6 +39,8 @@ ACCEPTED: list[tuple[str, Any, Any]] = [
     ("max_parallel", 64, 64),
     ("pids_limit", 64, 64),
     ("pids_limit", 1_000_000, 1_000_000),
+    ("diff_file_kb", 16, 16),
+    ("diff_file_kb", 102_400, 102_400),
     ("cpus", None, None),  # no limit
     ("cpus", 2, 2.0),
     ("cpus", 0.5, 0.5),
@@ -94,6 +96,9 @@ REFUSED: list[tuple[str, Any, int, str]] = [
     ("pids_limit", 63, 422, "between 64 and 1000000"),
     ("pids_limit", 1_000_001, 422, "between 64 and 1000000"),
     ("pids_limit", None, 400, "integer"),
+    ("diff_file_kb", 15, 422, "between 16 and 102400"),
+    ("diff_file_kb", 102_401, 422, "between 16 and 102400"),
+    ("diff_file_kb", 1.5, 400, "integer"),
     ("cpus", 0, 422, "out of range"),
     ("cpus", -1, 422, "out of range"),
     ("cpus", 256.5, 422, "out of range"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pygments.lexers import PythonLexer
 
-from runner import workspaces
+from runner import diffs, workspaces
 from server import review
 from tests.gitrepo import make_repo
 from tests.runner.test_review_git import task_ws
@@ -81,7 +81,7 @@ def test_a_huge_file_shows_as_too_large_beside_the_usual_hunks(
         for _ in range(30):
             out.write(line * (MB // len(line)))
     size = (workspace / "dump.log").stat().st_size
-    (workspace / "mid.txt").write_text(("m" * 99 + "\n") * 200)
+    (workspace / "mid.txt").write_text(("m" * 99 + "\n") * 200)  # 20 KB
 
     response = server.request("GET", f"/api/tasks/{task['id']}/diff")
     assert response.status_code == 200 and len(response.content) < 100_000
@@ -93,3 +93,9 @@ def test_a_huge_file_shows_as_too_large_beside_the_usual_hunks(
     assert "hello from the agent" in added_text(body)
     assert (by_path["mid.txt"]["additions"], by_path["mid.txt"]["too_large"]) == (200, False)
     assert body["additions"] == 201
+
+    # The cap is a setting: at its least, the 20 KB file is past it too.
+    assert server.api("GET", "/api/config")["diff_file_kb"] == diffs.MAX_FILE_BYTES // 1024
+    server.api("PUT", "/api/config", {"diff_file_kb": 16})
+    mid = {c["path"]: c for c in server.api("GET", f"/api/tasks/{task['id']}/diff")["changes"]}
+    assert (mid["mid.txt"]["too_large"], mid["mid.txt"]["additions"]) == (True, None)
