@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 
@@ -96,7 +96,10 @@ AgentEvent = Init | AssistantText | ToolCall | ToolResult | RunResult | MessageU
 
 
 def to_dict(event: AgentEvent) -> dict[str, Any]:
-    return asdict(event)
+    """The event as JSON-ready data. Shallow, unlike ``asdict``, which deep-copies
+    every value (a third of the time it takes to store a line): the values are
+    the parsed line's own, and nothing changes them."""
+    return {k: dict(vars(v)) if isinstance(v, Usage) else v for k, v in vars(event).items()}
 
 
 def json_object(line: str) -> dict[str, Any] | None:
