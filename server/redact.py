@@ -44,6 +44,15 @@ class Redactor:
     def text(self, value: str) -> str:
         return self._pattern.sub(REDACTED, value) if self._pattern else value
 
+    def json(self, data: Any) -> str:
+        """JSON-like data as JSON text, redacted. One search of the text finds any
+        secret (its JSON forms are among the patterns); only then is the data
+        walked, as a match on the text alone could run across a quote."""
+        text = json.dumps(data)
+        if self._pattern is None or not self._pattern.search(text):
+            return text
+        return json.dumps(self.value(data))
+
     def value(self, data: Any) -> Any:
         """Strings anywhere in JSON-like data (dicts, lists), redacted."""
         if self._pattern is None:
