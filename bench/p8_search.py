@@ -22,7 +22,7 @@ import requests
 from bench.p4_board import percentile
 from server.model import Task
 from server.states import Status
-from server.store import Store
+from server.store import Output, Store
 from tests.gitrepo import make_repo
 from tests.server_process import ServerProcess
 
@@ -68,7 +68,7 @@ def seed(path: Path, repo: Path) -> None:
         if status is not Status.BACKLOG:
             store.update_task(task.id, status=status)
             result = "Changed " + " ".join(rng.choices(WORDS, k=4))
-            store.append_output(task.id, {"events": []}, 1, result=result)
+            store.append_outputs(task.id, [Output('{"events": []}', result=result)], 1, 2**40)
     store.close()
 
 

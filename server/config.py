@@ -41,6 +41,7 @@ _INT_RANGES = {
     "max_parallel": (1, 64),
     "pids_limit": (64, 1_000_000),
     "diff_file_kb": (16, workspaces.MAX_FILE_BYTES // 1024),  # the largest file it takes
+    "output_cap_mb": (1, 1_000_000),
 }
 # Fields with a value per agent: a change names the agents it changes, and a
 # flag pins one agent's value ("images.claude"), not the others'.
@@ -85,6 +86,8 @@ class RuntimeConfig:
     egress_allow: tuple[str, ...] = ()  # hosts allowed beyond the defaults, in allowlist mode
     # A file larger than this shows in review as "too large to show", unread.
     diff_file_kb: int = diffs.MAX_FILE_BYTES // 1024
+    # Agent output kept per task, in MiB; past it, only the newest tenth is kept.
+    output_cap_mb: int = 100
 
     @property
     def timeout_s(self) -> float:
@@ -93,6 +96,8 @@ class RuntimeConfig:
     @property
     def diff_file_bytes(self) -> int:
         return self.diff_file_kb * 1024
+    def output_cap_bytes(self) -> int:
+        return self.output_cap_mb * 1024 * 1024
 
 
 FIELD_NAMES = tuple(f.name for f in fields(RuntimeConfig))

@@ -1,23 +1,30 @@
 """One run's output, line by line: what it means, what it cost, and the log entry.
 
 Runs on the run's stream thread. Usage is counted as each line arrives,
-before the stored line is cut to ``MAX_STORED_LINE``; a CLI's session totals
-become the run's own share; secrets are redacted before anything is stored.
+before the stored line is cut to ``MAX_STORED_LINE`` (and before the store
+drops old output past the task's cap); a CLI's session totals become the
+run's own share; secrets are redacted before anything is stored.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from runner.agents import AgentEvent, Init, MessageUsage, RunResult, ToolResult, Usage
 from runner.agents.events import to_dict
+from runner.lines import CutLine
+from server.config import ConfigStore
+from server.readahead import ReadAhead
 from server.redact import Redactor
-from server.store import Store
+from server.store import Output, Store
 
 # The log keeps at most this much of one raw output line.
 MAX_STORED_LINE = 1024 * 1024
+Parser = Callable[[str], list[AgentEvent]]
 
 
 @dataclass
@@ -38,53 +45,109 @@ class RunState:
         return functools.reduce(Usage.plus, self.replies.values(), Usage())
 
 
-def record(
-    store: Store,
-    redactor: Redactor,
-    task_id: str,
-    events: list[AgentEvent],
-    line: str,
-    lines: int,
-    state: RunState,
-) -> None:
-    """Store one output line with what it means."""
-    session = next(
-        (e.session_id for e in events if isinstance(e, Init | RunResult) and e.session_id),
-        None,
-    )
-    for event in events:
-        if isinstance(event, MessageUsage):
-            state.replies[event.message_id or f"line {lines}"] = event.usage
-        elif isinstance(event, ToolResult):
-            state.tool_results += 1
-            state.tool_errors += event.is_error
-    result = next((e for e in events if isinstance(e, RunResult)), None)
-    if result is not None and result.cumulative:
-        earlier = store.session_usage(task_id, result.session_id)
-        own = replace(result, usage=result.usage.less(earlier, result.cumulative))
-        events = [own if e is result else e for e in events]
-        result = own
-    data = redactor.value(
-        {
-            "line": line[:MAX_STORED_LINE],
-            "truncated": len(line) > MAX_STORED_LINE,
-            "events": [to_dict(e) for e in events],
-        }
-    )
-    store.append_output(
-        task_id,
-        data,
-        lines,
-        session_id=session,
-        turn=result.usage if result else None,
-        turn_is_error=bool(result and result.is_error),
-        result=_result_text(data),
-    )
-    if result is not None:
-        state.result = result
+class Recorder:
+    """Stores a run's output lines, a batch per transaction, with what they mean."""
+
+    def __init__(
+        self, store: Store, task_id: str, parse: Parser, state: RunState, lines: int = 0
+    ) -> None:
+        self.store = store
+        self.task_id = task_id
+        self.parse = parse
+        self.state = state
+        self.lines = lines  # the run's lines so far: a reattach skips as many
+
+    def follow(
+        self,
+        lines: Iterator[str],
+        config: ConfigStore,
+        stop: threading.Event,
+        changed: Callable[[], None],
+    ) -> bool:
+        """Store a run's output to its end (False: ``stop`` came first), telling
+        ``changed`` after each batch. The settings are read per batch: the env
+        file's secrets and the output cap follow their edits."""
+        ahead = ReadAhead(lines, f"read-{self.task_id[:8]}")
+        try:
+            while batch := ahead.take():
+                if stop.is_set():
+                    return False
+                current = config.current
+                self.record(batch, config.redactor, current.output_cap_bytes)
+                changed()
+        finally:
+            ahead.stop()
+        return True
+
+    def record(self, lines: list[str], redactor: Redactor, cap_bytes: int) -> None:
+        """Store lines that arrived together, in one transaction (two around a
+        session's cumulative result, which needs the session's earlier turns stored)."""
+        batch: list[Output] = []
+        for line in lines:
+            events = self.parse(line)
+            if any(isinstance(e, RunResult) and e.cumulative for e in events):
+                self._write(batch, cap_bytes)
+                batch = []
+            self.lines += 1
+            batch.append(self._output(events, line, redactor))
+        self._write(batch, cap_bytes)
+
+    def _write(self, batch: list[Output], cap_bytes: int) -> None:
+        self.store.append_outputs(self.task_id, batch, self.lines, cap_bytes)
+
+    def _output(self, events: list[AgentEvent], line: str, redactor: Redactor) -> Output:
+        state = self.state
+        session = next(
+            (e.session_id for e in events if isinstance(e, Init | RunResult) and e.session_id),
+            None,
+        )
+        for event in events:
+            if isinstance(event, MessageUsage):
+                state.replies[event.message_id or f"line {self.lines}"] = event.usage
+            elif isinstance(event, ToolResult):
+                state.tool_results += 1
+                state.tool_errors += event.is_error
+        result = next((e for e in events if isinstance(e, RunResult)), None)
+        if result is not None and result.cumulative:
+            earlier = self.store.session_usage(self.task_id, result.session_id)
+            own = replace(result, usage=result.usage.less(earlier, result.cumulative))
+            events = [own if e is result else e for e in events]
+            result = own
+        data = _stored(line, [to_dict(e) for e in events])
+        if result is not None:
+            state.result = result
+        text = _result_text(data)
+        return Output(
+            redactor.json(data),
+            session_id=session,
+            turn=result.usage if result else None,
+            turn_is_error=bool(result and result.is_error),
+            result=None if text is None else redactor.text(text),
+        )
+
+
+def _stored(line: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """A line's log entry: a long line cut to MAX_STORED_LINE, saying how many of the
+    bytes it came with were not stored, and its events' texts cut alike."""
+    dropped = line.dropped if isinstance(line, CutLine) else 0
+    if len(line) <= MAX_STORED_LINE and not dropped:
+        return {"line": line, "truncated": False, "events": events}
+    kept = line[:MAX_STORED_LINE]
+    omitted = len(line.encode()) - len(kept.encode()) + dropped
+    return {"line": kept, "truncated": True, "omitted": omitted, "events": _cut(events)}
+
+
+def _cut(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_STORED_LINE:
+        return f"{value[:MAX_STORED_LINE]} … ({len(value) - MAX_STORED_LINE} characters not stored)"
+    if isinstance(value, dict):
+        return {key: _cut(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_cut(item) for item in value]
+    return value
 
 
 def _result_text(data: dict[str, Any]) -> str | None:
-    """The run's final text as stored (redacted), or None on any other line."""
+    """The run's final text as stored, or None on any other line."""
     texts = [e["text"] for e in data["events"] if e.get("kind") == "result"]
     return str(texts[-1]) if texts else None

@@ -177,7 +177,7 @@ ROUTES: tuple[Route, ...] = (
         "/api/tasks/{id}/events",
         T.task_events,
         "taskEvents",
-        "The task's log (?after=, ?limit=)",
+        "A page of the task's log (?after=, ?limit=; ?before= for the newest, 0: the end)",
     ),
     Route(
         "GET", "/api/tasks/{id}/turns", T.task_turns, "taskTurns", "Token usage and cost per turn"

@@ -1,8 +1,9 @@
 """Running an agent: one container per run, its output streamed into the store live.
 
 A run holds one of ``max_parallel`` slots from the moment it needs a container
-until the container is gone. Output is read on the run's own thread, appended
-to the store line by line (never held whole) and published to live clients.
+until the container is gone. Output is read on the run's own threads, appended
+to the store in batches of the lines that have arrived (never held whole) and
+published to live clients.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar
 
 from runner import agents, repos
-from runner.agents import Adapter, AgentEvent
+from runner.agents import Adapter
 from runner.containers import Engine, Exit, RunSpec
 from runner.egress import Egress
 from runner.errors import RunnerError, RuntimeUnavailable
@@ -27,7 +28,7 @@ from server.images import EGRESS, Images
 from server.jobs import Jobs
 from server.lifecycle import Lifecycle
 from server.model import Task
-from server.output import RunState
+from server.output import Parser, RunState
 from server.settings import Settings
 from server.slots import Slots
 from server.states import Action, Status
@@ -44,7 +45,6 @@ ENGINE_RETRY_S = 5.0
 IMAGE_RETRY_S = 1.0
 # How often a running task behind the egress proxy is told what the proxy refused.
 REFUSALS_EVERY_S = 2.0
-Parser = Callable[[str], list[AgentEvent]]
 T = TypeVar("T")
 
 
@@ -312,15 +312,13 @@ class Runs:
         store, config, closing = life.store, self.config, self._closing
 
         def consume() -> Exit | None:
-            count = skip
-            for line in lines:
-                if closing.is_set():
-                    return None
-                count += 1
-                events = parse(line)
-                # config.redactor, not a copy: it follows edits of the env file
-                output.record(store, config.redactor, task_id, events, line, count, state)
+            recorder = output.Recorder(store, task_id, parse, state, skip)
+
+            def changed() -> None:
                 loop.call_soon_threadsafe(life.hub.task_changed, task_id)
+
+            if not recorder.follow(lines, config, closing, changed):
+                return None
             return self.engine.wait(container_id)
 
         ended = io.stream(f"run-{task_id[:8]}", consume)

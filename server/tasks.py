@@ -22,10 +22,10 @@ from server.errors import BadRequest, Conflict, Unprocessable
 from server.jobs import Jobs
 from server.landing import Landing
 from server.lifecycle import Lifecycle
-from server.model import Event, Task
+from server.model import Task
 from server.runs import Runs
 from server.states import Action, Status
-from server.store import Order
+from server.store import Order, Page
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +95,9 @@ class Tasks:
                 f"cursor {cursor!r} is not one this server gave out", field="cursor"
             ) from exc
 
-    async def events(self, task_id: str, after: int, limit: int) -> list[Event]:
+    async def events(self, task_id: str, after: int, limit: int, before: int | None) -> Page:
         await self.get(task_id)
-        return await self.io(self.store.events, task_id, after, limit)
+        return await self.io(self.store.events, task_id, after, limit, before)
 
     async def turns(self, task_id: str) -> list[dict[str, Any]]:
         await self.get(task_id)

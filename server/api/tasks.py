@@ -26,8 +26,9 @@ from server.store import Order, Store
 _PAGE = 500
 # A search is a few words; more is a mistake or an attack on the index.
 MAX_QUERY_CHARS = 500
-# Reads one page of (id, SSE event name, JSON data) rows after a given id.
-Fetch = Callable[[int], list[tuple[int, str, str]]]
+# Reads one page of (id, SSE event name, JSON data) rows after a given id, and
+# whether more follow.
+Fetch = Callable[[int], tuple[list[tuple[int, str, str]], bool]]
 
 
 def _id(request: web.Request) -> str:
@@ -197,11 +198,21 @@ async def resume_task(request: web.Request) -> web.Response:
 
 
 async def task_events(request: web.Request) -> web.Response:
+    """A page of the log, oldest first, never the whole of a big one: ``next`` is the
+    ``after`` of the page after it; with ``before``, ``earlier`` is the one before it."""
     after = int_query(request, "after", 0, 0, 2**62)
     limit = int_query(request, "limit", _PAGE, 1, 5000)
-    events = await services(request).tasks.events(_id(request), after, limit)
-    next_after = events[-1].id if len(events) == limit else None
-    return ok({"events": [e.to_json() for e in events], "next": next_after})
+    before = int_query(request, "before", -1, 0, 2**62)
+    backwards = before >= 0
+    events, more = await services(request).tasks.events(
+        _id(request), after, limit, before if backwards else None
+    )
+    body: dict[str, Any] = {"events": [e.to_json() for e in events]}
+    if backwards:
+        body["earlier"] = events[0].id if more else None
+    else:
+        body["next"] = events[-1].id if more else None
+    return ok(body)
 
 
 async def task_turns(request: web.Request) -> web.Response:
@@ -240,8 +251,9 @@ async def task_logs(request: web.Request) -> web.StreamResponse:
 
 
 def _log_page(store: Store, task_id: str) -> Fetch:
-    def fetch(after: int) -> list[tuple[int, str, str]]:
-        return [(e.id, e.type, e.sse_data()) for e in store.events(task_id, after, _PAGE)]
+    def fetch(after: int) -> tuple[list[tuple[int, str, str]], bool]:
+        events, more = store.events(task_id, after, _PAGE)
+        return [(e.id, e.type, e.sse_data()) for e in events], more
 
     return fetch
 
@@ -252,11 +264,11 @@ async def _send_new(
     """Send every stored entry after ``after``, page by page; return the last id sent."""
     io = services(request).tasks.io
     while True:
-        rows = await io(fetch, after)
+        rows, more = await io(fetch, after)
         for id_, type_, data in rows:
             await sse.send(response, type_, data, id_)
             after = id_
-        if len(rows) < _PAGE:
+        if not more:
             return after
 
 
@@ -266,8 +278,9 @@ async def board_stream(request: web.Request) -> web.StreamResponse:
     store = services(request).store
     last = sse.last_event_id(request)
 
-    def board_page(after: int) -> list[tuple[int, str, str]]:
-        return store.board_events_after(after, _PAGE)
+    def board_page(after: int) -> tuple[list[tuple[int, str, str]], bool]:
+        rows = store.board_events_after(after, _PAGE)
+        return rows, len(rows) == _PAGE
 
     with services(request).hub.board(client(request)) as changed:
         response = await sse.open_stream(request)

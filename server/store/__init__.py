@@ -2,7 +2,7 @@
 
 It is made of one part per concern; only this package speaks SQL: ``db`` (the
 connection, its lock and the numbered migrations in ``migrations/``), and the
-parts joined here: ``tasks`` (and their log), ``usage``, ``board``, ``repos``
+parts joined here: ``tasks``, their ``log``, ``usage``, ``board``, ``repos``
 and ``credentials``.
 """
 
@@ -11,13 +11,14 @@ from __future__ import annotations
 from server.store.board import BOARD_EVENTS_KEPT, BoardLog
 from server.store.credentials import CredentialRows
 from server.store.db import make_private, now
+from server.store.log import Output, Page, TaskLog
 from server.store.repos import RepoRows
 from server.store.tasks import Order, TaskRows
 from server.store.usage import UsageRows
 
-__all__ = ["BOARD_EVENTS_KEPT", "Order", "Store", "make_private", "now"]
+__all__ = ["BOARD_EVENTS_KEPT", "Order", "Output", "Page", "Store", "make_private", "now"]
 
 
-class Store(TaskRows, UsageRows, BoardLog, RepoRows, CredentialRows):
+class Store(TaskRows, TaskLog, UsageRows, BoardLog, RepoRows, CredentialRows):
     """Everything the server keeps: the parts share one connection, so one
     transaction can span them (a task's move, its log entry and its board event)."""

@@ -1,4 +1,4 @@
-"""Tasks and their event log: the rows the board shows, and what happened to each."""
+"""Tasks: the rows the board shows, and their moves (each logged in ``log``)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from server.model import Event, Task
 from server.states import Status
 from server.store.board import record
 from server.store.db import Database, now
+from server.store.log import append
 from server.store.search import match_expression
-from server.store.usage import USAGE_COLUMNS, add_turn
+from server.store.usage import USAGE_COLUMNS
 
 _TASK_SELECT = "SELECT t.rowid AS rowid, t.* FROM tasks t"
 _TASK_COLUMNS = {f.name for f in fields(Task)} - {"usage"}
@@ -142,7 +143,7 @@ class TaskRows(Database):
             )
             if cur.rowcount == 0:
                 return None
-            event = _append(
+            event = append(
                 db, task_id, "state", {"from": str(expected), "to": str(to), "reason": reason}
             )
             return _saved(db, task_id), event
@@ -153,53 +154,6 @@ class TaskRows(Database):
             db.execute("DELETE FROM turns WHERE task_id = ?", (task_id,))
             db.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
             record(db, "task-deleted", {"id": task_id})
-
-    # --- the task event log --------------------------------------------------
-
-    def append_event(self, task_id: str, type_: str, data: dict[str, Any]) -> Event:
-        with self._tx() as db:
-            return _append(db, task_id, type_, data)
-
-    def append_output(
-        self,
-        task_id: str,
-        data: dict[str, Any],
-        run_lines: int,
-        session_id: str | None = None,
-        turn: Usage | None = None,
-        turn_is_error: bool = False,
-        result: str | None = None,
-    ) -> Event:
-        """One agent output line: the log entry, the line count, and what it tells.
-
-        ``result`` is the run's final text, kept on the task for search.
-        """
-        with self._tx() as db:
-            event = _append(db, task_id, "output", data)
-            db.execute("UPDATE tasks SET run_lines = ? WHERE id = ?", (run_lines, task_id))
-            if result is not None:
-                db.execute("UPDATE tasks SET result = ? WHERE id = ?", (result, task_id))
-            if session_id:
-                db.execute("UPDATE tasks SET session_id = ? WHERE id = ?", (session_id, task_id))
-            if turn is not None:
-                add_turn(db, task_id, session_id or "", turn, turn_is_error, event.at)
-            return event
-
-    def events(self, task_id: str, after: int = 0, limit: int = 500) -> list[Event]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM task_events WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?",
-                (task_id, after, limit),
-            ).fetchall()
-        return [_event(row) for row in rows]
-
-    def last_event(self, task_id: str, type_: str) -> Event | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT * FROM task_events WHERE task_id = ? AND type = ? ORDER BY id DESC LIMIT 1",
-                (task_id, type_),
-            ).fetchone()
-        return _event(row) if row else None
 
 
 # --- helpers (call with the lock held) ---------------------------------------
@@ -217,16 +171,6 @@ def _saved(db: sqlite3.Connection, task_id: str) -> Task:
 def _get(db: sqlite3.Connection, task_id: str) -> Task | None:
     row = db.execute(_TASK_SELECT + " WHERE t.id = ?", (task_id,)).fetchone()
     return _task(row) if row else None
-
-
-def _append(db: sqlite3.Connection, task_id: str, type_: str, data: dict[str, Any]) -> Event:
-    stamp = now()
-    cur = db.execute(
-        "INSERT INTO task_events (task_id, type, data, at) VALUES (?, ?, ?, ?)",
-        (task_id, type_, json.dumps(data), stamp),
-    )
-    assert cur.lastrowid is not None
-    return Event(cur.lastrowid, task_id, type_, data, stamp)
 
 
 def _assignments(changes: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -253,13 +197,3 @@ def _task(row: sqlite3.Row) -> Task:
     values["conflict_files"] = json.loads(values["conflict_files"])
     usage = Usage(**{c: row[c] for c in USAGE_COLUMNS})
     return Task(usage=usage, **values)
-
-
-def _event(row: sqlite3.Row) -> Event:
-    return Event(
-        int(row["id"]),
-        str(row["task_id"]),
-        str(row["type"]),
-        json.loads(row["data"]),
-        str(row["at"]),
-    )

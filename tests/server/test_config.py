@@ -41,6 +41,8 @@ ACCEPTED: list[tuple[str, Any, Any]] = [
     ("pids_limit", 1_000_000, 1_000_000),
     ("diff_file_kb", 16, 16),
     ("diff_file_kb", 102_400, 102_400),
+    ("output_cap_mb", 1, 1),
+    ("output_cap_mb", 1_000_000, 1_000_000),
     ("cpus", None, None),  # no limit
     ("cpus", 2, 2.0),
     ("cpus", 0.5, 0.5),
@@ -99,6 +101,8 @@ REFUSED: list[tuple[str, Any, int, str]] = [
     ("diff_file_kb", 15, 422, "between 16 and 102400"),
     ("diff_file_kb", 102_401, 422, "between 16 and 102400"),
     ("diff_file_kb", 1.5, 400, "integer"),
+    ("output_cap_mb", 0, 422, "between 1 and 1000000"),
+    ("output_cap_mb", 0.5, 400, "integer"),
     ("cpus", 0, 422, "out of range"),
     ("cpus", -1, 422, "out of range"),
     ("cpus", 256.5, 422, "out of range"),

@@ -15,7 +15,7 @@ from server import output
 from server.model import Task
 from server.redact import Redactor
 from server.states import Status
-from server.store import Store
+from server.store import Output, Store
 from server.store.db import MIGRATIONS, migrate
 from tests.inprocess import InProcessServer
 from tests.server_process import ServerProcess
@@ -51,15 +51,9 @@ def test_words_match_title_prompt_and_result_as_words_or_their_starts(store: Sto
     add(store, "fix the login redirect", title="Auth bug")
     add(store, "write the release notes")
     deploy = add(store, "ship it")
-    output.record(
-        store,
-        Redactor({}),
-        deploy.id,
-        [RunResult("s1", False, "Deployed to staging with zero downtime", Usage())],
-        "{}",
-        1,
-        output.RunState(),
-    )
+    result = RunResult("s1", False, "Deployed to staging with zero downtime", Usage())
+    recorder = output.Recorder(store, deploy.id, lambda line: [result], output.RunState())
+    recorder.record(["{}"], Redactor({}), 2**40)
     assert found(store, "login") == {"fix the login redirect"}
     assert found(store, "auth") == {"fix the login redirect"}  # the title, any case
     assert found(store, "redir") == {"fix the login redirect"}  # a word's start
@@ -71,7 +65,7 @@ def test_words_match_title_prompt_and_result_as_words_or_their_starts(store: Sto
 def test_the_latest_result_replaces_the_last_and_edits_and_deletes_follow(store: Store) -> None:
     task = add(store, "ship it")
     for text in ("first answer", "second answer"):
-        store.append_output(task.id, {"events": []}, 1, result=text)
+        store.append_outputs(task.id, [Output('{"events": []}', result=text)], 1, 2**40)
     assert found(store, "first") == set()
     assert found(store, "second") == {"ship it"}
     store.update_task(task.id, prompt="ship it now")

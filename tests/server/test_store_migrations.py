@@ -68,7 +68,7 @@ def test_a_database_from_the_first_schema_reaches_the_latest_with_its_data(
         )
         assert (task.run_lines, task.usage.input_tokens, task.usage.cost_usd) == (2, 120, 0.5)
         assert (task.agent, task.model) == ("claude", ""), "new columns take their defaults"
-        events = store.events("t1")
+        events, _ = store.events("t1")
         assert [(e.type, e.data) for e in events] == [
             ("state", {"from": "backlog", "to": "in_progress"}),
             ("output", {"line": "done; all good"}),

@@ -1,0 +1,182 @@
+"""Each task's log: appending to it, capping the agent output it keeps, reading it by pages.
+
+A chatty agent can print gigabytes in a run, so output is written a batch of
+lines per transaction (a commit per line caps ingest at a few MB/s), and past
+the task's cap its oldest lines are dropped in one range delete, leaving a
+marker. SQLite reuses the freed pages, so the file stops growing at about the
+sum of the tasks' caps, with no vacuum. Result lines, notes and state changes
+are never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from runner.agents.events import Usage
+from server.model import Event
+from server.store.db import Database, now
+from server.store.usage import add_turn
+
+# A page of the log holds no more than this much data beyond its first entry.
+PAGE_BYTES = 4 * 1024 * 1024
+# Past its cap, a task keeps this share of it: the newest output.
+KEPT_SHARE = 10
+DROPPED = "dropped"  # the type of the marker entry
+
+
+@dataclass(frozen=True)
+class Output:
+    """One agent output line as the log keeps it, with what it tells."""
+
+    data: str  # the entry's JSON, redacted, in ASCII: its length is its size in bytes
+    session_id: str | None = None
+    turn: Usage | None = None  # a result line's usage: never dropped
+    turn_is_error: bool = False
+    result: str | None = None  # the run's final text, kept on the task for search
+
+
+class Page(NamedTuple):
+    events: list[Event]  # oldest first
+    more: bool  # whether entries lie beyond this page, in the direction it was read
+
+
+class TaskLog(Database):
+    def append_event(self, task_id: str, type_: str, data: dict[str, Any]) -> Event:
+        with self._tx() as db:
+            return append(db, task_id, type_, data)
+
+    def append_outputs(
+        self, task_id: str, lines: list[Output], run_lines: int, cap_bytes: int
+    ) -> None:
+        """Agent output lines in one transaction, then the oldest dropped past ``cap_bytes``.
+
+        ``run_lines`` is the run's line count after them (a reattach skips that many).
+        """
+        if not lines:
+            return
+        with self._tx() as db:
+            stamp = now()
+            droppable = 0
+            for line in lines:
+                size = None if line.turn is not None else len(line.data)
+                _insert(db, task_id, "output", line.data, stamp, size)
+                droppable += size or 0
+                if line.result is not None:
+                    db.execute("UPDATE tasks SET result = ? WHERE id = ?", (line.result, task_id))
+                if line.session_id:
+                    db.execute(
+                        "UPDATE tasks SET session_id = ? WHERE id = ?", (line.session_id, task_id)
+                    )
+                if line.turn is not None:
+                    add_turn(
+                        db, task_id, line.session_id or "", line.turn, line.turn_is_error, stamp
+                    )
+            stored = db.execute(
+                "UPDATE tasks SET run_lines = ?, output_bytes = output_bytes + ? WHERE id = ?"
+                " RETURNING output_bytes",
+                (run_lines, droppable, task_id),
+            ).fetchone()
+            if stored is not None and stored[0] > cap_bytes:
+                _drop_oldest(db, task_id, cap_bytes // KEPT_SHARE, stamp)
+
+    def events(
+        self,
+        task_id: str,
+        after: int = 0,
+        limit: int = 500,
+        before: int | None = None,
+        max_bytes: int = PAGE_BYTES,
+    ) -> Page:
+        """The first ``limit`` entries after ``after``; or, given ``before``, the newest
+        ``limit`` before it (0: before the end). A page stops early at ``max_bytes``."""
+        if before is None:
+            sql = "SELECT * FROM task_events WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?"
+            bound = after
+        else:
+            sql = "SELECT * FROM task_events WHERE task_id = ? AND id < ? ORDER BY id DESC LIMIT ?"
+            bound = before or 2**63 - 1
+        found: list[Event] = []
+        size = 0
+        with self._lock:
+            rows = self._db.execute(sql, (task_id, bound, limit + 1))
+            for row in rows:  # read lazily: a page of 1 MB lines stops at its budget
+                if len(found) == limit or (found and size >= max_bytes):
+                    more = True
+                    break
+                size += len(row["data"])
+                found.append(_event(row))
+            else:
+                more = False
+        return Page(found[::-1] if before is not None else found, more)
+
+    def last_event(self, task_id: str, type_: str) -> Event | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM task_events WHERE task_id = ? AND type = ? ORDER BY id DESC LIMIT 1",
+                (task_id, type_),
+            ).fetchone()
+        return _event(row) if row else None
+
+
+# --- helpers (call with the lock held) ---------------------------------------
+
+
+def append(db: sqlite3.Connection, task_id: str, type_: str, data: dict[str, Any]) -> Event:
+    stamp = now()
+    return Event(_insert(db, task_id, type_, json.dumps(data), stamp), task_id, type_, data, stamp)
+
+
+def _insert(
+    db: sqlite3.Connection, task_id: str, type_: str, data: str, at: str, size: int | None = None
+) -> int:
+    cur = db.execute(
+        "INSERT INTO task_events (task_id, type, data, at, size) VALUES (?, ?, ?, ?, ?)",
+        (task_id, type_, data, at, size),
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+def _drop_oldest(db: sqlite3.Connection, task_id: str, keep: int, at: str) -> None:
+    """Drop every droppable entry that has at least ``keep`` bytes of newer output after
+    it (so the newest line always stays), and put one marker in their place."""
+    newer = 0
+    cutoff = None
+    for event_id, size in db.execute(
+        "SELECT id, size FROM task_events WHERE task_id = ? AND size IS NOT NULL ORDER BY id DESC",
+        (task_id,),
+    ):
+        if newer >= keep:
+            cutoff = event_id
+            break
+        newer += size
+    if cutoff is None:
+        return
+    span = (task_id, cutoff)
+    where = "WHERE task_id = ? AND size IS NOT NULL AND id <= ?"
+    dropped, lines = db.execute(
+        f"SELECT SUM(size), SUM(size > 0) FROM task_events {where}", span
+    ).fetchone()
+    before = db.execute(f"SELECT data FROM task_events {where} AND size = 0", span).fetchone()
+    earlier = json.loads(before[0]) if before else {"bytes": 0, "lines": 0}
+    db.execute(f"DELETE FROM task_events {where}", span)
+    db.execute("UPDATE tasks SET output_bytes = output_bytes - ? WHERE id = ?", (dropped, task_id))
+    marker = {"bytes": earlier["bytes"] + dropped, "lines": earlier["lines"] + lines}
+    # In the place of the newest entry dropped, so the log reads in order.
+    db.execute(
+        "INSERT INTO task_events (id, task_id, type, data, at, size) VALUES (?, ?, ?, ?, ?, 0)",
+        (cutoff, task_id, DROPPED, json.dumps(marker), at),
+    )
+
+
+def _event(row: sqlite3.Row) -> Event:
+    return Event(
+        int(row["id"]),
+        str(row["task_id"]),
+        str(row["type"]),
+        json.loads(row["data"]),
+        str(row["at"]),
+    )
