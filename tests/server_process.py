@@ -168,7 +168,15 @@ class ServerProcess:
         return task
 
     def events(self, task_id: str) -> list[dict[str, Any]]:
-        return self.api("GET", f"/api/tasks/{task_id}/events?limit=5000")["events"]  # type: ignore[no-any-return]
+        """The task's whole log, page by page."""
+        found: list[dict[str, Any]] = []
+        after = 0
+        while True:
+            page = self.api("GET", f"/api/tasks/{task_id}/events?limit=5000&after={after}")
+            found += page["events"]
+            if page["next"] is None:
+                return found
+            after = page["next"]
 
     def sse(
         self,

@@ -12,6 +12,10 @@
 #   fail               end with an error result (exit 1)
 #   crash              die without a result line (exit 3)
 #   truncate           stop mid-line, as a killed process does (exit 1)
+#   flood MB           print MB megabytes of assistant lines (one reply's), fast
+#   bigline MB         print one assistant line holding MB megabytes of text
+#   badutf8            print lines with bytes that are not UTF-8, in JSON and not
+#   endless MB         print MB megabytes with no newline, then exit 0 (no result)
 # Anything else is echoed back as assistant text.
 
 set -f  # prompt words are never globbed
@@ -83,6 +87,17 @@ while IFS= read -r line; do
     fail) result true error_during_execution "I could not do it."; exit 1 ;;
     crash) echo "agent crashed hard" >&2; exit 3 ;;
     truncate) printf '{"type":"assistant","session_id":"%s","mess' "$SESSION"; exit 1 ;;
+    flood)
+      L=$(text "Flooding the log with the same reply, over and over again.")
+      yes "$L" | head -n $(( $1 * 1048576 / (${#L} + 1) )) ;;
+    bigline)
+      printf '{"type":"assistant","session_id":"%s","message":{"id":"msg_big","role":"assistant","model":"fake","content":[{"type":"text","text":"' "$SESSION"
+      head -c $(( $1 * 1048576 )) /dev/zero | tr '\0' 'x'
+      printf '"}],"stop_reason":null,"usage":%s}}\n' "$usage" ;;
+    badutf8)
+      printf '{"type":"assistant","session_id":"%s","message":{"id":"msg_bad","role":"assistant","model":"fake","content":[{"type":"text","text":"bad \377\376 bytes"}],"stop_reason":null,"usage":%s}}\n' "$SESSION" "$usage"
+      printf 'raw \377\300 junk\n' ;;
+    endless) head -c $(( $1 * 1048576 )) /dev/zero | tr '\0' 'y'; exit 0 ;;
     "") ;;
     *) text "$line" ;;
   esac
