@@ -81,6 +81,8 @@ def test_settings_are_edited_with_credentials_masked(page: Page, server: ServerP
     page.fill("#cfg-pids_limit", "512")
     expect(page.locator("#cfg-diff_file_kb")).to_have_value("1024")
     page.fill("#cfg-diff_file_kb", "2048")
+    expect(page.locator("#cfg-output_cap_mb")).to_have_value("100")
+    page.fill("#cfg-output_cap_mb", "250")
     page.fill("#cfg-egress_allow", "Example.com, *.corp.example")
     page.check("#cfg-host_access")
     page.click("#settings-dialog button[type=submit]")
@@ -89,6 +91,7 @@ def test_settings_are_edited_with_credentials_masked(page: Page, server: ServerP
     config = server.api("GET", "/api/config")
     assert (config["max_parallel"], config["memory"], config["pids_limit"]) == (2, "512m", 512)
     assert config["diff_file_kb"] == 2048
+    assert config["output_cap_mb"] == 250
     assert config["egress_allow"] == ["*.corp.example", "example.com"]
     assert config["host_access"] is True
     page.click("#open-settings")

@@ -35,3 +35,65 @@ def test_a_tool_call_and_its_result_share_a_row(page: Page, server: ServerProces
     page.wait_for_selector("body[data-ready]")
     expect(page.locator("#detail-log .entry.tool")).to_have_count(2)
     expect(page.locator("#detail-log .entry.result")).to_have_count(0)
+
+
+def test_a_long_log_opens_on_its_newest_page_and_shows_earlier_ones_on_demand(
+    page: Page, server: ServerProcess
+) -> None:
+    task = server.create("flood 1\nsay the very end", title="Chatty")
+    server.act(task["id"], "start")
+    server.wait_for(task["id"], "waiting")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.locator(".card", has_text="Chatty").click()
+
+    log = page.locator("#detail-log")
+    expect(log.locator(".entry.text").last).to_have_text("the very end")
+    earlier = page.locator("#detail-earlier")
+    expect(earlier).to_be_visible()
+    shown = log.locator("pre.raw").count()
+    assert 100 < shown <= 200, "one page of the 2,700 lines"
+    events = [url for url in asked if "/events" in url]
+    assert len(events) == 1 and "before=0" in events[0] and "limit=200" in events[0]
+    streams = [url for url in asked if url.endswith("/logs") or "/logs?" in url]
+    assert all("last_event_id=" in url for url in streams), "the live log only follows"
+
+    earlier.click()
+    expect(log.locator("pre.raw")).to_have_count(shown + 200)
+    expect(earlier).to_be_visible()
+    screenshot(page, "detail-log-earlier")
+
+
+def test_dropped_output_is_said_where_it_was(page: Page, server: ServerProcess) -> None:
+    server.api("PUT", "/api/config", {"output_cap_mb": 1})
+    task = server.create("flood 2", title="Capped")
+    server.act(task["id"], "start")
+    server.wait_for(task["id"], "waiting")
+    page.locator(".card", has_text="Capped").click()
+    marker = page.locator("#detail-log .entry.dropped")
+    expect(marker).to_contain_text("of earlier output")
+    expect(marker).to_contain_text("lines) dropped")
+    expect(page.locator("#detail-earlier")).to_be_hidden()
+    first_output = page.locator("#detail-log pre.raw").first
+    assert marker.evaluate(
+        "(m, o) => !!(m.compareDocumentPosition(o) & 4)", first_output.element_handle()
+    )
+
+
+def test_a_cut_line_says_how_much_was_not_stored(page: Page, server: ServerProcess) -> None:
+    task = server.create("endless 3", title="Endless")
+    server.act(task["id"], "start")
+    server.wait_for(task["id"], "failed")
+    page.locator(".card", has_text="Endless").click()
+    expect(page.locator("#detail-log .entry.junk")).to_contain_text("(2.0 MB more not stored)")
+
+
+def test_a_followed_run_shows_only_its_newest_entries(page: Page, server: ServerProcess) -> None:
+    task = server.create("sleep 2\nflood 1\nsay the very end", title="Followed")
+    server.act(task["id"], "start")
+    page.locator(".card", has_text="Followed").click()
+    expect(page.locator("#detail-log .entry.text", has_text="Thinking for 2")).to_be_visible()
+    log = page.locator("#detail-log")
+    expect(log.locator(".entry.text").last).to_have_text("the very end", timeout=30_000)
+    assert log.locator("pre.raw").count() <= 1000, "of the 2,700 lines that came live"
+    expect(page.locator("#detail-earlier")).to_be_visible()

@@ -8,7 +8,12 @@ import { logNodes } from "./log.js";
 import { el, money } from "./render.js";
 import { inGroup, label } from "./states.js";
 
-const LOG_EVENTS = ["output", "state", "feedback", "error", "system"];
+const LOG_EVENTS = ["output", "state", "feedback", "error", "system", "dropped"];
+// A log opens on its newest entries; older ones come a page at a time, on demand.
+const LOG_PAGE = 200;
+// While it follows a run, the log shows no more entries than this: the oldest
+// go (Show earlier fetches them again), so a chatty agent cannot swamp the page.
+const LOG_SHOWN = 1000;
 // A button for each action a task may list, in the order they are shown;
 // task.actions decides which appear. Feedback has its own form below them.
 const BUTTONS = [
@@ -34,6 +39,9 @@ export class Detail {
     this.task = null;
     this.source = null;
     this.lastEventId = 0;
+    this.earlier = null; // the oldest entry shown, when there are older ones
+    this.shown = []; // the ids of the entries shown, oldest first
+    this.loaded = false; // whether the log's newest page is in
     this.tab = "log";
     this.raw = false;
   }
@@ -51,13 +59,16 @@ export class Detail {
       return;
     }
     this.lastEventId = 0;
+    this.earlier = null;
+    this.shown = [];
+    this.loaded = false;
     this.tab = "log";
     this.diffView = new DiffView({ onSend: (message) => this.sendFeedback(message) });
     this.conflictsOf = null; // the revision whose conflicting hunks are shown
     this.root.hidden = false;
     this.render();
-    this.follow();
     this.root.querySelector("[data-close]").focus();
+    if (await this.loadLatest(id)) this.follow();
   }
 
   close() {
@@ -79,6 +90,7 @@ export class Detail {
     const resumed = inGroup("live_log", task.status) && !this.source;
     this.task = task;
     this.renderHead();
+    if (!this.loaded) return; // open follows once the newest page is in
     if (resumed) this.follow();
     // Quiet on purpose: a background refresh; the next update catches up again.
     else if (!this.source) this.catchUp().catch(() => {});
@@ -118,6 +130,8 @@ export class Detail {
           el("label", { class: "hint raw-toggle" },
             el("input", { type: "checkbox", id: "raw-toggle", onchange: (e) => this.setRaw(e.target.checked) }), " raw"),
         ),
+        el("button", { id: "detail-earlier", class: "earlier", hidden: true, text: "Show earlier output",
+          onclick: () => this.loadEarlier() }),
         el("div", { class: "log", id: "detail-log", role: "log", "aria-live": "polite" }),
         el("div", { id: "detail-pane", hidden: true }),
       ),
@@ -239,6 +253,50 @@ export class Detail {
 
   // --- the live log ------------------------------------------------------------
 
+  // The newest page of the log; false when it could not be read, or another task
+  // was opened meanwhile.
+  async loadLatest(id) {
+    let page;
+    try {
+      page = await call("taskEvents", { params: { id }, query: { before: 0, limit: LOG_PAGE } });
+    } catch (error) {
+      showError(error, this.root);
+      return false;
+    }
+    if (this.task?.id !== id) return false;
+    for (const entry of page.events) this.appendLog(entry);
+    this.lastEventId = page.events.at(-1)?.id ?? 0;
+    this.setEarlier(page.earlier ?? null);
+    this.loaded = true;
+    return true;
+  }
+
+  async loadEarlier() {
+    const id = this.task.id;
+    let page;
+    try {
+      page = await call("taskEvents", { params: { id }, query: { before: this.earlier, limit: LOG_PAGE } });
+    } catch (error) {
+      showError(error, this.root);
+      return;
+    }
+    if (this.task?.id !== id) return;
+    const log = this.root.querySelector("#detail-log");
+    const older = el("div"); // a page's results find their calls within it
+    for (const entry of page.events) older.append(...this.entryNodes(entry, older));
+    const scroller = log.parentElement;
+    const height = scroller.scrollHeight;
+    log.prepend(...older.childNodes);
+    scroller.scrollTop += scroller.scrollHeight - height; // what was in view stays there
+    this.shown.unshift(...page.events.map((entry) => entry.id));
+    this.setEarlier(page.earlier ?? null);
+  }
+
+  setEarlier(id) {
+    this.earlier = id;
+    this.root.querySelector("#detail-earlier").hidden = id === null || this.tab !== "log";
+  }
+
   follow() {
     this.source?.close();
     const source = new EventSource(url("taskLogs", { id: this.task.id }, { last_event_id: this.lastEventId || "" }));
@@ -268,12 +326,32 @@ export class Detail {
     const log = this.root.querySelector("#detail-log");
     if (!log) return;
     const stick = log.parentElement.scrollTop + log.parentElement.clientHeight >= log.parentElement.scrollHeight - 40;
-    for (const node of logNodes(entry, log)) {
+    log.append(...this.entryNodes(entry, log));
+    this.shown.push(entry.id);
+    if (stick) {
+      this.trim(log);
+      log.parentElement.scrollTop = log.parentElement.scrollHeight;
+    }
+  }
+
+  // log: where the entry's result may find its call.
+  entryNodes(entry, log) {
+    const nodes = logNodes(entry, log);
+    for (const node of nodes) {
+      node.dataset.entry = entry.id;
       if (node.dataset.raw !== undefined) node.hidden = !this.raw;
       if (node.dataset.pretty !== undefined) node.hidden = this.raw;
-      log.append(node);
     }
-    if (stick) log.parentElement.scrollTop = log.parentElement.scrollHeight;
+    return nodes;
+  }
+
+  // Only while following the newest entries: someone reading older ones keeps them.
+  trim(log) {
+    if (this.shown.length <= LOG_SHOWN) return;
+    for (const id of this.shown.splice(0, this.shown.length - LOG_SHOWN)) {
+      for (const node of log.querySelectorAll(`[data-entry="${id}"]`)) node.remove();
+    }
+    this.setEarlier(this.shown[0]);
   }
 
   // --- diff and usage tabs -------------------------------------------------------
@@ -287,6 +365,7 @@ export class Detail {
     const pane = this.root.querySelector("#detail-pane");
     log.hidden = name !== "log";
     pane.hidden = name === "log";
+    this.root.querySelector("#detail-earlier").hidden = name !== "log" || this.earlier === null;
     this.root.querySelector(".raw-toggle").hidden = name !== "log"; // it acts on the log only
     try {
       if (name === "diff") {

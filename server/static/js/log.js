@@ -2,7 +2,7 @@
 // the result, which comes on a later line with the call's tool id, fills in the
 // row its call started instead of adding one of its own.
 
-import { el, markdown, money } from "./render.js";
+import { el, markdown, money, size } from "./render.js";
 import { label } from "./states.js";
 
 // log: where earlier entries are, to find the call a result answers.
@@ -20,12 +20,17 @@ export function logNodes(entry, log) {
   if (entry.type === "system") {
     return [el("div", { class: "entry note", text: data.message })];
   }
-  const raw = el("pre", { class: "raw", "data-raw": "", text: data.line + (data.truncated ? " … (truncated)" : "") });
+  if (entry.type === "dropped") {
+    return [el("div", { class: "entry note dropped", text: `${size(data.bytes)} of earlier output (${data.lines.toLocaleString()} `
+      + "lines) dropped: past the output a task may keep (see Settings), only its newest is kept" })];
+  }
+  const cut = data.omitted ? ` … (${size(data.omitted)} more not stored)` : " … (truncated)";
+  const raw = el("pre", { class: "raw", "data-raw": "", text: data.line + (data.truncated ? cut : "") });
   const shown = data.events.filter((event) => event.kind !== "usage");
   if (!shown.length) {
     if (data.events.length || isJson(data.line)) return [raw]; // nothing a person needs to read
     const text = data.line.length > 300 ? `${data.line.slice(0, 300)}… (${data.line.length} chars)` : data.line;
-    return [raw, el("div", { class: "entry junk", "data-pretty": "", text })];
+    return [raw, el("div", { class: "entry junk", "data-pretty": "", text: text + (data.truncated ? cut : "") })];
   }
   const rows = [];
   for (const event of shown) {

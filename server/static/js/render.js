@@ -89,6 +89,12 @@ export function money(usd) {
   return `$${(usd || 0).toFixed(usd >= 1 ? 2 : 4)}`;
 }
 
+export function size(bytes) {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
 export function elapsed(fromIso, toIso) {
   const ms = (toIso ? Date.parse(toIso) : Date.now()) - Date.parse(fromIso);
   const s = Math.max(0, Math.floor(ms / 1000));
