@@ -22,6 +22,8 @@ from server.store.usage import add_turn
 
 # A page of the log holds no more than this much data beyond its first entry.
 PAGE_BYTES = 4 * 1024 * 1024
+# Old output is dropped this much per transaction at most.
+DROP_SLICE = 4 * 1024 * 1024
 # Past its cap, a task keeps this share of it: the newest output.
 KEPT_SHARE = 10
 DROPPED = "dropped"  # the type of the marker entry
@@ -79,8 +81,20 @@ class TaskLog(Database):
                 " RETURNING output_bytes",
                 (run_lines, droppable, task_id),
             ).fetchone()
-            if stored is not None and stored[0] > cap_bytes:
-                _drop_oldest(db, task_id, cap_bytes // KEPT_SHARE, stamp)
+        if stored is not None and stored[0] > cap_bytes:
+            self._drop_oldest(task_id, cap_bytes // KEPT_SHARE)
+
+    def _drop_oldest(self, task_id: str, keep: int) -> None:
+        """Drop every droppable entry that has at least ``keep`` bytes of newer output
+        after it (so the newest line always stays), a slice per transaction: one
+        delete of the whole would hold the store for a second."""
+        with self._lock:
+            cutoff = _cutoff(self._db, task_id, keep)
+        end = None
+        while cutoff is not None and end != cutoff:
+            with self._tx() as db:
+                end = _slice_end(db, task_id, cutoff)
+                _drop_through(db, task_id, end)
 
     def events(
         self,
@@ -140,22 +154,37 @@ def _insert(
     return cur.lastrowid
 
 
-def _drop_oldest(db: sqlite3.Connection, task_id: str, keep: int, at: str) -> None:
-    """Drop every droppable entry that has at least ``keep`` bytes of newer output after
-    it (so the newest line always stays), and put one marker in their place."""
+def _cutoff(db: sqlite3.Connection, task_id: str, keep: int) -> int | None:
+    """The newest droppable entry with ``keep`` bytes of newer output after it."""
     newer = 0
-    cutoff = None
     for event_id, size in db.execute(
         "SELECT id, size FROM task_events WHERE task_id = ? AND size IS NOT NULL ORDER BY id DESC",
         (task_id,),
     ):
         if newer >= keep:
-            cutoff = event_id
-            break
+            return int(event_id)
         newer += size
-    if cutoff is None:
-        return
-    span = (task_id, cutoff)
+    return None
+
+
+def _slice_end(db: sqlite3.Connection, task_id: str, cutoff: int) -> int:
+    """Where the oldest DROP_SLICE bytes of droppable output end, or ``cutoff`` first."""
+    total = 0
+    for event_id, size in db.execute(
+        "SELECT id, size FROM task_events WHERE task_id = ? AND size IS NOT NULL AND id <= ?"
+        " ORDER BY id",
+        (task_id, cutoff),
+    ):
+        total += size
+        if total >= DROP_SLICE:
+            return int(event_id)
+    return cutoff
+
+
+def _drop_through(db: sqlite3.Connection, task_id: str, end: int) -> None:
+    """Drop the droppable entries up to ``end`` and put the marker, with the totals
+    of every drop so far, in the place of the newest: the log still reads in order."""
+    span = (task_id, end)
     where = "WHERE task_id = ? AND size IS NOT NULL AND id <= ?"
     dropped, lines = db.execute(
         f"SELECT SUM(size), SUM(size > 0) FROM task_events {where}", span
@@ -165,10 +194,9 @@ def _drop_oldest(db: sqlite3.Connection, task_id: str, keep: int, at: str) -> No
     db.execute(f"DELETE FROM task_events {where}", span)
     db.execute("UPDATE tasks SET output_bytes = output_bytes - ? WHERE id = ?", (dropped, task_id))
     marker = {"bytes": earlier["bytes"] + dropped, "lines": earlier["lines"] + lines}
-    # In the place of the newest entry dropped, so the log reads in order.
     db.execute(
         "INSERT INTO task_events (id, task_id, type, data, at, size) VALUES (?, ?, ?, ?, ?, 0)",
-        (cutoff, task_id, DROPPED, json.dumps(marker), at),
+        (end, task_id, DROPPED, json.dumps(marker), now()),
     )
 
 

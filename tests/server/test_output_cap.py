@@ -19,6 +19,7 @@ from server.output import MAX_STORED_LINE, Recorder, RunState
 from server.redact import Redactor
 from server.states import Status
 from server.store import Output, Store
+from server.store import log as store_log
 
 SESSION = "s1"
 
@@ -50,9 +51,12 @@ def whole_log(store: Store, task_id: str) -> list[tuple[str, dict]]:  # type: ig
     return [(e.type, e.data) for e in events]
 
 
+@pytest.mark.parametrize("slice_bytes", [store_log.DROP_SLICE, 3_000], ids=["one slice", "many"])
 def test_past_its_cap_a_task_keeps_its_newest_output_and_a_marker_of_what_went(
-    store: Store,
+    store: Store, slice_bytes: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Dropped in one transaction or in slices (each its own), the log ends the same."""
+    monkeypatch.setattr(store_log, "DROP_SLICE", slice_bytes)
     task_id = new_task(store)
     store.append_event(task_id, "state", {"to": "in_progress"})
     for n in range(0, 100, 10):  # 100 lines of 1000 bytes, ten per transaction
