@@ -28,8 +28,8 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from runner.agents import adapter
 from runner.lines import split_lines
@@ -102,12 +102,16 @@ def reset_peak(pid: str = "self") -> None:
 
 
 class TimedStore(Store):
+    """Times each write from when it holds the lock: what it makes others wait."""
+
     longest = 0.0
 
-    def append_outputs(self, *args: Any, **kwargs: Any) -> None:
-        start = time.perf_counter()
-        super().append_outputs(*args, **kwargs)
-        self.longest = max(self.longest, time.perf_counter() - start)
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with super()._tx() as db:
+            start = time.perf_counter()
+            yield db
+            self.longest = max(self.longest, time.perf_counter() - start)
 
 
 def in_process(root: Path, total: int, tasks: int) -> tuple[float, float, float, float]:

@@ -13,8 +13,10 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 
-# Read ahead no further than this; a batch takes about as much at most.
-READ_AHEAD_BYTES = 1024 * 1024
+# Read ahead no further than this; a batch takes about as much at most. Larger
+# batches write no faster (measured from 32 KB to 1 MB); ten runs at 1 MB each
+# took 26 MB more memory at their peak than at 256 KB.
+READ_AHEAD_BYTES = 256 * 1024
 
 
 class ReadAhead:
