@@ -96,6 +96,8 @@ class RuntimeConfig:
     @property
     def diff_file_bytes(self) -> int:
         return self.diff_file_kb * 1024
+
+    @property
     def output_cap_bytes(self) -> int:
         return self.output_cap_mb * 1024 * 1024
 
