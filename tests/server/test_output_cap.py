@@ -6,7 +6,6 @@ import json
 import random
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,13 +21,6 @@ from server.store import Output, Store
 from server.store import log as store_log
 
 SESSION = "s1"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "wallfacer.db")
-    yield store
-    store.close()
 
 
 def new_task(store: Store) -> str:

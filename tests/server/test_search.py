@@ -40,13 +40,6 @@ def found(store: Store, text: str, **filters: object) -> set[str]:
     return {t.prompt for t in tasks}
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "wallfacer.db")
-    yield store
-    store.close()
-
-
 def test_words_match_title_prompt_and_result_as_words_or_their_starts(store: Store) -> None:
     add(store, "fix the login redirect", title="Auth bug")
     add(store, "write the release notes")
