@@ -64,6 +64,33 @@ def test_a_long_log_opens_on_its_newest_page_and_shows_earlier_ones_on_demand(
     screenshot(page, "detail-log-earlier")
 
 
+def test_dropped_output_is_said_where_it_was(page: Page, server: ServerProcess) -> None:
+    server.api("PUT", "/api/config", {"output_cap_mb": 1})
+    task = server.create("flood 2", title="Capped")
+    server.act(task["id"], "start")
+    server.wait_for(task["id"], "waiting")
+    page.locator(".card", has_text="Capped").click()
+    # Up to a cap's worth may follow the marker (output is dropped once past the
+    # cap), so it can lie beyond the newest page: read back to the run's start.
+    earlier = page.locator("#detail-earlier")
+    expect(page.locator("#detail-log pre.raw").first).to_be_attached()
+    for _ in range(20):
+        if earlier.is_hidden():
+            break
+        before = page.locator("#detail-log > *").count()
+        earlier.click()
+        expect(page.locator("#detail-log > *")).not_to_have_count(before)
+    expect(earlier).to_be_hidden()
+    marker = page.locator("#detail-log .entry.dropped")
+    expect(marker).to_have_count(1)
+    expect(marker).to_contain_text("of earlier output")
+    expect(marker).to_contain_text("lines) dropped")
+    first_output = page.locator("#detail-log pre.raw").first
+    assert marker.evaluate(
+        "(m, o) => !!(m.compareDocumentPosition(o) & 4)", first_output.element_handle()
+    )
+
+
 def test_a_cut_line_says_how_much_was_not_stored(page: Page, server: ServerProcess) -> None:
     task = server.create("endless 3", title="Endless")
     server.act(task["id"], "start")
