@@ -174,10 +174,19 @@ def _snapshot(ws: Workspace) -> tuple[pygit2.Repository, pygit2.Oid]:
 def diff(ws: Workspace, max_bytes: int = diffs.MAX_FILE_BYTES) -> Diff:
     """What the user reviews: the base commit against the workspace's files, each file
     past ``max_bytes`` unread."""
+    host, change = _change(ws)
+    return render(host, change, max_bytes)
+
+
+def changed_files(ws: Workspace) -> list[str]:
+    """The paths the workspace changed against its base; none of their contents read."""
+    return [delta.new_file.path for delta in _change(ws)[1].deltas]
+
+
+def _change(ws: Workspace) -> tuple[pygit2.Repository, pygit2.Diff]:
     host, tree = snapshot(ws)
     base = host[ws.base_commit].peel(pygit2.Commit).tree
-    new = host[tree].peel(pygit2.Tree)
-    return render(host, base.diff_to_tree(new), max_bytes)
+    return host, base.diff_to_tree(host[tree].peel(pygit2.Tree))
 
 
 def commit(ws: Workspace, message: str, sig: pygit2.Signature) -> pygit2.Oid | None:

@@ -38,6 +38,11 @@ def diff(task: Task, max_bytes: int = diffs.MAX_FILE_BYTES) -> repos.Diff:
     return repos.Diff([], [])
 
 
+def changed_files(task: Task) -> list[str]:
+    """What a run changed, without reading any file's content (blocking)."""
+    return workspaces.changed_files(workspace(task)) if has_workspace(task) else []
+
+
 def has_workspace(task: Task) -> bool:
     return bool(task.worktree and task.base_commit and Path(task.worktree).exists())
 
