@@ -16,6 +16,7 @@
 #   bigline MB         print one assistant line holding MB megabytes of text
 #   badutf8            print lines with bytes that are not UTF-8, in JSON and not
 #   endless MB         print MB megabytes with no newline, then exit 0 (no result)
+#   chatty S [RATE]    print about RATE replies a second (20 by default) for S seconds
 # Anything else is echoed back as assistant text.
 
 set -f  # prompt words are never globbed
@@ -97,6 +98,18 @@ while IFS= read -r line; do
     badutf8)
       printf '{"type":"assistant","session_id":"%s","message":{"id":"msg_bad","role":"assistant","model":"fake","content":[{"type":"text","text":"bad \377\376 bytes"}],"stop_reason":null,"usage":%s}}\n' "$SESSION" "$usage"
       printf 'raw \377\300 junk\n' ;;
+    chatty)
+      per_tick=$(( ${2:-20} / 10 )); [ "$per_tick" -gt 0 ] || per_tick=1
+      ticks=$(( $1 * 10 )) k=0
+      while [ "$ticks" -gt 0 ]; do
+        i=$per_tick
+        while [ "$i" -gt 0 ]; do
+          k=$((k + 1)) i=$((i - 1))
+          printf '{"type":"assistant","session_id":"%s","parent_tool_use_id":null,"message":{"id":"msg_c%s","role":"assistant","model":"fake","content":[{"type":"text","text":"Still working, step %s."}],"stop_reason":null,"usage":%s}}\n' \
+            "$SESSION" "$k" "$k" "$usage"
+        done
+        sleep 0.1; ticks=$((ticks - 1))
+      done ;;
     endless) head -c $(( $1 * 1048576 )) /dev/zero | tr '\0' 'y'; exit 0 ;;
     "") ;;
     *) text "$line" ;;
