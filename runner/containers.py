@@ -8,6 +8,7 @@ SDK is synchronous: call this module from worker threads only.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import threading
 from collections.abc import Iterator
@@ -254,21 +255,32 @@ class Engine:
         return str((info.get("Config") or {}).get("User") or "")
 
     def stream(self, container_id: str, skip: int = 0) -> Iterator[str]:
-        """Yield a container's stdout line by line from its start, following it while it runs.
+        """Yield a container's stdout line by line from its start, following it while it
+        runs, each line exactly once; ``skip`` drops the lines a reattach already has.
 
-        For reattaching after a restart: ``skip`` drops the lines already consumed.
+        ``logs --follow`` can end before the output does (Docker 20.10 drops a last
+        line without a newline, and the tail when the container exits while the
+        reader is behind), so once it ends the container is waited for and its log
+        read again, to its end, past the lines already yielded.
         """
-        chunks = self._call(
-            self.client().api.logs,
-            container_id,
-            stdout=True,
-            stderr=False,
-            stream=True,
-            follow=True,
-        )
-        for n, line in enumerate(split_lines(chunks)):
-            if n >= skip:
+        api = self.client().api
+
+        def logs(follow: bool) -> Iterator[bytes]:
+            return self._call(  # type: ignore[no-any-return]
+                api.logs, container_id, stdout=True, stderr=False, stream=True, follow=follow
+            )
+
+        read = 0
+        for line in split_lines(logs(True), partial=False):
+            read += 1
+            if read > skip:
                 yield line
+        try:
+            self._call(api.wait, container_id)
+            rest = logs(False)
+        except docker.errors.NotFound:  # removed (a cancel): there is no more to read
+            return
+        yield from itertools.islice(split_lines(rest), max(read, skip), None)
 
     def wait(self, container_id: str) -> Exit:
         api = self.client().api

@@ -21,7 +21,11 @@ class CutLine(str):
     dropped: int = 0
 
 
-def split_lines(chunks: Iterable[bytes], max_bytes: int = MAX_LINE_BYTES) -> Iterator[str]:
+def split_lines(
+    chunks: Iterable[bytes], max_bytes: int = MAX_LINE_BYTES, partial: bool = True
+) -> Iterator[str]:
+    """``partial=False`` holds back a last line without its newline: for a stream
+    that may end before the line does, and whose rest is read again."""
     buf = bytearray()
     dropped = 0
     for chunk in chunks:
@@ -38,7 +42,7 @@ def split_lines(chunks: Iterable[bytes], max_bytes: int = MAX_LINE_BYTES) -> Ite
             buf.clear()
             dropped = 0
             start = end + 1
-    if buf or dropped:  # a last line cut off mid-way, e.g. by a kill
+    if partial and (buf or dropped):  # a last line cut off mid-way, e.g. by a kill
         yield _line(buf, dropped)
 
 

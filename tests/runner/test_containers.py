@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import docker
 import pytest
+from docker.models.containers import Container
 
 from runner.containers import Engine, RunSpec, instance_id
 from runner.errors import ImageMissing
@@ -65,6 +72,66 @@ def test_a_run_streams_lines_and_writes_into_the_mounted_worktree(
         engine.remove(container_id)
     assert engine.list(run.instance) == []
     engine.remove(container_id)  # removing twice is fine
+
+
+@contextmanager
+def agent(client: docker.DockerClient, image: str, prompt: str) -> Iterator[Container]:
+    """The fake agent in a container of its own, removed after."""
+    label = {"wallfacer.test": f"stream-{uuid.uuid4()}"}
+    container = client.containers.run(
+        image, ["-p", prompt], detach=True, network_mode="none", labels=label
+    )
+    try:
+        yield container
+    finally:
+        container.remove(force=True)
+
+
+def printed(container: Container) -> list[str]:
+    """Every line the container printed, read from its log once it has exited."""
+    container.wait()
+    lines: list[str] = container.logs(stdout=True, stderr=False).decode().split("\n")
+    return lines[:-1] if lines[-1] == "" else lines  # nothing after the last newline
+
+
+def test_a_reattach_that_falls_behind_gets_every_line_once_and_in_order(
+    sandbox_image: str, docker_client: docker.DockerClient
+) -> None:
+    """F6: Docker 20.10's ``logs --follow`` can end without the tail when the
+    container exits while the reader is behind."""
+    with agent(docker_client, sandbox_image, "sleep 1\nchatty 1 20000") as container:
+        lines = Engine().stream(container.id)
+        got = [next(lines)]  # following while the agent runs
+        time.sleep(2)  # it prints the rest and exits while the reader is behind
+        for line in lines:
+            got.append(line)
+            if len(got) % 1000 == 0:
+                time.sleep(0.05)  # and stays behind
+        assert got == printed(container)
+    steps = [int(m[1]) for line in got if (m := re.search(r"step (\d+)\.", line))]
+    assert steps == list(range(1, 20001))
+    assert '"type":"result"' in got[-1]
+
+
+def test_a_last_line_without_a_newline_is_read_once(
+    sandbox_image: str, docker_client: docker.DockerClient
+) -> None:
+    """Docker 20.10's follow drops such a line about every other time (a race with
+    the exit), so several agents end with one at once."""
+    with ExitStack() as stack:
+        containers = [
+            stack.enter_context(
+                agent(docker_client, sandbox_image, "say almost\nsleep 1\ntruncate")
+            )
+            for _ in range(6)
+        ]
+        engine = Engine()
+        with ThreadPoolExecutor(len(containers)) as pool:
+            streamed = list(pool.map(lambda c: list(engine.stream(c.id)), containers))
+        for container, got in zip(containers, streamed, strict=True):
+            assert got == printed(container)
+            assert got[-1].endswith('"mess'), "the line cut off by the agent's exit"
+        assert list(engine.stream(containers[0].id, skip=2)) == streamed[0][2:]
 
 
 def test_a_missing_image_is_a_clear_error_not_a_pull(

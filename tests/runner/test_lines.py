@@ -10,6 +10,11 @@ def test_lines_split_across_chunks_are_joined() -> None:
     assert list(split_lines(chunks)) == ['{"a":1}', '{"b":2}', "tail"]
 
 
+def test_a_last_line_without_newline_can_be_held_back_for_a_second_read() -> None:
+    assert list(split_lines([b"a\nb\npart"], partial=False)) == ["a", "b"]
+    assert list(split_lines([b"a\n"], partial=False)) == ["a"]
+
+
 def test_carriage_returns_and_bad_utf8_are_survived() -> None:
     assert list(split_lines([b"one\r\ntw\xffo\n"])) == ["one", "tw\ufffdo"]
 
