@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import docker
@@ -58,6 +59,24 @@ def test_a_running_container_is_reattached_and_finishes(
         server.wait_for(task_id, "done")
         assert file_on_branch(repo, "main", "after.txt") == "made after restart\n"
         assert containers_of(docker_client, task_id) == []
+    finally:
+        server.stop()
+
+
+def test_a_run_reattached_mid_output_keeps_every_line_once_and_its_result(
+    server: ServerProcess,
+) -> None:
+    """F6: the reattach follows an agent that prints fast and exits meanwhile."""
+    task_id = start_and_see(server, "say first\nsleep 2\nchatty 1 5000", "first")
+    server.kill()
+
+    server = restart(server)
+    try:
+        waiting = server.wait_for(task_id, "waiting", timeout=60)
+        lines = [e["data"]["line"] for e in server.events(task_id) if e["type"] == "output"]
+        steps = [int(m[1]) for line in lines if (m := re.search(r"step (\d+)\.", line))]
+        assert steps == list(range(1, 5001))
+        assert '"type":"result"' in lines[-1] and waiting["error"] == ""
     finally:
         server.stop()
 
