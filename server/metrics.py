@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from server.events import Hub
+from server.lag import BUCKETS, LagProbe
 from server.states import Status
 from server.store import Store
 
@@ -29,10 +31,35 @@ class _TaskStates(Collector):
         yield family
 
 
+class _LoopLag(Collector):
+    """The probe's counts as they are at scrape time; it runs from the start, these
+    metrics only once scraped."""
+
+    def __init__(self, probe: LagProbe) -> None:
+        self._probe = probe
+
+    def collect(self) -> Iterator[Metric]:
+        probe = self._probe
+        cumulative = list(itertools.accumulate(probe.counts))
+        bounds = [*map(str, BUCKETS), "+Inf"]
+        yield HistogramMetricFamily(
+            "wallfacer_event_loop_lag_seconds",
+            "How late the event loop runs a task that sleeps a fixed interval",
+            buckets=list(zip(bounds, cumulative, strict=True)),
+            sum_value=probe.sum,
+        )
+        yield GaugeMetricFamily(
+            "wallfacer_event_loop_lag_max_seconds",
+            "The longest event-loop lag since the server started",
+            value=probe.max,
+        )
+
+
 class Metrics:
-    def __init__(self, store: Store, hub: Hub) -> None:
+    def __init__(self, store: Store, hub: Hub, lag: LagProbe) -> None:
         self.registry = CollectorRegistry()
         self.registry.register(_TaskStates(store))
+        self.registry.register(_LoopLag(lag))
         self.runs_started = Counter(
             "wallfacer_runs_started", "Agent runs started", registry=self.registry
         )

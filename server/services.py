@@ -20,6 +20,7 @@ from server.config import ConfigStore
 from server.events import Hub
 from server.images import EGRESS, Images
 from server.jobs import Jobs
+from server.lag import LagProbe
 from server.landing import Landing
 from server.lifecycle import Lifecycle
 from server.recovery import Recovery
@@ -51,6 +52,7 @@ class Services:
     tasks: Tasks
     recovery: Recovery
     remotes: Remotes
+    lag: LagProbe
     _metrics: Metrics | None = field(default=None, repr=False)
 
     @property
@@ -59,13 +61,13 @@ class Services:
         if self._metrics is None:
             from server.metrics import Metrics
 
-            self._metrics = Metrics(self.store, self.hub)
+            self._metrics = Metrics(self.store, self.hub, self.lag)
         return self._metrics
 
     @classmethod
     async def open(cls, settings: Settings) -> Services:
         """Build every part (the store opens off the loop) and start the background work:
-        recovery after a restart, and the default agent's image."""
+        the event-loop lag probe, recovery after a restart, and the default agent's image."""
         io = Blocking()
         store = await io(Store, settings.db_path)
         config = await io(ConfigStore, settings.data_dir, settings.config, settings.pinned)
@@ -82,6 +84,7 @@ class Services:
         tasks = Tasks(life, config, runs, landing, jobs, settings.homes_dir)
         recovery = Recovery(life, engine, runs, landing, jobs)
         remotes = Remotes(store, io)
+        lag = LagProbe()
         services = cls(
             settings,
             io,
@@ -96,9 +99,11 @@ class Services:
             tasks,
             recovery,
             remotes,
+            lag,
         )
         for repo in settings.repos:
             await io(store.add_repo, str(repo))
+        jobs.spawn(lag.run())
         jobs.spawn(recovery.recover())
         jobs.spawn(services._prepare_default_image())
         return services

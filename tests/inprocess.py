@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -38,6 +39,11 @@ class InProcessServer(ServerProcess):
         self._log = _capture(self.log_path)
         self._thread = ServerThread(settings)
         self._thread.start()
+
+    def block_loop(self, seconds: float) -> None:
+        """Hold the server's event loop, as a blocking call made on it would."""
+        assert self._thread is not None and self._thread._loop is not None
+        self._thread._loop.call_soon_threadsafe(time.sleep, seconds)
 
     def kill(self) -> None:
         raise AssertionError("kill -9 needs a real process: use ServerProcess")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
+import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from server.events import MAX_STREAMS_PER_CLIENT
+from server.lag import INTERVAL_S
+from tests.inprocess import InProcessServer
 from tests.server_process import ServerProcess
 
 
@@ -24,6 +28,31 @@ def test_metrics_report_tasks_by_state_and_stream_clients(bare_server: ServerPro
         assert f"wallfacer_{name}_total 0.0" in text
     assert "wallfacer_container_start_seconds_bucket" in text
     assert "wallfacer_accept_seconds_count" in text
+
+
+def lag_metrics(server: ServerProcess) -> dict[str, float]:
+    text = server.request("GET", "/metrics").text
+    found = re.findall(r'^wallfacer_event_loop_lag_(\w+(?:\{le="[^"]+"\})?) (\S+)$', text, re.M)
+    return {name: float(value) for name, value in found}
+
+
+def test_metrics_report_the_event_loop_lag_and_a_blocked_loop_shows_in_it(
+    bare_server: ServerProcess,
+) -> None:
+    assert isinstance(bare_server, InProcessServer)
+
+    def late(metrics: dict[str, float]) -> float:  # lags over 100 ms so far
+        return metrics['seconds_bucket{le="+Inf"}'] - metrics['seconds_bucket{le="0.1"}']
+
+    before = lag_metrics(bare_server)
+    # Blocked for 200 ms past the probe's interval: it wakes at least 200 ms late.
+    bare_server.block_loop(0.2 + INTERVAL_S)
+    after = lag_metrics(bare_server)
+    deadline = time.monotonic() + 10
+    while late(after) == late(before) and time.monotonic() < deadline:
+        after = lag_metrics(bare_server)  # the probe may wake after this request
+    assert late(after) > late(before)
+    assert after["max_seconds"] >= 0.2 and after["seconds_sum"] - before["seconds_sum"] >= 0.2
 
 
 def test_one_client_cannot_hold_unlimited_streams(bare_server: ServerProcess) -> None:
