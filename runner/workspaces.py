@@ -134,7 +134,12 @@ def _check_out(ws: Workspace, commit: pygit2.Commit, owner: tuple[int, int] | No
 
 
 def host_repo(ws: Workspace) -> pygit2.Repository:
-    """The host-only git dir, seeing the user's objects through an in-memory alternate."""
+    """The host-only git dir, seeing the user's objects through an in-memory alternate.
+
+    Its work tree is the ignore copies' folder, which libgit2 needs to exist to
+    open it: a crash between a snapshot's removal of that folder and its remaking
+    must not lose the workspace."""
+    (ws.root / _IGNORES).mkdir(exist_ok=True)
     repo = pygit2.Repository(str(ws.root / _HOST_GIT))
     repo.odb.add_disk_alternate(str(ws.objects))
     return repo

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -198,3 +199,12 @@ def test_a_repository_named_like_the_host_folders_is_still_apart(tmp_path: Path)
         assert workspaces.diff(ws).files == ["new.txt"]
         assert (ws.path / "README.md").exists(), "the workspace survived the diff"
         assert ws.path.parent != ws.root
+
+
+def test_a_crash_mid_snapshot_leaves_the_workspace_readable(repo: Path, tmp_path: Path) -> None:
+    """kill -9 between a snapshot's removal of the ignore copies and their remaking."""
+    ws = task_ws(repo, tmp_path)
+    (ws.path / "a.txt").write_text("a\n")
+    shutil.rmtree(ws.root / "ignores")
+    assert workspaces.diff(ws).files == ["a.txt"]
+    assert merge.accept(repo, ws, "main", "a").files == ["a.txt"]
