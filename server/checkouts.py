@@ -14,7 +14,7 @@ from pathlib import Path
 from runner import diffs, repos, workspaces
 from runner.conflicts import ConflictFile
 from runner.conflicts import conflicts as find_conflicts
-from runner.errors import RunnerError
+from runner.errors import NotARepository, RunnerError
 from server.lifecycle import Lifecycle
 from server.model import Task
 from server.states import Status
@@ -24,7 +24,12 @@ log = logging.getLogger(__name__)
 
 def workspace(task: Task) -> workspaces.Workspace:
     """The workspace a task record names (blocking: it opens the user's repository)."""
-    git_dir = repos.inspect_repo(task.repo).git_dir
+    try:
+        git_dir = repos.inspect_repo(task.repo).git_dir
+    except NotARepository as exc:  # the workspace borrows its objects: nothing to read
+        raise NotARepository(
+            f"the task's repository is no longer at {task.repo} ({exc}); was it moved or deleted?"
+        ) from exc
     return workspaces.existing(Path(task.worktree), git_dir, task.branch, task.base_commit)
 
 

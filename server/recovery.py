@@ -14,7 +14,7 @@ from pathlib import Path
 
 from runner import merge
 from runner.containers import Engine
-from runner.errors import RuntimeUnavailable
+from runner.errors import RunnerError, RuntimeUnavailable
 from server import outcomes
 from server.jobs import Jobs
 from server.landing import Landing
@@ -95,20 +95,29 @@ class Recovery:
         life = self.life
         committing, _ = await life.io(life.store.list_tasks, [Status.COMMITTING], _ALL)
         for task in committing:
-            landed = bool(task.merged_head) and await life.io(
-                merge.landed, Path(task.repo), task.base_branch, task.merged_head
+            try:
+                await self._accept(task)
+            except RunnerError as exc:  # e.g. the repository is gone: say so, go on
+                reason = f"the accept was interrupted and cannot be finished: {exc}"
+                await life.note(task.id, "error", message=reason)
+                await life.move(task.id, Action.FAIL, reason, error=reason)
+
+    async def _accept(self, task: Task) -> None:
+        life = self.life
+        landed = bool(task.merged_head) and await life.io(
+            merge.landed, Path(task.repo), task.base_branch, task.merged_head
+        )
+        if landed:
+            await self.landing.landed(task, task.merged_base, task.merged_head)
+            return
+        if task.merged_head:  # the checkout may be half done: put it back
+            await life.io(
+                merge.restore_interrupted,
+                Path(task.repo),
+                task.base_branch,
+                task.merged_base,
+                task.merged_head,
             )
-            if landed:
-                await self.landing.landed(task, task.merged_base, task.merged_head)
-                continue
-            if task.merged_head:  # the checkout may be half done: put it back
-                await life.io(
-                    merge.restore_interrupted,
-                    Path(task.repo),
-                    task.base_branch,
-                    task.merged_base,
-                    task.merged_head,
-                )
-            await self.landing.back_to_review(
-                task.id, "the accept was interrupted before it landed; accept again", []
-            )
+        await self.landing.back_to_review(
+            task.id, "the accept was interrupted before it landed; accept again", []
+        )

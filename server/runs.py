@@ -351,7 +351,11 @@ class Runs:
             return
         changed: list[str] = []
         if exit_ is not None and exit_.code == 0 and state.result and not state.result.is_error:
-            changed = await self.life.io(checkouts.changed_files, task)
+            try:
+                changed = await self.life.io(checkouts.changed_files, task)
+            except RunnerError as exc:  # e.g. the repository was deleted meanwhile
+                await self._fail(task_id, str(exc))
+                return
         memory = self.config.current.memory
         await self.conclude(task_id, outcomes.concluded(state, exit_, changed, memory))
 
