@@ -59,6 +59,15 @@ class Unavailable(ApiError):
     status = 503
 
 
+class InsufficientStorage(ApiError):
+    """The data dir's disk is full: the write was refused whole, nothing half done."""
+
+    status = 507
+
+    def __init__(self, folder: object) -> None:
+        super().__init__(f"the disk of {folder} is full; free some space there, then try again")
+
+
 class BadGateway(ApiError):
     """A remote the server talks to for the user (a git remote) failed."""
 

@@ -9,6 +9,8 @@ run's own share; secrets are redacted before anything is stored.
 from __future__ import annotations
 
 import functools
+import itertools
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -18,10 +20,14 @@ from runner.agents import AgentEvent, Init, MessageUsage, RunResult, ToolResult,
 from runner.agents.events import to_dict
 from runner.lines import CutLine
 from server.config import ConfigStore
+from server.errors import InsufficientStorage
 from server.readahead import ReadAhead
 from server.redact import Redactor
 from server.store import Output, Store
 
+log = logging.getLogger(__name__)
+# How often a run held back by a full disk tries its write again.
+DISK_FULL_RETRY_S = 2.0
 # The log keeps at most this much of one raw output line.
 MAX_STORED_LINE = 1024 * 1024
 Parser = Callable[[str], list[AgentEvent]]
@@ -73,27 +79,48 @@ class Recorder:
                 if stop.is_set():
                     return False
                 current = config.current
-                self.record(batch, config.redactor, current.output_cap_bytes)
+                self.record(batch, config.redactor, current.output_cap_bytes, stop)
                 changed()
         finally:
             ahead.stop()
         return True
 
-    def record(self, lines: list[str], redactor: Redactor, cap_bytes: int) -> None:
+    def record(
+        self,
+        lines: list[str],
+        redactor: Redactor,
+        cap_bytes: int,
+        stop: threading.Event | None = None,
+    ) -> None:
         """Store lines that arrived together, in one transaction (two around a
-        session's cumulative result, which needs the session's earlier turns stored)."""
+        session's cumulative result, which needs the session's earlier turns stored).
+
+        While the data dir's disk is full, a write is tried again until there is
+        room or ``stop`` is set: the run waits (its container is held back by its
+        unread output) rather than failing for want of space, and resumes once
+        space is freed. Without ``stop`` a full disk raises at once."""
         batch: list[Output] = []
         for line in lines:
             events = self.parse(line)
             if any(isinstance(e, RunResult) and e.cumulative for e in events):
-                self._write(batch, cap_bytes)
+                self._write(batch, cap_bytes, stop)
                 batch = []
             self.lines += 1
             batch.append(self._output(events, line, redactor))
-        self._write(batch, cap_bytes)
+        self._write(batch, cap_bytes, stop)
 
-    def _write(self, batch: list[Output], cap_bytes: int) -> None:
-        self.store.append_outputs(self.task_id, batch, self.lines, cap_bytes)
+    def _write(self, batch: list[Output], cap_bytes: int, stop: threading.Event | None) -> None:
+        for attempt in itertools.count():
+            try:
+                self.store.append_outputs(self.task_id, batch, self.lines, cap_bytes)
+                return
+            except InsufficientStorage as exc:
+                if stop is None:
+                    raise
+                if attempt == 0:
+                    log.warning("task %s: its output waits for space: %s", self.task_id[:8], exc)
+                if stop.wait(DISK_FULL_RETRY_S):
+                    raise
 
     def _output(self, events: list[AgentEvent], line: str, redactor: Redactor) -> Output:
         state = self.state

@@ -3,13 +3,15 @@ with "field" when one request field is at fault."""
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from runner.errors import RunnerError, RuntimeUnavailable
-from server.errors import ApiError
+from server.api.common import SETTINGS
+from server.errors import ApiError, InsufficientStorage
 
 log = logging.getLogger(__name__)
 
@@ -18,12 +20,24 @@ def error_response(status: int, message: str, **details: object) -> web.Response
     return web.json_response({"error": message, **details}, status=status)
 
 
+async def _disk_full_typed(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """A file of the data dir (the settings, the env file) without room: as the store's."""
+    try:
+        return await handler(request)
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        raise InsufficientStorage(request.app[SETTINGS].data_dir) from exc
+
+
 @web.middleware
 async def errors(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     try:
-        return await handler(request)
+        return await _disk_full_typed(request, handler)
     except ApiError as exc:
         named = {"field": exc.field} if exc.field else {}
         response = error_response(exc.status, exc.message, **named, **exc.details)

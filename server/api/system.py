@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from aiohttp import web
 
-from server.api.common import ok, services
+from server.api.common import SETTINGS, ok, services
+
+# Less free space than this on the data dir's disk, and the next write may fail: a
+# small write can still fit (SQLite reuses its log), so a probe alone would miss it.
+FULL_BELOW = 1024 * 1024
+
+
+def _full(data_dir: Path) -> bool:
+    return shutil.disk_usage(data_dir).free < FULL_BELOW
 
 
 def app_version() -> str:
@@ -25,9 +35,11 @@ async def health(request: web.Request) -> web.Response:
     """
     tasks = services(request).tasks
     docker = await tasks.io(services(request).engine.available)
-    writable = await tasks.io(services(request).store.writable)
+    full = await tasks.io(_full, request.app[SETTINGS].data_dir)
+    writable = not full and await tasks.io(services(request).store.writable)
     reasons = [
         *([] if docker else ["the container engine is unreachable"]),
+        *(["the data directory's disk is full"] if full else []),
         *([] if writable else ["the store cannot be written"]),
     ]
     return ok(

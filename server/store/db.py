@@ -14,6 +14,8 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
+from server.errors import InsufficientStorage
+
 # Forward-only, numbered 0001_*.sql on: PRAGMA user_version counts how many
 # have run. Found next to this module, in a wheel and in the PyInstaller bundle alike.
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -68,6 +70,7 @@ class Database:
     """The connection and lock every part of the store queries through."""
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         make_private(path)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -89,10 +92,15 @@ class Database:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                if self._db.in_transaction:  # SQLite may have rolled back already
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError) and (
+                    exc.sqlite_errorcode == sqlite3.SQLITE_FULL
+                ):
+                    raise InsufficientStorage(self.path.parent) from exc
                 raise
-            self._db.execute("COMMIT")
 
     def writable(self) -> bool:
         """Readiness: can the store still commit a write (disk full, read-only fs)?"""
