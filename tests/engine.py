@@ -63,7 +63,8 @@ def build_sandbox(client: docker.DockerClient, folder: Path = SANDBOX_DIR) -> st
         for path in folder.iterdir():
             shutil.copy(path, ctx)
         shutil.copy(BUSYBOX, Path(ctx) / "busybox")
-        client.images.build(path=ctx, tag=tag, rm=True, forcerm=True)
+        # No network: none is needed, and an engine may have no bridge (tests/dockerd.py).
+        client.images.build(path=ctx, tag=tag, rm=True, forcerm=True, network_mode="none")
     return tag
 
 

@@ -1,0 +1,101 @@
+"""A Docker daemon of a test's own, to stop and start without disturbing the shared one.
+
+It has its own socket, data root, exec root (with its own containerd) and pid
+file, no bridge and no iptables rules, so nothing of the machine's engine or
+network is touched. Its containers can only use ``--network none``, which is
+what the app's ``--egress none`` gives them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import docker
+
+from tests.smalldisk import missing
+
+START_S = 60.0  # a cold start with its own containerd; under load it takes a while
+
+
+class PrivateDockerd:
+    def __init__(self) -> None:
+        # Short: a unix socket's path has a limit of about 100 bytes.
+        self.root = Path(tempfile.mkdtemp(prefix="wf-dockerd-", dir="/tmp"))
+        self.socket = self.root / "docker.sock"
+        self.log_path = self.root / "dockerd.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def host(self) -> str:
+        return f"unix://{self.socket}"
+
+    def client(self) -> docker.DockerClient:
+        return docker.DockerClient(base_url=self.host, timeout=60)
+
+    def start(self, *flags: str) -> None:
+        binary = shutil.which("dockerd")
+        if binary is None:
+            missing("dockerd is needed to run a private Docker daemon (apt-get install docker.io)")
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    binary,
+                    f"--host={self.host}",
+                    f"--data-root={self.root / 'data'}",
+                    f"--exec-root={self.root / 'exec'}",
+                    f"--pidfile={self.root / 'dockerd.pid'}",
+                    "--bridge=none",
+                    "--iptables=false",
+                    "--ip6tables=false",
+                    "--ip-masq=false",
+                    "--shutdown-timeout=2",
+                    *flags,
+                ],
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + START_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                missing(f"a private dockerd would not start:\n{self.log()[-2000:]}")
+            try:
+                self.client().ping()
+                return
+            except docker.errors.DockerException:
+                time.sleep(0.1)
+        missing(f"a private dockerd did not answer:\n{self.log()[-2000:]}")
+
+    def stop(self) -> None:
+        """As a service manager stops it: SIGTERM, then wait for it to exit."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def remove(self) -> None:
+        """Its containers, the daemon, and everything it kept."""
+        if self.proc is not None and self.proc.poll() is None:
+            client = self.client()
+            for container in client.containers.list(all=True):
+                container.remove(force=True)
+            client.close()
+        self.stop()
+        # Whatever it left mounted under its root (a killed daemon leaves its mounts).
+        mounts = Path("/proc/self/mounts").read_text().splitlines()
+        inside = [m.split()[1] for m in mounts if m.split()[1].startswith(str(self.root))]
+        for mount in sorted(inside, reverse=True):
+            subprocess.run(["umount", "--lazy", mount], check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
