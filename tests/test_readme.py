@@ -4,6 +4,7 @@ test command is the one CI runs."""
 from __future__ import annotations
 
 import difflib
+import re
 
 from server.routes import with_api_table
 from tests.server_process import ROOT
@@ -34,3 +35,13 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert made == f"[ -x {VENV}/bin/python ] || {venv}", "the venv is made only once"
     assert activated == activate
     assert installed.startswith("pip install") and installed.endswith("-e '.[dev]'")
+
+
+def test_each_reliability_row_names_a_test_that_exists() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.partition("## Reliability\n")[2].partition("\n## ")[0]
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", section)
+    assert len(named) >= 5, "the Reliability table names its tests"
+    for path, name in named:
+        source = (ROOT / path).read_text()
+        assert f"def {name}(" in source, f"{path}::{name} is not a test"
