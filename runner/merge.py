@@ -76,13 +76,23 @@ def accept(
         if oid is None:
             raise NothingToMerge("nothing to merge: the task changed no files")
         workspaces.import_objects(ws, user, oid)
-        branch_ref = f"refs/heads/{ws.branch}"
-        user.references.create(branch_ref, oid, force=True)
+        user.references.create(f"refs/heads/{ws.branch}", oid, force=True)
         try:
             return _rebase_and_fast_forward(user, ws.branch, base_branch, on_ready)
         except Exception:
-            user.references.create(branch_ref, pygit2.Oid(hex=ws.base_commit), force=True)
+            _reset_task_branch(user, ws.branch, ws.base_commit)
             raise
+
+
+def reset_task_branch(repo_path: Path, branch: str, base_commit: str) -> None:
+    """Put a task branch back on its base, as a refused accept leaves it (used after
+    an accept a crash cut off, which may have moved it to its commit already)."""
+    with repo_lock(repo_path):
+        _reset_task_branch(open_repo(repo_path), branch, base_commit)
+
+
+def _reset_task_branch(repo: pygit2.Repository, branch: str, base_commit: str) -> None:
+    repo.references.create(f"refs/heads/{branch}", pygit2.Oid(hex=base_commit), force=True)
 
 
 def _refuse_operation_in_progress(repo: pygit2.Repository) -> None:

@@ -118,6 +118,7 @@ class Recovery:
                 task.merged_base,
                 task.merged_head,
             )
+        await life.io(merge.reset_task_branch, Path(task.repo), task.branch, task.base_commit)
         await self.landing.back_to_review(
             task.id, "the accept was interrupted before it landed; accept again", []
         )

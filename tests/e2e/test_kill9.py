@@ -80,6 +80,8 @@ def land_after_restart(
         assert "interrupted before it landed" in after["error"]
         assert file_on_branch(repo, "main", "small.txt") is None
         assert not (repo / "gen").exists() and not (repo / "small.txt").exists()
+        row = stored(server.data_dir, task_id)
+        assert file_on_branch(repo, row["branch"], "small.txt") is None, "the branch as reviewed"
         assert_whole(server, repo, client)
         server.act(task_id, "accept")
         after = server.wait_for(task_id, "done", timeout=120)
