@@ -31,6 +31,7 @@ class Task:
     run_lines: int = 0
     error: str = ""
     conflict_files: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
     merged_base: str = ""
     merged_head: str = ""
     usage: Usage = field(default_factory=Usage)
@@ -67,6 +68,7 @@ class Task:
             "session_id": self.session_id,
             "error": self.error,
             "conflict_files": self.conflict_files,
+            "tags": self.tags,
             # the commit accept put on the default branch, once it is there
             "landed_commit": self.merged_head if self.status == Status.DONE else "",
             "usage": {**vars(self.usage), "cost_usd": round(self.usage.cost_usd, 6)},

@@ -129,7 +129,7 @@ ROUTES: tuple[Route, ...] = (
         "/api/tasks",
         T.list_tasks,
         "listTasks",
-        "List or search tasks (?q=, ?status=, ?repo=, ?agent=, ?archived=)",
+        "List or search tasks (?q=, ?tag=, ?status=, ?repo=, ?agent=, ?archived=)",
     ),
     Route("POST", "/api/tasks", T.create_task, "createTask", "Create a task in the backlog"),
     Route(
@@ -141,7 +141,11 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("GET", "/api/tasks/{id}", T.get_task, "getTask", "One task"),
     Route(
-        "PATCH", "/api/tasks/{id}", T.edit_task, "editTask", "Edit prompt or title (backlog only)"
+        "PATCH",
+        "/api/tasks/{id}",
+        T.edit_task,
+        "editTask",
+        "Edit prompt or title (backlog only), tags, archived",
     ),
     Route("DELETE", "/api/tasks/{id}", T.delete_task, "deleteTask", "Delete a task"),
     Route(

@@ -17,6 +17,7 @@ from runner import repos, trees
 from runner.agents import AGENTS
 from runner.errors import RunnerError
 from server import checkouts, messages, review, states
+from server import tags as tags_
 from server.config import ConfigStore
 from server.errors import BadRequest, Conflict, Unprocessable
 from server.jobs import Jobs
@@ -69,7 +70,10 @@ class Tasks:
         text: str = "",
         repos: list[str] | None = None,
         agents: list[str] | None = None,
+        tags: list[str] | None = None,
     ) -> tuple[list[Task], str | None]:
+        for tag in tags or []:
+            tags_.check(tag, "tag")
         for agent in agents or []:
             if agent not in AGENTS:
                 known = ", ".join(AGENTS)
@@ -89,6 +93,7 @@ class Tasks:
                 text,
                 repos,
                 agents,
+                tags,
             )
         except ValueError as exc:
             raise BadRequest(
@@ -125,6 +130,7 @@ class Tasks:
         title: str,
         agent: str | None = None,
         model: str = "",
+        tags: list[str] | None = None,
     ) -> Task:
         _check_text("prompt", prompt, MAX_PROMPT_BYTES)
         if len(title) > MAX_TITLE_CHARS:
@@ -145,6 +151,7 @@ class Tasks:
             repo=repo_path,
             agent=agent,
             model=model,
+            tags=tags or [],
         )
         saved = await self.io(self.store.create_task, task)
         self.life.hub.board_changed()

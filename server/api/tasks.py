@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server import bulk
+from server import bulk, tags
 from server.api import sse
 from server.api.common import (
     client,
@@ -57,6 +57,7 @@ async def list_tasks(request: web.Request) -> web.Response:
         text=text,
         repos=request.query.getall("repo", []),  # repeated: a path may hold a comma
         agents=_listed(request, "agent"),
+        tags=_listed(request, "tag"),
     )
     return ok({"tasks": [t.to_json() for t in tasks], "next": next_cursor})
 
@@ -123,6 +124,7 @@ async def create_task(request: web.Request) -> web.Response:
         string(data, "title", required=False) or "",
         string(data, "agent", required=False),
         string(data, "model", required=False) or "",
+        tags.checked(data["tags"]) if "tags" in data else [],
     )
     return ok(task.to_json(), status=201)
 
@@ -134,7 +136,7 @@ async def get_task(request: web.Request) -> web.Response:
 
 async def edit_task(request: web.Request) -> web.Response:
     data = await read_json(request)
-    editable = ("prompt", "title", "position", "archived")
+    editable = ("prompt", "title", "position", "archived", "tags")
     unknown = set(data) - set(editable)
     if unknown:
         raise BadRequest(
@@ -157,6 +159,8 @@ async def edit_task(request: web.Request) -> web.Response:
         if not isinstance(data["archived"], bool):
             raise BadRequest('"archived" must be true or false', field="archived")
         changes["archived"] = data["archived"]
+    if "tags" in data:
+        changes["tags"] = tags.checked(data["tags"])
     task = await services(request).tasks.edit(_id(request), changes)
     return ok(task.to_json())
 

@@ -35,8 +35,8 @@ class TaskRows(Database):
                 (Status.BACKLOG,),
             ).fetchone()[0]
             db.execute(
-                "INSERT INTO tasks (id, title, prompt, status, repo, agent, model, position,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO tasks (id, title, prompt, status, repo, agent, model, tags, position,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     task.id,
                     task.title,
@@ -45,6 +45,7 @@ class TaskRows(Database):
                     task.repo,
                     task.agent,
                     task.model,
+                    json.dumps(task.tags),
                     position,
                     stamp,
                     stamp,
@@ -66,11 +67,13 @@ class TaskRows(Database):
         text: str = "",
         repos: list[str] | None = None,
         agents: list[str] | None = None,
+        tags: list[str] | None = None,
     ) -> tuple[list[Task], str | None]:
         """One page of tasks; pass the returned cursor to get the next page.
 
         ``text`` keeps the tasks whose title, prompt or last result hold every
-        word of it (as a word or a word's start), in the page's usual order.
+        word of it (as a word or a word's start), in the page's usual order;
+        ``tags`` keeps the tasks that carry every one of them.
         Raises ValueError for a cursor this function did not make.
         """
         where: list[str] = []
@@ -82,6 +85,9 @@ class TaskRows(Database):
         if archived is not None:
             where.append("t.archived = ?")
             params.append(int(archived))
+        for tag in tags or []:
+            where.append("EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value = ?)")
+            params.append(tag)
         if text.strip():
             where.append("t.rowid IN (SELECT rowid FROM task_search WHERE task_search MATCH ?)")
             params.append(match_expression(text))
@@ -195,5 +201,6 @@ def _task(row: sqlite3.Row) -> Task:
     values["status"] = Status(values["status"])
     values["archived"] = bool(values["archived"])
     values["conflict_files"] = json.loads(values["conflict_files"])
+    values["tags"] = json.loads(values["tags"])
     usage = Usage(**{c: row[c] for c in USAGE_COLUMNS})
     return Task(usage=usage, **values)

@@ -25,7 +25,7 @@ let lastSeq = null;
 let source = null;
 
 const confirm = confirmDialog($("#confirm-dialog"));
-const board = new Board($("#board"), { onOpen: (id) => router.open(id), onSelect: selectionChanged });
+const board = new Board($("#board"), { onOpen: (id) => router.open(id), onSelect: selectionChanged, onTag: filterTag });
 const bulk = new BulkBar($("#bulk"), board, { confirm });
 rovingFocus($("#board"));
 returnFocusFromDialogs();
@@ -260,8 +260,15 @@ $("#open-settings").addEventListener("click", () => settings.open());
 const usage = new UsageDialog($("#usage-dialog"));
 $("#open-usage").addEventListener("click", () => usage.open());
 $("#search").addEventListener("input", (event) => board.setFilter(event.target.value));
+$("#tag-filter").addEventListener("change", (event) => filterTag(event.target.value.trim()));
 $("#select-mode").addEventListener("click", () => toggleSelecting());
 $("#archive-view").addEventListener("click", () => toggleArchive());
+
+// A tag typed in the header, or clicked on a card: the board shows only its tasks.
+function filterTag(tag) {
+  $("#tag-filter").value = tag;
+  board.setTag(tag).catch((error) => showError(error));
+}
 
 function toggleSelecting() {
   board.setSelecting(!board.selected);

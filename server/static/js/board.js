@@ -2,7 +2,8 @@
 // Each column loads one page at a time; nothing renders more than it has loaded.
 // A search asks the server (every task, not just the loaded ones) and the
 // columns then hold its matches only; the archive view is one column of
-// archived tasks, searched the same way.
+// archived tasks, searched the same way. A tag filter (?tag=) narrows the
+// same requests, alone or with a search.
 
 import { missing } from "./agents.js";
 import { call } from "./api.js";
@@ -20,13 +21,15 @@ const ARCHIVE = { name: "archived", label: "Archived", order: "recent", archived
 const DROP_ACTIONS = ["start"];
 
 export class Board {
-  constructor(root, { onOpen, onSelect }) {
+  constructor(root, { onOpen, onSelect, onTag }) {
     this.root = root;
     this.onOpen = onOpen;
     this.onSelect = onSelect;
+    this.onTag = onTag;
     this.tasks = new Map();
     this.cursors = {};
     this.query = "";
+    this.tag = "";
     this.searchTimer = null;
     this.archive = false;
     this.counts = null; // tasks per status, from the header's stats
@@ -84,17 +87,18 @@ export class Board {
     const query = {
       order: spec.order, archived: String(Boolean(spec.archived)), status: spec.statuses.join(","), limit: PAGE, q: this.query,
     };
+    if (this.tag) query.tag = this.tag;
     if (!first) query.cursor = this.cursors[name];
-    const asked = this.query;
+    const asked = this.filter();
     const page = await call("listTasks", { query });
-    if (asked !== this.query || !this.specs[name]) return; // a newer search or view replaced this one
+    if (asked !== this.filter() || !this.specs[name]) return; // a newer search or view replaced this one
     this.cursors[name] = page.next;
     for (const task of page.tasks) this.upsert(task, true);
     const column = this.columns[name];
     column.more.hidden = !page.next;
-    if (this.query || spec.archived) {
+    if (this.filter() || spec.archived) {
       const shown = column.list.children.length;
-      column.count.textContent = `· ${shown}${page.next ? "+" : ""}${this.query ? " found" : ""}`;
+      column.count.textContent = `· ${shown}${page.next ? "+" : ""}${this.filter() ? " found" : ""}`;
     }
   }
 
@@ -111,7 +115,7 @@ export class Board {
   upsert(task, loaded = false) {
     const previous = this.tasks.get(task.id);
     if (previous && previous.revision > task.revision) return false;
-    if (this.query && !previous && !loaded) return false;
+    if (this.filter() && !previous && !loaded) return false;
     this.tasks.set(task.id, task);
     // A task never seen has no card yet: no need to look for one.
     const card = previous ? this.root.querySelector(`[data-id="${CSS.escape(task.id)}"]`) : null;
@@ -169,7 +173,7 @@ export class Board {
 
   setCounts(counts) {
     this.counts = counts;
-    if (this.query || this.archive) return; // the loaded matches are counted instead
+    if (this.filter() || this.archive) return; // the loaded matches are counted instead
     for (const [name, column] of Object.entries(this.columns)) {
       const total = this.specs[name].statuses.reduce((sum, s) => sum + (counts[s] || 0), 0);
       column.count.textContent = `· ${total}`;
@@ -197,6 +201,18 @@ export class Board {
     const query = text.trim();
     if (query === this.query) return;
     this.query = query;
+    await this.reload();
+  }
+
+  // What narrows the board now ("": nothing), to tell a stale answer from a current one.
+  filter() {
+    return this.query || this.tag ? JSON.stringify([this.query, this.tag]) : "";
+  }
+
+  // Only the tasks carrying ``tag`` ("": every task), with the search if there is one.
+  async setTag(tag) {
+    if (tag === this.tag) return;
+    this.tag = tag;
     await this.reload();
   }
 
@@ -332,6 +348,12 @@ export class Board {
       this.focusNeighbour(card, ...move);
     });
     this.root.addEventListener("click", (event) => {
+      const chip = event.target.closest?.(".tag[data-tag]");
+      if (chip && !this.selected) {
+        event.stopPropagation();
+        this.onTag?.(chip.dataset.tag);
+        return;
+      }
       const card = event.target.closest?.(".card");
       if (card && this.selected) this.toggle(card.dataset.id);
       else if (card) this.onOpen(card.dataset.id);

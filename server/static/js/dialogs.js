@@ -45,6 +45,8 @@ export class NewTaskDialog {
     if (this.form.repo.value) body.repo = this.form.repo.value;
     if (this.form.agent.value) body.agent = this.form.agent.value;
     if (this.form.model.value.trim()) body.model = this.form.model.value.trim();
+    const tags = this.form.tags.value.split(",").map((tag) => tag.trim()).filter(Boolean);
+    if (tags.length) body.tags = tags;
     try {
       const task = await call("createTask", { body });
       this.dialog.close();
