@@ -23,6 +23,7 @@ from runner import diffs, workspaces
 from runner.agents import REGISTRY, SECRET_ENV
 from runner.egress import patterns
 from runner.errors import RunnerError
+from server import budget
 from server.errors import ApiError, BadRequest, Conflict, Unprocessable
 from server.redact import Redactor
 
@@ -88,6 +89,8 @@ class RuntimeConfig:
     diff_file_kb: int = diffs.MAX_FILE_BYTES // 1024
     # Agent output kept per task, in MiB; past it, only the newest tenth is kept.
     output_cap_mb: int = 100
+    # The budget a new task gets when its request names none (None: no budget).
+    default_budget_usd: float | None = None
 
     @property
     def timeout_s(self) -> float:
@@ -209,6 +212,8 @@ def _check(name: str, value: Any) -> Any:
             return None
         if not isinstance(value, str) or not _MEMORY.fullmatch(value):
             raise Unprocessable("memory must look like 512m or 4g")
+    elif name == "default_budget_usd":
+        return budget.checked(value, name)
     elif name == "network":
         if value is None:
             return None

@@ -32,6 +32,7 @@ class Task:
     error: str = ""
     conflict_files: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    budget_usd: float | None = None  # the most the task may spend; None: no limit
     merged_base: str = ""
     merged_head: str = ""
     usage: Usage = field(default_factory=Usage)
@@ -72,6 +73,7 @@ class Task:
             # the commit accept put on the default branch, once it is there
             "landed_commit": self.merged_head if self.status == Status.DONE else "",
             "usage": {**vars(self.usage), "cost_usd": round(self.usage.cost_usd, 6)},
+            "budget_usd": self.budget_usd,
             "revision": self.revision,
             "created_at": self.created_at,
             "updated_at": self.updated_at,

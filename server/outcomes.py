@@ -34,6 +34,8 @@ def concluded(
     ``memory`` is the container's limit, named when the agent ran out of it.
     """
     result = state.result
+    if state.over_budget:
+        return _fail(state.over_budget)
     if state.timed_out:
         minutes = state.timed_out / 60
         return _fail(f"timed out after {minutes:g} minutes; resume to continue")

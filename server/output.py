@@ -19,6 +19,7 @@ from typing import Any
 from runner.agents import AgentEvent, Init, MessageUsage, RunResult, ToolResult, Usage
 from runner.agents.events import to_dict
 from runner.lines import CutLine
+from server import budget
 from server.config import ConfigStore
 from server.errors import InsufficientStorage
 from server.readahead import ReadAhead
@@ -43,6 +44,8 @@ class RunState:
     replies: dict[str, Usage] = field(default_factory=dict)  # each reply's usage, by its id
     tool_results: int = 0
     tool_errors: int = 0
+    over_budget: str = ""  # why the run was stopped at its task's budget
+
 
     def unreported(self) -> Usage | None:
         """What the run's replies used when it ended without a result (killed, timed out)."""
@@ -70,7 +73,8 @@ class Recorder:
         stop: threading.Event,
         changed: Callable[[], None],
     ) -> bool:
-        """Store a run's output to its end (False: ``stop`` came first), telling
+        """Store a run's output to its end (False: ``stop`` came first, or the task's
+        budget was reached: ``state.over_budget`` says so), telling
         ``changed`` after each batch. The settings are read per batch: the env
         file's secrets and the output cap follow their edits."""
         ahead = ReadAhead(lines, f"read-{self.task_id[:8]}")
@@ -81,6 +85,8 @@ class Recorder:
                 current = config.current
                 self.record(batch, config.redactor, current.output_cap_bytes, stop)
                 changed()
+                if self.state.over_budget:
+                    return False
         finally:
             ahead.stop()
         return True
@@ -110,10 +116,13 @@ class Recorder:
         self._write(batch, cap_bytes, stop)
 
     def _write(self, batch: list[Output], cap_bytes: int, stop: threading.Event | None) -> None:
+        """Store lines (waiting for space while the disk is full), then hold what the
+        task has spent against its budget (read each time: an edit applies to the
+        run under way)."""
         for attempt in itertools.count():
             try:
-                self.store.append_outputs(self.task_id, batch, self.lines, cap_bytes)
-                return
+                spending = self.store.append_outputs(self.task_id, batch, self.lines, cap_bytes)
+                break
             except InsufficientStorage as exc:
                 if stop is None:
                     raise
@@ -121,6 +130,11 @@ class Recorder:
                     log.warning("task %s: its output waits for space: %s", self.task_id[:8], exc)
                 if stop.wait(DISK_FULL_RETRY_S):
                     raise
+        if spending is None:
+            return
+        pending = self.state.unreported()  # charged to the task if the run is stopped now
+        spent = spending.cost_usd + (pending.cost_usd if pending else 0.0)
+        self.state.over_budget = budget.exceeded(spent, spending.budget_usd)
 
     def _output(self, events: list[AgentEvent], line: str, redactor: Redactor) -> Output:
         state = self.state

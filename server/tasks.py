@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import uuid
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
 
 from runner import repos, trees
 from runner.agents import AGENTS
 from runner.errors import RunnerError
-from server import checkouts, messages, review, states
+from server import budget, checkouts, messages, review, states
 from server import tags as tags_
 from server.config import ConfigStore
 from server.errors import BadRequest, Conflict, Unprocessable
@@ -131,7 +132,9 @@ class Tasks:
         agent: str | None = None,
         model: str = "",
         tags: list[str] | None = None,
+        budget_usd: float | EllipsisType | None = ...,
     ) -> Task:
+        """``budget_usd`` left out (``...``): the settings' default budget."""
         _check_text("prompt", prompt, MAX_PROMPT_BYTES)
         if len(title) > MAX_TITLE_CHARS:
             raise Unprocessable(f"title is longer than {MAX_TITLE_CHARS} characters", field="title")
@@ -152,6 +155,9 @@ class Tasks:
             agent=agent,
             model=model,
             tags=tags or [],
+            budget_usd=self.config.current.default_budget_usd
+            if isinstance(budget_usd, EllipsisType)
+            else budget_usd,
         )
         saved = await self.io(self.store.create_task, task)
         self.life.hub.board_changed()
@@ -227,8 +233,12 @@ class Tasks:
         self.life.hub.board_changed()
 
     async def _can_run(self, task_id: str) -> None:
-        """An agent without credentials would fail with "please log in": say so first."""
+        """An agent without credentials would fail with "please log in", and a task
+        at its budget would be stopped at once: say so first."""
         task = await self.get(task_id)
+        spent = budget.exceeded(task.usage.cost_usd, task.budget_usd)
+        if spent:
+            raise Unprocessable(f"{spent}; raise the budget to run it again", field="budget_usd")
         missing = await self.io(self.config.missing, task.agent)
         if missing:
             raise Unprocessable(missing, field="env")

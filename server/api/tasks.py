@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server import bulk, tags
+from server import budget, bulk, tags
 from server.api import sse
 from server.api.common import (
     client,
@@ -125,6 +125,7 @@ async def create_task(request: web.Request) -> web.Response:
         string(data, "agent", required=False),
         string(data, "model", required=False) or "",
         tags.checked(data["tags"]) if "tags" in data else [],
+        budget.checked(data["budget_usd"], "budget_usd") if "budget_usd" in data else ...,
     )
     return ok(task.to_json(), status=201)
 
@@ -136,7 +137,7 @@ async def get_task(request: web.Request) -> web.Response:
 
 async def edit_task(request: web.Request) -> web.Response:
     data = await read_json(request)
-    editable = ("prompt", "title", "position", "archived", "tags")
+    editable = ("prompt", "title", "position", "archived", "tags", "budget_usd")
     unknown = set(data) - set(editable)
     if unknown:
         raise BadRequest(
@@ -161,6 +162,8 @@ async def edit_task(request: web.Request) -> web.Response:
         changes["archived"] = data["archived"]
     if "tags" in data:
         changes["tags"] = tags.checked(data["tags"])
+    if "budget_usd" in data:
+        changes["budget_usd"] = budget.checked(data["budget_usd"], "budget_usd")
     task = await services(request).tasks.edit(_id(request), changes)
     return ok(task.to_json())
 

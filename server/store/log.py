@@ -40,6 +40,13 @@ class Output:
     result: str | None = None  # the run's final text, kept on the task for search
 
 
+class Spending(NamedTuple):
+    """A task's recorded cost and its budget, as of a write."""
+
+    cost_usd: float
+    budget_usd: float | None
+
+
 class Page(NamedTuple):
     events: list[Event]  # oldest first
     more: bool  # whether entries lie beyond this page, in the direction it was read
@@ -52,13 +59,14 @@ class TaskLog(Database):
 
     def append_outputs(
         self, task_id: str, lines: list[Output], run_lines: int, cap_bytes: int
-    ) -> None:
+    ) -> Spending | None:
         """Agent output lines in one transaction, then the oldest dropped past ``cap_bytes``.
 
         ``run_lines`` is the run's line count after them (a reattach skips that many).
+        Returns what the task has spent with them, for its budget (None: no lines).
         """
         if not lines:
-            return
+            return None
         with self._tx() as db:
             stamp = now()
             droppable = 0
@@ -78,11 +86,14 @@ class TaskLog(Database):
                     )
             stored = db.execute(
                 "UPDATE tasks SET run_lines = ?, output_bytes = output_bytes + ? WHERE id = ?"
-                " RETURNING output_bytes",
+                " RETURNING output_bytes, cost_usd, budget_usd",
                 (run_lines, droppable, task_id),
             ).fetchone()
-        if stored is not None and stored[0] > cap_bytes:
+        if stored is None:
+            return None
+        if stored[0] > cap_bytes:
             self._drop_oldest(task_id, cap_bytes // KEPT_SHARE)
+        return Spending(stored[1], stored[2])
 
     def _drop_oldest(self, task_id: str, keep: int) -> None:
         """Drop every droppable entry that has at least ``keep`` bytes of newer output

@@ -35,8 +35,9 @@ class TaskRows(Database):
                 (Status.BACKLOG,),
             ).fetchone()[0]
             db.execute(
-                "INSERT INTO tasks (id, title, prompt, status, repo, agent, model, tags, position,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO tasks (id, title, prompt, status, repo, agent, model, tags,"
+                " budget_usd, position, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     task.id,
                     task.title,
@@ -46,6 +47,7 @@ class TaskRows(Database):
                     task.agent,
                     task.model,
                     json.dumps(task.tags),
+                    task.budget_usd,
                     position,
                     stamp,
                     stamp,

@@ -17,6 +17,7 @@
 #   badutf8            print lines with bytes that are not UTF-8, in JSON and not
 #   endless MB         print MB megabytes with no newline, then exit 0 (no result)
 #   chatty S [RATE]    print about RATE replies a second (20 by default) for S seconds
+#   bill               a result line ($0.0125 more each) a second, until stopped
 # Anything else is echoed back as assistant text.
 
 set -f  # prompt words are never globbed
@@ -111,6 +112,7 @@ while IFS= read -r line; do
         sleep 0.1; ticks=$((ticks - 1))
       done ;;
     endless) head -c $(( $1 * 1048576 )) /dev/zero | tr '\0' 'y'; exit 0 ;;
+    bill) while :; do result false success "One more turn."; sleep 1; done ;;
     "") ;;
     *) text "$line" ;;
   esac

@@ -43,6 +43,9 @@ ACCEPTED: list[tuple[str, Any, Any]] = [
     ("diff_file_kb", 102_400, 102_400),
     ("output_cap_mb", 1, 1),
     ("output_cap_mb", 1_000_000, 1_000_000),
+    ("default_budget_usd", None, None),  # no budget
+    ("default_budget_usd", 2, 2.0),
+    ("default_budget_usd", 0.05, 0.05),
     ("cpus", None, None),  # no limit
     ("cpus", 2, 2.0),
     ("cpus", 0.5, 0.5),
@@ -103,6 +106,9 @@ REFUSED: list[tuple[str, Any, int, str]] = [
     ("diff_file_kb", 1.5, 400, "integer"),
     ("output_cap_mb", 0, 422, "between 1 and 1000000"),
     ("output_cap_mb", 0.5, 400, "integer"),
+    ("default_budget_usd", 0, 422, "more than 0"),
+    ("default_budget_usd", 1e9, 422, "at most"),
+    ("default_budget_usd", "5", 400, "number"),
     ("cpus", 0, 422, "out of range"),
     ("cpus", -1, 422, "out of range"),
     ("cpus", 256.5, 422, "out of range"),

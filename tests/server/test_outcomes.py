@@ -33,6 +33,14 @@ def state(
 
 CASES: list[tuple[str, RunState, Exit | None, list[str], str | None, Outcome]] = [
     (
+        "a run stopped at its budget fails with the figure, whatever it printed last",
+        RunState(result=result(), over_budget="budget_exceeded: $0.06 spent of a $0.05 budget"),
+        None,
+        [],
+        None,
+        Outcome(FAIL, "budget_exceeded: $0.06 spent of a $0.05 budget"),
+    ),
+    (
         "a clean run with changes goes to review",
         state(result()),
         OK,

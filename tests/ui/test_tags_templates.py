@@ -1,4 +1,4 @@
-"""Tags on cards and the board's tag filter, in a real Chromium."""
+"""Tags on cards and the board's tag filter, and a budget from the new-task dialog, in Chromium."""
 
 from __future__ import annotations
 
@@ -40,9 +40,11 @@ def test_a_tag_chip_filters_the_board_and_the_header_clears_it(
     page.click("#new-task")
     page.fill("#new-prompt", "tagged from the dialog")
     page.fill("#new-tags", "ops, docs")
+    page.fill("#new-budget", "0.05")
     page.click("#new-dialog button[type=submit]")
     fresh = page.locator(".card", has_text="tagged from the dialog")
     expect(fresh.locator(".tag")).to_have_text(["ops", "docs"])
+    expect(fresh.locator(".cost")).to_have_text("$0.0000 of $0.0500")
     page.click("#new-task")
     page.fill("#new-prompt", "badly tagged")
     page.fill("#new-tags", "two words")

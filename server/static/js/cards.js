@@ -32,7 +32,10 @@ export function renderCard(task, { draggable, selected, badge, queue }) {
         : badge ? el("span", { class: `badge ${task.status}`, text: label }) : null,
       task.conflict_files.length ? el("span", { class: "badge conflict", title: task.conflict_files.join(", "), text: "conflict" }) : null,
       place >= 0 ? null : clock(task),
-      task.usage.cost_usd ? el("span", { class: "cost", title: "Cost so far", text: money(task.usage.cost_usd) }) : null,
+      task.usage.cost_usd || task.budget_usd ? el("span", {
+        class: "cost", title: task.budget_usd ? "Cost so far, of the task's budget" : "Cost so far",
+        text: task.budget_usd ? `${money(task.usage.cost_usd)} of ${money(task.budget_usd)}` : money(task.usage.cost_usd),
+      }) : null,
     ),
     el(
       "div",

@@ -47,6 +47,7 @@ export class NewTaskDialog {
     if (this.form.model.value.trim()) body.model = this.form.model.value.trim();
     const tags = this.form.tags.value.split(",").map((tag) => tag.trim()).filter(Boolean);
     if (tags.length) body.tags = tags;
+    if (this.form.budget_usd.value !== "") body.budget_usd = Number(this.form.budget_usd.value);
     try {
       const task = await call("createTask", { body });
       this.dialog.close();
@@ -57,11 +58,12 @@ export class NewTaskDialog {
   }
 }
 
-const NUMBERS = new Set(["max_parallel", "cpus", "timeout_min", "pids_limit", "diff_file_kb", "output_cap_mb"]);
+const NUMBERS = new Set(["max_parallel", "cpus", "timeout_min", "pids_limit", "diff_file_kb", "output_cap_mb",
+  "default_budget_usd"]);
 const LISTS = new Set(["egress_allow"]); // comma-separated in the form
 const CHECKS = new Set(["host_access"]);
 const FIELDS = ["default_agent", "max_parallel", "cpus", "memory", "pids_limit", "timeout_min",
-  "diff_file_kb", "output_cap_mb", "egress", "egress_allow", "host_access", "network"];
+  "diff_file_kb", "output_cap_mb", "default_budget_usd", "egress", "egress_allow", "host_access", "network"];
 // Left out of a save when empty: the server keeps its value.
 const KEEP_WHEN_EMPTY = new Set(["default_agent", "max_parallel", "timeout_min", "pids_limit", "diff_file_kb",
   "output_cap_mb", "egress"]);
