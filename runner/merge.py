@@ -126,7 +126,7 @@ def _rebase_and_fast_forward(
     upstream = base_ref.peel(pygit2.Commit)
     head = repo.references[f"refs/heads/{branch}"].peel(pygit2.Commit)
     if head.id != upstream.id and not repo.descendant_of(head.id, upstream.id):
-        new_head = _rebase(repo, head, upstream)
+        new_head = rebase(repo, head, upstream)
     else:
         new_head = head.id
     new_commit = repo[new_head].peel(pygit2.Commit)
@@ -197,7 +197,9 @@ def _restore(repo: pygit2.Repository, tree: pygit2.Tree, files: list[str]) -> No
         )
 
 
-def _rebase(repo: pygit2.Repository, head: pygit2.Commit, upstream: pygit2.Commit) -> pygit2.Oid:
+def rebase(repo: pygit2.Repository, head: pygit2.Commit, upstream: pygit2.Commit) -> pygit2.Oid:
+    """``head`` replayed on ``upstream`` in memory: the new tip, or MergeConflict
+    with the files (then nothing was written but loose objects)."""
     sig = signature(repo)
     rebase = repo.rebase_init(branch=head.id, upstream=upstream.id, inmemory=True)
     tip = upstream.id

@@ -101,7 +101,7 @@ def create(
             raise RunnerError(f"branch {base_branch!r} does not exist in {repo.path}")
         ref = user.branches.local.create(branch, base.peel(pygit2.Commit))
     commit = ref.peel(pygit2.Commit)
-    user.references.create(_BASE_REFS + task_id[:8], commit.id, force=True)
+    set_base(user, task_id, commit.id)
     ws = Workspace(root / _WORK / repo.name, root, repo.git_dir / "objects", branch, str(commit.id))
     if not (ws.root / _HOST_GIT).exists():
         (root / _WORK).mkdir(parents=True, exist_ok=True)
@@ -113,21 +113,34 @@ def create(
     return ws
 
 
+def set_base(user: pygit2.Repository, task_id: str, base: pygit2.Oid) -> None:
+    """Point the task's branch and base ref at ``base`` (a new task, or a sync)."""
+    user.references.create(_BASE_REFS + task_id[:8], base, force=True)
+    user.references.create(f"refs/heads/{branch_name(task_id)}", base, force=True)
+
+
+def init_git(path: Path, ws: Workspace, commit: pygit2.Commit) -> pygit2.Repository:
+    """A fresh repository at ``path`` whose objects are the user's, its branch and
+    index at ``commit`` (its files are the caller's to write)."""
+    pygit2.init_repository(str(path), initial_head=ws.branch)
+    (path / ".git" / "objects" / "info" / "alternates").write_text(f"{ws.objects}\n")
+    fresh = pygit2.Repository(str(path))
+    fresh.references.create(f"refs/heads/{ws.branch}", commit.id)
+    fresh.index.read_tree(fresh[commit.tree_id].peel(pygit2.Tree))
+    fresh.index.write()
+    return fresh
+
+
 def _check_out(ws: Workspace, commit: pygit2.Commit, owner: tuple[int, int] | None) -> None:
-    """A fresh repository whose objects are the user's, checked out at the base commit.
+    """A fresh repository checked out at the base commit.
 
     It is written before any container has run, so opening it here is safe.
     """
     staging = ws.path.with_name(ws.path.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
-    pygit2.init_repository(str(staging), initial_head=ws.branch)
-    (staging / ".git" / "objects" / "info" / "alternates").write_text(f"{ws.objects}\n")
-    fresh = pygit2.Repository(str(staging))
-    fresh.references.create(f"refs/heads/{ws.branch}", commit.id)
+    fresh = init_git(staging, ws, commit)
     tree = fresh[commit.tree_id].peel(pygit2.Tree)
     fresh.checkout_tree(tree, strategy=CheckoutStrategy.FORCE)  # type: ignore[no-untyped-call]
-    fresh.index.read_tree(tree)
-    fresh.index.write()
     fresh.free()
     trees.give(staging, owner)
     staging.rename(ws.path)  # a crash mid-checkout never leaves a half workspace in use

@@ -1,5 +1,5 @@
-"""A task's own workspace, as its record names it: the change in it, its conflicts, and
-its removal.
+"""A task's own workspace, as its record names it: the change in it, its conflicts, its
+sync onto the default branch, and its removal.
 
 Shared by the user's actions (cancel, delete), runs (the files a run changed)
 and landing (clean up once merged), none of which should know how
@@ -15,6 +15,8 @@ from runner import diffs, repos, workspaces
 from runner.conflicts import ConflictFile
 from runner.conflicts import conflicts as find_conflicts
 from runner.errors import NotARepository, RunnerError
+from runner.sync import Synced
+from runner.sync import sync as sync_
 from server.lifecycle import Lifecycle
 from server.model import Task
 from server.states import Status
@@ -46,6 +48,11 @@ def diff(task: Task, max_bytes: int = diffs.MAX_FILE_BYTES) -> repos.Diff:
 def changed_files(task: Task) -> list[str]:
     """What a run changed, without reading any file's content (blocking)."""
     return workspaces.changed_files(workspace(task)) if has_workspace(task) else []
+
+
+def sync(task: Task) -> Synced:
+    """Move the task's change onto its default branch's head (blocking)."""
+    return sync_(Path(task.repo), workspace(task), task.id, task.base_branch)
 
 
 def has_workspace(task: Task) -> bool:

@@ -171,6 +171,13 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/tasks/{id}/retry", T.retry_task, "retryTask", "Back to the backlog"),
     Route(
         "POST",
+        "/api/tasks/{id}/sync",
+        T.sync_task,
+        "syncTask",
+        "Rebase a waiting or failed task's change onto the default branch's head, landing nothing",
+    ),
+    Route(
+        "POST",
         "/api/tasks/{id}/resume",
         T.resume_task,
         "resumeTask",

@@ -85,6 +85,7 @@ class Change(StrEnum):
     ARCHIVE = "archive"
     UNARCHIVE = "unarchive"
     DELETE = "delete"
+    SYNC = "sync"  # move the change onto the default branch's head; nothing lands
 
 
 S = Status
@@ -99,6 +100,9 @@ FINISHED = frozenset({S.DONE, S.FAILED, S.CANCELLED})
 ARCHIVABLE = frozenset({S.DONE, S.CANCELLED})
 # The agent's log streams live only while it runs.
 LIVE_LOG = frozenset({S.IN_PROGRESS})
+# The agent has stopped, its change unlanded: it can be moved onto the default
+# branch's head, and its card says how far behind that head it is.
+SYNCABLE = NEEDS_YOU
 # In the backlog a task is still a draft: only there may these fields change.
 EDITABLE = frozenset({S.BACKLOG})
 BACKLOG_ONLY = frozenset({"prompt", "title", "position"})
@@ -144,6 +148,8 @@ def user_actions(current: Status, archived: bool = False) -> list[str]:
         changes.append(Change.EDIT)
     if current in ARCHIVABLE:
         changes.append(Change.UNARCHIVE if archived else Change.ARCHIVE)
+    if current in SYNCABLE:
+        changes.append(Change.SYNC)
     if current not in RUNNING:
         changes.append(Change.DELETE)
     return moves + [str(change) for change in changes]

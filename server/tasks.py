@@ -28,6 +28,7 @@ from server.model import Task
 from server.runs import Runs
 from server.states import Action, Status
 from server.store import Order, Page
+from server.syncing import Syncs
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class Tasks:
         self.landing = landing
         self.jobs = jobs
         self.homes_dir = homes_dir
+        self.syncs = Syncs(life)
 
     async def get(self, task_id: str) -> Task:
         return await self.life.get(task_id)
@@ -114,6 +116,10 @@ class Tasks:
         task = await self.get(task_id)
         max_bytes = self.config.current.diff_file_bytes
         return await self.io(lambda: review.diff_json(checkouts.diff(task, max_bytes)))
+
+    async def behind(self, tasks: list[Task]) -> dict[str, int]:
+        """How many commits each waiting or failed task's base is behind its default branch."""
+        return await self.syncs.behind(tasks)
 
     async def conflicts(self, task_id: str) -> dict[str, Any]:
         """The hunks where the change meets the default branch, after an accept conflicted."""
@@ -219,7 +225,12 @@ class Tasks:
             raise Unprocessable(f"title is longer than {MAX_TITLE_CHARS} characters", field="title")
         return await self.life.update(task_id, **changes)
 
+    async def sync(self, task_id: str) -> Task:
+        """Move a waiting or failed task's change onto its default branch's head."""
+        return await self.syncs.sync(await self.get(task_id))
+
     async def delete(self, task_id: str) -> None:
+        self.syncs.check_idle(task_id)
         task = await self.get(task_id)
         if task.status in states.RUNNING:
             raise Conflict(f"the task is {task.status}; cancel it before deleting")
@@ -235,6 +246,7 @@ class Tasks:
     async def _can_run(self, task_id: str) -> None:
         """An agent without credentials would fail with "please log in", and a task
         at its budget would be stopped at once: say so first."""
+        self.syncs.check_idle(task_id)
         task = await self.get(task_id)
         spent = budget.exceeded(task.usage.cost_usd, task.budget_usd)
         if spent:
@@ -276,6 +288,7 @@ class Tasks:
         )
 
     async def cancel(self, task_id: str) -> Task:
+        self.syncs.check_idle(task_id)
         task = await self.life.move(task_id, Action.CANCEL, "cancelled by the user")
         await self.runs.stop(task)
         await checkouts.drop(self.life, task)
@@ -284,6 +297,7 @@ class Tasks:
     async def accept(self, task_id: str, message: str | None = None) -> Task:
         """Land the task's change with ``message``, or the one its title proposes."""
         text = messages.checked(message) if message is not None else None
+        self.syncs.check_idle(task_id)
         task = await self.life.move(task_id, Action.ACCEPT, "accepted", error="", conflict_files=[])
         self.jobs.spawn(self.landing.land(task, text or messages.proposed(task.display_title())))
         return task

@@ -20,6 +20,7 @@ from server.api.common import (
     string,
 )
 from server.errors import BadRequest, TooLarge
+from server.model import Task
 from server.states import LIVE_LOG, Status
 from server.store import Order, Store
 
@@ -59,7 +60,16 @@ async def list_tasks(request: web.Request) -> web.Response:
         agents=_listed(request, "agent"),
         tags=_listed(request, "tag"),
     )
-    return ok({"tasks": [t.to_json() for t in tasks], "next": next_cursor})
+    behind = await services(request).tasks.behind(tasks)
+    return ok({"tasks": [_json(t, behind) for t in tasks], "next": next_cursor})
+
+
+def _json(task: Task, behind: dict[str, int]) -> dict[str, Any]:
+    """A task as the board shows it: with ``behind`` where it was counted."""
+    shown = task.to_json()
+    if task.id in behind:
+        shown["behind"] = behind[task.id]
+    return shown
 
 
 def _statuses(names: object) -> list[Status]:
@@ -131,8 +141,15 @@ async def create_task(request: web.Request) -> web.Response:
 
 
 async def get_task(request: web.Request) -> web.Response:
-    task = await services(request).tasks.get(_id(request))
-    return ok(task.to_json())
+    tasks = services(request).tasks
+    task = await tasks.get(_id(request))
+    return ok(_json(task, await tasks.behind([task])))
+
+
+async def sync_task(request: web.Request) -> web.Response:
+    tasks = services(request).tasks
+    task = await tasks.sync(_id(request))
+    return ok(_json(task, await tasks.behind([task])))
 
 
 async def edit_task(request: web.Request) -> web.Response:

@@ -64,7 +64,7 @@ def test_every_move_outside_the_table_is_refused_naming_both_states(
 
 def test_done_is_final_and_offers_only_housekeeping() -> None:
     assert user_actions(Status.DONE) == ["archive", "delete"]
-    assert user_actions(Status.WAITING) == ["feedback", "accept", "cancel", "delete"]
+    assert user_actions(Status.WAITING) == ["feedback", "accept", "cancel", "sync", "delete"]
 
 
 def test_the_columns_show_every_status_exactly_once() -> None:
@@ -87,6 +87,7 @@ def test_a_task_lists_every_action_valid_in_its_status(status: Status) -> None:
     assert ("archive" in actions) == (status in (Status.DONE, Status.CANCELLED))
     assert "unarchive" not in actions
     assert ("delete" in actions) == (status not in (Status.IN_PROGRESS, Status.COMMITTING))
+    assert ("sync" in actions) == (status in (Status.WAITING, Status.FAILED))
     archived = Task(id="t", prompt="p", status=status, repo="/r", archived=True).to_json()
     if status in ARCHIVABLE:
         assert "unarchive" in archived["actions"] and "archive" not in archived["actions"]

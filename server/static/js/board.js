@@ -116,6 +116,8 @@ export class Board {
     const previous = this.tasks.get(task.id);
     if (previous && previous.revision > task.revision) return false;
     if (this.filter() && !previous && !loaded) return false;
+    // "behind" is counted for the board's pages, not for every change the stream tells.
+    if (task.behind === undefined && previous?.behind !== undefined) task = { ...task, behind: previous.behind };
     this.tasks.set(task.id, task);
     // A task never seen has no card yet: no need to look for one.
     const card = previous ? this.root.querySelector(`[data-id="${CSS.escape(task.id)}"]`) : null;

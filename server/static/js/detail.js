@@ -21,6 +21,7 @@ const BUTTONS = [
   ["accept", "Accept & merge", "primary"],
   ["resume", "Resume", "primary"],
   ["retry", "Retry"],
+  ["sync", "Sync", "", "Rebase the change onto the default branch's latest commit, without merging it"],
   ["archive", "Archive"],
   ["unarchive", "Unarchive"],
   // The ones that discard work go last, set apart from Accept.
@@ -163,8 +164,8 @@ export class Detail {
     const actions = new Set(task.actions);
     // The server would refuse the start (422); say why before anyone tries.
     const blocked = actions.has("start") ? missing(task.agent) : "";
-    q("#detail-actions").replaceChildren(...BUTTONS.filter(([name]) => actions.has(name)).map(([name, text, cls]) =>
-      el("button", { class: cls, "data-action": name, onclick: () => this.act(name), text,
+    q("#detail-actions").replaceChildren(...BUTTONS.filter(([name]) => actions.has(name)).map(([name, text, cls, title]) =>
+      el("button", { class: cls, "data-action": name, onclick: () => this.act(name), text, title,
         disabled: name === "start" && Boolean(blocked), "aria-describedby": name === "start" && blocked ? "detail-blocked" : undefined })),
       ...(blocked ? [el("p", { class: "hint blocked", id: "detail-blocked", text: `${blocked}.` })] : []));
 
