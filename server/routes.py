@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server.api import board, git, pages, runtime, system, tasks, usage
+from server.api import board, git, pages, runtime, system, tasks, templates, usage
 from server.api.common import ok
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -214,6 +214,31 @@ ROUTES: tuple[Route, ...] = (
         "taskLogs",
         "Live log as server-sent events; replays first",
         media=SSE,
+    ),
+    Route(
+        "GET",
+        "/api/templates",
+        templates.list_templates,
+        "listTemplates",
+        "Prompt templates, each with its {{variables}}",
+    ),
+    Route(
+        "POST",
+        "/api/templates",
+        templates.create_template,
+        "createTemplate",
+        "Save a prompt template",
+    ),
+    Route("GET", "/api/templates/{id}", templates.get_template, "getTemplate", "One template"),
+    Route(
+        "PUT", "/api/templates/{id}", templates.put_template, "putTemplate", "Replace a template"
+    ),
+    Route(
+        "DELETE",
+        "/api/templates/{id}",
+        templates.delete_template,
+        "deleteTemplate",
+        "Delete a template",
     ),
     Route(
         "GET",

@@ -30,6 +30,7 @@ from server.settings import Settings
 from server.states import Status
 from server.store import Store
 from server.tasks import Tasks
+from server.templates import Templates
 
 if TYPE_CHECKING:
     from server.metrics import Metrics
@@ -53,6 +54,7 @@ class Services:
     recovery: Recovery
     remotes: Remotes
     lag: LagProbe
+    templates: Templates
     _metrics: Metrics | None = field(default=None, repr=False)
 
     @property
@@ -100,6 +102,7 @@ class Services:
             recovery,
             remotes,
             lag,
+            Templates(store, io),
         )
         for repo in settings.repos:
             await io(store.add_repo, str(repo))

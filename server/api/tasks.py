@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from server import budget, bulk, tags
-from server.api import sse
+from server.api import sse, templates
 from server.api.common import (
     client,
     int_query,
@@ -126,10 +126,8 @@ async def bulk_action(request: web.Request) -> web.Response:
 
 async def create_task(request: web.Request) -> web.Response:
     data = await read_json(request)
-    prompt = string(data, "prompt", required=True)
-    assert prompt is not None
     task = await services(request).tasks.create(
-        prompt,
+        await templates.prompt(request, data),
         string(data, "repo", required=False),
         string(data, "title", required=False) or "",
         string(data, "agent", required=False),

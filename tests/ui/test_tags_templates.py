@@ -1,4 +1,5 @@
-"""Tags on cards and the board's tag filter, and a budget from the new-task dialog, in Chromium."""
+"""Tags on cards and the board's tag filter, a budget and a prompt template from the new-task
+dialog, in a real Chromium."""
 
 from __future__ import annotations
 
@@ -50,4 +51,42 @@ def test_a_tag_chip_filters_the_board_and_the_header_clears_it(
     page.fill("#new-tags", "two words")
     page.click("#new-dialog button[type=submit]")
     expect(page.locator('#new-form .field-error[data-for="tags"]')).to_contain_text("tag")
+    page.context.close()
+
+
+def test_the_new_task_dialog_fills_a_template_and_saves_one(
+    browser: Browser, bare_server: ServerProcess
+) -> None:
+    server = bare_server
+    template = {"name": "Bug fix", "text": "Fix {{issue}} in {{module}}"}
+    server.api("POST", "/api/templates", template, status=201)
+    page = sign_in(browser, server)
+    page.click("#new-task")
+    page.select_option("#new-template", label="Bug fix")
+    expect(page.locator("#new-prompt")).to_have_value("Fix {{issue}} in {{module}}")
+    variables = page.locator("#new-variables [data-variable]")
+    expect(variables).to_have_count(2)
+    page.fill("[data-variable=issue]", "#12")
+    page.click("#new-dialog button[type=submit]")
+    expect(page.locator('#new-form .field-error[data-for="variables"]')).to_have_text(
+        "template variables: missing module"
+    )
+    page.fill("[data-variable=module]", "auth")
+    screenshot(page, "template-picker")
+    page.click("#new-dialog button[type=submit]")
+    expect(page.locator(".card", has_text="Fix #12 in auth")).to_be_visible()
+
+    page.click("#new-task")
+    expect(page.locator("#new-variables [data-variable]")).to_have_count(0)
+    page.fill("#new-prompt", "Review {{file}} for style")
+    page.fill("#new-template-name", "Review")
+    page.click("#save-template")
+    expect(page.locator("#new-template option:checked")).to_have_text("Review")
+    expect(page.locator("[data-variable=file]")).to_be_visible()
+    page.fill("#new-template-name", "Review")
+    page.click("#save-template")  # the same name again: refused, beside the name
+    expect(page.locator('#new-form .field-error[data-for="name"]')).to_contain_text("exists")
+    page.click("#delete-template")
+    expect(page.locator("#new-template option")).to_have_text(["None: write the prompt", "Bug fix"])
+    assert [t["name"] for t in server.api("GET", "/api/templates")["templates"]] == ["Bug fix"]
     page.context.close()

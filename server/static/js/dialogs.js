@@ -16,7 +16,11 @@ export class NewTaskDialog {
     this.dialog = dialog;
     this.form = dialog.querySelector("form");
     this.onCreated = onCreated;
+    this.templates = [];
     wireClose(dialog);
+    this.form.template.addEventListener("change", () => this.pickTemplate());
+    dialog.querySelector("#save-template").addEventListener("click", () => this.saveTemplate());
+    dialog.querySelector("#delete-template").addEventListener("click", () => this.deleteTemplate());
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();
@@ -37,10 +41,64 @@ export class NewTaskDialog {
     this.dialog.querySelector("#new-repo-row").hidden = repos.length < 2;
     this.dialog.showModal();
     this.form.prompt.focus();
+    this.loadTemplates();
+  }
+
+  // --- templates: a chosen one fills the prompt, and asks for its variables ------
+
+  async loadTemplates(chosen = "") {
+    try {
+      this.templates = (await call("listTemplates")).templates;
+    } catch (error) {
+      showError(error, this.form);
+      return;
+    }
+    this.form.template.replaceChildren(el("option", { value: "", text: "None: write the prompt" }),
+      ...this.templates.map((template) => el("option", { value: template.id, text: template.name })));
+    this.form.template.value = chosen;
+    this.pickTemplate();
+  }
+
+  chosenTemplate() {
+    return this.templates.find((template) => template.id === this.form.template.value);
+  }
+
+  pickTemplate() {
+    const template = this.chosenTemplate();
+    this.form.prompt.readOnly = Boolean(template);
+    if (template) this.form.prompt.value = template.text;
+    this.dialog.querySelector("#delete-template").hidden = !template;
+    this.dialog.querySelector("#new-variables").replaceChildren(...(template?.variables ?? []).map((name) =>
+      el("label", {}, el("span", { text: name }), el("input", { "data-variable": name, "aria-label": `Template variable ${name}` }))));
+  }
+
+  async saveTemplate() {
+    const body = { name: this.dialog.querySelector("#new-template-name").value, text: this.form.prompt.value };
+    try {
+      const saved = await call("createTemplate", { body });
+      clearErrors(this.form);
+      this.dialog.querySelector("#new-template-name").value = "";
+      await this.loadTemplates(saved.id);
+    } catch (error) {
+      showError(error, this.form);
+    }
+  }
+
+  async deleteTemplate() {
+    try {
+      await call("deleteTemplate", { params: { id: this.form.template.value } });
+      await this.loadTemplates();
+    } catch (error) {
+      showError(error, this.form);
+    }
   }
 
   async submit() {
-    const body = { prompt: this.form.prompt.value };
+    const template = this.chosenTemplate();
+    const body = template ? { template: template.id, variables: {} } : { prompt: this.form.prompt.value };
+    for (const input of this.dialog.querySelectorAll("#new-variables [data-variable]")) {
+      body.variables[input.dataset.variable] = input.value;
+    }
     if (this.form.title.value.trim()) body.title = this.form.title.value.trim();
     if (this.form.repo.value) body.repo = this.form.repo.value;
     if (this.form.agent.value) body.agent = this.form.agent.value;
