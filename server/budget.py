@@ -30,8 +30,9 @@ def checked(value: object, field: str) -> float | None:
 
 
 def exceeded(spent: float, budget: float | None) -> str:
-    """Why the task must stop ("" while within budget)."""
-    if budget is None or spent < budget:
+    """Why the task must stop ("" while within budget). Compared at the precision
+    costs are shown with: sums of float costs are a hair off (0.0375 + 0.0125)."""
+    if budget is None or round(spent, 6) < budget:
         return ""
     return f"{REASON}: {usd(spent)} spent of a {usd(budget)} budget"
 

@@ -2,8 +2,9 @@
 
 Runs on the run's stream thread. Usage is counted as each line arrives,
 before the stored line is cut to ``MAX_STORED_LINE`` (and before the store
-drops old output past the task's cap); a CLI's session totals become the
-run's own share; secrets are redacted before anything is stored.
+drops old output past the task's cap), and held against the task's budget,
+whose line ends the run; a CLI's session totals become the run's own share;
+secrets are redacted before anything is stored.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from server.config import ConfigStore
 from server.errors import InsufficientStorage
 from server.readahead import ReadAhead
 from server.redact import Redactor
-from server.store import Output, Store
+from server.store import Output, Spending, Store
 
 log = logging.getLogger(__name__)
 # How often a run held back by a full disk tries its write again.
@@ -65,6 +66,8 @@ class Recorder:
         self.parse = parse
         self.state = state
         self.lines = lines  # the run's lines so far: a reattach skips as many
+        self.spending: Spending | None = None  # the task's, as of this batch's last write
+        self.unwritten = 0.0  # the cost of turns parsed since then
 
     def follow(
         self,
@@ -100,11 +103,13 @@ class Recorder:
     ) -> None:
         """Store lines that arrived together, in one transaction (two around a
         session's cumulative result, which needs the session's earlier turns stored).
-
         While the data dir's disk is full, a write is tried again until there is
         room or ``stop`` is set: the run waits (its container is held back by its
         unread output) rather than failing for want of space, and resumes once
-        space is freed. Without ``stop`` a full disk raises at once."""
+        space is freed. Without ``stop`` a full disk raises at once. The line that
+        reaches the task's budget is the run's last: any after it are left
+        unstored, as if the run had been stopped right there."""
+        self.spending = None  # read again: a budget edited while the run goes applies
         batch: list[Output] = []
         for line in lines:
             events = self.parse(line)
@@ -112,13 +117,17 @@ class Recorder:
                 self._write(batch, cap_bytes, stop)
                 batch = []
             self.lines += 1
-            batch.append(self._output(events, line, redactor))
+            output = self._output(events, line, redactor)
+            batch.append(output)
+            if output.turn is not None:
+                self.unwritten += output.turn.cost_usd
+            costs = output.turn is not None or any(isinstance(e, MessageUsage) for e in events)
+            if costs and self._over_budget():
+                break
         self._write(batch, cap_bytes, stop)
 
     def _write(self, batch: list[Output], cap_bytes: int, stop: threading.Event | None) -> None:
-        """Store lines (waiting for space while the disk is full), then hold what the
-        task has spent against its budget (read each time: an edit applies to the
-        run under way)."""
+        """Store lines, waiting for space while the disk is full (see ``record``)."""
         for attempt in itertools.count():
             try:
                 spending = self.store.append_outputs(self.task_id, batch, self.lines, cap_bytes)
@@ -130,11 +139,21 @@ class Recorder:
                     log.warning("task %s: its output waits for space: %s", self.task_id[:8], exc)
                 if stop.wait(DISK_FULL_RETRY_S):
                     raise
-        if spending is None:
-            return
-        pending = self.state.unreported()  # charged to the task if the run is stopped now
-        spent = spending.cost_usd + (pending.cost_usd if pending else 0.0)
-        self.state.over_budget = budget.exceeded(spent, spending.budget_usd)
+        if spending is not None:
+            self.spending, self.unwritten = spending, 0.0
+
+    def _over_budget(self) -> bool:
+        """Whether the task has spent its budget: its recorded turns, this batch's, and
+        what this run's replies used that no result has counted yet (a stopped run is
+        charged that)."""
+        if self.spending is None:
+            self.spending = self.store.spending(self.task_id)
+        if self.spending.budget_usd is None:
+            return False
+        pending = self.state.unreported()
+        spent = self.spending.cost_usd + self.unwritten + (pending.cost_usd if pending else 0.0)
+        self.state.over_budget = budget.exceeded(spent, self.spending.budget_usd)
+        return bool(self.state.over_budget)
 
     def _output(self, events: list[AgentEvent], line: str, redactor: Redactor) -> Output:
         state = self.state

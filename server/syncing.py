@@ -57,8 +57,7 @@ class Syncs:
                 task.id,
                 "system",
                 message=f"synced onto {task.base_branch} at {synced.base[:12]} "
-                f"({synced.behind} new commits)",
-                files=synced.files,
+                f"({synced.behind} new commits, {len(synced.files)} files rewritten)",
             )
         return await self.life.update(task.id, base_commit=synced.base, conflict_files=[])
 

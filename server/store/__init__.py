@@ -15,9 +15,18 @@ from server.store.log import Output, Page, TaskLog
 from server.store.repos import RepoRows
 from server.store.tasks import Order, TaskRows
 from server.store.templates import TemplateRows
-from server.store.usage import UsageRows
+from server.store.usage import Spending, UsageRows
 
-__all__ = ["BOARD_EVENTS_KEPT", "Order", "Output", "Page", "Store", "make_private", "now"]
+__all__ = [
+    "BOARD_EVENTS_KEPT",
+    "Order",
+    "Output",
+    "Page",
+    "Spending",
+    "Store",
+    "make_private",
+    "now",
+]
 
 
 class Store(TaskRows, TaskLog, UsageRows, BoardLog, RepoRows, CredentialRows, TemplateRows):

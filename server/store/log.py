@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from runner.agents.events import Usage
 from server.model import Event
 from server.store.db import Database, now
-from server.store.usage import add_turn
+from server.store.usage import Spending, add_turn
 
 # A page of the log holds no more than this much data beyond its first entry.
 PAGE_BYTES = 4 * 1024 * 1024
@@ -38,13 +38,6 @@ class Output:
     turn: Usage | None = None  # a result line's usage: never dropped
     turn_is_error: bool = False
     result: str | None = None  # the run's final text, kept on the task for search
-
-
-class Spending(NamedTuple):
-    """A task's recorded cost and its budget, as of a write."""
-
-    cost_usd: float
-    budget_usd: float | None
 
 
 class Page(NamedTuple):

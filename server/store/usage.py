@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, NamedTuple
 
 from runner.agents.events import Usage
 from server.store.db import Database, now
@@ -41,7 +41,21 @@ def add_turn(
     )
 
 
+class Spending(NamedTuple):
+    """A task's recorded cost and its budget."""
+
+    cost_usd: float
+    budget_usd: float | None
+
+
 class UsageRows(Database):
+    def spending(self, task_id: str) -> Spending:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT cost_usd, budget_usd FROM tasks WHERE id = ?", (task_id,)
+            ).fetchone()
+        return Spending(*row) if row else Spending(0.0, None)
+
     def record_turn(self, task_id: str, session_id: str, turn: Usage, is_error: bool) -> None:
         """A run's usage without an output line: a run killed before its result."""
         with self._tx() as db:
