@@ -90,3 +90,25 @@ def test_the_new_task_dialog_fills_a_template_and_saves_one(
     expect(page.locator("#new-template option")).to_have_text(["None: write the prompt", "Bug fix"])
     assert [t["name"] for t in server.api("GET", "/api/templates")["templates"]] == ["Bug fix"]
     page.context.close()
+
+
+def test_the_task_panel_edits_tags_and_budget(browser: Browser, bare_server: ServerProcess) -> None:
+    server = bare_server
+    task = server.create("tidy the docs", title="Tidy", tags=["docs"])
+    page = sign_in(browser, server)
+    card = page.locator(".card", has_text="Tidy")
+    card.click()
+    expect(page.locator("#detail-tags")).to_have_value("docs")
+    page.fill("#detail-tags", "docs, later")
+    page.press("#detail-tags", "Enter")
+    expect(card.locator(".tag")).to_have_text(["docs", "later"])
+    page.fill("#detail-budget", "0.25")
+    page.press("#detail-budget", "Enter")
+    expect(card.locator(".cost")).to_have_text("$0.0000 of $0.2500")
+    assert server.task(task["id"])["budget_usd"] == 0.25
+    screenshot(page, "task-fields")
+    page.fill("#detail-tags", "no spaces please")
+    page.press("#detail-tags", "Enter")
+    expect(page.locator('.task-fields .field-error[data-for="tags"]')).to_contain_text("tag")
+    assert server.task(task["id"])["tags"] == ["docs", "later"]
+    page.context.close()

@@ -7,6 +7,7 @@ import { conflictView, DiffView } from "./diffview.js";
 import { logNodes } from "./log.js";
 import { el, money } from "./render.js";
 import { inGroup, label } from "./states.js";
+import { taskFields } from "./taskfields.js";
 
 const LOG_EVENTS = ["output", "state", "feedback", "error", "system", "dropped"];
 // A log opens on its newest entries; older ones come a page at a time, on demand.
@@ -123,6 +124,7 @@ export class Detail {
         el("div", { class: "buttons", id: "detail-actions" }),
         el("p", { class: "field-error", "data-for": "form", role: "alert" }),
         el("div", { id: "detail-feedback" }),
+        this.fields = taskFields((task) => this.onChange(task)),
         el("h3", { text: "Prompt" }),
         el("pre", { class: "prompt", id: "detail-prompt" }),
         el("div", { class: "tabs", role: "tablist" },
@@ -149,6 +151,7 @@ export class Detail {
     badge.className = `badge ${task.status}`;
     badge.textContent = label(task.status);
     q("#detail-prompt").textContent = task.prompt;
+    this.fields.show(task);
 
     const reason = q("#detail-reason");
     reason.replaceChildren();
