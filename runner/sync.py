@@ -16,7 +16,7 @@ from pathlib import Path
 import pygit2
 
 from runner import merge, workspaces, writeback
-from runner.errors import RunnerError
+from runner.errors import RunnerError, WorkspaceRefused
 from runner.repos import open_repo
 
 
@@ -55,7 +55,12 @@ def sync(repo_path: Path, ws: workspaces.Workspace, task_id: str, base_branch: s
             head = host[change].peel(pygit2.Commit)
             old = head.tree
             new = host[merge.rebase(host, head, upstream)].peel(pygit2.Tree)
-        files = writeback.apply(ws, host, old, new)
-        writeback.replace_git(ws, upstream)
+        try:
+            files = writeback.apply(ws, host, old, new)
+            writeback.replace_git(ws, upstream)
+        except (OSError, RecursionError) as exc:  # a folder the agent made unwritable
+            raise WorkspaceRefused(
+                f"the sync stopped part way, the workspace partly written: {exc}"
+            ) from exc
         workspaces.set_base(user, task_id, upstream.id)
         return Synced(str(upstream.id), moved, files)

@@ -74,7 +74,10 @@ def replace_git(ws: workspaces.Workspace, commit: pygit2.Commit) -> None:
                 os.close(staged)
         finally:
             os.close(root)
-    trees.remove(old)
+    if old.is_dir() and not old.is_symlink():
+        trees.remove(old)
+    elif old.is_symlink() or old.exists():
+        old.unlink()  # a link (never followed) or a file the agent left as .git
     shutil.rmtree(staging, ignore_errors=True)
 
 

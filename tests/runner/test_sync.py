@@ -8,9 +8,9 @@ from pathlib import Path
 import pygit2
 import pytest
 
-from runner import repos, sync, workspaces
+from runner import repos, sync, trees, workspaces
 from runner.errors import WorkspaceRefused
-from tests.gitrepo import commit, make_repo
+from tests.gitrepo import commit, file_on_branch, make_repo
 
 TASK = "0123456789abcdef"
 
@@ -94,3 +94,24 @@ def test_a_file_becomes_a_folder_and_deletions_follow(tmp_path: Path) -> None:
     assert (ws.path / "keep.txt").read_text() == "the agent's\n"
     moved = workspaces.existing(ws.path, ws.objects.parent, ws.branch, done.base)
     assert workspaces.diff(moved).files == ["keep.txt"]
+
+
+@pytest.mark.parametrize("kind", ["link", "file"])
+def test_a_git_that_is_a_link_or_a_file_is_replaced_not_followed(
+    repo: Path, tmp_path: Path, kind: str
+) -> None:
+    elsewhere = make_repo(tmp_path / "elsewhere", {"x.txt": "x\n"})
+    ws = task_ws(repo, tmp_path)
+    trees.remove(ws.path / ".git")
+    if kind == "link":
+        os.symlink(elsewhere / ".git", ws.path / ".git")
+    else:
+        (ws.path / ".git").write_text(f"gitdir: {elsewhere / '.git'}\n")
+    main = commit(repo, {"other.txt": "main's\n"})
+
+    synced(repo, ws)
+
+    assert (ws.path / ".git").is_dir() and not (ws.path / ".git").is_symlink()
+    assert str(pygit2.Repository(str(ws.path)).head.target) == main
+    assert (elsewhere / ".git").is_dir() and file_on_branch(elsewhere, "main", "x.txt") == "x\n"
+
