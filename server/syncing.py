@@ -41,9 +41,10 @@ class Syncs:
         """Move the task's change onto its default branch's head; 409 with the
         conflicting files (and nothing changed) if it does not apply there."""
         if task.status not in states.SYNCABLE:
-            raise Conflict(f"only a waiting or failed task can be synced, not a {task.status} one")
+            which = " or ".join(sorted(states.SYNCABLE))
+            raise Conflict(f"only a {which} task can be synced, not a {task.status} one")
         if not checkouts.has_workspace(task):
-            raise Conflict("the task has no workspace yet: nothing to sync")
+            raise Conflict("the task has no workspace: nothing to sync")
         self.check_idle(task.id)
         self._busy.add(task.id)
         try:
