@@ -31,7 +31,7 @@ export function renderCard(task, { draggable, selected, badge, queue }) {
       place >= 0 ? el("span", { class: "badge queued", text: label })
         : badge ? el("span", { class: `badge ${task.status}`, text: label }) : null,
       task.conflict_files.length ? el("span", { class: "badge conflict", title: task.conflict_files.join(", "), text: "conflict" }) : null,
-      task.behind ? el("span", { class: "badge behind", title: `${task.behind} new commits on ${task.base_branch}: Sync in the task's panel rebases onto them`,
+      task.behind && task.actions.includes("sync") ? el("span", { class: "badge behind", title: `${task.behind} new commits on ${task.base_branch}: Sync in the task's panel rebases onto them`,
         text: `${task.behind} behind` }) : null,
       place >= 0 ? null : clock(task),
       task.usage.cost_usd || task.budget_usd ? el("span", {
