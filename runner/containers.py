@@ -293,6 +293,14 @@ class Engine:
             stderr_tail=bytes(stderr).decode("utf-8", errors="replace").strip(),
         )
 
+    def exists(self, container_id: str) -> bool:
+        """Whether the engine still has the container, running or not."""
+        try:
+            self._call(self.client().api.inspect_container, container_id)
+        except docker.errors.NotFound:
+            return False
+        return True
+
     def remove(self, container_id: str) -> None:
         """Kill (if running) and remove; a container already gone is fine."""
         try:

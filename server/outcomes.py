@@ -46,6 +46,8 @@ def concluded(
     if result is not None and result.is_error:
         detail = result.text or result.subtype or "no detail"
         return _fail(f"the agent reported an error: {detail}")
+    if state.interrupted:  # the run would have gone on but for it
+        return _fail(f"{state.interrupted}, and the agent stopped with it (exit code {exit_.code})")
     if exit_.oom_killed:
         limit = memory or "the engine's"
         return _fail(f"the agent ran out of memory ({limit} limit)")

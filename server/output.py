@@ -45,6 +45,7 @@ class RunState:
     replies: dict[str, Usage] = field(default_factory=dict)  # each reply's usage, by its id
     tool_results: int = 0
     tool_errors: int = 0
+    interrupted: str = ""  # what cut the run off, should it then fail (an engine restart)
     over_budget: str = ""  # why the run was stopped at its task's budget
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from runner import merge
 from runner.containers import Engine
 from runner.errors import RunnerError, RuntimeUnavailable
-from server import outcomes
+from server import outage, outcomes
 from server.jobs import Jobs
 from server.landing import Landing
 from server.lifecycle import Lifecycle
@@ -58,7 +58,7 @@ class Recovery:
             return True
 
         try:
-            found = await runs.until_engine(
+            found = await outage.until_engine(
                 lambda: life.io(self.engine.list, runs.instance), note, always
             )
         except RuntimeUnavailable:

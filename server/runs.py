@@ -9,6 +9,7 @@ published to live clients.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import threading
@@ -21,7 +22,7 @@ from runner.agents import Adapter
 from runner.containers import Engine, Exit, RunSpec
 from runner.egress import Egress
 from runner.errors import RunnerError, RuntimeUnavailable
-from server import checkouts, outcomes, output
+from server import checkouts, outage, outcomes, output
 from server import launch as launch_
 from server.config import ConfigStore
 from server.images import EGRESS, Images
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # How long a run waits for an unreachable engine before it gives up, and how often it looks.
-ENGINE_WAIT_S = 10 * 60.0
-ENGINE_RETRY_S = 5.0
 # How often a task waiting for a failed image looks for another attempt (or its cancel).
 IMAGE_RETRY_S = 1.0
 # How often a running task behind the egress proxy is told what the proxy refused.
@@ -142,42 +141,16 @@ class Runs:
         """Run a step of a task's run that needs the engine; None if it was cancelled
         while waiting for the engine to return."""
 
-        async def note() -> None:
-            await self.life.note(
-                task_id,
-                "system",
-                message="the container engine is unreachable; waiting for it to return",
-            )
+        return await outage.until_engine(
+            step, lambda: self._engine_gone(task_id), lambda: self._wanted(task_id, launch)
+        )
 
-        return await self.until_engine(step, note, lambda: self._wanted(task_id, launch))
-
-    async def until_engine(
-        self,
-        step: Callable[[], Awaitable[T]],
-        note: Callable[[], Awaitable[None]],
-        wanted: Callable[[], Awaitable[bool]],
-    ) -> T | None:
-        """Retry ``step`` while the engine is unreachable, noting it once.
-
-        Everything that finds the engine gone waits the same way (a circuit
-        breaker in effect), so a broken runtime does not fail the board task
-        by task; only after ENGINE_WAIT_S does it give up (RuntimeUnavailable).
-        None: ``wanted`` said the wait is no longer wanted.
-        """
-        deadline = time.monotonic() + ENGINE_WAIT_S
-        noted = False
-        while True:
-            try:
-                return await step()
-            except RuntimeUnavailable:
-                if time.monotonic() > deadline:
-                    raise
-                if not noted:
-                    await note()
-                    noted = True
-            await asyncio.sleep(ENGINE_RETRY_S)
-            if not await wanted():
-                return None
+    async def _engine_gone(self, task_id: str) -> None:
+        await self.life.note(
+            task_id,
+            "system",
+            message="the container engine is unreachable; waiting for it to return",
+        )
 
     async def _run(self, task_id: str, prompt: str, session_id: str | None, launch: int) -> None:
         try:
@@ -311,30 +284,37 @@ class Runs:
         state = RunState()
         store, config, closing = life.store, self.config, self._closing
 
-        def consume() -> Exit | None:
-            recorder = output.Recorder(store, task_id, parse, state, skip)
+        recorder = output.Recorder(store, task_id, parse, state, skip)
 
-            def changed() -> None:
-                loop.call_soon_threadsafe(life.hub.task_changed, task_id)
+        def changed() -> None:
+            loop.call_soon_threadsafe(life.hub.task_changed, task_id)
 
-            if not recorder.follow(lines, config, closing, changed):
+        def consume(stream: Iterator[str]) -> Exit | None:
+            if not recorder.follow(stream, config, closing, changed):
                 return None
             return self.engine.wait(container_id)
 
-        ended = io.stream(f"run-{task_id[:8]}", consume)
+        deadline = loop.time() + timeout_s
         exit_: Exit | None = None
-        try:
-            exit_ = await asyncio.wait_for(asyncio.shield(ended), timeout=timeout_s)
-        except TimeoutError:
-            state.timed_out = timeout_s
-            self._metrics().runs_timed_out.inc()
-            await io(self.engine.remove, container_id)
-            await asyncio.gather(ended, return_exceptions=True)
-        except RuntimeUnavailable as exc:
-            state.lost = str(exc)
-        except Exception as exc:  # e.g. the container was removed behind our back
-            log.exception("following container %s failed", container_id[:12])
-            state.lost = f"lost the agent's container: {exc}"
+        while True:
+            ended = io.stream(f"run-{task_id[:8]}", functools.partial(consume, lines))
+            try:
+                exit_ = await asyncio.wait_for(asyncio.shield(ended), deadline - loop.time())
+            except TimeoutError:
+                state.timed_out = timeout_s
+                self._metrics().runs_timed_out.inc()
+                await io(self.engine.remove, container_id)
+                await asyncio.gather(ended, return_exceptions=True)
+            except RuntimeUnavailable as exc:
+                if await self._outlived(task_id, container_id):  # followed again, from its line
+                    state.interrupted = "the container engine restarted during the run"
+                    lines = self.engine.stream(container_id, recorder.lines)
+                    continue
+                state.lost = str(exc)
+            except Exception as exc:  # e.g. the container was removed behind our back
+                log.exception("following container %s failed", container_id[:12])
+                state.lost = f"lost the agent's container: {exc}"
+            break
         try:
             await io(self.engine.remove, container_id)
         except RunnerError as exc:
@@ -344,6 +324,24 @@ class Runs:
         if unreported is not None:  # a killed run still cost what its replies used
             await io(life.store.record_turn, task_id, task.session_id, unreported, True)
         await self._conclude(task_id, state, exit_)
+
+    async def _outlived(self, task_id: str, container_id: str) -> bool:
+        """Whether a run's container is still there once the engine is back (waited
+        for as any step is): a restart with live-restore leaves it running, one
+        without leaves it stopped, with its log; either way it is read to its end."""
+
+        async def wanted() -> bool:
+            return (await self.life.get(task_id)).status == Status.IN_PROGRESS
+
+        try:
+            found = await outage.until_engine(
+                lambda: self.life.io(self.engine.exists, container_id),
+                lambda: self._engine_gone(task_id),
+                wanted,
+            )
+        except RuntimeUnavailable:
+            return False
+        return bool(found)
 
     async def _conclude(self, task_id: str, state: RunState, exit_: Exit | None) -> None:
         task = await self.life.get(task_id)

@@ -1,9 +1,10 @@
 """A Docker daemon of a test's own, to stop and start without disturbing the shared one.
 
 It has its own socket, data root, exec root (with its own containerd) and pid
-file, no bridge and no iptables rules, so nothing of the machine's engine or
-network is touched. Its containers can only use ``--network none``, which is
-what the app's ``--egress none`` gives them.
+file, no bridge and no iptables rules, and runs in a network namespace of its
+own: a daemon without a bridge deletes any ``docker0`` it can see, which would
+take the shared engine's default network down. Its containers can only use
+``--network none``, which is what the app's ``--egress none`` gives them.
 """
 
 from __future__ import annotations
@@ -38,12 +39,14 @@ class PrivateDockerd:
         return docker.DockerClient(base_url=self.host, timeout=60)
 
     def start(self, *flags: str) -> None:
-        binary = shutil.which("dockerd")
-        if binary is None:
-            missing("dockerd is needed to run a private Docker daemon (apt-get install docker.io)")
+        binary, unshare = shutil.which("dockerd"), shutil.which("unshare")
+        if binary is None or unshare is None:
+            missing("a private Docker daemon needs dockerd and unshare (docker.io, util-linux)")
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [
+                    unshare,  # execs the daemon in a new network namespace: its pid is ours
+                    "--net",
                     binary,
                     f"--host={self.host}",
                     f"--data-root={self.root / 'data'}",

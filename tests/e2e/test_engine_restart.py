@@ -13,7 +13,11 @@ from tests.dockerd import PrivateDockerd
 from tests.engine import build_sandbox
 from tests.server_process import ServerProcess
 
-PROMPT = "say before the restart\nsleep 4\nsay after it\nwrite x.txt x"
+
+# The agent sleeps through the restart: long enough for the daemon's shutdown
+# timeout (2 s) to stop it, or short enough to end soon after a live restore.
+def prompt(sleep_s: int) -> str:
+    return f"say before the restart\nsleep {sleep_s}\nsay after it\nwrite x.txt x"
 
 
 @pytest.fixture
@@ -36,10 +40,10 @@ def server(dockerd: PrivateDockerd, tmp_path: Path, repo: Path) -> Iterator[Serv
     proc.stop()
 
 
-def restart_mid_run(server: ServerProcess, dockerd: PrivateDockerd) -> dict[str, Any]:
+def restart_mid_run(server: ServerProcess, dockerd: PrivateDockerd, sleep_s: int) -> dict[str, Any]:
     """The task's state once it has settled after the daemon restarted under its run;
     no output line is stored twice."""
-    task = server.create(PROMPT)
+    task = server.create(prompt(sleep_s))
     server.act(task["id"], "start")
     server.sse(
         f"/api/tasks/{task['id']}/logs", until=lambda evs: any("Thinking" in str(e) for e in evs)
@@ -57,22 +61,17 @@ def test_a_run_the_restart_stopped_fails_naming_the_engine(
     server: ServerProcess, dockerd: PrivateDockerd
 ) -> None:
     """A daemon without live-restore stops its containers when it stops."""
-    failed = restart_mid_run(server, dockerd)
+    failed = restart_mid_run(server, dockerd, 60)
     assert failed["status"] == "failed", failed
     assert "container engine" in failed["error"], failed["error"]
     assert server.request("GET", "/health").ok
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a run is not followed again once the engine returns (F6 reattach); it fails",
-)
 @pytest.mark.parametrize("dockerd", [("--live-restore",)], indirect=True, ids=["live-restore"])
 def test_a_run_that_outlives_the_restart_is_followed_to_its_end(
     server: ServerProcess, dockerd: PrivateDockerd
 ) -> None:
     """With live-restore the agent runs on through the restart: so must its task."""
-    done = restart_mid_run(server, dockerd)
+    done = restart_mid_run(server, dockerd, 4)
     assert done["status"] == "waiting", done
     assert server.api("GET", f"/api/tasks/{done['id']}/diff")["files"] == ["x.txt"]
