@@ -41,6 +41,26 @@ CASES: list[tuple[str, RunState, Exit | None, list[str], str | None, Outcome]] =
         Outcome(FAIL, "budget_exceeded: $0.06 spent of a $0.05 budget"),
     ),
     (
+        "a run the engine's restart stopped fails naming the engine and the exit",
+        RunState(interrupted="the container engine restarted during the run"),
+        Exit(137, False, ""),
+        [],
+        None,
+        Outcome(
+            FAIL,
+            "the container engine restarted during the run, and the agent stopped with it"
+            " (exit code 137)",
+        ),
+    ),
+    (
+        "a run that outlived the engine's restart and ended well goes to review",
+        RunState(result=result(), interrupted="the container engine restarted during the run"),
+        OK,
+        ["a.py"],
+        None,
+        Outcome(FINISH, "awaiting review"),
+    ),
+    (
         "a clean run with changes goes to review",
         state(result()),
         OK,
