@@ -11,6 +11,14 @@ from server.messages import plain, subject
 from server.states import Status, user_actions
 
 
+def display_title(title: str, prompt: str) -> str:
+    """The given title, or the prompt's first line: a card always has a name."""
+    if title:
+        return title
+    lines = prompt.strip().splitlines()
+    return lines[0][:120] if lines else ""
+
+
 @dataclass(frozen=True)
 class Task:
     id: str
@@ -33,6 +41,12 @@ class Task:
     conflict_files: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     budget_usd: float | None = None  # the most the task may spend; None: no limit
+    # Backlog tasks that must be done before this one may start by itself, and
+    # the time before which it may not (UTC ISO 8601; "" for none).
+    depends_on: list[str] = field(default_factory=list)
+    scheduled_at: str = ""
+    # Read, never written: the dependencies not done yet, each {id, title, status}.
+    blocked_by: list[dict[str, str]] = field(default_factory=list)
     merged_base: str = ""
     merged_head: str = ""
     usage: Usage = field(default_factory=Usage)
@@ -41,11 +55,7 @@ class Task:
     updated_at: str = ""
 
     def display_title(self) -> str:
-        """The given title, or the prompt's first line: a card always has a name."""
-        if self.title:
-            return self.title
-        lines = self.prompt.strip().splitlines()
-        return lines[0][:120] if lines else ""
+        return display_title(self.title, self.prompt)
 
     def to_json(self) -> dict[str, Any]:
         """The public shape: internal bookkeeping (container, line counts) stays out."""
@@ -70,6 +80,9 @@ class Task:
             "error": self.error,
             "conflict_files": self.conflict_files,
             "tags": self.tags,
+            "depends_on": self.depends_on,
+            "blocked_by": self.blocked_by,
+            "scheduled_at": self.scheduled_at,
             # the commit accept put on the default branch, once it is there
             "landed_commit": self.merged_head if self.status == Status.DONE else "",
             "usage": {**vars(self.usage), "cost_usd": round(self.usage.cost_usd, 6)},

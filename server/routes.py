@@ -134,6 +134,14 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/tasks", T.create_task, "createTask", "Create a task in the backlog"),
     Route(
         "POST",
+        "/api/tasks/batch",
+        T.create_batch,
+        "createBatch",
+        "Create many tasks at once, depending on each other by ref; all or none",
+        max_body=16 * 1024 * 1024,
+    ),
+    Route(
+        "POST",
         "/api/tasks/bulk",
         T.bulk_action,
         "bulkTasks",
@@ -145,7 +153,7 @@ ROUTES: tuple[Route, ...] = (
         "/api/tasks/{id}",
         T.edit_task,
         "editTask",
-        "Edit prompt or title (backlog only), tags, archived",
+        "Edit prompt, title, depends_on, scheduled_at (backlog only), tags, budget, archived",
     ),
     Route("DELETE", "/api/tasks/{id}", T.delete_task, "deleteTask", "Delete a task"),
     Route(

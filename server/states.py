@@ -105,7 +105,7 @@ LIVE_LOG = frozenset({S.IN_PROGRESS})
 SYNCABLE = NEEDS_YOU
 # In the backlog a task is still a draft: only there may these fields change.
 EDITABLE = frozenset({S.BACKLOG})
-BACKLOG_ONLY = frozenset({"prompt", "title", "position"})
+BACKLOG_ONLY = frozenset({"prompt", "title", "position", "depends_on", "scheduled_at"})
 # Read by people; the values above are for programs.
 LABELS = {
     S.BACKLOG: "backlog",

@@ -17,10 +17,10 @@ from typing import Any
 from runner import repos, trees
 from runner.agents import AGENTS
 from runner.errors import RunnerError
-from server import budget, checkouts, messages, review, states
+from server import budget, checkouts, messages, plans, review, states
 from server import tags as tags_
 from server.config import ConfigStore
-from server.errors import BadRequest, Conflict, Unprocessable
+from server.errors import ApiError, BadRequest, Conflict, Unprocessable
 from server.jobs import Jobs
 from server.landing import Landing
 from server.lifecycle import Lifecycle
@@ -130,44 +130,59 @@ class Tasks:
 
     # --- user actions ----------------------------------------------------------
 
-    async def create(
-        self,
-        prompt: str,
-        repo: str | None,
-        title: str,
-        agent: str | None = None,
-        model: str = "",
-        tags: list[str] | None = None,
-        budget_usd: float | EllipsisType | None = ...,
-    ) -> Task:
-        """``budget_usd`` left out (``...``): the settings' default budget."""
+    async def create(self, fields: dict[str, Any]) -> Task:
+        """``fields``: prompt and, optionally, repo, title, agent, model, depends_on
+        (task ids) and scheduled_at, as the API parsed them."""
+        draft = await self._draft(fields, plans.dependencies(fields.get("depends_on")))
+        return (await self._store([draft]))[0]
+
+    async def create_plan(self, items: list[dict[str, Any]]) -> list[Task]:
+        """Many tasks in one transaction, depending on each other by ref: all or none."""
+        ids = [str(uuid.uuid4()) for _ in items]
+        depends = plans.resolve(items, ids)
+        drafts = []
+        for index, item in enumerate(items):
+            try:
+                drafts.append(await self._draft(item, depends[index], ids[index]))
+            except ApiError as exc:
+                exc.message = f"tasks[{index}]: {exc.message}"
+                raise
+        return await self._store(drafts)
+
+    async def _store(self, drafts: list[Task]) -> list[Task]:
+        saved = await self.io(self.store.create_tasks, drafts)
+        self.life.hub.board_changed()
+        return saved
+
+    async def _draft(self, fields: dict[str, Any], depends_on: list[str], id_: str = "") -> Task:
+        """A backlog task made of checked ``fields``, not stored yet."""
+        prompt = fields["prompt"]
+        title, model = fields.get("title") or "", fields.get("model") or ""
         _check_text("prompt", prompt, MAX_PROMPT_BYTES)
         if len(title) > MAX_TITLE_CHARS:
             raise Unprocessable(f"title is longer than {MAX_TITLE_CHARS} characters", field="title")
-        agent = agent or self.config.current.default_agent
+        agent = fields.get("agent") or self.config.current.default_agent
         if agent not in AGENTS:
             raise BadRequest(
                 f"unknown agent {agent!r}; use one of {', '.join(AGENTS)}", field="agent"
             )
         if len(model) > 100 or any(c.isspace() for c in model):
             raise Unprocessable("model must be a model name without spaces", field="model")
-        repo_path = await self._repo(repo)
-        task = Task(
-            id=str(uuid.uuid4()),
+        return Task(
+            id=id_ or str(uuid.uuid4()),
             prompt=prompt,
             title=title.strip(),
             status=Status.BACKLOG,
-            repo=repo_path,
+            repo=await self._repo(fields.get("repo")),
             agent=agent,
             model=model,
-            tags=tags or [],
+            tags=fields.get("tags") or [],
             budget_usd=self.config.current.default_budget_usd
-            if isinstance(budget_usd, EllipsisType)
-            else budget_usd,
+            if isinstance(fields.get("budget_usd", ...), EllipsisType)
+            else fields["budget_usd"],
+            depends_on=depends_on,
+            scheduled_at=plans.scheduled_at(fields.get("scheduled_at")),
         )
-        saved = await self.io(self.store.create_task, task)
-        self.life.hub.board_changed()
-        return saved
 
     async def _repo(self, repo: str | None) -> str:
         """The given repository (registered on first use), or the first registered one."""
@@ -223,6 +238,14 @@ class Tasks:
             _check_text("prompt", changes["prompt"], MAX_PROMPT_BYTES)
         if len(changes.get("title", "")) > MAX_TITLE_CHARS:
             raise Unprocessable(f"title is longer than {MAX_TITLE_CHARS} characters", field="title")
+        if "scheduled_at" in changes:
+            changes["scheduled_at"] = plans.scheduled_at(changes["scheduled_at"])
+        if "depends_on" in changes:
+            depends_on = plans.dependencies(changes.pop("depends_on"))
+            task = await self.io(self.store.set_dependencies, task_id, depends_on)
+            if not changes:
+                self.life.hub.board_changed()
+                return task
         return await self.life.update(task_id, **changes)
 
     async def sync(self, task_id: str) -> Task:

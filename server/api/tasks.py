@@ -19,7 +19,7 @@ from server.api.common import (
     services,
     string,
 )
-from server.errors import BadRequest, TooLarge
+from server.errors import ApiError, BadRequest, TooLarge
 from server.model import Task
 from server.states import LIVE_LOG, Status
 from server.store import Order, Store
@@ -126,16 +126,40 @@ async def bulk_action(request: web.Request) -> web.Response:
 
 async def create_task(request: web.Request) -> web.Response:
     data = await read_json(request)
-    task = await services(request).tasks.create(
-        await templates.prompt(request, data),
-        string(data, "repo", required=False),
-        string(data, "title", required=False) or "",
-        string(data, "agent", required=False),
-        string(data, "model", required=False) or "",
-        tags.checked(data["tags"]) if "tags" in data else [],
-        budget.checked(data["budget_usd"], "budget_usd") if "budget_usd" in data else ...,
-    )
+    task = await services(request).tasks.create(await _new_task(request, data))
     return ok(task.to_json(), status=201)
+
+
+async def create_batch(request: web.Request) -> web.Response:
+    """``{"tasks": [{"ref", "depends_on": [refs or ids], ...}]}``: all made, or none."""
+    items = (await read_json(request)).get("tasks")
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise BadRequest('"tasks" must be a list of tasks', field="tasks")
+    fields = []
+    for index, item in enumerate(items):
+        try:
+            fields.append({**await _new_task(request, item), "ref": item.get("ref")})
+        except ApiError as exc:
+            exc.message = f"tasks[{index}]: {exc.message}"
+            raise
+    made = await services(request).tasks.create_plan(fields)
+    refs = {item["ref"]: task.id for item, task in zip(fields, made, strict=True) if item["ref"]}
+    return ok({"tasks": [t.to_json() for t in made], "refs": refs}, status=201)
+
+
+async def _new_task(request: web.Request, data: dict[str, Any]) -> dict[str, Any]:
+    """A new task's fields, each of the type it must be (their values are checked later);
+    its prompt given or made from a template."""
+    fields: dict[str, Any] = {
+        name: string(data, name, required=False)
+        for name in ("repo", "title", "agent", "model", "scheduled_at")
+    }
+    fields["prompt"] = await templates.prompt(request, data)
+    fields["depends_on"] = data.get("depends_on")
+    fields["tags"] = tags.checked(data["tags"]) if "tags" in data else []
+    if "budget_usd" in data:  # left out: the settings' default budget
+        fields["budget_usd"] = budget.checked(data["budget_usd"], "budget_usd")
+    return fields
 
 
 async def get_task(request: web.Request) -> web.Response:
@@ -152,7 +176,16 @@ async def sync_task(request: web.Request) -> web.Response:
 
 async def edit_task(request: web.Request) -> web.Response:
     data = await read_json(request)
-    editable = ("prompt", "title", "position", "archived", "tags", "budget_usd")
+    editable = (
+        "prompt",
+        "title",
+        "position",
+        "archived",
+        "tags",
+        "budget_usd",
+        "depends_on",
+        "scheduled_at",
+    )
     unknown = set(data) - set(editable)
     if unknown:
         raise BadRequest(
@@ -164,6 +197,10 @@ async def edit_task(request: web.Request) -> web.Response:
     changes: dict[str, Any] = {
         n: string(data, n, required=True) for n in ("prompt", "title") if n in data
     }
+    if "scheduled_at" in data:  # null or "" clears it
+        changes["scheduled_at"] = string(data, "scheduled_at", required=False) or ""
+    if "depends_on" in data:
+        changes["depends_on"] = data["depends_on"] or []
     if "position" in data:
         position = data["position"]
         if not isinstance(position, int | float) or isinstance(position, bool):

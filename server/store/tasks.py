@@ -9,7 +9,9 @@ from enum import StrEnum
 from typing import Any
 
 from runner.agents.events import Usage
-from server.model import Event, Task
+from server import plans
+from server.errors import Conflict, Unprocessable
+from server.model import Event, Task, display_title
 from server.states import Status
 from server.store.board import record
 from server.store.db import Database, now
@@ -17,8 +19,14 @@ from server.store.log import append
 from server.store.search import match_expression
 from server.store.usage import USAGE_COLUMNS
 
-_TASK_SELECT = "SELECT t.rowid AS rowid, t.* FROM tasks t"
-_TASK_COLUMNS = {f.name for f in fields(Task)} - {"usage"}
+# Each task with the dependencies it still waits for (the ones not done).
+_TASK_SELECT = (
+    "SELECT t.rowid AS rowid, t.*, (SELECT json_group_array(json_object('id', d.id,"
+    " 'title', d.title, 'prompt', substr(d.prompt, 1, 500), 'status', d.status))"
+    " FROM json_each(t.depends_on) j JOIN tasks d ON d.id = j.value"
+    " WHERE d.status != 'done') AS blockers FROM tasks t"
+)
+_TASK_COLUMNS = {f.name for f in fields(Task)} - {"usage", "blocked_by"}
 
 
 class Order(StrEnum):
@@ -28,32 +36,41 @@ class Order(StrEnum):
 
 class TaskRows(Database):
     def create_task(self, task: Task) -> Task:
+        return self.create_tasks([task])[0]
+
+    def create_tasks(self, tasks: list[Task]) -> list[Task]:
+        """Put ``tasks`` on top of the backlog in the order given, all or none: each
+        dependency must be one of them or a stored task (else 422, naming it)."""
         stamp = now()
         with self._tx() as db:
-            position = db.execute(
-                "SELECT COALESCE(MIN(position), 0) - 1 FROM tasks WHERE status = ?",
-                (Status.BACKLOG,),
+            made = {task.id for task in tasks}
+            _check_known(db, [d for task in tasks for d in task.depends_on if d not in made])
+            top = db.execute(
+                "SELECT COALESCE(MIN(position), 0) FROM tasks WHERE status = ?", (Status.BACKLOG,)
             ).fetchone()[0]
-            db.execute(
-                "INSERT INTO tasks (id, title, prompt, status, repo, agent, model, tags,"
-                " budget_usd, position, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    task.id,
-                    task.title,
-                    task.prompt,
-                    task.status,
-                    task.repo,
-                    task.agent,
-                    task.model,
-                    json.dumps(task.tags),
-                    task.budget_usd,
-                    position,
-                    stamp,
-                    stamp,
-                ),
-            )
-            return _saved(db, task.id)
+            for offset, task in enumerate(tasks):
+                db.execute(
+                    "INSERT INTO tasks (id, title, prompt, status, repo, agent, model, tags,"
+                    " budget_usd, position, depends_on, scheduled_at, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        task.id,
+                        task.title,
+                        task.prompt,
+                        task.status,
+                        task.repo,
+                        task.agent,
+                        task.model,
+                        json.dumps(task.tags),
+                        task.budget_usd,
+                        top - len(tasks) + offset,
+                        json.dumps(task.depends_on),
+                        task.scheduled_at,
+                        stamp,
+                        stamp,
+                    ),
+                )
+            return [_saved(db, task.id) for task in tasks]
 
     def get_task(self, task_id: str) -> Task | None:
         with self._lock:
@@ -154,10 +171,44 @@ class TaskRows(Database):
             event = append(
                 db, task_id, "state", {"from": str(expected), "to": str(to), "reason": reason}
             )
+            for dependant in _dependants(db, task_id, backlog_only=True):
+                _saved(db, dependant)  # their blocked_by changed: tell the board
             return _saved(db, task_id), event
 
-    def delete_task(self, task_id: str) -> None:
+    def set_dependencies(self, task_id: str, depends_on: list[str]) -> Task:
+        """Replace the task's dependencies; 400 naming the cycle they would close."""
         with self._tx() as db:
+            _check_known(db, depends_on)
+            rows = db.execute("SELECT id, depends_on FROM tasks WHERE depends_on != '[]'")
+            edges = {str(row[0]): json.loads(row[1]) for row in rows}
+            edges[task_id] = depends_on
+            cycle = plans.find_cycle(edges, task_id)
+            if cycle:
+                found = {i: _get(db, i) for i in cycle}
+                names = {i: repr(t.display_title()) for i, t in found.items() if t}
+                raise plans.cycle_error(cycle, names)
+            db.execute(
+                "UPDATE tasks SET depends_on = ?, updated_at = ?, revision = revision + 1"
+                " WHERE id = ?",
+                (json.dumps(depends_on), now(), task_id),
+            )
+            return _saved(db, task_id)
+
+    def delete_task(self, task_id: str) -> None:
+        """409 while a backlog task depends on it, naming them: a plan never loses a
+        step unseen. Tasks past the backlog no longer wait for it: their edge goes."""
+        with self._tx() as db:
+            waiting = [_get(db, i) for i in _dependants(db, task_id, backlog_only=True)]
+            if waiting:
+                names = ", ".join(repr(t.display_title()) for t in waiting if t)
+                raise Conflict(f"backlog tasks depend on this one: {names}; edit or delete them")
+            for dependant in _dependants(db, task_id, backlog_only=False):
+                db.execute(
+                    "UPDATE tasks SET depends_on = (SELECT json_group_array(value)"
+                    " FROM json_each(depends_on) WHERE value != ?) WHERE id = ?",
+                    (task_id, dependant),
+                )
+                _saved(db, dependant)
             db.execute("DELETE FROM task_events WHERE task_id = ?", (task_id,))
             db.execute("DELETE FROM turns WHERE task_id = ?", (task_id,))
             db.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
@@ -179,6 +230,22 @@ def _saved(db: sqlite3.Connection, task_id: str) -> Task:
 def _get(db: sqlite3.Connection, task_id: str) -> Task | None:
     row = db.execute(_TASK_SELECT + " WHERE t.id = ?", (task_id,)).fetchone()
     return _task(row) if row else None
+
+
+def _check_known(db: sqlite3.Connection, ids: list[str]) -> None:
+    for dep in ids:
+        if db.execute("SELECT 1 FROM tasks WHERE id = ?", (dep,)).fetchone() is None:
+            raise Unprocessable(f"depends_on names no task: {dep}", field="depends_on")
+
+
+def _dependants(db: sqlite3.Connection, task_id: str, *, backlog_only: bool) -> list[str]:
+    """The tasks that name ``task_id`` in their depends_on."""
+    rows = db.execute(
+        "SELECT t.id FROM tasks t, json_each(t.depends_on) j WHERE j.value = ?"
+        + (" AND t.status = 'backlog'" if backlog_only else ""),
+        (task_id,),
+    ).fetchall()
+    return [str(row[0]) for row in rows]
 
 
 def _assignments(changes: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -204,5 +271,10 @@ def _task(row: sqlite3.Row) -> Task:
     values["archived"] = bool(values["archived"])
     values["conflict_files"] = json.loads(values["conflict_files"])
     values["tags"] = json.loads(values["tags"])
+    values["depends_on"] = json.loads(values["depends_on"])
+    values["blocked_by"] = [
+        {"id": d["id"], "title": display_title(d["title"], d["prompt"]), "status": d["status"]}
+        for d in json.loads(row["blockers"])
+    ]
     usage = Usage(**{c: row[c] for c in USAGE_COLUMNS})
     return Task(usage=usage, **values)
