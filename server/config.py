@@ -91,6 +91,8 @@ class RuntimeConfig:
     output_cap_mb: int = 100
     # The budget a new task gets when its request names none (None: no budget).
     default_budget_usd: float | None = None
+    # Start the top backlog card that may start whenever a slot is free (server.autopilot).
+    autopilot: bool = False
 
     @property
     def timeout_s(self) -> float:
@@ -196,9 +198,9 @@ def _check(name: str, value: Any) -> Any:
             return tuple(patterns(value))
         except RunnerError as exc:
             raise Unprocessable(str(exc)) from exc
-    elif name == "host_access":
+    elif name in ("host_access", "autopilot"):
         if not isinstance(value, bool):
-            raise BadRequest("host_access must be true or false")
+            raise BadRequest(f"{name} must be true or false")
     elif name in ("cpus", "timeout_min"):
         if value is None and name == "cpus":
             return None

@@ -29,8 +29,8 @@ class Signal:
     def notify(self) -> None:
         self._flag.set()
 
-    async def wait(self, timeout: float) -> bool:
-        """True when notified, False after ``timeout`` (time for a heartbeat)."""
+    async def wait(self, timeout: float | None) -> bool:
+        """True when notified, False after ``timeout`` (time for a heartbeat); None: no limit."""
         try:
             await asyncio.wait_for(self._flag.wait(), timeout)
         except TimeoutError:
@@ -75,13 +75,18 @@ class Hub:
 
     @contextmanager
     def board(self, client: str) -> Iterator[Signal]:
+        with self._admitted(client), self.watch() as signal:
+            yield signal
+
+    @contextmanager
+    def watch(self) -> Iterator[Signal]:
+        """Board changes for the server's own parts (the autopilot): no client, no limit."""
         signal = Signal()
-        with self._admitted(client):
-            self._board.add(signal)
-            try:
-                yield signal
-            finally:
-                self._board.discard(signal)
+        self._board.add(signal)
+        try:
+            yield signal
+        finally:
+            self._board.discard(signal)
 
     @contextmanager
     def task(self, task_id: str, client: str) -> Iterator[Signal]:

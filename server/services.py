@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from runner.containers import Engine
 from runner.errors import RunnerError
+from server.autopilot import Autopilot
 from server.blocking import Blocking
 from server.config import ConfigStore
 from server.events import Hub
@@ -69,7 +70,8 @@ class Services:
     @classmethod
     async def open(cls, settings: Settings) -> Services:
         """Build every part (the store opens off the loop) and start the background work:
-        the event-loop lag probe, recovery after a restart, and the default agent's image."""
+        the event-loop lag probe, recovery after a restart, the default agent's image,
+        and the autopilot."""
         io = Blocking()
         store = await io(Store, settings.db_path)
         config = await io(ConfigStore, settings.data_dir, settings.config, settings.pinned)
@@ -109,6 +111,7 @@ class Services:
         jobs.spawn(lag.run())
         jobs.spawn(recovery.recover())
         jobs.spawn(services._prepare_default_image())
+        jobs.spawn(Autopilot(tasks, hub).run())
         return services
 
     async def _prepare_default_image(self) -> None:

@@ -207,7 +207,8 @@ class Tasks:
         return str(info.path)
 
     async def configure(self, changes: dict[str, Any], env: dict[str, Any]) -> None:
-        """Apply settings from the board; a higher parallel limit frees queued runs.
+        """Apply settings from the board; a higher parallel limit frees queued runs, and
+        new credentials or limits may let the autopilot start a card.
 
         The env is checked first, so a bad request changes nothing at all.
         """
@@ -217,6 +218,8 @@ class Tasks:
             await self.runs.slots.limit_changed()
         if env:
             await self.io(self.config.update_env, env)
+        # Live clients (the header, the tray) and the autopilot follow the board.
+        await self.life.announce("settings-updated", {"autopilot": self.config.current.autopilot})
 
     async def edit(self, task_id: str, changes: dict[str, Any]) -> Task:
         """Prompt, title and backlog position change only in the backlog; archiving

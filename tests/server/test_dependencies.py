@@ -42,9 +42,7 @@ def test_a_cycle_is_a_400_that_names_it(bare_server: ServerProcess) -> None:
     b = bare_server.create("b", title="Beta", depends_on=[a["id"]])
     response = bare_server.request("PATCH", f"/api/tasks/{a['id']}", json={"depends_on": [b["id"]]})
     assert response.status_code == 400
-    assert response.json()["error"] == (
-        "depends_on would make a cycle: 'Alpha' → 'Beta' → 'Alpha'"
-    )
+    assert response.json()["error"] == ("depends_on would make a cycle: 'Alpha' → 'Beta' → 'Alpha'")
     response = bare_server.request("PATCH", f"/api/tasks/{a['id']}", json={"depends_on": [a["id"]]})
     assert response.status_code == 400
     assert bare_server.task(a["id"])["depends_on"] == []
@@ -58,7 +56,12 @@ def plan(count: int = 5) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = [{"ref": "s0", "prompt": "step 0", "title": "Step 0"}]
     for n in range(1, count):
         steps.append(
-            {"ref": f"s{n}", "prompt": f"step {n}", "title": f"Step {n}", "depends_on": [f"s{n-1}"]}
+            {
+                "ref": f"s{n}",
+                "prompt": f"step {n}",
+                "title": f"Step {n}",
+                "depends_on": [f"s{n - 1}"],
+            }
         )
     return steps
 
