@@ -2,6 +2,7 @@
 
 import { loadConfig, onConfig } from "./agents.js";
 import { AcceptDialog } from "./accept.js";
+import { autopilotToggle } from "./autopilot.js";
 import { Attention } from "./attention.js";
 import { call, loadRoutes, url } from "./api.js";
 import { Board } from "./board.js";
@@ -42,6 +43,7 @@ const settings = new SettingsDialog($("#settings-dialog"));
 const gitPanel = new GitPanel($("#git-dialog"));
 new Onboarding($("#onboarding"));
 const attention = new Attention($("#totals"), $("#notify"));
+const autopilot = autopilotToggle($("#autopilot"));
 
 async function boot() {
   try {
@@ -91,6 +93,10 @@ function connect() {
     attention.forget(id);
     if (detail.openId === id) router.close();
     scheduleHeader();
+  });
+  source.addEventListener("settings-updated", (event) => {
+    lastSeq = Number(event.lastEventId);
+    autopilot.show(JSON.parse(event.data).autopilot); // toggled in the tray or elsewhere
   });
   source.addEventListener("image-updated", (event) => {
     lastSeq = Number(event.lastEventId);
@@ -255,7 +261,7 @@ function hideTask() {
 
 // --- header buttons and keyboard shortcuts -----------------------------------------
 
-$("#new-task").addEventListener("click", () => newTask.open(repos));
+$("#new-task").addEventListener("click", () => newTask.open(repos, [...board.tasks.values()]));
 $("#open-settings").addEventListener("click", () => settings.open());
 const usage = new UsageDialog($("#usage-dialog"));
 $("#open-usage").addEventListener("click", () => usage.open());
@@ -314,7 +320,7 @@ document.addEventListener("keydown", (event) => {
   if (typing || modal || event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.key === "n") {
     event.preventDefault();
-    newTask.open(repos);
+    newTask.open(repos, [...board.tasks.values()]);
   } else if (event.key === "/") {
     event.preventDefault();
     $("#search").focus();

@@ -47,7 +47,23 @@ export function renderCard(task, { draggable, selected, badge, queue }) {
     ),
     task.tags.length ? el("ul", { class: "tags", "aria-label": "Tags" }, ...task.tags.map((tag) => el("li", {},
       el("button", { type: "button", class: "tag", "data-tag": tag, tabindex: "-1", title: `Show only tasks tagged ${tag}`, text: tag })))) : null,
+    waits(task),
   );
+}
+
+// What a draft waits for before it may start by itself: its dependencies
+// not done yet (a failed or cancelled one says so), and its time.
+function waits(task) {
+  if (!states.inGroup("editable", task.status)) return null;
+  const blockers = task.blocked_by.map((b) =>
+    states.inGroup("finished", b.status) ? `${b.title} (${states.label(b.status)})` : b.title);
+  const parts = [];
+  if (blockers.length) parts.push(el("span", { class: "blocked", text: `blocked by ${blockers.join(", ")}` }));
+  if (task.scheduled_at) {
+    parts.push(el("span", { class: "scheduled", title: task.scheduled_at,
+      text: `starts at ${WHEN.format(new Date(task.scheduled_at))}` }));
+  }
+  return parts.length ? el("div", { class: "meta waits" }, ...parts) : null;
 }
 
 // One formatter for every card: toLocaleString makes a new one per call, which

@@ -4,6 +4,7 @@ import { setConfig } from "./agents.js";
 import { call } from "./api.js";
 import { clearErrors, showError } from "./errors.js";
 import { el } from "./render.js";
+import * as states from "./states.js";
 
 function wireClose(dialog) {
   for (const button of dialog.querySelectorAll("[data-close]")) {
@@ -33,11 +34,15 @@ export class NewTaskDialog {
     });
   }
 
-  open(repos) {
+  // `tasks`: the board's; the unfinished ones may be chosen to wait for.
+  open(repos, tasks = []) {
     this.form.reset();
     clearErrors(this.form);
     const select = this.form.repo;
     select.replaceChildren(...repos.map((repo) => el("option", { value: repo.path, text: repo.name })));
+    const waitable = tasks.filter((task) => !task.archived && !states.inGroup("finished", task.status));
+    this.form.depends_on.replaceChildren(...waitable.map((task) =>
+      el("option", { value: task.id, text: task.plain_title || "(untitled)" })));
     this.dialog.querySelector("#new-repo-row").hidden = repos.length < 2;
     this.dialog.showModal();
     this.form.prompt.focus();
@@ -106,6 +111,10 @@ export class NewTaskDialog {
     const tags = this.form.tags.value.split(",").map((tag) => tag.trim()).filter(Boolean);
     if (tags.length) body.tags = tags;
     if (this.form.budget_usd.value !== "") body.budget_usd = Number(this.form.budget_usd.value);
+    const after = [...this.form.depends_on.selectedOptions].map((option) => option.value);
+    if (after.length) body.depends_on = after;
+    // The browser's local time, sent with its zone.
+    if (this.form.scheduled_at.value) body.scheduled_at = new Date(this.form.scheduled_at.value).toISOString();
     try {
       const task = await call("createTask", { body });
       this.dialog.close();
