@@ -63,6 +63,9 @@ class Shell:
         self.tray = self._make_tray()
         self.window: WindowProcess | None = None
         self.last_task = ""
+        # As of the last look (the start, the tray's own toggle): menus cannot
+        # wait for the server while they are drawn.
+        self.autopilot = False
         self.done = threading.Event()
 
     def _make_tray(self) -> Tray | None:
@@ -78,6 +81,7 @@ class Shell:
                     "Open in Browser": self.browse,
                     "Open Data Folder": lambda: open_with_os(str(self.settings.data_dir)),
                 },
+                {"Autopilot": (lambda: self.autopilot, self.toggle_autopilot)},
             )
         except Exception as exc:  # pystray fails to import in many ways without a tray
             log.warning("no tray icon (%s: %s)", type(exc).__name__, exc)
@@ -86,6 +90,7 @@ class Shell:
     def run(self) -> int:
         self.server.start()
         log.info("serving on %s", self.server.url)
+        self.toggle_autopilot(flip=False)
         control = start_control(self.settings, self._control, self.sock)
         if self.tray is not None:
             self.tray.start()
@@ -129,6 +134,18 @@ class Shell:
             flush=True,
         )
         self.browse()
+
+    def toggle_autopilot(self, flip: bool = True) -> None:
+        """Flip the setting as the server has it now (the header may have changed it)."""
+        served = self.server.served
+        assert served is not None
+        try:
+            now = served.autopilot()
+            self.autopilot = served.autopilot(not now) if flip else now
+        except (OSError, ValueError) as exc:
+            log.warning("could not reach the autopilot setting: %s", exc)
+        if self.tray is not None:
+            self.tray.icon.update_menu()
 
     def browse(self) -> None:
         open_with_os(self.server.new_signin_url("browser"))
@@ -188,6 +205,7 @@ class Shell:
                     "tray_visible": bool(tray and tray.icon.visible),
                     "tray_hosted": bool(tray and tray.hosted()),
                     "menu": [str(item.text) for item in tray.menu.items] if tray else [],
+                    "checked": [str(i.text) for i in tray.menu.items if i.checked] if tray else [],
                     "status": self.status(),
                     "notifications": tray.notifications if tray else [],
                     "window": bool(window and window.alive),

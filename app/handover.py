@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -62,16 +63,17 @@ class Served:
 
         return asyncio.run_coroutine_threadsafe(make(), self._loop).result(5)
 
-    def add_repo(self, path: str) -> str:
-        """"ok PATH" once registered, else "error: " and the API's reason."""
+    def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """This instance's API, called as any client would, with its token; raises
+        urllib.error.HTTPError (with the API's JSON error), OSError or ValueError."""
         request = urllib.request.Request(
-            f"{self.url}/api/repos",
-            data=json.dumps({"path": path}).encode(),
+            f"{self.url}{path}",
+            data=None if body is None else json.dumps(body).encode(),
             headers={
                 "Authorization": f"Bearer {self.settings.api_token()}",
                 "Content-Type": "application/json",
             },
-            method="POST",
+            method=method,
         )
         context = None
         if self.url.startswith("https:"):
@@ -79,13 +81,23 @@ class Served:
             context = ssl.create_default_context()
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
+        with urllib.request.urlopen(request, timeout=30, context=context) as response:
+            return json.load(response)
+
+    def add_repo(self, path: str) -> str:
+        """"ok PATH" once registered, else "error: " and the API's reason."""
         try:
-            with urllib.request.urlopen(request, timeout=30, context=context) as response:
-                return f"ok {json.load(response)['path']}"
+            return f"ok {self.api('POST', '/api/repos', {'path': path})['path']}"
         except urllib.error.HTTPError as exc:
             return f"error: {json.load(exc).get('error', exc.reason)}"
         except (OSError, ValueError) as exc:
             return f"error: {exc}"
+
+    def autopilot(self, on: bool | None = None) -> bool:
+        """The autopilot setting, after setting it to ``on`` if given."""
+        if on is None:
+            return bool(self.api("GET", "/api/config")["autopilot"])
+        return bool(self.api("PUT", "/api/config", {"autopilot": on})["autopilot"])
 
     def answer(self, line: str) -> str | None:
         """The answer to a command of this module's, else None."""

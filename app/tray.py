@@ -1,4 +1,5 @@
-"""The tray icon: Open Dashboard, a status line, Quit; three states; notifications.
+"""The tray icon: Open Dashboard, a status line, check items, Quit; three states;
+notifications.
 
 pystray is imported here only, and this module only in desktop mode: pystray
 fails to import without a display.
@@ -28,7 +29,9 @@ class Tray:
         on_quit: Callable[[], None],
         status: Callable[[], str],
         extras: dict[str, Callable[[], None]] | None = None,
+        checks: dict[str, tuple[Callable[[], bool], Callable[[], None]]] | None = None,
     ) -> None:
+        """``checks``: per label, whether the item is checked and what clicking it does."""
         import pystray
 
         self.images = {state: Image.open(icons / f"tray-{state}.png") for state in STATES}
@@ -39,6 +42,10 @@ class Tray:
             pystray.MenuItem(lambda _item: status(), None, enabled=False),
             pystray.Menu.SEPARATOR,
             *(pystray.MenuItem(label, _menu_action(act)) for label, act in (extras or {}).items()),
+            *(
+                pystray.MenuItem(label, _menu_action(act), checked=_checked(is_on))
+                for label, (is_on, act) in (checks or {}).items()
+            ),
             pystray.MenuItem("Quit", lambda _icon, _item: on_quit()),
         )
         self.icon: Any = pystray.Icon("wallfacer", self.images["idle"], "Wallfacer", self.menu)
@@ -82,6 +89,13 @@ class Tray:
 
     def stop(self) -> None:
         self.icon.stop()
+
+
+def _checked(is_on: Callable[[], bool]) -> Callable[[Any], bool]:
+    def checked(_item: Any) -> bool:
+        return is_on()
+
+    return checked
 
 
 def _menu_action(act: Callable[[], None]) -> Callable[[Any, Any], None]:

@@ -165,6 +165,16 @@ def test_tray_window_notification_single_instance_and_quit(desktop: Desktop) -> 
     assert send_control(desktop.sock, "menu Open Dashboard") == "ok"
     assert desktop.status()["window_visible"]
 
+    # Autopilot flips the setting as the server has it (the header may have changed it).
+    assert "Autopilot" in ready["menu"] and ready["checked"] == []
+    assert send_control(desktop.sock, "menu Autopilot") == "ok"
+    assert desktop.status()["checked"] == ["Autopilot"]
+    config = ready["url"] + "/api/config"
+    assert requests.get(config, headers=auth).json()["autopilot"] is True
+    requests.put(config, json={"autopilot": False}, headers=auth)
+    assert send_control(desktop.sock, "menu Autopilot") == "ok"
+    assert requests.get(config, headers=auth).json()["autopilot"] is True
+
     # A second launch hands over to the first and exits 0.
     second = desktop.launch()
     assert second.wait(30) == 0, second.stdout.read() if second.stdout else ""
