@@ -103,6 +103,9 @@ LIVE_LOG = frozenset({S.IN_PROGRESS})
 # The agent has stopped, its change unlanded: it can be moved onto the default
 # branch's head, and its card says how far behind that head it is.
 SYNCABLE = NEEDS_YOU
+# A dependency is met once its task is here; one that failed or was cancelled
+# keeps its dependants waiting (their cards say by what).
+MET = frozenset({S.DONE})
 # In the backlog a task is still a draft: only there may these fields change.
 EDITABLE = frozenset({S.BACKLOG})
 BACKLOG_ONLY = frozenset({"prompt", "title", "position", "depends_on", "scheduled_at"})
@@ -175,6 +178,7 @@ def describe() -> dict[str, Any]:
             "archivable": names(ARCHIVABLE),
             "live_log": names(LIVE_LOG),
             "editable": names(EDITABLE),
+            "met": names(MET),
         },
         "backlog_only": sorted(BACKLOG_ONLY),
         "transitions": [

@@ -308,9 +308,16 @@ class Tasks:
         return task
 
     async def retry(self, task_id: str) -> Task:
-        """Back to the backlog for a fresh start; the worktree's work is kept."""
+        """Back to the backlog for a fresh start; the worktree's work is kept. Its time
+        has passed: it starts when a person or the autopilot starts it."""
         return await self.life.move(
-            task_id, Action.RETRY, "retry", error="", session_id="", conflict_files=[]
+            task_id,
+            Action.RETRY,
+            "retry",
+            error="",
+            session_id="",
+            conflict_files=[],
+            scheduled_at="",
         )
 
     async def cancel(self, task_id: str) -> Task:

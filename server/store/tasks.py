@@ -12,7 +12,7 @@ from runner.agents.events import Usage
 from server import plans
 from server.errors import Conflict, Unprocessable
 from server.model import Event, Task, display_title
-from server.states import Status
+from server.states import MET, Status
 from server.store.board import record
 from server.store.db import Database, now
 from server.store.log import append
@@ -24,7 +24,7 @@ _TASK_SELECT = (
     "SELECT t.rowid AS rowid, t.*, (SELECT json_group_array(json_object('id', d.id,"
     " 'title', d.title, 'prompt', substr(d.prompt, 1, 500), 'status', d.status))"
     " FROM json_each(t.depends_on) j JOIN tasks d ON d.id = j.value"
-    " WHERE d.status != 'done') AS blockers FROM tasks t"
+    f" WHERE d.status NOT IN ({', '.join(repr(str(s)) for s in MET)})) AS blockers FROM tasks t"
 )
 _TASK_COLUMNS = {f.name for f in fields(Task)} - {"usage", "blocked_by"}
 

@@ -95,6 +95,9 @@ def test_a_scheduled_task_starts_only_at_its_time(server: ServerProcess) -> None
     server.wait_for(task["id"], "waiting")
     started = datetime.fromisoformat(started_at(server, task["id"]))
     assert started >= when
+    server.act(task["id"], "cancel")
+    retried = server.act(task["id"], "retry")  # its time has passed: it waits for a Start
+    assert retried["status"] == "backlog" and retried["scheduled_at"] == ""
 
 
 def test_a_blocked_scheduled_task_waits_for_its_dependency(server: ServerProcess) -> None:
