@@ -23,12 +23,13 @@ from server.errors import ApiError, InvalidTransition, NotFound
 from server.events import Hub
 from server.model import Task
 from server.states import Status
-from server.store import Order
 from server.tasks import Tasks
 
 log = logging.getLogger(__name__)
 
-# How much of the backlog one look reads, top first.
+# How much of the backlog one read takes, top first; a look reads on while it
+# finds nothing to start, down to SCAN cards.
+PAGE = 100
 SCAN = 1000
 # The longest the timer sleeps: a wall clock that jumps (a suspended laptop)
 # is caught up with after at most this long.
@@ -58,27 +59,35 @@ class Autopilot:
         """Start what may start now; the seconds until a scheduled card may, if one waits."""
         tasks, store = self.tasks, self.tasks.store
         config = tasks.config.current
+        scheduled_only = not config.autopilot  # cheap: an index of those rows alone
+        if scheduled_only and not await tasks.io(store.backlog, True, 0, 1):
+            return None
         counts = await tasks.io(store.counts)
         room = config.max_parallel - counts.get(Status.IN_PROGRESS, 0)
         if room <= 0:
             return None  # a task leaving in_progress is a board change
-        backlog, _ = await tasks.io(
-            store.list_tasks, [Status.BACKLOG], SCAN, None, Order.POSITION, False
-        )
-        self._told = {k: v for k, v in self._told.items() if k in {t.id for t in backlog}}
         now = datetime.now(UTC)
         nearest: float | None = None
-        for task in backlog:
-            if task.blocked_by or not (task.scheduled_at or config.autopilot):
-                continue
-            if not plans.due(task.scheduled_at, now):
-                until = datetime.fromisoformat(task.scheduled_at) - now
-                nearest = min(nearest or MAX_SLEEP_S, until.total_seconds() + _LATE_S)
-                continue
-            if await self._start(task):
-                room -= 1
-                if not room:
-                    return None
+        seen: set[str] = set()
+        offset = 0
+        while offset < SCAN:
+            page = await tasks.io(store.backlog, scheduled_only, offset, PAGE)
+            if not page:
+                break
+            offset += len(page)
+            for task in page:  # each one started leaves the backlog: the next page is nearer
+                seen.add(task.id)
+                if task.blocked_by:
+                    continue
+                if not plans.due(task.scheduled_at, now):
+                    until = datetime.fromisoformat(task.scheduled_at) - now
+                    nearest = min(nearest or MAX_SLEEP_S, until.total_seconds() + _LATE_S)
+                    continue
+                if await self._start(task):
+                    room, offset = room - 1, offset - 1
+                    if not room:
+                        return None
+        self._told = {k: v for k, v in self._told.items() if k in seen}
         return nearest
 
     async def _start(self, task: Task) -> bool:

@@ -132,6 +132,18 @@ class TaskRows(Database):
             return tasks, str(last["rowid"])
         return tasks, f"{last['position']!r},{last['rowid']}"
 
+    def backlog(self, scheduled_only: bool, offset: int, limit: int) -> list[Task]:
+        """Backlog tasks (not archived) in board order; only those with a
+        scheduled_at if ``scheduled_only``. For the autopilot, a page at a time."""
+        sql = _TASK_SELECT + " WHERE t.status = ? AND t.archived = 0"
+        sql += " AND t.scheduled_at != ''" if scheduled_only else ""
+        with self._lock:
+            rows = self._db.execute(
+                sql + " ORDER BY t.position, t.rowid LIMIT ? OFFSET ?",
+                (Status.BACKLOG, limit, offset),
+            ).fetchall()
+        return [_task(row) for row in rows]
+
     def counts(self) -> dict[str, int]:
         """Tasks per status, archived ones left out."""
         with self._lock:
@@ -149,6 +161,9 @@ class TaskRows(Database):
                 " WHERE id = ?",
                 [*values, now(), task_id],
             )
+            if {"title", "prompt"} & set(changes):  # the name their "blocked by" shows
+                for dependant in _dependants(db, task_id, backlog_only=True):
+                    _saved(db, dependant)
             return _saved(db, task_id)
 
     def transition(
@@ -241,7 +256,8 @@ def _check_known(db: sqlite3.Connection, ids: list[str]) -> None:
 def _dependants(db: sqlite3.Connection, task_id: str, *, backlog_only: bool) -> list[str]:
     """The tasks that name ``task_id`` in their depends_on."""
     rows = db.execute(
-        "SELECT t.id FROM tasks t, json_each(t.depends_on) j WHERE j.value = ?"
+        "SELECT t.id FROM tasks t, json_each(t.depends_on) j"
+        " WHERE t.depends_on != '[]' AND j.value = ?"
         + (" AND t.status = 'backlog'" if backlog_only else ""),
         (task_id,),
     ).fetchall()
