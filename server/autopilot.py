@@ -91,7 +91,8 @@ class Autopilot:
         return nearest
 
     async def _start(self, task: Task) -> bool:
-        """The one place the autopilot starts a card (where it would also prepare the next)."""
+        """The one place the autopilot starts a card: the place to also ask for the
+        next eligible card's container to be made ahead (a prepare step), once there is one."""
         try:
             await self.tasks.start(task.id)
         except (InvalidTransition, NotFound):
