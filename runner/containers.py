@@ -116,6 +116,18 @@ class Exit:
     stderr_tail: str
 
 
+def _lines(stream: Any, partial: bool = True) -> Iterator[str]:
+    """A container's output stream (the SDK's CancellableStream) as lines, its HTTP
+    response closed once they are read. The SDK leaves that to its caller, and its
+    own ``close`` leaves the socket open while the response holds it; left to the
+    garbage collector (the socket and the response refer to each other), a busy
+    server gathers such sockets by the dozen between full collections."""
+    try:
+        yield from split_lines(stream, partial=partial)
+    finally:
+        stream._response.close()
+
+
 class Engine:
     """A lazily connected Docker client that reconnects after the engine comes back."""
 
@@ -244,7 +256,7 @@ class Engine:
         except BaseException:
             self.remove(container_id)
             raise
-        return container_id, split_lines(chunks)
+        return container_id, _lines(chunks)
 
     def image_user(self, image: str) -> str:
         """The USER an image declares ("" when none), to decide who its containers run as."""
@@ -265,13 +277,13 @@ class Engine:
         """
         api = self.client().api
 
-        def logs(follow: bool) -> Iterator[bytes]:
-            return self._call(  # type: ignore[no-any-return]
+        def logs(follow: bool) -> Any:
+            return self._call(
                 api.logs, container_id, stdout=True, stderr=False, stream=True, follow=follow
             )
 
         read = 0
-        for line in split_lines(logs(True), partial=False):
+        for line in _lines(logs(True), partial=False):
             read += 1
             if read > skip:
                 yield line
@@ -280,7 +292,7 @@ class Engine:
             rest = logs(False)
         except docker.errors.NotFound:  # removed (a cancel): there is no more to read
             return
-        yield from itertools.islice(split_lines(rest), max(read, skip), None)
+        yield from itertools.islice(_lines(rest), max(read, skip), None)
 
     def wait(self, container_id: str) -> Exit:
         api = self.client().api

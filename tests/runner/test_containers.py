@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import time
@@ -132,6 +133,23 @@ def test_a_last_line_without_a_newline_is_read_once(
             assert got == printed(container)
             assert got[-1].endswith('"mess'), "the line cut off by the agent's exit"
         assert list(engine.stream(containers[0].id, skip=2)) == streamed[0][2:]
+
+
+def test_a_stream_read_to_its_end_lets_go_of_its_socket(
+    sandbox_image: str, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    """Not left to the garbage collector: a run's stream lives long enough to reach
+    its oldest generation, rarely collected, and a busy server gathered sockets."""
+    engine = Engine()
+    container_id, lines = engine.run(spec(sandbox_image, tmp_path, "say hi", network="none"))
+    gc.freeze()  # what exists now is out of the collector's reach, as if aged
+    try:
+        attached = len(os.listdir("/proc/self/fd"))
+        assert len(list(lines)) == 3
+        assert len(os.listdir("/proc/self/fd")) == attached - 1
+    finally:
+        gc.unfreeze()
+        engine.remove(container_id)
 
 
 def test_a_missing_image_is_a_clear_error_not_a_pull(
