@@ -37,10 +37,9 @@ SOURCE_ADDRESSES = 8  # the server caps open streams per client address
 
 @dataclass(frozen=True)
 class Lag:
-    """The probe's histogram: cumulative counts by upper bound, the sum and the max."""
+    """The probe's histogram: cumulative counts by upper bound, and the max."""
 
     buckets: list[tuple[float, float]]
-    total: float
     max: float
 
     def since(self, earlier: Lag) -> Lag:
@@ -49,7 +48,7 @@ class Lag:
             for (bound, count), (_, before) in zip(self.buckets, earlier.buckets, strict=True)
         ]
         # The max since the start: a phase's own only when it rose during the phase.
-        return Lag(buckets, self.total - earlier.total, self.max if self.max > earlier.max else 0)
+        return Lag(buckets, self.max if self.max > earlier.max else 0)
 
     @property
     def count(self) -> float:
@@ -84,10 +83,9 @@ def read_lag(text: str) -> Lag:
             r'^wallfacer_event_loop_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$', text, re.M
         )
     ]
-    total = re.search(r"^wallfacer_event_loop_lag_seconds_sum (\S+)$", text, re.M)
     peak = re.search(r"^wallfacer_event_loop_lag_max_seconds (\S+)$", text, re.M)
-    assert buckets and total and peak, "the server exports no event-loop lag"
-    return Lag(buckets, float(total[1]), float(peak[1]))
+    assert buckets and peak, "the server exports no event-loop lag"
+    return Lag(buckets, float(peak[1]))
 
 
 async def scrape(http: aiohttp.ClientSession, server: ServerProcess) -> Lag:
