@@ -27,14 +27,14 @@ def store(repo: pygit2.Repository, fd: int, size: int) -> pygit2.Oid:
         if oid not in repo.odb:
             repo.odb.write(ObjectType.BLOB, data)
         return oid
-    oid = _hash(fd, size)
+    oid = oid_of(fd, size)
     if oid in repo.odb:  # (``in repo`` would load the object whole)
         return oid
     os.lseek(fd, 0, os.SEEK_SET)
     return repo.create_blob_fromiobase(_Prefix(fd, size))
 
 
-def _hash(fd: int, size: int) -> pygit2.Oid:
+def oid_of(fd: int, size: int) -> pygit2.Oid:
     """Git's id for a blob of these bytes. Should a file shrink meanwhile, the id is
     one the objects lack, and libgit2 names what it writes itself. (A crafted SHA-1
     collision would only make review show, and accept commit, the blob it collides

@@ -21,6 +21,18 @@ def give(top: Path, owner: tuple[int, int] | None) -> None:
             os.lchown(os.path.join(dirpath, name), *owner)
 
 
+def give_paths(top: Path, paths: list[str], owner: tuple[int, int] | None) -> None:
+    """Hand files written into a tree already given, and the folders leading to them."""
+    if owner is None or os.geteuid() != 0:
+        return
+    for path in paths:
+        parts = Path(path).parts
+        for depth in range(1, len(parts) + 1):
+            name = top.joinpath(*parts[:depth])
+            if os.path.lexists(name) and os.lstat(name).st_uid != owner[0]:
+                os.lchown(name, *owner)
+
+
 def remove(top: Path) -> None:
     """Remove a tree the agent may have made unwritable (mode 0500 folders) for its owner.
 

@@ -26,7 +26,7 @@ import os
 import shutil
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,8 +55,8 @@ MAX_RULE_CHARS = 300
 _IGNORE_BYTES = 1024 * 1024
 _snapshot_locks: dict[Path, threading.Lock] = {}
 _snapshot_locks_guard = threading.Lock()
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,11 @@ class Workspace:
     objects: Path  # the user's objects dir, which the container may read
     branch: str
     base_commit: str
+
+
+# Puts a ready-made checkout at a new workspace's path, on its branch at the commit;
+# False when it has none (``pool.Pool.take``).
+Take = Callable[[Workspace, pygit2.Commit, "tuple[int, int] | None"], bool]
 
 
 def existing(path: Path, git_dir: Path, branch: str, base_commit: str) -> Workspace:
@@ -84,13 +89,14 @@ def create(
     root: Path,
     base_branch: str,
     owner: tuple[int, int] | None = None,
+    take: Take | None = None,
 ) -> Workspace:
     """Create (or reuse, after a retry) the task's workspace, its branch and its base ref.
 
     The base ref under ``refs/wallfacer/`` keeps the base commit alive through
     a ``git gc --prune`` in the user's repository while the task runs.
     ``owner`` is the uid/gid the container runs as, given the workspace when
-    the host runs as root.
+    the host runs as root. ``take`` is tried before a checkout of every file.
     """
     user = open_repo(repo.path)
     branch = branch_name(task_id)
@@ -108,8 +114,8 @@ def create(
         pygit2.init_repository(
             str(root / _HOST_GIT), workdir_path=str(root / _IGNORES), initial_head="main"
         )
-    if not ws.path.exists():
-        _check_out(ws, commit, owner)
+    if not ws.path.exists() and not (take and take(ws, commit, owner)):
+        check_out(ws.path, ws.objects, ws.branch, commit, owner)
     return ws
 
 
@@ -119,31 +125,31 @@ def set_base(user: pygit2.Repository, task_id: str, base: pygit2.Oid) -> None:
     user.references.create(f"refs/heads/{branch_name(task_id)}", base, force=True)
 
 
-def init_git(path: Path, ws: Workspace, commit: pygit2.Commit) -> pygit2.Repository:
-    """A fresh repository at ``path`` whose objects are the user's, its branch and
-    index at ``commit`` (its files are the caller's to write)."""
-    pygit2.init_repository(str(path), initial_head=ws.branch)
-    (path / ".git" / "objects" / "info" / "alternates").write_text(f"{ws.objects}\n")
-    fresh = pygit2.Repository(str(path))
-    fresh.references.create(f"refs/heads/{ws.branch}", commit.id)
-    fresh.index.read_tree(fresh[commit.tree_id].peel(pygit2.Tree))
-    fresh.index.write()
-    return fresh
-
-
-def _check_out(ws: Workspace, commit: pygit2.Commit, owner: tuple[int, int] | None) -> None:
-    """A fresh repository checked out at the base commit.
+def check_out(
+    path: Path, objects: Path, branch: str, commit: pygit2.Commit, owner: tuple[int, int] | None
+) -> None:
+    """A fresh repository at ``path`` whose objects are ``objects``, checked out at
+    ``commit`` on ``branch``.
 
     It is written before any container has run, so opening it here is safe.
     """
-    staging = ws.path.with_name(ws.path.name + ".new")
+    staging = path.with_name(path.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
-    fresh = init_git(staging, ws, commit)
+    fresh = init(staging, objects, branch, commit)
     tree = fresh[commit.tree_id].peel(pygit2.Tree)
     fresh.checkout_tree(tree, strategy=CheckoutStrategy.FORCE)  # type: ignore[no-untyped-call]
     fresh.free()
     trees.give(staging, owner)
-    staging.rename(ws.path)  # a crash mid-checkout never leaves a half workspace in use
+    staging.rename(path)  # a crash mid-checkout never leaves a half workspace in use
+
+
+def init(path: Path, objects: Path, branch: str, commit: pygit2.Commit) -> pygit2.Repository:
+    """A new .git in ``path`` borrowing ``objects``, on ``branch`` at ``commit``."""
+    pygit2.init_repository(str(path), initial_head=branch)
+    (path / ".git" / "objects" / "info" / "alternates").write_text(f"{objects}\n")
+    repo = pygit2.Repository(str(path))
+    repo.references.create(f"refs/heads/{branch}", commit.id)
+    return repo
 
 
 def host_repo(ws: Workspace) -> pygit2.Repository:
@@ -176,10 +182,10 @@ def _snapshot(ws: Workspace) -> tuple[pygit2.Repository, pygit2.Oid]:
     ignores.mkdir()
     reader = _Reader(host, base, ignores)
     try:
-        top = os.open(ws.path, _DIR_FLAGS)
+        top = os.open(ws.path, DIR_FLAGS)
     except OSError as exc:
         raise RunnerError(f"the task's workspace is gone: {exc}") from exc
-    with _closing(top):
+    with closing(top):
         try:
             reader.walk(top, "", 0)
         except (UnicodeError, pygit2.GitError) as exc:  # a name git cannot hold
@@ -259,7 +265,7 @@ def _safe_rules(data: bytes) -> list[bytes]:
 
 
 @contextmanager
-def _closing(fd: int) -> Iterator[int]:
+def closing(fd: int) -> Iterator[int]:
     try:
         yield fd
     finally:
@@ -269,7 +275,7 @@ def _closing(fd: int) -> Iterator[int]:
 @contextmanager
 def _regular(dir_fd: int, name: str, path: str) -> Iterator[tuple[int, os.stat_result]]:
     """A descriptor of a regular file, never through a link, and its stat."""
-    with _closing(os.open(name, _FILE_FLAGS, dir_fd=dir_fd)) as fd:
+    with closing(os.open(name, FILE_FLAGS, dir_fd=dir_fd)) as fd:
         info = os.fstat(fd)  # the entry may have been swapped since the listing
         if not stat.S_ISREG(info.st_mode):
             raise WorkspaceRefused(f"{path} changed into a special file while being read")
@@ -304,7 +310,7 @@ class _Reader:
             if stat.S_ISDIR(info.st_mode):
                 if self._ignored(path + "/") and not self._tracked(path):
                     continue
-                with _closing(os.open(name, _DIR_FLAGS, dir_fd=dir_fd)) as sub:
+                with closing(os.open(name, DIR_FLAGS, dir_fd=dir_fd)) as sub:
                     self.walk(sub, path + "/", depth + 1)
             elif self._ignored(path) and not self._tracked(path):
                 continue

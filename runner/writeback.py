@@ -59,7 +59,10 @@ def replace_git(ws: workspaces.Workspace, commit: pygit2.Commit) -> None:
     old = ws.root / _OLD
     for leftover in (staging, old):
         trees.remove(leftover)
-    workspaces.init_git(staging, ws, commit).free()
+    fresh = workspaces.init(staging, ws.objects, ws.branch, commit)
+    fresh.index.read_tree(commit.tree)  # main's files: the change shows as the agent's edits
+    fresh.index.write()
+    fresh.free()
     with _top(ws.path) as (top, owner):
         trees.give(staging, owner)
         root = os.open(ws.root, _DIR_FLAGS)
