@@ -190,6 +190,14 @@ RUNTIME = (
         "processes per task container; default 1024",
         type=int,
     ),
+    Flag(
+        "--workspace-pool",
+        "WALLFACER_WORKSPACE_POOL",
+        "workspaces kept checked out per repository for the next task starts; 0 turns "
+        "the pool off; default 1",
+        type=int,
+        metavar="N",
+    ),
 )
 ENVIRONMENT_ONLY = (
     Flag(None, "WALLFACER_TOKEN", "the API token, instead of the data dir's"),

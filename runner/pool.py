@@ -126,12 +126,12 @@ class Pool:
         trees.remove(gone)
 
     def trim(self, objects: Path, size: int) -> None:
-        """Keep at most ``size`` ready entries; with none wanted, no returned one either."""
+        """Keep at most ``size`` ready entries, and as many returned ones to recycle
+        when those are taken."""
         for entry in self.ready(objects)[size:]:
             self.discard(entry)
-        if size == 0:
-            for entry, _task in self.used(objects):
-                self.discard(entry)
+        for entry, _task in self.used(objects)[size:]:
+            self.discard(entry)
 
     def prune(self, kept: list[Path]) -> None:
         """Remove the folders of repositories other than ``kept`` (objects dirs) and what a

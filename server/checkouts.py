@@ -8,6 +8,7 @@ and landing (clean up once merged), none of which should know how
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from runner.sync import Synced
 from runner.sync import sync as sync_
 from server.lifecycle import Lifecycle
 from server.model import Task
+from server.pool import WorkspacePool
 from server.states import Status
 
 log = logging.getLogger(__name__)
@@ -64,11 +66,14 @@ def conflicts(task: Task) -> list[ConflictFile]:
     return find_conflicts(workspace(task), Path(task.repo), task.base_branch)
 
 
-async def drop(life: Lifecycle, task: Task) -> None:
-    """Remove the task's workspace and branch; a failure is noted, never fatal."""
+async def drop(life: Lifecycle, task: Task, pool: WorkspacePool) -> None:
+    """Remove the task's workspace and branch, the workspace into the pool to be
+    recycled; a failure is noted, never fatal."""
     if not task.worktree:
         return
     try:
+        with contextlib.suppress(RunnerError, OSError):  # then it is removed with the rest
+            await life.io(pool.give_back, task)
         root = workspaces.root_of(Path(task.worktree))
         await life.io(workspaces.remove, Path(task.repo), task.id, root)
     except (RunnerError, OSError, RecursionError) as exc:  # a tree nested to attack

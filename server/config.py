@@ -43,6 +43,7 @@ _INT_RANGES = {
     "pids_limit": (64, 1_000_000),
     "diff_file_kb": (16, workspaces.MAX_FILE_BYTES // 1024),  # the largest file it takes
     "output_cap_mb": (1, 1_000_000),
+    "workspace_pool": (0, 8),
 }
 # Fields with a value per agent: a change names the agents it changes, and a
 # flag pins one agent's value ("images.claude"), not the others'.
@@ -93,6 +94,8 @@ class RuntimeConfig:
     default_budget_usd: float | None = None
     # Start the top backlog card that may start whenever a slot is free (server.autopilot).
     autopilot: bool = False
+    # Workspaces kept checked out per repository for the next task starts; 0: none.
+    workspace_pool: int = 1
 
     @property
     def timeout_s(self) -> float:

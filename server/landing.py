@@ -27,6 +27,7 @@ from runner.errors import (
 from server import checkouts
 from server.lifecycle import Lifecycle
 from server.model import Task
+from server.pool import WorkspacePool
 from server.states import Action
 
 if TYPE_CHECKING:
@@ -38,9 +39,12 @@ _REVIEW_AGAIN = (BranchMoved, OperationInProgress, NothingToMerge, WorkspaceRefu
 
 
 class Landing:
-    def __init__(self, life: Lifecycle, metrics: Callable[[], Metrics]) -> None:
+    def __init__(
+        self, life: Lifecycle, metrics: Callable[[], Metrics], pool: WorkspacePool
+    ) -> None:
         self.life = life
         self._metrics = metrics
+        self.pool = pool
 
     async def land(self, task: Task, message: str) -> None:
         """Merge an accepted (committing) task as one commit of ``message`` and move it
@@ -92,7 +96,7 @@ class Landing:
 
     async def landed(self, task: Task, base: str, head: str) -> None:
         """Clean up first, so that a task shown as done has nothing left behind."""
-        await checkouts.drop(self.life, task)
+        await checkouts.drop(self.life, task, self.pool)
         await self.life.move(
             task.id,
             Action.LAND,

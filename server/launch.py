@@ -46,13 +46,14 @@ def prepare(
     env: dict[str, str],
     adapter: Adapter,
     request: Request,
+    take: workspaces.Take | None = None,
 ) -> Prepared:
     args = [*adapter.options(env), *request.args]
     env = adapter.environment(env)
     owner = sandbox_owner(engine.image_user(request.image))
     task_id = request.task_id
     ws = workspaces.create(
-        request.repo, task_id, settings.workspaces_dir / task_id, request.base_branch, owner
+        request.repo, task_id, settings.workspaces_dir / task_id, request.base_branch, owner, take
     )
     home = homes.create(
         settings.homes_dir / task_id, settings.templates_dir / adapter.name, adapter.home, owner

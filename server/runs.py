@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar
 
-from runner import agents, repos
+from runner import agents, repos, workspaces
 from runner.agents import Adapter
 from runner.containers import Engine, Exit, RunSpec
 from runner.egress import Egress
@@ -59,6 +59,7 @@ class Runs:
         jobs: Jobs,
         metrics: Callable[[], Metrics],
         settings: Settings,
+        take: workspaces.Take | None = None,
     ) -> None:
         self.life = life
         self.engine = engine
@@ -67,6 +68,7 @@ class Runs:
         self.jobs = jobs
         self._metrics = metrics
         self.settings = settings
+        self.take = take  # a ready workspace for a start (``server.pool``)
         self.instance = settings.instance
         self.slots: Slots[tuple[str, int]] = Slots(lambda: config.current.max_parallel)
         self.egress = Egress(engine, self.instance)
@@ -207,6 +209,7 @@ class Runs:
                         env,
                         adapter,
                         request,
+                        self.take,
                     ),
                 )
                 if prepared is None:

@@ -24,6 +24,7 @@ from server.jobs import Jobs
 from server.lag import LagProbe
 from server.landing import Landing
 from server.lifecycle import Lifecycle
+from server.pool import WorkspacePool
 from server.recovery import Recovery
 from server.remotes import Remotes
 from server.runs import Runs
@@ -83,9 +84,10 @@ class Services:
         def metrics() -> Metrics:
             return services.metrics
 
-        runs = Runs(life, engine, config, images, jobs, metrics, settings)
-        landing = Landing(life, metrics)
-        tasks = Tasks(life, config, runs, landing, jobs, settings.homes_dir)
+        pool = WorkspacePool(settings.pool_dir, store, config, engine, images)
+        runs = Runs(life, engine, config, images, jobs, metrics, settings, pool.take)
+        landing = Landing(life, metrics, pool)
+        tasks = Tasks(life, config, runs, landing, jobs, settings.homes_dir, pool)
         recovery = Recovery(life, engine, runs, landing, jobs)
         remotes = Remotes(store, io)
         lag = LagProbe()
@@ -110,6 +112,7 @@ class Services:
             await io(store.add_repo, str(repo))
         jobs.spawn(lag.run())
         jobs.spawn(recovery.recover())
+        jobs.spawn(pool.run(settings.instance))
         jobs.spawn(services._prepare_default_image())
         jobs.spawn(Autopilot(tasks, hub).run())
         return services

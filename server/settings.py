@@ -65,6 +65,11 @@ class Settings:
         return self.data_dir / "workspaces"
 
     @property
+    def pool_dir(self) -> Path:
+        """Ready workspaces (see ``runner.pool``)."""
+        return self.data_dir / "pool"
+
+    @property
     def homes_dir(self) -> Path:
         """Each task's agent home (see ``runner.homes``)."""
         return self.data_dir / "homes"

@@ -25,6 +25,7 @@ from server.jobs import Jobs
 from server.landing import Landing
 from server.lifecycle import Lifecycle
 from server.model import Task
+from server.pool import WorkspacePool
 from server.runs import Runs
 from server.states import Action, Status
 from server.store import Order, Page
@@ -46,6 +47,7 @@ class Tasks:
         landing: Landing,
         jobs: Jobs,
         homes_dir: Path,
+        pool: WorkspacePool,
     ) -> None:
         self.life = life
         self.io = life.io
@@ -56,6 +58,7 @@ class Tasks:
         self.jobs = jobs
         self.homes_dir = homes_dir
         self.syncs = Syncs(life)
+        self.pool = pool
 
     async def get(self, task_id: str) -> Task:
         return await self.life.get(task_id)
@@ -216,6 +219,7 @@ class Tasks:
         if changes:
             await self.io(self.config.update, changes)
             await self.runs.slots.limit_changed()
+            self.pool.wake()
         if env:
             await self.io(self.config.update_env, env)
         # Live clients (the header, the tray) and the autopilot follow the board.
@@ -260,7 +264,7 @@ class Tasks:
         task = await self.get(task_id)
         if task.status in states.RUNNING:
             raise Conflict(f"the task is {task.status}; cancel it before deleting")
-        await checkouts.drop(self.life, task)
+        await checkouts.drop(self.life, task, self.pool)
         try:
             await self.io(trees.remove, self.homes_dir / task_id)
         except (OSError, RecursionError) as exc:
@@ -324,7 +328,7 @@ class Tasks:
         self.syncs.check_idle(task_id)
         task = await self.life.move(task_id, Action.CANCEL, "cancelled by the user")
         await self.runs.stop(task)
-        await checkouts.drop(self.life, task)
+        await checkouts.drop(self.life, task, self.pool)
         return await self.get(task_id)
 
     async def accept(self, task_id: str, message: str | None = None) -> Task:

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
@@ -152,7 +152,7 @@ def test_homes_and_workspaces_are_per_task(
 ) -> None:
     """One task plants settings and a secret; the next sees neither."""
     plant = (
-        "mkdir -p ~/.claude && echo '{\"hooks\":\"evil\"}' > ~/.claude/settings.json; "
+        'mkdir -p ~/.claude && echo \'{"hooks":"evil"}\' > ~/.claude/settings.json; '
         "echo SECRET-OF-A > secret.txt; echo $HOME; ls -a /home /workspace"
     )
     first, out = attack(attacked, plant)
@@ -169,6 +169,78 @@ def test_homes_and_workspaces_are_per_task(
     attacked.api("POST", f"/api/tasks/{first}/cancel", status=202)
     attacked.api("DELETE", f"/api/tasks/{first}")
     assert not (homes / first).exists(), "a home goes with its task"
+
+
+LEAVE_TRACES = """
+echo secret of the last task > untracked.txt
+mkdir -p build && echo artefact > build/out.bin && echo build/ > .gitignore
+echo '*.log' >> .git/info/exclude && echo ignored > debug.log
+echo staged > staged.txt
+printf '[core]\\n\\thooksPath = /tmp\\n\\tfsmonitor = "touch MARKER"\\n' >> .git/config
+printf '[alias]\\n\\tst = !touch MARKER\\n' >> .git/config
+printf '#!/bin/sh\\ntouch MARKER\\n' > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit
+ln -s /etc/passwd out
+chmod 4755 README.md
+ln README.md hard
+mkdir locked && echo x > locked/inside && chmod 000 locked
+echo ok
+"""
+PROBE = (
+    "cat .git/config; echo HOOKS $(ls -A .git/hooks); echo FILES $(ls -A); "
+    "echo SETUID $(find . -perm -4000); echo LINKS $(stat -c %h README.md)"
+)
+
+
+def ready_entries(data_dir: Path) -> dict[int, Path]:
+    return {path.stat().st_ino: path for path in data_dir.glob("pool/*/ready-*")}
+
+
+def until(what: str, check: Callable[[], bool], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"waited in vain for {what}"
+        time.sleep(0.1)
+
+
+def test_a_recycled_workspace_keeps_nothing_of_the_task_before(
+    attacked: ServerProcess, tmp_path: Path
+) -> None:
+    """The pool hands a cancelled task's workspace to a later task only after a hard
+    clean: nothing the attacker left there (files, git config, hooks, links, modes)
+    reaches it."""
+    data, marker = attacked.data_dir, tmp_path / "pwned"
+    until("the pool's first workspace", lambda: len(ready_entries(data)) == 1)
+    first, out = attack(attacked, LEAVE_TRACES.replace("MARKER", str(marker)))
+    assert out.strip() == "ok"
+    workspace = data / "workspaces" / first / "work" / "project"
+    planted = workspace.stat().st_ino
+    assert planted not in ready_entries(data), "taken from the pool"
+    override = ["-c", "safe.directory=*", "-c", "core.fsmonitor=false"]
+    subprocess.run(["git", *override, "add", "staged.txt"], cwd=workspace, check=True)
+    until("the pool's refill", lambda: len(ready_entries(data)) == 1)
+    attacked.act(first, "cancel")
+    _, out = attack(attacked, "echo takes the fresh one")
+    until("the recycled workspace", lambda: planted in ready_entries(data))
+
+    second, seen = attack(attacked, PROBE)
+
+    reused = data / "workspaces" / second / "work" / "project"
+    assert reused.stat().st_ino == planted, "the second task got the recycled workspace"
+    assert "MARKER" not in seen and "hooksPath" not in seen and "alias" not in seen, seen
+    assert "fsmonitor" not in seen, seen
+    lines = {line.split()[0]: line.split()[1:] for line in seen.splitlines() if line.strip()}
+    assert lines["HOOKS"] == ["README.sample"]
+    assert lines["FILES"] == [".git", "README.md"]
+    assert lines["SETUID"] == [] and lines["LINKS"] == ["1"]
+    status = subprocess.run(
+        ["git", *override, "status", "--porcelain", "--ignored", "--untracked-files=all"],
+        cwd=reused,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert status.stdout == ""
+    assert not marker.exists()
 
 
 def listener() -> tuple[int, threading.Event]:
@@ -277,7 +349,6 @@ def test_egress_reaches_allowed_hosts_through_the_proxy_and_nothing_else(
             f"for i in 1 2 3 4 5 6 7 8; do page=$({get.format('allowed.test')} "
             '| grep -o page-of-allowed.test); [ -n "$page" ] && break; sleep 1; done; '
             'echo "$page"; '
-
             f"{get.format('denied.test')} | head -1 | grep -q ' 403 ' && echo REFUSED; "
             f"nc -w 3 {denied_ip['IPAddress']} 80 </dev/null && echo DIRECT || echo NO-ROUTE; "
             'case "$http_proxy" in http://egress-proxy:8888) echo PROXY-SET;; esac'

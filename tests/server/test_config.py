@@ -46,6 +46,8 @@ ACCEPTED: list[tuple[str, Any, Any]] = [
     ("default_budget_usd", None, None),  # no budget
     ("default_budget_usd", 2, 2.0),
     ("default_budget_usd", 0.05, 0.05),
+    ("workspace_pool", 0, 0),
+    ("workspace_pool", 8, 8),
     ("cpus", None, None),  # no limit
     ("cpus", 2, 2.0),
     ("cpus", 0.5, 0.5),
@@ -111,6 +113,9 @@ REFUSED: list[tuple[str, Any, int, str]] = [
     ("default_budget_usd", 0, 422, "more than 0"),
     ("default_budget_usd", 1e9, 422, "at most"),
     ("default_budget_usd", "5", 400, "number"),
+    ("workspace_pool", -1, 422, "between 0 and 8"),
+    ("workspace_pool", 9, 422, "between 0 and 8"),
+    ("workspace_pool", 1.0, 400, "integer"),
     ("cpus", 0, 422, "out of range"),
     ("cpus", -1, 422, "out of range"),
     ("cpus", 256.5, 422, "out of range"),
