@@ -78,6 +78,8 @@ class Pool:
                 entry.rename(ws.path)
             except FileNotFoundError:  # taken (or trimmed) meanwhile
                 continue
+            except OSError:  # e.g. the pool on another file system: check out instead
+                return False
             try:
                 _move(ws, commit, owner)
             except (pygit2.GitError, OSError, KeyError):

@@ -17,7 +17,9 @@ commit are built. ``.gitignore`` files are honoured from host-side copies of
 those that are regular files.
 
 Neighbours: ``repos`` opens the user's repository; ``merge`` lands the commit
-built here.
+built here; ``pool`` keeps workspaces made ahead, and opens a finished task's
+again only once its clean has deleted all but the tree's own files and made
+a fresh .git.
 """
 
 from __future__ import annotations
