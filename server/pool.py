@@ -33,7 +33,7 @@ from server.store import Store
 
 log = logging.getLogger(__name__)
 
-DELAY_S = 2.0  # after a start or a return, before the pool works: the start goes first
+DELAY_S = 5.0  # after a take or a return, before the pool works: the start goes first
 IDLE_S = 60.0  # how often the pool looks for work nobody asked for (a repo added, a crash)
 
 
