@@ -20,6 +20,7 @@ the entry is deleted instead. ``*.new`` (a fill a crash cut short) and
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -46,7 +47,7 @@ _ONLY = CheckoutStrategy.FORCE | CheckoutStrategy.DISABLE_PATHSPEC_MATCH
 _HARMLESS_XATTRS = {"security.selinux"}  # set by the system on every file, not by the agent
 
 
-class Odd(RunnerError):
+class Unrecyclable(RunnerError):
     """A returned workspace is not what an agent's files can be: deleted, not recycled."""
 
 
@@ -112,7 +113,7 @@ class Pool:
         ``pause`` is called between folders, to let a task start go first."""
         try:
             _clean(entry, repo, owner, pause)
-        except (Odd, OSError, pygit2.GitError, KeyError, RecursionError, ValueError):
+        except (Unrecyclable, OSError, pygit2.GitError, KeyError, RecursionError, ValueError):
             self.discard(entry)
             return False
         entry.rename(entry.with_name(f"{READY}{uuid.uuid4().hex}"))
@@ -228,7 +229,7 @@ def _clean(entry: Path, repo: RepoInfo, owner: tuple[int, int], pause: Callable[
     index.read_tree(tree)
     index.add_all()  # the files' stat data, for a quick `git status` in the next task
     if index.write_tree() != tree.id:
-        raise Odd("the recycled files differ from the tree")
+        raise Unrecyclable("the recycled files differ from the tree")
     index.read_tree(tree)
     index.write()
     fresh.free()
@@ -248,7 +249,7 @@ class _Cleaner:
 
     def walk(self, dir_fd: int, tree: pygit2.Tree, prefix: str, depth: int) -> None:
         if depth > workspaces.MAX_DEPTH:
-            raise Odd(f"{prefix} is nested deeper than {workspaces.MAX_DEPTH} folders")
+            raise Unrecyclable(f"{prefix} is nested deeper than {workspaces.MAX_DEPTH} folders")
         self.pause()
         kept = set()
         for name in os.listdir(dir_fd):
@@ -288,7 +289,7 @@ class _Cleaner:
                 return False
             with workspaces.closing(os.open(name, workspaces.DIR_FLAGS, dir_fd=dir_fd)) as sub:
                 if not os.path.samestat(os.fstat(sub), info):
-                    raise Odd(f"{path} changed while being cleaned")
+                    raise Unrecyclable(f"{path} changed while being cleaned")
                 self.walk(sub, wanted.peel(pygit2.Tree), path + "/", depth + 1)
             return True
         if _FILE_MODES.get(wanted.filemode) != mode or not stat.S_ISREG(info.st_mode):
@@ -297,10 +298,19 @@ class _Cleaner:
             return False
         with workspaces.closing(os.open(name, workspaces.FILE_FLAGS, dir_fd=dir_fd)) as fd:
             if not os.path.samestat(os.fstat(fd), info):
-                raise Odd(f"{path} changed while being cleaned")
-            if set(os.listxattr(fd)) - _HARMLESS_XATTRS:
+                raise Unrecyclable(f"{path} changed while being cleaned")
+            if _xattrs(fd) - _HARMLESS_XATTRS:
                 return False
             return blobs.oid_of(fd, info.st_size) == wanted.id
+
+
+def _xattrs(fd: int) -> set[str]:
+    try:
+        return set(os.listxattr(fd))
+    except OSError as exc:
+        if exc.errno == errno.ENOTSUP:  # a file system without them
+            return set()
+        raise
 
 
 def _entry(tree: pygit2.Tree, name: str) -> pygit2.Object | None:

@@ -44,14 +44,20 @@ def _lowest_priority() -> None:
 
 class WorkspacePool:
     def __init__(
-        self, top: Path, store: Store, config: ConfigStore, engine: Engine, images: Images
+        self,
+        top: Path,
+        instance: str,  # the label of this instance's containers
+        store: Store,
+        config: ConfigStore,
+        engine: Engine,
+        images: Images,
     ) -> None:
         self.pool = pool.Pool(top)
+        self.instance = instance
         self.store = store
         self.config = config
         self.engine = engine
         self.images = images
-        self.instance = ""  # the label of this instance's containers, set by ``run``
         self._thread = ThreadPoolExecutor(
             1, thread_name_prefix="wallfacer-pool", initializer=_lowest_priority
         )
@@ -104,9 +110,8 @@ class WorkspacePool:
 
     # --- the background work --------------------------------------------------------
 
-    async def run(self, instance: str) -> None:
+    async def run(self) -> None:
         """Keep the pool until cancelled (at shutdown)."""
-        self.instance = instance
         self._loop = asyncio.get_running_loop()
         self._wake.set()
         try:

@@ -84,7 +84,7 @@ class Services:
         def metrics() -> Metrics:
             return services.metrics
 
-        pool = WorkspacePool(settings.pool_dir, store, config, engine, images)
+        pool = WorkspacePool(settings.pool_dir, settings.instance, store, config, engine, images)
         runs = Runs(life, engine, config, images, jobs, metrics, settings, pool.take)
         landing = Landing(life, metrics, pool)
         tasks = Tasks(life, config, runs, landing, jobs, settings.homes_dir, pool)
@@ -112,7 +112,7 @@ class Services:
             await io(store.add_repo, str(repo))
         jobs.spawn(lag.run())
         jobs.spawn(recovery.recover())
-        jobs.spawn(pool.run(settings.instance))
+        jobs.spawn(pool.run())
         jobs.spawn(services._prepare_default_image())
         jobs.spawn(Autopilot(tasks, hub).run())
         return services
