@@ -171,9 +171,8 @@ def _move(ws: workspaces.Workspace, commit: pygit2.Commit, owner: tuple[int, int
     repo = pygit2.Repository(str(ws.path))
     old = repo.head.peel(pygit2.Commit).tree
     new = repo[commit.tree_id].peel(pygit2.Tree)
-    changed = sorted(
-        {p for d in old.diff_to_tree(new).deltas for p in (d.old_file.path, d.new_file.path)}
-    )
+    deltas = [] if old.id == new.id else old.diff_to_tree(new).deltas  # a diff walks all
+    changed = sorted({p for d in deltas for p in (d.old_file.path, d.new_file.path)})
     if changed:
         repo.checkout_tree(new, paths=changed, strategy=_ONLY)  # type: ignore[no-untyped-call]
     repo.references.create(f"refs/heads/{ws.branch}", commit.id, force=True)
