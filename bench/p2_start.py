@@ -49,8 +49,14 @@ def big_repo(path: Path) -> Path:
     return path
 
 
+def settle(server: ServerProcess) -> None:
+    """Wait (untimed) for a ready workspace, so that every start finds the pool warm;
+    with one ready (the default size) the pool is idle, so no side pays for its work."""
+    until_warm(server)
+    os.sync()
+
+
 def until_warm(server: ServerProcess) -> None:
-    """Wait (untimed) for a ready workspace, so that every start finds the pool warm."""
     deadline = time.monotonic() + WARM_TIMEOUT_S
     while not [p for p in server.data_dir.glob("pool/*/ready-*") if "." not in p.name]:
         if time.monotonic() > deadline:
@@ -100,17 +106,16 @@ def main() -> None:
             flags = same_sandbox(tmp, server)
             raw_docker_run(image, flags)
             # Interleaved, so drift on a shared machine hits all alike; each begins with
-            # the disk settled (worktrees are removed at the end: a delete of 20k files
-            # slows the disk for a while).
+            # the pool idle and the disk settled (worktrees are removed at the end: a
+            # delete of 20k files slows the disk for a while).
             for n in range(rounds):
-                os.sync()
+                settle(server)
                 raws.append(raw_docker_run(image, flags))
-                os.sync()
+                settle(server)
                 add, both = worktree_and_run(repo, tmp, n, image, flags)
                 adds.append(add)
                 boths.append(both)
-                until_warm(server)
-                os.sync()
+                settle(server)
                 starts.append(wallfacer_dispatch(server))
         finally:
             server.stop()
