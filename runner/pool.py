@@ -104,6 +104,9 @@ class Pool:
         path.parent.mkdir(parents=True, exist_ok=True)
         workspaces.check_out(path, objects, BRANCH, commit, owner)
         _hold(path)
+        fresh = pygit2.Repository(str(path))
+        _index(fresh, fresh[commit.tree_id].peel(pygit2.Tree))
+        fresh.free()
 
     def recycle(
         self, entry: Path, repo: RepoInfo, owner: tuple[int, int], pause: Callable[[], None]
@@ -224,14 +227,25 @@ def _clean(entry: Path, repo: RepoInfo, owner: tuple[int, int], pause: Callable[
         )
     trees.give(entry, owner)
     _hold(entry)
-    index = fresh.index
-    index.read_tree(tree)
-    index.add_all()  # the files' stat data, for a quick `git status` in the next task
-    if index.write_tree() != tree.id:
+    if not _index(fresh, tree):
         raise Unrecyclable("the recycled files differ from the tree")
-    index.read_tree(tree)
-    index.write()
     fresh.free()
+
+
+def _index(repo: pygit2.Repository, tree: pygit2.Tree) -> bool:
+    """Write the index of ``tree`` with the files' stat data as they are now (after they
+    were given away, which changes their ctime), so that the next task's first `git
+    status` reads no file; whether the files hash to the tree."""
+    index = repo.index
+    index.clear()
+    index.read_tree(tree)
+    for entry in list(index):
+        if entry.mode != FileMode.COMMIT:  # a submodule's folder is no file to read
+            index.add(entry.path)  # read afresh, with its stat data
+    same: bool = index.write_tree() == tree.id
+    index.read_tree(tree)  # the tree's entries, keeping the stat data of the same ones
+    index.write()
+    return same
 
 
 class _Cleaner:
