@@ -107,6 +107,7 @@ class ContainerState:
     id: str
     task_id: str
     running: bool
+    started: bool  # False: created ahead of a start (or cut off before it), never run
 
 
 @dataclass(frozen=True)
@@ -202,12 +203,11 @@ class Engine:
             return False
         return True
 
-    def run(self, spec: RunSpec) -> tuple[str, Iterator[str]]:
-        """Create and start the run's container; return its id and its stdout lines.
+    def create(self, spec: RunSpec) -> str:
+        """Create the run's container, not started: ahead of a start, that is the part
+        a start no longer waits for.
 
-        Attaching before the start means the first line arrives the moment the
-        agent prints it (``logs --follow`` can lag by a poll interval). The
-        low-level API is used on purpose: the high-level ``run`` pulls a
+        The low-level API is used on purpose: the high-level ``run`` pulls a
         missing image from a registry, which here would hang or fail opaquely.
         """
         api = self.client().api
@@ -247,7 +247,16 @@ class Engine:
                 f"sandbox image {spec.image!r} is not on this machine; build it or "
                 "choose another with --image / WALLFACER_IMAGE"
             ) from exc
-        container_id = str(created["Id"])
+        return str(created["Id"])
+
+    def start(self, container_id: str) -> Iterator[str]:
+        """Start a created container; return its stdout lines. A container that fails
+        to start is removed.
+
+        Attaching before the start means the first line arrives the moment the
+        agent prints it (``logs --follow`` can lag by a poll interval).
+        """
+        api = self.client().api
         try:
             chunks = self._call(
                 api.attach, container_id, stdout=True, stderr=False, stream=True, logs=False
@@ -256,15 +265,30 @@ class Engine:
         except BaseException:
             self.remove(container_id)
             raise
-        return container_id, _lines(chunks)
+        return _lines(chunks)
+
+    def created(self, container_id: str) -> bool:
+        """Whether the container exists and was never started."""
+        try:
+            info = self._call(self.client().api.inspect_container, container_id)
+        except docker.errors.NotFound:
+            return False
+        return bool(info.get("State", {}).get("Status") == "created")
+
+    def image_id(self, image: str) -> str:
+        """What a tag names now: a rebuild under the same tag is another image."""
+        return str(self._image(image)["Id"])
 
     def image_user(self, image: str) -> str:
         """The USER an image declares ("" when none), to decide who its containers run as."""
+        return str((self._image(image).get("Config") or {}).get("User") or "")
+
+    def _image(self, image: str) -> dict[str, Any]:
         try:
-            info = self._call(self.client().api.inspect_image, image)
+            info: dict[str, Any] = self._call(self.client().api.inspect_image, image)
         except docker.errors.ImageNotFound as exc:
             raise ImageMissing(f"sandbox image {image!r} is not on this machine") from exc
-        return str((info.get("Config") or {}).get("User") or "")
+        return info
 
     def stream(self, container_id: str, skip: int = 0) -> Iterator[str]:
         """Yield a container's stdout line by line from its start, following it while it
@@ -335,6 +359,7 @@ class Engine:
                 id=c["Id"],
                 task_id=c.get("Labels", {}).get(LABEL_TASK, ""),
                 running=c.get("State") == "running",
+                started=c.get("State") != "created",
             )
             for c in found
         ]

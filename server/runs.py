@@ -247,7 +247,8 @@ class Runs:
     def _start(self, spec: RunSpec, proxied: bool) -> tuple[str, Iterator[str], str | None]:
         """Start the container; behind the proxy, also its address there, read at once:
         a container that has stopped no longer has one."""
-        container_id, lines = self.engine.run(spec)
+        container_id = self.engine.create(spec)
+        lines = self.engine.start(container_id)
         address = self.egress.container_ip(container_id) if proxied else None
         return container_id, lines, address
 

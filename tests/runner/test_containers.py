@@ -45,8 +45,9 @@ def test_a_run_streams_lines_and_writes_into_the_mounted_worktree(
     run = spec(
         sandbox_image, tmp_path, "write out.txt inside", env={"SECRET": "s"}, cpus=0.5, memory="64m"
     )
-    container_id, stream = engine.run(run)
+    container_id = engine.create(run)
     try:
+        stream = engine.start(container_id)
         info = docker_client.containers.get(container_id).attrs
         assert info["Config"]["Labels"]["wallfacer.task"] == "t-123"
         assert info["Config"]["WorkingDir"] == "/workspace/proj"
@@ -156,4 +157,22 @@ def test_a_missing_image_is_a_clear_error_not_a_pull(
     tmp_path: Path, docker_client: docker.DockerClient
 ) -> None:
     with pytest.raises(ImageMissing, match="not on this machine"):
-        Engine().run(spec("wallfacer-no-such-image:0", tmp_path, "x"))
+        Engine().create(spec("wallfacer-no-such-image:0", tmp_path, "x"))
+
+
+def test_a_container_created_ahead_waits_unstarted_until_its_start(
+    sandbox_image: str, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    engine = Engine()
+    run = spec(sandbox_image, tmp_path, "say made ahead", network="none")
+    container_id = engine.create(run)
+    try:
+        assert engine.created(container_id)
+        assert [c.started for c in engine.list(run.instance)] == [False]
+        lines = list(engine.start(container_id))
+        assert "made ahead" in lines[1]
+        assert not engine.created(container_id)
+        assert [c.started for c in engine.list(run.instance)] == [True]
+    finally:
+        engine.remove(container_id)
+    assert not engine.created(container_id), "a container gone is not one to start"
