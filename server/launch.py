@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runner import homes, workspaces
+from runner import homes, repos, workspaces
 from runner.agents import Adapter
 from runner.containers import Engine, RunSpec, sandbox_owner
 from runner.egress import Egress
 from runner.repos import RepoInfo
 from server import network
 from server.config import RuntimeConfig
+from server.model import Task
 from server.settings import Settings
 
 
@@ -31,11 +32,26 @@ class Request:
     base_branch: str
 
 
+def request(task: Task, instance: str, image: str, proxy_image: str, args: list[str]) -> Request:
+    """What a run of ``task`` asks for (blocking: it reads the task's repository)."""
+    repo = repos.inspect_repo(task.repo)
+    return Request(
+        task_id=task.id,
+        instance=instance,
+        image=image,
+        proxy_image=proxy_image,
+        args=args,
+        repo=repo,
+        base_branch=task.base_branch or repo.default_branch,
+    )
+
+
 @dataclass(frozen=True)
 class Prepared:
     spec: RunSpec
     workspace: workspaces.Workspace
     proxied: bool  # behind the egress proxy, whose refusals the task's log shows
+    allow: tuple[str, ...]  # the proxy's allowlist, for a start to ensure it still runs
 
 
 def prepare(
@@ -83,4 +99,4 @@ def prepare(
         pids_limit=config.pids_limit,
         host_gateway=route.host_gateway,
     )
-    return Prepared(spec, ws, route.mode == "allowlist")
+    return Prepared(spec, ws, route.mode == "allowlist", route.allow)

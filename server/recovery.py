@@ -45,8 +45,6 @@ class Recovery:
         """Reattach to containers that outlived the last process; settle the rest."""
         life, runs = self.life, self.runs
         running, _ = await life.io(life.store.list_tasks, [Status.IN_PROGRESS], _ALL)
-        if not running:
-            return
 
         async def note() -> None:  # the engine may start after us (Docker Desktop at login)
             for task in running:
@@ -58,15 +56,20 @@ class Recovery:
             return True
 
         try:
-            found = await outage.until_engine(
-                lambda: life.io(self.engine.list, runs.instance), note, always
-            )
+            if running:
+                found = await outage.until_engine(
+                    lambda: life.io(self.engine.list, runs.instance), note, always
+                )
+            else:  # only containers made ahead may be left: no reason to wait for the engine
+                found = await life.io(self.engine.list, runs.instance)
         except RuntimeUnavailable:
             for task in running:
                 await self._fail(task.id, "the container engine was unreachable after a restart")
             return
         assert found is not None
-        containers = {c.task_id: c for c in found}
+        # One never started was made ahead of a start (or cut off before it): nothing to follow.
+        containers = {c.task_id: c for c in found if c.started}
+        orphans = [c for c in found if not c.started]
         for task in running:
             container = containers.pop(task.id, None)
             if container is not None:
@@ -76,7 +79,7 @@ class Recovery:
                 await self._fail(task.id, "interrupted before its container started; resume it")
             else:
                 await self._settle_lost(task)
-        for orphan in containers.values():
+        for orphan in [*orphans, *containers.values()]:
             log.info("removing orphan container %s", orphan.id[:12])
             await life.io(self.engine.remove, orphan.id)
 

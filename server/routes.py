@@ -157,6 +157,13 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("DELETE", "/api/tasks/{id}", T.delete_task, "deleteTask", "Delete a task"),
     Route(
+        "POST",
+        "/api/tasks/{id}/prepare",
+        T.prepare_task,
+        "prepareTask",
+        "Make a backlog task's container ahead of its likely start; ready: whether it is made",
+    ),
+    Route(
         "POST", "/api/tasks/{id}/start", T.start_task, "startTask", "Start: backlog -> in_progress"
     ),
     Route(

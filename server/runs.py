@@ -17,13 +17,14 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar
 
-from runner import agents, repos, workspaces
+from runner import agents, workspaces
 from runner.agents import Adapter
 from runner.containers import Engine, Exit, RunSpec
 from runner.egress import Egress
 from runner.errors import RunnerError, RuntimeUnavailable
 from server import checkouts, outage, outcomes, output
 from server import launch as launch_
+from server.ahead import Ahead
 from server.config import ConfigStore
 from server.images import EGRESS, Images
 from server.jobs import Jobs
@@ -54,6 +55,8 @@ class Runs:
         self,
         life: Lifecycle,
         engine: Engine,
+        egress: Egress,
+        ahead: Ahead,
         config: ConfigStore,
         images: Images,
         jobs: Jobs,
@@ -63,6 +66,8 @@ class Runs:
     ) -> None:
         self.life = life
         self.engine = engine
+        self.egress = egress
+        self.ahead = ahead
         self.config = config
         self.images = images
         self.jobs = jobs
@@ -71,7 +76,6 @@ class Runs:
         self.take = take  # a ready workspace for a start (``server.pool``)
         self.instance = settings.instance
         self.slots: Slots[tuple[str, int]] = Slots(lambda: config.current.max_parallel)
-        self.egress = Egress(engine, self.instance)
         self._launches = itertools.count(1)
         self._owner: dict[str, int] = {}  # task id -> the launch that may run it
         # Set at shutdown: output threads stop writing to a store about to close.
@@ -185,19 +189,14 @@ class Runs:
                 return
             task = await life.get(task_id)
             try:
-                repo = await io(repos.inspect_repo, task.repo)
                 adapter = self._adapter(task.agent)
                 env = await io(self.config.env)
-                request = launch_.Request(
-                    task_id=task.id,
-                    instance=self.instance,
-                    image=image,
-                    proxy_image=proxy_image,
-                    args=adapter.args(prompt, session_id, task.model or None),
-                    repo=repo,
-                    base_branch=task.base_branch or repo.default_branch,
+                args = adapter.args(prompt, session_id, task.model or None)
+                request = await io(
+                    launch_.request, task, self.instance, image, proxy_image, args
                 )
-                prepared = await self._with_engine(
+                made = await self.ahead.take(adapter, request, env, config)
+                prepared = made.prepared if made else await self._with_engine(
                     task_id,
                     launch,
                     lambda: io(
@@ -224,8 +223,9 @@ class Runs:
                 )
                 started = time.monotonic()
                 since = time.time()
+                created = made.container_id if made else None
                 launched = await self._with_engine(
-                    task_id, launch, lambda: io(self._start, spec, prepared.proxied)
+                    task_id, launch, lambda: io(self._start, spec, prepared.proxied, created)
                 )
                 if launched is None:
                     return
@@ -244,10 +244,12 @@ class Runs:
             parse = adapter.parser(task.model or None)
             await self._follow(task_id, container_id, lines, parse, 0, config.timeout_s)
 
-    def _start(self, spec: RunSpec, proxied: bool) -> tuple[str, Iterator[str], str | None]:
-        """Start the container; behind the proxy, also its address there, read at once:
-        a container that has stopped no longer has one."""
-        container_id = self.engine.create(spec)
+    def _start(
+        self, spec: RunSpec, proxied: bool, created: str | None
+    ) -> tuple[str, Iterator[str], str | None]:
+        """Start the container (``created``: the one made ahead); behind the proxy, also
+        its address there, read at once: a container that has stopped no longer has one."""
+        container_id = created or self.engine.create(spec)
         lines = self.engine.start(container_id)
         address = self.egress.container_ip(container_id) if proxied else None
         return container_id, lines, address

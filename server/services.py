@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runner.containers import Engine
+from runner.egress import Egress
 from runner.errors import RunnerError
+from server.ahead import Ahead
 from server.autopilot import Autopilot
 from server.blocking import Blocking
 from server.config import ConfigStore
@@ -51,6 +53,7 @@ class Services:
     jobs: Jobs
     life: Lifecycle
     images: Images
+    ahead: Ahead
     runs: Runs
     tasks: Tasks
     recovery: Recovery
@@ -84,10 +87,12 @@ class Services:
         def metrics() -> Metrics:
             return services.metrics
 
+        egress = Egress(engine, settings.instance)
         pool = WorkspacePool(settings.pool_dir, settings.instance, store, config, engine, images)
-        runs = Runs(life, engine, config, images, jobs, metrics, settings, pool.take)
+        ahead = Ahead(life, engine, egress, config, images, jobs, settings, pool.take)
+        runs = Runs(life, engine, egress, ahead, config, images, jobs, metrics, settings, pool.take)
         landing = Landing(life, metrics, pool)
-        tasks = Tasks(life, config, runs, landing, jobs, settings.homes_dir, pool)
+        tasks = Tasks(life, config, runs, ahead, landing, jobs, settings.homes_dir, pool)
         recovery = Recovery(life, engine, runs, landing, jobs)
         remotes = Remotes(store, io)
         lag = LagProbe()
@@ -101,6 +106,7 @@ class Services:
             jobs,
             life,
             images,
+            ahead,
             runs,
             tasks,
             recovery,
@@ -128,11 +134,12 @@ class Services:
                 await self.images.prepare(name)
 
     async def close(self) -> None:
-        """In reverse: background work, then the worker threads, the engine's
-        connections and the store.
+        """In reverse: containers made ahead, background work, then the worker threads,
+        the engine's connections and the store.
 
         Running containers are left alone; the next start reattaches to them.
         """
+        await self.ahead.close()
         self.runs.close()
         await self.jobs.close()
         tasks, _ = await self.io(self.store.list_tasks, [Status.IN_PROGRESS], 100_000)

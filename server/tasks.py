@@ -19,6 +19,7 @@ from runner.agents import AGENTS
 from runner.errors import RunnerError
 from server import budget, checkouts, messages, plans, review, states
 from server import tags as tags_
+from server.ahead import Ahead
 from server.config import ConfigStore
 from server.errors import ApiError, BadRequest, Conflict, Unprocessable
 from server.jobs import Jobs
@@ -44,6 +45,7 @@ class Tasks:
         life: Lifecycle,
         config: ConfigStore,
         runs: Runs,
+        ahead: Ahead,
         landing: Landing,
         jobs: Jobs,
         homes_dir: Path,
@@ -54,6 +56,7 @@ class Tasks:
         self.store = life.store
         self.config = config
         self.runs = runs
+        self.ahead = ahead
         self.landing = landing
         self.jobs = jobs
         self.homes_dir = homes_dir
@@ -224,6 +227,8 @@ class Tasks:
             await self.io(self.config.update_env, env)
         # Live clients (the header, the tray) and the autopilot follow the board.
         await self.life.announce("settings-updated", {"autopilot": self.config.current.autopilot})
+        if changes or env:  # a start would not take them; they need not wait for it
+            await self.ahead.clear()
 
     async def edit(self, task_id: str, changes: dict[str, Any]) -> Task:
         """Prompt, title and backlog position change only in the backlog; archiving
@@ -247,6 +252,8 @@ class Tasks:
             raise Unprocessable(f"title is longer than {MAX_TITLE_CHARS} characters", field="title")
         if "scheduled_at" in changes:
             changes["scheduled_at"] = plans.scheduled_at(changes["scheduled_at"])
+        if "prompt" in changes:
+            await self.ahead.discard(task_id)
         if "depends_on" in changes:
             depends_on = plans.dependencies(changes.pop("depends_on"))
             task = await self.io(self.store.set_dependencies, task_id, depends_on)
@@ -264,6 +271,7 @@ class Tasks:
         task = await self.get(task_id)
         if task.status in states.RUNNING:
             raise Conflict(f"the task is {task.status}; cancel it before deleting")
+        await self.ahead.discard(task_id)
         await checkouts.drop(self.life, task, self.pool)
         try:
             await self.io(trees.remove, self.homes_dir / task_id)
@@ -284,6 +292,16 @@ class Tasks:
         missing = await self.io(self.config.missing, task.agent)
         if missing:
             raise Unprocessable(missing, field="env")
+
+    async def prepare(self, task_id: str) -> bool:
+        """Make the task's container ahead of a likely start (see ``ahead``); whether
+        one is ready now. Cheap to ask again and again."""
+        await self._can_run(task_id)
+        task = await self.get(task_id)
+        if task.status != Status.BACKLOG:
+            raise Conflict(f"only a backlog task is prepared to start; this one is {task.status}")
+        self.ahead.prepare(task)
+        return self.ahead.ready(task_id)
 
     async def start(self, task_id: str) -> Task:
         await self._can_run(task_id)
@@ -327,6 +345,7 @@ class Tasks:
     async def cancel(self, task_id: str) -> Task:
         self.syncs.check_idle(task_id)
         task = await self.life.move(task_id, Action.CANCEL, "cancelled by the user")
+        await self.ahead.discard(task_id)  # made ahead for a launch that never took it
         await self.runs.stop(task)
         await checkouts.drop(self.life, task, self.pool)
         return await self.get(task_id)

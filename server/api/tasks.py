@@ -225,6 +225,11 @@ async def delete_task(request: web.Request) -> web.Response:
     return ok({"deleted": _id(request)})
 
 
+async def prepare_task(request: web.Request) -> web.Response:
+    ready = await services(request).tasks.prepare(_id(request))
+    return ok({"id": _id(request), "ready": ready}, status=202)
+
+
 async def start_task(request: web.Request) -> web.Response:
     return ok((await services(request).tasks.start(_id(request))).to_json(), status=202)
 
