@@ -225,11 +225,11 @@ class Runs:
                 since = time.time()
                 created = made.container_id if made else None
                 launched = await self._with_engine(
-                    task_id, launch, lambda: io(self._start, spec, prepared.proxied, created)
+                    task_id, launch, lambda: io(self._start, spec, created)
                 )
                 if launched is None:
                     return
-                container_id, lines, address = launched
+                container_id, lines = launched
                 metrics.container_start.observe(time.monotonic() - started)
                 metrics.runs_started.inc()
             except RunnerError as exc:
@@ -239,26 +239,25 @@ class Runs:
             if task.status != Status.IN_PROGRESS:  # cancelled while we were starting
                 await io(self.engine.remove, container_id)
                 return
-            if address:
-                self.jobs.spawn(self._report_refusals(task_id, container_id, address, since))
+            if prepared.proxied:
+                self.jobs.spawn(self._report_refusals(task_id, container_id, since))
             parse = adapter.parser(task.model or None)
             await self._follow(task_id, container_id, lines, parse, 0, config.timeout_s)
 
-    def _start(
-        self, spec: RunSpec, proxied: bool, created: str | None
-    ) -> tuple[str, Iterator[str], str | None]:
-        """Start the container (``created``: the one made ahead); behind the proxy, also
-        its address there, read at once: a container that has stopped no longer has one."""
+    def _start(self, spec: RunSpec, created: str | None) -> tuple[str, Iterator[str]]:
+        """Start the container: ``created``, the one made ahead, or a new one."""
         container_id = created or self.engine.create(spec)
-        lines = self.engine.start(container_id)
-        address = self.egress.container_ip(container_id) if proxied else None
-        return container_id, lines, address
+        return container_id, self.engine.start(container_id)
 
-    async def _report_refusals(
-        self, task_id: str, container_id: str, ip: str, since: float
-    ) -> None:
-        """Show the task, while it runs, each request the egress proxy refused it."""
+    async def _report_refusals(self, task_id: str, container_id: str, since: float) -> None:
+        """Show the task, while it runs, each request the egress proxy refused it.
+
+        Its address there is read at once, beside the output being followed (a
+        container that has stopped no longer has one)."""
         io = self.life.io
+        ip = await io(self.egress.container_ip, container_id)
+        if ip is None:
+            return
         while True:
             await asyncio.sleep(REFUSALS_EVERY_S)
             running = (await self.life.get(task_id)).container_id == container_id
