@@ -9,6 +9,7 @@ import { missing } from "./agents.js";
 import { call } from "./api.js";
 import { renderCard, tick } from "./cards.js";
 import { showError } from "./errors.js";
+import { prepareSoon } from "./prepare.js";
 import { el } from "./render.js";
 import * as states from "./states.js";
 
@@ -271,9 +272,16 @@ export class Board {
   }
 
   wireDrag() {
+    // A card picked up may be about to start: its container is made meanwhile.
+    const pickedUp = (event) => {
+      const task = this.tasks.get(event.target.closest?.(".card")?.dataset.id);
+      if (task?.actions.includes("start") && !missing(task.agent)) prepareSoon(task.id);
+    };
+    this.root.addEventListener("pointerdown", pickedUp);
     this.root.addEventListener("dragstart", (event) => {
       const card = event.target.closest?.(".card");
       if (!card || !card.draggable) return event.preventDefault();
+      pickedUp(event);
       this.dragging = card.dataset.id;
       event.dataTransfer.setData("text/plain", card.dataset.id);
       event.dataTransfer.effectAllowed = "move";

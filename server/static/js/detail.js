@@ -5,6 +5,7 @@ import { call, url } from "./api.js";
 import { clearErrors, showError } from "./errors.js";
 import { conflictView, DiffView } from "./diffview.js";
 import { logNodes } from "./log.js";
+import { prepareSoon } from "./prepare.js";
 import { el, money } from "./render.js";
 import { inGroup, label } from "./states.js";
 import { taskFields } from "./taskfields.js";
@@ -167,8 +168,11 @@ export class Detail {
     const actions = new Set(task.actions);
     // The server would refuse the start (422); say why before anyone tries.
     const blocked = actions.has("start") ? missing(task.agent) : "";
+    // Pointed at or focused, Start is likely next: its container is made meanwhile.
+    const ahead = (name) => (name === "start" && !blocked ? () => prepareSoon(task.id) : undefined);
     q("#detail-actions").replaceChildren(...BUTTONS.filter(([name]) => actions.has(name)).map(([name, text, cls, title]) =>
       el("button", { class: cls, "data-action": name, onclick: () => this.act(name), text, title,
+        onpointerenter: ahead(name), onfocus: ahead(name),
         disabled: name === "start" && Boolean(blocked), "aria-describedby": name === "start" && blocked ? "detail-blocked" : undefined })),
       ...(blocked ? [el("p", { class: "hint blocked", id: "detail-blocked", text: `${blocked}.` })] : []));
 
