@@ -10,8 +10,9 @@ starts with stale credentials or mounts, even if an event that should have
 discarded the container was missed. Discarded otherwise, after ``TTL_S``, on
 an edit of the prompt, a delete or cancel, a change of settings, and at
 shutdown; with the container go the workspace and home if the preparation
-made them. A container made ahead runs nothing and holds no slot; one left by
-a crash was never started, and recovery removes it.
+made them. A container made ahead runs nothing and holds no slot. After a
+crash, recovery removes the containers that were never started, and ``sweep``
+the workspaces made for them.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from server.jobs import Jobs
 from server.lifecycle import Lifecycle
 from server.model import Task
 from server.settings import Settings
+from server.states import Status
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 TTL_S = 120.0
 # Tasks prepared at once: a preparation holds a workspace and a container each.
 MAX_PREPARED = 2
+_ALL = 100_000
 
 
 @dataclass
@@ -230,6 +233,19 @@ class Ahead:
         self._closing = True
         await self.clear()
 
+    async def sweep(self) -> None:
+        """At startup, before anything is prepared: the workspaces a preparation cut off
+        by a crash left behind (recovery removes its containers). A backlog task that
+        recorded no workspace has no work in one."""
+        io, root = self.life.io, self.settings.workspaces_dir
+        backlog, _ = await io(self.life.store.list_tasks, [Status.BACKLOG], _ALL)
+        left = await io(lambda: [t for t in backlog if not t.worktree and (root / t.id).exists()])
+        for task in left:
+            try:
+                await io(workspaces.remove, Path(task.repo), task.id, root / task.id)
+            except (RunnerError, OSError, RecursionError) as exc:
+                log.warning("could not remove the workspace of task %s: %s", task.id[:8], exc)
+
     async def _forget(self, made: Made) -> None:
         if made.expiry is not None:
             made.expiry.cancel()
@@ -246,3 +262,4 @@ class Ahead:
                 workspaces.remove(repo, task_id, folder)  # and its branch in the user's repo
             else:
                 trees.remove(folder)
+

@@ -117,6 +117,7 @@ class Services:
         for repo in settings.repos:
             await io(store.add_repo, str(repo))
         jobs.spawn(lag.run())
+        await ahead.sweep()
         jobs.spawn(recovery.recover())
         jobs.spawn(pool.run())
         jobs.spawn(services._prepare_default_image())

@@ -157,17 +157,20 @@ def test_only_a_backlog_task_is_prepared(server: ServerProcess) -> None:
     assert server.request("POST", "/api/tasks/no-such-task/prepare").status_code == 404
 
 
-def test_a_restart_removes_containers_made_ahead(
-    child_server: ServerProcess, docker_client: docker.DockerClient
+def test_a_restart_removes_what_was_made_ahead(
+    child_server: ServerProcess, docker_client: docker.DockerClient, repo: Path
 ) -> None:
     task = child_server.create("say hi")
     made = prepared(child_server, docker_client, task["id"])
     child_server.kill()
     assert not gone(docker_client, made), "nothing removed it: the process died"
+    assert task_refs(repo)
 
     again = ServerProcess(child_server.data_dir, child_server.repos, child_server.image)
     again.start()
     try:
+        assert task_refs(repo) == [], "the workspace and branch go before the server answers"
+        assert not (again.data_dir / "workspaces" / task["id"]).exists()
         eventually(lambda: gone(docker_client, made))
         assert again.task(task["id"])["status"] == "backlog"
     finally:
