@@ -53,7 +53,7 @@ class Made:
     prepared: launch_.Prepared
     container_id: str
     repo: Path  # the user's repository, which holds the task's branch
-    made: tuple[Path, ...]  # the task's workspace root and home, where this made them
+    folders: tuple[Path, ...]  # the task's workspace root and home, where this made them
     expiry: asyncio.TimerHandle | None = None
 
 
@@ -121,8 +121,9 @@ class Ahead:
         config, images, io = self.config.current, self.images, self.life.io
         names = [task.agent, *([EGRESS] if config.egress == "allowlist" else [])]
         if not all(images.is_ready(name) for name in names):
-            for name in names:  # a start would wait for them: have them made now
-                images.prepare(name)
+            for name in names:  # a start would wait for them: have them made now, but
+                if not images.failed(name):  # after a failure, the header's Retry decides
+                    images.prepare(name)
             return
         image = await images.ready(task.agent)
         proxy_image = await images.ready(EGRESS) if len(names) > 1 else ""
@@ -252,7 +253,7 @@ class Ahead:
         task_id = made.prepared.spec.task_id
         try:
             await self.life.io(self.engine.remove, made.container_id)
-            await self.life.io(self._remove_folders, made.repo, task_id, made.made)
+            await self.life.io(self._remove_folders, made.repo, task_id, made.folders)
         except (RunnerError, OSError, RecursionError) as exc:
             log.warning("could not remove what was made ahead for task %s: %s", task_id[:8], exc)
 
