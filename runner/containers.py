@@ -29,6 +29,7 @@ from runner.lines import split_lines
 DOCKER_SOCKET = "/var/run/docker.sock"
 LABEL_TASK = "wallfacer.task"
 LABEL_INSTANCE = "wallfacer.instance"
+LABEL_AHEAD = "wallfacer.ahead"  # made ahead of a start that may never come
 WORKSPACE = "/workspace"
 
 
@@ -108,6 +109,7 @@ class ContainerState:
     task_id: str
     running: bool
     started: bool  # False: created ahead of a start (or cut off before it), never run
+    ahead: bool  # made ahead of a start (see LABEL_AHEAD)
 
 
 @dataclass(frozen=True)
@@ -203,9 +205,9 @@ class Engine:
             return False
         return True
 
-    def create(self, spec: RunSpec) -> str:
-        """Create the run's container, not started: ahead of a start, that is the part
-        a start no longer waits for.
+    def create(self, spec: RunSpec, ahead: bool = False) -> str:
+        """Create the run's container, not started: ``ahead`` of a start, that is the
+        part a start no longer waits for.
 
         The low-level API is used on purpose: the high-level ``run`` pulls a
         missing image from a registry, which here would hang or fail opaquely.
@@ -239,7 +241,11 @@ class Engine:
                 working_dir=workdir,
                 environment={**spec.env, "HOME": HOME},
                 user=spec.user,
-                labels={LABEL_TASK: spec.task_id, LABEL_INSTANCE: spec.instance},
+                labels={
+                    LABEL_TASK: spec.task_id,
+                    LABEL_INSTANCE: spec.instance,
+                    **({LABEL_AHEAD: "1"} if ahead else {}),
+                },
                 host_config=host_config,
             )
         except docker.errors.ImageNotFound as exc:
@@ -360,6 +366,7 @@ class Engine:
                 task_id=c.get("Labels", {}).get(LABEL_TASK, ""),
                 running=c.get("State") == "running",
                 started=c.get("State") != "created",
+                ahead=LABEL_AHEAD in (c.get("Labels") or {}),
             )
             for c in found
         ]

@@ -11,8 +11,8 @@ discarded the container was missed. Discarded otherwise, after ``TTL_S``, on
 an edit of the prompt, a delete or cancel, a change of settings, and at
 shutdown; with the container go the workspace and home if the preparation
 made them. A container made ahead runs nothing and holds no slot. After a
-crash, recovery removes the containers that were never started, and ``sweep``
-the workspaces made for them.
+crash, ``sweep`` removes the containers made ahead and never started, and the
+workspaces made for them, before anything is prepared again.
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ class Ahead:
         self._made: dict[str, Made] = {}  # by task id, the oldest first
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._closing = False
+        self._swept = False  # nothing is prepared before what a crash left is gone
 
     def ready(self, task_id: str) -> bool:
         return task_id in self._made
@@ -110,6 +111,8 @@ class Ahead:
         """Start making the task's container, unless it is made or being made, or
         MAX_PREPARED are being made already."""
         if task.id in self._made or task.id in self._pending or self._closing:
+            return
+        if not self._swept:
             return
         if len(self._pending) >= MAX_PREPARED:
             return
@@ -164,7 +167,8 @@ class Ahead:
             prepared = launch_.prepare(
                 self.settings, self.engine, self.egress, config, env, adapter, request, self.take
             )
-            return Made(key, prepared, self.engine.create(prepared.spec), request.repo.path, made)
+            container_id = self.engine.create(prepared.spec, ahead=True)
+            return Made(key, prepared, container_id, request.repo.path, made)
         except BaseException:
             self._remove_folders(request.repo.path, request.task_id, made)
             raise
@@ -235,17 +239,23 @@ class Ahead:
         await self.clear()
 
     async def sweep(self) -> None:
-        """At startup, before anything is prepared: the workspaces a preparation cut off
-        by a crash left behind (recovery removes its containers). A backlog task that
-        recorded no workspace has no work in one."""
+        """At startup: what preparations cut off by a crash left, their containers and
+        workspaces (a backlog task that recorded no workspace has no work in one)."""
         io, root = self.life.io, self.settings.workspaces_dir
-        backlog, _ = await io(self.life.store.list_tasks, [Status.BACKLOG], _ALL)
-        left = await io(lambda: [t for t in backlog if not t.worktree and (root / t.id).exists()])
-        for task in left:
-            try:
+        try:
+            for left in await io(self.engine.list, self.settings.instance):
+                if left.ahead and not left.started:
+                    await io(self.engine.remove, left.id)
+            backlog, _ = await io(self.life.store.list_tasks, [Status.BACKLOG], _ALL)
+            found = await io(
+                lambda: [t for t in backlog if not t.worktree and (root / t.id).exists()]
+            )
+            for task in found:
                 await io(workspaces.remove, Path(task.repo), task.id, root / task.id)
-            except (RunnerError, OSError, RecursionError) as exc:
-                log.warning("could not remove the workspace of task %s: %s", task.id[:8], exc)
+        except (RunnerError, OSError, RecursionError) as exc:
+            log.warning("could not remove what preparations left before a restart: %s", exc)
+        finally:
+            self._swept = True
 
     async def _forget(self, made: Made) -> None:
         if made.expiry is not None:

@@ -45,6 +45,8 @@ class Recovery:
         """Reattach to containers that outlived the last process; settle the rest."""
         life, runs = self.life, self.runs
         running, _ = await life.io(life.store.list_tasks, [Status.IN_PROGRESS], _ALL)
+        if not running:
+            return
 
         async def note() -> None:  # the engine may start after us (Docker Desktop at login)
             for task in running:
@@ -56,18 +58,17 @@ class Recovery:
             return True
 
         try:
-            if running:
-                found = await outage.until_engine(
-                    lambda: life.io(self.engine.list, runs.instance), note, always
-                )
-            else:  # only containers made ahead may be left: no reason to wait for the engine
-                found = await life.io(self.engine.list, runs.instance)
+            found = await outage.until_engine(
+                lambda: life.io(self.engine.list, runs.instance), note, always
+            )
         except RuntimeUnavailable:
             for task in running:
                 await self._fail(task.id, "the container engine was unreachable after a restart")
             return
         assert found is not None
-        # One never started was made ahead of a start (or cut off before it): nothing to follow.
+        # One made ahead and never started is the preparations' (see ``ahead.sweep``);
+        # another never started was cut off before its start: nothing to follow.
+        found = [c for c in found if c.started or not c.ahead]
         containers = {c.task_id: c for c in found if c.started}
         orphans = [c for c in found if not c.started]
         for task in running:

@@ -74,8 +74,8 @@ class Services:
     @classmethod
     async def open(cls, settings: Settings) -> Services:
         """Build every part (the store opens off the loop) and start the background work:
-        the event-loop lag probe, recovery after a restart, the default agent's image,
-        and the autopilot."""
+        the event-loop lag probe, recovery after a restart, removing what preparations
+        left, the workspace pool, the default agent's image, and the autopilot."""
         io = Blocking()
         store = await io(Store, settings.db_path)
         config = await io(ConfigStore, settings.data_dir, settings.config, settings.pinned)
@@ -117,8 +117,8 @@ class Services:
         for repo in settings.repos:
             await io(store.add_repo, str(repo))
         jobs.spawn(lag.run())
-        await ahead.sweep()
         jobs.spawn(recovery.recover())
+        jobs.spawn(ahead.sweep())
         jobs.spawn(pool.run())
         jobs.spawn(services._prepare_default_image())
         jobs.spawn(Autopilot(tasks, hub).run())

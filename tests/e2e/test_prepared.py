@@ -35,9 +35,9 @@ def prepared(
 
 def running(client: docker.DockerClient, task_id: str) -> dict[str, Any]:
     """The task's container once it runs (the agent sleeps, so it is caught running)."""
-    mine = {"label": f"wallfacer.task={task_id}"}
-    eventually(lambda: bool(client.containers.list(filters=mine)))
-    return client.containers.list(filters=mine)[0].attrs  # type: ignore[no-any-return]
+    mine = {"label": f"wallfacer.task={task_id}", "status": "running"}
+    eventually(lambda: bool(client.api.containers(filters=mine)))  # no inspect of each
+    return client.api.inspect_container(client.api.containers(filters=mine)[0]["Id"])  # type: ignore[no-any-return]
 
 
 def eventually(condition: Callable[[], bool], timeout: float = 30) -> None:
@@ -169,9 +169,9 @@ def test_a_restart_removes_what_was_made_ahead(
     again = ServerProcess(child_server.data_dir, child_server.repos, child_server.image)
     again.start()
     try:
-        assert task_refs(repo) == [], "the workspace and branch go before the server answers"
-        assert not (again.data_dir / "workspaces" / task["id"]).exists()
-        eventually(lambda: gone(docker_client, made))
+        workspace = again.data_dir / "workspaces" / task["id"]
+        eventually(lambda: gone(docker_client, made) and not workspace.exists())
+        assert task_refs(repo) == [], "the branch made ahead goes with its workspace"
         assert again.task(task["id"])["status"] == "backlog"
     finally:
         again.stop()

@@ -165,10 +165,10 @@ def test_a_container_created_ahead_waits_unstarted_until_its_start(
 ) -> None:
     engine = Engine()
     run = spec(sandbox_image, tmp_path, "say made ahead", network="none")
-    container_id = engine.create(run)
+    container_id = engine.create(run, ahead=True)
     try:
         assert engine.created(container_id)
-        assert [c.started for c in engine.list(run.instance)] == [False]
+        assert [(c.started, c.ahead) for c in engine.list(run.instance)] == [(False, True)]
         lines = list(engine.start(container_id))
         assert "made ahead" in lines[1]
         assert not engine.created(container_id)
