@@ -91,7 +91,7 @@ class Ahead:
         settings: Settings,
         take: workspaces.Take | None = None,
     ) -> None:
-        self.take = take  # a ready workspace, as a start takes one (``server.pool``)
+        self._workspace = take  # a ready workspace, as a start takes one (``server.pool``)
         self.life = life
         self.engine = engine
         self.egress = egress
@@ -165,7 +165,14 @@ class Ahead:
         key = fingerprint(self.engine, adapter.name, request, env, config)
         try:
             prepared = launch_.prepare(
-                self.settings, self.engine, self.egress, config, env, adapter, request, self.take
+                self.settings,
+                self.engine,
+                self.egress,
+                config,
+                env,
+                adapter,
+                request,
+                self._workspace,
             )
             container_id = self.engine.create(prepared.spec, ahead=True)
             return Made(key, prepared, container_id, request.repo.path, made)
@@ -273,4 +280,3 @@ class Ahead:
                 workspaces.remove(repo, task_id, folder)  # and its branch in the user's repo
             else:
                 trees.remove(folder)
-

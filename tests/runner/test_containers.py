@@ -142,7 +142,8 @@ def test_a_stream_read_to_its_end_lets_go_of_its_socket(
     """Not left to the garbage collector: a run's stream lives long enough to reach
     its oldest generation, rarely collected, and a busy server gathered sockets."""
     engine = Engine()
-    container_id, lines = engine.run(spec(sandbox_image, tmp_path, "say hi", network="none"))
+    container_id = engine.create(spec(sandbox_image, tmp_path, "say hi", network="none"))
+    lines = engine.start(container_id)
     gc.freeze()  # what exists now is out of the collector's reach, as if aged
     try:
         attached = len(os.listdir("/proc/self/fd"))
