@@ -16,6 +16,9 @@ const LOG_PAGE = 200;
 // While it follows a run, the log shows no more entries than this: the oldest
 // go (Show earlier fetches them again), so a chatty agent cannot swamp the page.
 const LOG_SHOWN = 1000;
+// Live entries are drawn a batch at a time, so a chatty agent costs a layout per
+// batch, not per line.
+const FLUSH_MS = 50;
 // A button for each action a task may list, in the order they are shown;
 // task.actions decides which appear. Feedback has its own form below them.
 const BUTTONS = [
@@ -44,6 +47,8 @@ export class Detail {
     this.lastEventId = 0;
     this.earlier = null; // the oldest entry shown, when there are older ones
     this.shown = []; // the ids of the entries shown, oldest first
+    this.pending = []; // entries come, not drawn yet
+    this.flushTimer = null;
     this.loaded = false; // whether the log's newest page is in
     this.tab = "log";
     this.raw = false;
@@ -77,6 +82,9 @@ export class Detail {
   close() {
     this.source?.close();
     this.source = null;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.pending = [];
     this.task = null;
     this.root.hidden = true;
     this.root.replaceChildren();
@@ -331,14 +339,24 @@ export class Detail {
   }
 
   appendLog(entry) {
+    this.pending.push(entry);
+    this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  flush() {
+    this.flushTimer = null;
+    const entries = this.pending.splice(0);
     const log = this.root.querySelector("#detail-log");
     if (!log) return;
-    const stick = log.parentElement.scrollTop + log.parentElement.clientHeight >= log.parentElement.scrollHeight - 40;
-    log.append(...this.entryNodes(entry, log));
-    this.shown.push(entry.id);
+    const scroller = log.parentElement;
+    const stick = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 40;
+    for (const entry of entries) {
+      log.append(...this.entryNodes(entry, log));
+      this.shown.push(entry.id);
+    }
     if (stick) {
       this.trim(log);
-      log.parentElement.scrollTop = log.parentElement.scrollHeight;
+      scroller.scrollTop = scroller.scrollHeight;
     }
   }
 
@@ -355,9 +373,13 @@ export class Detail {
 
   // Only while following the newest entries: someone reading older ones keeps them.
   trim(log) {
-    if (this.shown.length <= LOG_SHOWN) return;
-    for (const id of this.shown.splice(0, this.shown.length - LOG_SHOWN)) {
-      for (const node of log.querySelectorAll(`[data-entry="${id}"]`)) node.remove();
+    const excess = this.shown.length - LOG_SHOWN;
+    if (excess <= 0) return;
+    const gone = new Set(this.shown.splice(0, excess).map(String));
+    // The rows are in entry order; a result sits in its call's row, which is older.
+    for (const node of [...log.children]) {
+      if (!gone.has(node.dataset.entry)) break;
+      node.remove();
     }
     this.setEarlier(this.shown[0]);
   }
