@@ -149,6 +149,15 @@ class Ahead:
         while len(self._made) > MAX_PREPARED:
             await self.discard(next(iter(self._made)))
 
+    def launch_spec(
+        self, adapter: Adapter, request: launch_.Request, env: dict[str, str], config: RuntimeConfig
+    ) -> launch_.Prepared:
+        """What a run needs before its container, made as a start makes it (blocking):
+        the one place both a start and a preparation ahead of it make it."""
+        return launch_.prepare(
+            self.settings, self.engine, self.egress, config, env, adapter, request, self._workspace
+        )
+
     def _make(
         self,
         adapter: Adapter,
@@ -164,16 +173,7 @@ class Ahead:
         made = tuple(folder for folder in folders if not folder.exists())
         key = fingerprint(self.engine, adapter.name, request, env, config)
         try:
-            prepared = launch_.prepare(
-                self.settings,
-                self.engine,
-                self.egress,
-                config,
-                env,
-                adapter,
-                request,
-                self._workspace,
-            )
+            prepared = self.launch_spec(adapter, request, env, config)
             container_id = self.engine.create(prepared.spec, ahead=True)
             return Made(key, prepared, container_id, request.repo.path, made)
         except BaseException:

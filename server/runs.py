@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar
 
-from runner import agents, workspaces
+from runner import agents
 from runner.agents import Adapter
 from runner.containers import Engine, Exit, RunSpec
 from runner.egress import Egress
@@ -62,7 +62,6 @@ class Runs:
         jobs: Jobs,
         metrics: Callable[[], Metrics],
         settings: Settings,
-        take: workspaces.Take | None = None,
     ) -> None:
         self.life = life
         self.engine = engine
@@ -73,7 +72,6 @@ class Runs:
         self.jobs = jobs
         self._metrics = metrics
         self.settings = settings
-        self.take = take  # a ready workspace for a start (``server.pool``)
         self.instance = settings.instance
         self.slots: Slots[tuple[str, int]] = Slots(lambda: config.current.max_parallel)
         self._launches = itertools.count(1)
@@ -192,24 +190,16 @@ class Runs:
                 adapter = self._adapter(task.agent)
                 env = await io(self.config.env)
                 args = adapter.args(prompt, session_id, task.model or None)
-                request = await io(
-                    launch_.request, task, self.instance, image, proxy_image, args
-                )
+                request = await io(launch_.request, task, self.instance, image, proxy_image, args)
                 made = await self.ahead.take(adapter, request, env, config)
-                prepared = made.prepared if made else await self._with_engine(
-                    task_id,
-                    launch,
-                    lambda: io(
-                        launch_.prepare,
-                        self.settings,
-                        self.engine,
-                        self.egress,
-                        config,
-                        env,
-                        adapter,
-                        request,
-                        self.take,
-                    ),
+                prepared = (
+                    made.prepared
+                    if made
+                    else await self._with_engine(
+                        task_id,
+                        launch,
+                        lambda: io(self.ahead.launch_spec, adapter, request, env, config),
+                    )
                 )
                 if prepared is None:
                     return

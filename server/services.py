@@ -90,7 +90,7 @@ class Services:
         egress = Egress(engine, settings.instance)
         pool = WorkspacePool(settings.pool_dir, settings.instance, store, config, engine, images)
         ahead = Ahead(life, engine, egress, config, images, jobs, settings, pool.take)
-        runs = Runs(life, engine, egress, ahead, config, images, jobs, metrics, settings, pool.take)
+        runs = Runs(life, engine, egress, ahead, config, images, jobs, metrics, settings)
         landing = Landing(life, metrics, pool)
         tasks = Tasks(life, config, runs, ahead, landing, jobs, settings.homes_dir, pool)
         recovery = Recovery(life, engine, runs, landing, jobs)
