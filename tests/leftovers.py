@@ -29,24 +29,20 @@ def stored(data_dir: Path, task_id: str) -> dict[str, Any]:
     return dict(row)
 
 
-def assert_fsck_clean(repo: Path) -> None:
-    checked = subprocess.run(
-        ["git", "-C", str(repo), "fsck", "--full", "--no-dangling"],
-        capture_output=True,
-        text=True,
-        timeout=120,
+def git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=120
     )
+
+
+def assert_fsck_clean(repo: Path) -> None:
+    checked = git(repo, "fsck", "--full", "--no-dangling")
     assert checked.returncode == 0 and not checked.stdout.strip(), checked
 
 
 def assert_checkout_clean(repo: Path) -> None:
     """No file of the user's checkout differs from HEAD, and git is not locked."""
-    status = subprocess.run(
-        ["git", "-C", str(repo), "status", "--porcelain", "--ignored"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    status = git(repo, "status", "--porcelain", "--ignored")
     assert status.returncode == 0 and status.stdout == "", status
     assert not list((repo / ".git").rglob("*.lock")), "a git lock file was left behind"
 

@@ -110,26 +110,23 @@ def test_kill_9_during_a_run(
         server.stop()
 
 
-def test_kill_9_during_the_commit(
-    server: ServerProcess, repo: Path, docker_client: docker.DockerClient
+@pytest.mark.parametrize(
+    "reached",
+    [
+        lambda row: row["status"] == "committing",  # the commit under way
+        lambda row: bool(row["merged_head"]),  # committed: the fast-forward under way
+    ],
+    ids=["commit", "fast_forward"],
+)
+def test_kill_9_during_an_accept(
+    server: ServerProcess,
+    repo: Path,
+    docker_client: docker.DockerClient,
+    reached: Callable[[dict[str, Any]], bool],
 ) -> None:
     task_id = big_change(server)
     server.act(task_id, "accept")
-    kill_when(server, task_id, lambda row: row["status"] == "committing")
-
-    server = restart(server)
-    try:
-        land_after_restart(server, repo, docker_client, task_id)
-    finally:
-        server.stop()
-
-
-def test_kill_9_during_the_fast_forward(
-    server: ServerProcess, repo: Path, docker_client: docker.DockerClient
-) -> None:
-    task_id = big_change(server)
-    server.act(task_id, "accept")
-    kill_when(server, task_id, lambda row: bool(row["merged_head"]))
+    kill_when(server, task_id, reached)
 
     server = restart(server)
     try:
