@@ -21,6 +21,7 @@ import docker.errors
 import requests
 from docker.types import Mount
 
+from runner import holders
 from runner.errors import ImageMissing, RuntimeUnavailable
 from runner.homes import HOME
 from runner.hostpaths import HostPaths
@@ -207,7 +208,7 @@ class Engine:
 
     def create(self, spec: RunSpec, ahead: bool = False) -> str:
         """Create the run's container, not started: ``ahead`` of a start, that is the
-        part a start no longer waits for.
+        part a start no longer waits for, network included (``runner.holders``).
 
         The low-level API is used on purpose: the high-level ``run`` pulls a
         missing image from a registry, which here would hang or fail opaquely.
@@ -215,6 +216,29 @@ class Engine:
         api = self.client().api
         host = self._host_paths or HostPaths()
         workdir = f"{WORKSPACE}/{spec.repo_name}"
+        labels = {LABEL_TASK: spec.task_id, LABEL_INSTANCE: spec.instance}
+        hardening: dict[str, Any] = {
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges"],
+            "read_only": True,
+        }
+        network: dict[str, Any] = {
+            "network_mode": spec.network or None,
+            "extra_hosts": HOST_GATEWAY_MAPPING if spec.host_gateway else None,
+        }
+        holder = None
+        if ahead:
+            holder = self._call(
+                holders.hold,
+                api,
+                spec.image,
+                spec.user,
+                api.create_host_config(**network, **hardening, pids_limit=4),
+                labels,
+            )
+        if holder is not None:
+            network = {"network_mode": holders.joining(holder)}
+            labels[holders.LABEL_NETNS] = holder
         host_config = api.create_host_config(
             mounts=[
                 Mount(workdir, host.translate(spec.workspace), type="bind"),
@@ -223,15 +247,12 @@ class Engine:
                 ),
                 Mount(HOME, host.translate(spec.home), type="bind"),
             ],
-            extra_hosts=HOST_GATEWAY_MAPPING if spec.host_gateway else None,
             nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None,
             mem_limit=spec.memory or None,
-            network_mode=spec.network or None,
-            cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
             pids_limit=spec.pids_limit,
-            read_only=True,
             tmpfs=TMPFS,
+            **network,
+            **hardening,
         )
         try:
             created = self._call(
@@ -241,18 +262,18 @@ class Engine:
                 working_dir=workdir,
                 environment={**spec.env, "HOME": HOME},
                 user=spec.user,
-                labels={
-                    LABEL_TASK: spec.task_id,
-                    LABEL_INSTANCE: spec.instance,
-                    **({LABEL_AHEAD: "1"} if ahead else {}),
-                },
+                labels={**labels, **({LABEL_AHEAD: "1"} if ahead else {})},
                 host_config=host_config,
             )
-        except docker.errors.ImageNotFound as exc:
-            raise ImageMissing(
-                f"sandbox image {spec.image!r} is not on this machine; build it or "
-                "choose another with --image / WALLFACER_IMAGE"
-            ) from exc
+        except BaseException as exc:
+            if holder is not None:
+                self.remove(holder)
+            if isinstance(exc, docker.errors.ImageNotFound):
+                raise ImageMissing(
+                    f"sandbox image {spec.image!r} is not on this machine; build it or "
+                    "choose another with --image / WALLFACER_IMAGE"
+                ) from exc
+            raise
         return str(created["Id"])
 
     def start(self, container_id: str) -> Iterator[str]:
@@ -344,17 +365,34 @@ class Engine:
         return True
 
     def remove(self, container_id: str) -> None:
-        """Kill (if running) and remove; a container already gone is fine."""
+        """Kill (if running) and remove, with the holder of its network if it joined
+        one; a container already gone is fine."""
         try:
-            self._call(self.client().api.remove_container, container_id, force=True)
+            holder = holders.holder_of(
+                self._call(self.client().api.inspect_container, container_id)
+            )
         except docker.errors.NotFound:
-            pass
-        except docker.errors.APIError as exc:
-            if exc.status_code != 409:  # removal already in progress
-                raise
+            return
+        for gone in (container_id, holder):
+            try:
+                if gone is not None:
+                    self._call(self.client().api.remove_container, gone, force=True)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                if exc.status_code != 409:  # removal already in progress
+                    raise
+
+    def remove_orphan_holders(self, instance: str) -> None:
+        """Remove the holders whose container is gone without them (a crash between
+        the two, or a container removed by hand)."""
+        api = self.client().api
+        for holder in self._call(holders.orphans, api, f"{LABEL_INSTANCE}={instance}"):
+            self.remove(holder)
 
     def list(self, instance: str) -> list[ContainerState]:
-        """Every container this app instance started that still exists."""
+        """Every container of a run this app instance made that still exists (the
+        holders of their networks are not runs)."""
         found = self._call(
             self.client().api.containers,
             all=True,
@@ -369,4 +407,5 @@ class Engine:
                 ahead=LABEL_AHEAD in (c.get("Labels") or {}),
             )
             for c in found
+            if holders.LABEL_HOLDER not in (c.get("Labels") or {})
         ]

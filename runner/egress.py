@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import docker.errors
 from docker.types import LogConfig
 
+from runner import holders
 from runner.containers import HOST_GATEWAY, HOST_GATEWAY_MAPPING, LABEL_INSTANCE, Engine
 from runner.errors import EgressFailed, ImageMissing
 from runner.images.build import Progress, build, bundled_tag, current
@@ -197,9 +198,13 @@ class Egress:
 
     def container_ip(self, container_id: str, network: str | None = None) -> str | None:
         """A container's address on ``network`` (default: the internal one), to match
-        a refusal's client to its task."""
+        a refusal's client to its task: a container that joined a holder's namespace
+        (``runner.holders``) has the holder's."""
         try:
             info = self._call("inspect_container", container_id)
+            holder = holders.holder_of(info)
+            if holder is not None:
+                info = self._call("inspect_container", holder)
         except docker.errors.NotFound:
             return None
         networks = info.get("NetworkSettings", {}).get("Networks") or {}

@@ -11,8 +11,9 @@ discarded the container was missed. Discarded otherwise, after ``TTL_S``, on
 an edit of the prompt, a delete or cancel, a change of settings, and at
 shutdown; with the container go the workspace and home if the preparation
 made them. A container made ahead runs nothing and holds no slot. After a
-crash, ``sweep`` removes the containers made ahead and never started, and the
-workspaces made for them, before anything is prepared again.
+crash, ``sweep`` removes the containers made ahead and never started, the
+holders of their networks (``runner.holders``), and the workspaces made for
+them, before anything is prepared again.
 """
 
 from __future__ import annotations
@@ -253,6 +254,7 @@ class Ahead:
             for left in await io(self.engine.list, self.settings.instance):
                 if left.ahead and not left.started:
                     await io(self.engine.remove, left.id)
+            await io(self.engine.remove_orphan_holders, self.settings.instance)
             backlog, _ = await io(self.life.store.list_tasks, [Status.BACKLOG], _ALL)
             found = await io(
                 lambda: [t for t in backlog if not t.worktree and (root / t.id).exists()]

@@ -15,6 +15,8 @@ from pathlib import Path
 import docker
 import pytest
 
+from runner.holders import LABEL_HOLDER
+
 SANDBOX_DIR = Path(__file__).parent / "sandbox"
 BUSYBOX = Path(shutil.which("busybox") or "/bin/busybox")
 
@@ -68,6 +70,16 @@ def build_sandbox(client: docker.DockerClient, folder: Path = SANDBOX_DIR) -> st
     return tag
 
 
-def containers_of(client: docker.DockerClient, task_id: str) -> list[str]:
-    found = client.containers.list(all=True, filters={"label": f"wallfacer.task={task_id}"})
-    return [c.id for c in found]
+def containers_of(client: docker.DockerClient, task_id: str, status: str = "") -> list[str]:
+    """The ids of the task's run containers (not the holders of their networks), in
+    ``status`` if given: the low-level list, as the high-level one inspects each
+    container, which may be gone by then."""
+    wanted = {"label": f"wallfacer.task={task_id}", **({"status": status} if status else {})}
+    found = client.api.containers(all=True, filters=wanted)
+    return [c["Id"] for c in found if LABEL_HOLDER not in (c.get("Labels") or {})]
+
+
+def holders_of(client: docker.DockerClient, task_id: str) -> list[str]:
+    """The ids of the containers holding the network of the task's runs made ahead."""
+    wanted = {"label": [f"wallfacer.task={task_id}", LABEL_HOLDER]}
+    return [c["Id"] for c in client.api.containers(all=True, filters=wanted)]

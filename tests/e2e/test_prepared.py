@@ -15,7 +15,7 @@ import docker
 import pytest
 
 from server import ahead
-from tests.engine import containers_of
+from tests.engine import containers_of, holders_of
 from tests.gitrepo import task_refs
 from tests.server_process import ServerProcess
 
@@ -35,9 +35,8 @@ def prepared(
 
 def running(client: docker.DockerClient, task_id: str) -> dict[str, Any]:
     """The task's container once it runs (the agent sleeps, so it is caught running)."""
-    mine = {"label": f"wallfacer.task={task_id}", "status": "running"}
-    eventually(lambda: bool(client.api.containers(filters=mine)))  # no inspect of each
-    return client.api.inspect_container(client.api.containers(filters=mine)[0]["Id"])  # type: ignore[no-any-return]
+    eventually(lambda: bool(containers_of(client, task_id, "running")))
+    return client.api.inspect_container(containers_of(client, task_id, "running")[0])  # type: ignore[no-any-return]
 
 
 def eventually(condition: Callable[[], bool], timeout: float = 30) -> None:
@@ -64,13 +63,18 @@ def test_a_start_only_starts_the_container_made_ahead(
     assert server.act(task["id"], "prepare")["ready"], "asking again changes nothing"
     assert containers_of(docker_client, task["id"]) == [made]
     assert server.task(task["id"])["status"] == "backlog"
+    [holder] = holders_of(docker_client, task["id"])  # its network, made ahead too
+    assert docker_client.containers.get(holder).status == "running"
 
     server.act(task["id"], "start")
-    assert running(docker_client, task["id"])["Id"] == made
+    started = running(docker_client, task["id"])
+    assert started["Id"] == made
+    assert started["HostConfig"]["NetworkMode"] == f"container:{holder}"
     done = server.wait_for(task["id"], "waiting")
     assert done["error"] == ""
     assert "made ahead" in str(server.events(task["id"]))
     assert containers_of(docker_client, task["id"]) == []
+    assert holders_of(docker_client, task["id"]) == [], "the network's holder goes with it"
     assert task_refs(repo), "the workspace made ahead is the run's"
 
 
@@ -133,6 +137,7 @@ def test_delete_removes_what_was_made_ahead(
     assert task_refs(repo)
     server.api("DELETE", f"/api/tasks/{task['id']}")
     assert gone(docker_client, made)
+    assert holders_of(docker_client, task["id"]) == []
     assert task_refs(repo) == []
     assert not (server.data_dir / "workspaces" / task["id"]).exists()
     assert not (server.data_dir / "homes" / task["id"]).exists()
@@ -171,6 +176,7 @@ def test_a_restart_removes_what_was_made_ahead(
     try:
         workspace = again.data_dir / "workspaces" / task["id"]
         eventually(lambda: gone(docker_client, made) and not workspace.exists())
+        eventually(lambda: holders_of(docker_client, task["id"]) == [])
         assert task_refs(repo) == [], "the branch made ahead goes with its workspace"
         assert again.task(task["id"])["status"] == "backlog"
     finally:

@@ -17,7 +17,9 @@ import pytest
 from docker.models.containers import Container
 
 from runner.containers import Engine, RunSpec, instance_id
+from runner.egress import Egress
 from runner.errors import ImageMissing
+from tests.engine import holders_of
 
 
 def spec(image: str, worktree: Path, prompt: str, **extra: object) -> RunSpec:
@@ -177,3 +179,37 @@ def test_a_container_created_ahead_waits_unstarted_until_its_start(
     finally:
         engine.remove(container_id)
     assert not engine.created(container_id), "a container gone is not one to start"
+
+
+def test_a_container_made_ahead_joins_a_held_network_that_goes_with_it(
+    sandbox_image: str, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    engine = Engine()
+    network = docker_client.networks.create(f"wallfacer-test-{uuid.uuid4().hex[:8]}")
+    run = spec(sandbox_image, tmp_path, "say joined", network=network.name)
+    try:
+        container_id = engine.create(run, ahead=True)
+        [holder] = holders_of(docker_client, run.task_id)
+        held = docker_client.containers.get(holder).attrs
+        assert held["State"]["Running"] and held["HostConfig"]["CapDrop"] == ["ALL"]
+        assert held["HostConfig"]["ReadonlyRootfs"] and held["Config"]["User"] == "1000:1000"
+        assert [c.id for c in engine.list(run.instance)] == [container_id], "not a run"
+        mode = docker_client.api.inspect_container(container_id)["HostConfig"]["NetworkMode"]
+        assert mode == f"container:{holder}"
+        egress = Egress(engine, run.instance)
+        address = held["NetworkSettings"]["Networks"][network.name]["IPAddress"]
+        assert egress.container_ip(container_id, network.name) == address, "the holder's"
+        assert "joined" in list(engine.start(container_id))[1]
+        engine.remove(container_id)
+        assert holders_of(docker_client, run.task_id) == []
+
+        # A container removed without its holder (a crash between the two): swept.
+        container_id = engine.create(run, ahead=True)
+        docker_client.api.remove_container(container_id, force=True)
+        assert holders_of(docker_client, run.task_id)
+        engine.remove_orphan_holders(run.instance)
+        assert holders_of(docker_client, run.task_id) == []
+    finally:
+        for left in holders_of(docker_client, run.task_id):
+            docker_client.api.remove_container(left, force=True)
+        network.remove()

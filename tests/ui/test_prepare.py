@@ -8,19 +8,18 @@ import time
 import docker
 from playwright.sync_api import Page, expect
 
+from tests.engine import containers_of
 from tests.server_process import ServerProcess
 
 
 def container(client: docker.DockerClient, task_id: str, status: str) -> str:
-    """The id of the task's container once it is in ``status`` (the low-level list:
-    the high-level one inspects each container, which may be gone by then)."""
-    wanted = {"label": f"wallfacer.task={task_id}", "status": status}
+    """The id of the task's container once it is in ``status``."""
     deadline = time.monotonic() + 30
-    while not (found := client.api.containers(all=True, filters=wanted)):
+    while not (found := containers_of(client, task_id, status)):
         assert time.monotonic() < deadline, f"the task's container was never {status}"
         time.sleep(0.05)
     assert len(found) == 1
-    return str(found[0]["Id"])
+    return found[0]
 
 
 def made_ahead(client: docker.DockerClient, task_id: str) -> str:
