@@ -6,15 +6,18 @@ order that may start does: every dependency done, its ``scheduled_at`` past,
 and, for a card with no time set, the ``autopilot`` setting on. A card with a
 time starts at it either way: setting one is asking for that.
 
-It sleeps until the board changes (a task moved, made, edited or reordered,
-the settings saved), but for one timer to the nearest scheduled time: no
-polling. It starts a card through ``Tasks.start``, the path and checks a
-person's Start takes, so the two cannot race; a refusal (no credentials) is
-said once in the task's log and the card skipped until the board changes.
+With no room, the next card that may start gets its container made ahead
+(autopilot on), so that its start only starts it. It sleeps until the board
+changes (a task moved, made, edited or reordered, the settings saved), but for
+one timer to the nearest scheduled time: no polling. It starts a card through
+``Tasks.start``, the path and checks a person's Start takes, so the two cannot
+race; a refusal (no credentials) is said once in the task's log and the card
+skipped until the board changes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -64,7 +67,7 @@ class Autopilot:
             return None
         counts = await tasks.io(store.counts)
         room = config.max_parallel - counts.get(Status.IN_PROGRESS, 0)
-        if room <= 0:
+        if room <= 0 and scheduled_only:
             return None  # a task leaving in_progress is a board change
         now = datetime.now(UTC)
         nearest: float | None = None
@@ -83,16 +86,22 @@ class Autopilot:
                     until = datetime.fromisoformat(task.scheduled_at) - now
                     nearest = min(nearest or MAX_SLEEP_S, until.total_seconds() + _LATE_S)
                     continue
+                if room <= 0:  # the card that starts when a slot frees
+                    await self._ready(task)
+                    return None
                 if await self._start(task):
                     room, offset = room - 1, offset - 1
-                    if not room:
-                        return None
         self._told = {k: v for k, v in self._told.items() if k in seen}
         return nearest
 
+    async def _ready(self, task: Task) -> None:
+        """Have the next card's container made ahead (``server.ahead``), so that when a
+        slot frees its start only starts it; its start says why, if it cannot be."""
+        with contextlib.suppress(ApiError):
+            await self.tasks.prepare(task.id)
+
     async def _start(self, task: Task) -> bool:
-        """The one place the autopilot starts a card: the place to also ask for the
-        next eligible card's container to be made ahead (a prepare step), once there is one."""
+        """The one place the autopilot starts a card."""
         try:
             await self.tasks.start(task.id)
         except (InvalidTransition, NotFound):
