@@ -247,24 +247,28 @@ class Ahead:
         await self.clear()
 
     async def sweep(self) -> None:
-        """At startup: what preparations cut off by a crash left, their containers and
-        workspaces (a backlog task that recorded no workspace has no work in one)."""
-        io, root = self.life.io, self.settings.workspaces_dir
+        """At startup: what preparations cut off by a crash left, their containers,
+        workspaces and homes (a backlog task that recorded no workspace has no work in
+        one, and starts afresh: no session of its own to keep)."""
+        io = self.life.io
         try:
             for left in await io(self.engine.list, self.settings.instance):
                 if left.ahead and not left.started:
                     await io(self.engine.remove, left.id)
             await io(self.engine.remove_orphan_holders, self.settings.instance)
             backlog, _ = await io(self.life.store.list_tasks, [Status.BACKLOG], _ALL)
-            found = await io(
-                lambda: [t for t in backlog if not t.worktree and (root / t.id).exists()]
-            )
-            for task in found:
-                await io(workspaces.remove, Path(task.repo), task.id, root / task.id)
+            await io(self._remove_unrecorded, [t for t in backlog if not t.worktree])
         except (RunnerError, OSError, RecursionError) as exc:
             log.warning("could not remove what preparations left before a restart: %s", exc)
         finally:
             self._swept = True
+
+    def _remove_unrecorded(self, tasks: list[Task]) -> None:
+        for task in tasks:
+            workspace = self.settings.workspaces_dir / task.id
+            if workspace.exists():
+                workspaces.remove(Path(task.repo), task.id, workspace)
+            trees.remove(self.settings.homes_dir / task.id)
 
     async def _forget(self, made: Made) -> None:
         if made.expiry is not None:

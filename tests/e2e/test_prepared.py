@@ -167,6 +167,7 @@ def test_a_restart_removes_what_was_made_ahead(
 ) -> None:
     task = child_server.create("say hi")
     made = prepared(child_server, docker_client, task["id"])
+    assert (child_server.data_dir / "homes" / task["id"]).exists()
     child_server.kill()
     assert not gone(docker_client, made), "nothing removed it: the process died"
     assert task_refs(repo)
@@ -175,8 +176,9 @@ def test_a_restart_removes_what_was_made_ahead(
     again.start()
     try:
         workspace = again.data_dir / "workspaces" / task["id"]
+        home = again.data_dir / "homes" / task["id"]
         eventually(lambda: gone(docker_client, made) and not workspace.exists())
-        eventually(lambda: holders_of(docker_client, task["id"]) == [])
+        eventually(lambda: holders_of(docker_client, task["id"]) == [] and not home.exists())
         assert task_refs(repo) == [], "the branch made ahead goes with its workspace"
         assert again.task(task["id"])["status"] == "backlog"
     finally:
