@@ -14,7 +14,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -25,6 +25,7 @@ from tests.deploy.images import debian_base
 from tests.engine import SANDBOX_DIR, build_sandbox
 from tests.gitrepo import file_on_branch, make_repo
 from tests.inprocess import InProcessServer
+from tests.polling import until
 from tests.server_process import ServerProcess, remove_egress
 
 ATTACKER_DIR = SANDBOX_DIR.parent / "attacker"
@@ -193,13 +194,6 @@ PROBE = (
 
 def ready_entries(data_dir: Path) -> dict[int, Path]:
     return {path.stat().st_ino: path for path in data_dir.glob("pool/*/ready-*")}
-
-
-def until(what: str, check: Callable[[], bool], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"waited in vain for {what}"
-        time.sleep(0.1)
 
 
 def test_a_recycled_workspace_keeps_nothing_of_the_task_before(

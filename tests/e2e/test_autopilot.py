@@ -3,8 +3,6 @@ themselves, one slot at a time, in dependency order, at their scheduled time."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ import docker
 
 from tests.engine import containers_of
 from tests.inprocess import InProcessServer
+from tests.polling import until
 from tests.server_process import ServerProcess
 
 
@@ -150,20 +149,14 @@ def test_the_next_card_is_made_ahead_while_the_slot_is_taken(
         first = server.create("sleep 3\nsay first")  # the top card: made last
         autopilot(server, True)
         server.wait_for(first["id"], "in_progress")
-        made = until(lambda: containers_of(docker_client, later["id"], "created"))
+        made = until(
+            "the next card made ahead", lambda: containers_of(docker_client, later["id"], "created")
+        )
         assert server.task(later["id"])["status"] == "backlog"
 
-        running = until(lambda: containers_of(docker_client, later["id"], "running"))
+        running = until("its run", lambda: containers_of(docker_client, later["id"], "running"))
         assert running == made, "the slot freed, the start only started it"
         server.wait_for(later["id"], "waiting")
         assert started_at(server, later["id"]) > ended_at(server, first["id"])
     finally:
         server.stop()
-
-
-def until(found: Callable[[], list[str]], timeout: float = 60) -> list[str]:
-    deadline = time.monotonic() + timeout
-    while not (result := found()):
-        assert time.monotonic() < deadline, "never"
-        time.sleep(0.05)
-    return result

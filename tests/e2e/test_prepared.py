@@ -7,7 +7,6 @@ would use now; otherwise, and after a timeout, a delete or a restart, it goes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from server import ahead
 from tests.engine import containers_of, holders_of
 from tests.gitrepo import task_refs
+from tests.polling import until
 from tests.server_process import ServerProcess
 
 
@@ -35,15 +35,8 @@ def prepared(
 
 def running(client: docker.DockerClient, task_id: str) -> dict[str, Any]:
     """The task's container once it runs (the agent sleeps, so it is caught running)."""
-    eventually(lambda: bool(containers_of(client, task_id, "running")))
-    return client.api.inspect_container(containers_of(client, task_id, "running")[0])  # type: ignore[no-any-return]
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        time.sleep(0.1)
+    [found] = until("its container to run", lambda: containers_of(client, task_id, "running"))
+    return client.api.inspect_container(found)  # type: ignore[no-any-return]
 
 
 def gone(client: docker.DockerClient, container_id: str) -> bool:
@@ -124,7 +117,7 @@ def test_a_container_made_ahead_expires_with_its_workspace(
     made = prepared(server, docker_client, task["id"])
     workspace = server.data_dir / "workspaces" / task["id"]
     assert workspace.exists() and task_refs(repo)
-    eventually(lambda: gone(docker_client, made) and not workspace.exists())
+    until("its expiry", lambda: gone(docker_client, made) and not workspace.exists())
     assert task_refs(repo) == [], "the branch made ahead goes too"
     assert server.task(task["id"])["status"] == "backlog"
 
@@ -148,7 +141,7 @@ def test_at_most_a_few_are_made_ahead_the_oldest_dropped(
 ) -> None:
     tasks = [server.create(f"say {n}") for n in range(ahead.MAX_PREPARED + 1)]
     made = [prepared(server, docker_client, task["id"]) for task in tasks]
-    eventually(lambda: gone(docker_client, made[0]))
+    until("the oldest dropped", lambda: gone(docker_client, made[0]))
     assert not any(gone(docker_client, m) for m in made[1:])
     assert not server.act(tasks[0]["id"], "prepare")["ready"]
 
@@ -177,8 +170,11 @@ def test_a_restart_removes_what_was_made_ahead(
     try:
         workspace = again.data_dir / "workspaces" / task["id"]
         home = again.data_dir / "homes" / task["id"]
-        eventually(lambda: gone(docker_client, made) and not workspace.exists())
-        eventually(lambda: holders_of(docker_client, task["id"]) == [] and not home.exists())
+        until("the sweep", lambda: gone(docker_client, made) and not workspace.exists())
+        until(
+            "the sweep",
+            lambda: holders_of(docker_client, task["id"]) == [] and not home.exists(),
+        )
         assert task_refs(repo) == [], "the branch made ahead goes with its workspace"
         assert again.task(task["id"])["status"] == "backlog"
     finally:
