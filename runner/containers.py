@@ -21,8 +21,8 @@ import docker.errors
 import requests
 from docker.types import Mount
 
-from runner import holders
-from runner.errors import ImageMissing, RuntimeUnavailable
+from runner import boot, holders
+from runner.errors import ImageMissing, NoShell, RuntimeUnavailable
 from runner.homes import HOME
 from runner.hostpaths import HostPaths
 from runner.lines import split_lines
@@ -77,6 +77,7 @@ class RunSpec:
     network: str | None = None
     pids_limit: int = 1024
     host_gateway: bool = False  # map host.docker.internal (a local model proxy, a test stub)
+    boot: Path | None = None  # the run's steps before the agent (``runner.boot``), if any
 
 
 # The name a container uses for the host, mapped only where something must reach it.
@@ -239,14 +240,19 @@ class Engine:
         if holder is not None:
             network = {"network_mode": holders.joining(holder)}
             labels[holders.LABEL_NETNS] = holder
+        mounts = [
+            Mount(workdir, host.translate(spec.workspace), type="bind"),
+            Mount(str(spec.objects), host.translate(spec.objects), type="bind", read_only=True),
+            Mount(HOME, host.translate(spec.home), type="bind"),
+        ]
+        entrypoint, command, env = None, spec.args, {**spec.env, "HOME": HOME}
+        if spec.boot is not None:  # the wrapper first; it then runs what the image would
+            mounts.append(Mount(boot.BOOT, host.translate(spec.boot), type="bind", read_only=True))
+            entrypoint = boot.ENTRYPOINT
+            command = boot.command(self._image(spec.image), spec.args)
+            env["WALLFACER_PREFIX"] = boot.PREFIX
         host_config = api.create_host_config(
-            mounts=[
-                Mount(workdir, host.translate(spec.workspace), type="bind"),
-                Mount(
-                    str(spec.objects), host.translate(spec.objects), type="bind", read_only=True
-                ),
-                Mount(HOME, host.translate(spec.home), type="bind"),
-            ],
+            mounts=mounts,
             nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None,
             mem_limit=spec.memory or None,
             pids_limit=spec.pids_limit,
@@ -258,9 +264,10 @@ class Engine:
             created = self._call(
                 api.create_container,
                 spec.image,
-                command=spec.args,
+                command=command,
+                entrypoint=entrypoint,
                 working_dir=workdir,
-                environment={**spec.env, "HOME": HOME},
+                environment=env,
                 user=spec.user,
                 labels={**labels, **({LABEL_AHEAD: "1"} if ahead else {})},
                 host_config=host_config,
@@ -274,7 +281,25 @@ class Engine:
                     "choose another with --image / WALLFACER_IMAGE"
                 ) from exc
             raise
-        return str(created["Id"])
+        container_id = str(created["Id"])
+        if spec.boot is not None and not self._has(container_id, boot.SHELL):
+            self.remove(container_id)
+            raise NoShell(
+                f"the image {spec.image!r} has no {boot.SHELL}, so it cannot run the steps "
+                "before its agent (the repository's setup script); use an image with a shell"
+            )
+        return container_id
+
+    def _has(self, container_id: str, path: str) -> bool:
+        """Whether a created container's file system holds ``path`` (the engine's
+        HEAD of an archive: nothing is copied, nothing started)."""
+        api = self.client().api
+        url = api._url("/containers/{0}/archive", container_id)
+        answer = self._call(api.head, url, params={"path": path}, timeout=api.timeout)
+        answer.close()
+        if answer.status_code not in (200, 404):
+            answer.raise_for_status()
+        return bool(answer.status_code == 200)
 
     def start(self, container_id: str) -> Iterator[str]:
         """Start a created container; return its stdout lines. A container that fails

@@ -71,3 +71,7 @@ class WorkspaceRefused(RunnerError):
 
 class EgressFailed(RunnerError):
     """The proxy or its networks could not be set up; the message says why."""
+
+
+class NoShell(RunnerError):
+    """The image has no /bin/sh, which the steps before its agent (a setup script) need."""

@@ -73,6 +73,9 @@ class Workspace:
 # Puts a ready-made checkout at a new workspace's path, on its branch at the commit;
 # False when it has none (``pool.Pool.take``).
 Take = Callable[[Workspace, pygit2.Commit, "tuple[int, int] | None"], bool]
+# Fills a workspace just made, before any container has run in it, from the user's
+# repository and the task's tree (``include.copy``).
+Seed = Callable[[Path, pygit2.Repository, pygit2.Tree], None]
 
 
 def existing(path: Path, git_dir: Path, branch: str, base_commit: str) -> Workspace:
@@ -92,13 +95,15 @@ def create(
     base_branch: str,
     owner: tuple[int, int] | None = None,
     take: Take | None = None,
+    seed: Seed | None = None,
 ) -> Workspace:
     """Create (or reuse, after a retry) the task's workspace, its branch and its base ref.
 
     The base ref under ``refs/wallfacer/`` keeps the base commit alive through
     a ``git gc --prune`` in the user's repository while the task runs.
     ``owner`` is the uid/gid the container runs as, given the workspace when
-    the host runs as root. ``take`` is tried before a checkout of every file.
+    the host runs as root. ``take`` is tried before a checkout of every file;
+    ``seed`` fills the workspace once made (never a retry's, which an agent wrote).
     """
     user = open_repo(repo.path)
     branch = branch_name(task_id)
@@ -116,8 +121,12 @@ def create(
         pygit2.init_repository(
             str(root / _HOST_GIT), workdir_path=str(root / _IGNORES), initial_head="main"
         )
-    if not ws.path.exists() and not (take and take(ws, commit, owner)):
+    if ws.path.exists():
+        return ws
+    if not (take and take(ws, commit, owner)):
         check_out(ws.path, ws.objects, ws.branch, commit, owner)
+    if seed is not None:
+        seed(ws.path, user, commit.tree)
     return ws
 
 

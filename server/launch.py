@@ -9,8 +9,11 @@ which owns slots, streaming and outcomes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from runner import homes, repos, workspaces
+import pygit2
+
+from runner import boot, homes, include, repos, workspaces
 from runner.agents import Adapter
 from runner.containers import Engine, RunSpec, sandbox_owner
 from runner.egress import Egress
@@ -30,6 +33,10 @@ class Request:
     args: list[str]
     repo: RepoInfo
     base_branch: str
+    # What makes the workspace and the steps before the agent: as much a part of the
+    # request as the rest, so a container made ahead of a change to them is stale.
+    include: str  # the checkout's .worktreeinclude
+    steps: tuple[boot.Step, ...]
 
 
 def request(task: Task, instance: str, image: str, proxy_image: str, args: list[str]) -> Request:
@@ -43,6 +50,8 @@ def request(task: Task, instance: str, image: str, proxy_image: str, args: list[
         args=args,
         repo=repo,
         base_branch=task.base_branch or repo.default_branch,
+        include=include.rules_of(repo.path),
+        steps=tuple(step for step in [boot.setup_step(repo.path)] if step),
     )
 
 
@@ -52,6 +61,7 @@ class Prepared:
     workspace: workspaces.Workspace
     proxied: bool  # behind the egress proxy, whose refusals the task's log shows
     allow: tuple[str, ...]  # the proxy's allowlist, for a start to ensure it still runs
+    notes: tuple[str, ...]  # for the task's log: what bootstrapping its workspace did
 
 
 def prepare(
@@ -68,9 +78,13 @@ def prepare(
     env = adapter.environment(env)
     owner = sandbox_owner(engine.image_user(request.image))
     task_id = request.task_id
-    ws = workspaces.create(
-        request.repo, task_id, settings.workspaces_dir / task_id, request.base_branch, owner, take
-    )
+    notes = [f"running {step.source} before the agent" for step in request.steps]
+
+    def seed(path: Path, user: pygit2.Repository, tree: pygit2.Tree) -> None:
+        notes.extend(include.copy(request.repo.path, user, tree, path, request.include, owner))
+
+    root = settings.workspaces_dir / task_id
+    ws = workspaces.create(request.repo, task_id, root, request.base_branch, owner, take, seed)
     home = homes.create(
         settings.homes_dir / task_id, settings.templates_dir / adapter.name, adapter.home, owner
     )
@@ -98,5 +112,6 @@ def prepare(
         network=net,
         pids_limit=config.pids_limit,
         host_gateway=route.host_gateway,
+        boot=boot.write(root / "boot", request.steps),
     )
-    return Prepared(spec, ws, route.mode == "allowlist", route.allow)
+    return Prepared(spec, ws, route.mode == "allowlist", route.allow, tuple(notes))

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from runner import boot
 from runner.containers import Exit
 from server.output import RunState
 from server.states import Action
@@ -46,6 +47,8 @@ def concluded(
     if result is not None and result.is_error:
         detail = result.text or result.subtype or "no detail"
         return _fail(f"the agent reported an error: {detail}")
+    if exit_.code == boot.FAILED and result is None:  # the wrapper said which step, and why
+        return _fail(exit_.stderr_tail or "a step before the agent failed")
     if state.interrupted:  # the run would have gone on but for it
         return _fail(f"{state.interrupted}, and the agent stopped with it (exit code {exit_.code})")
     if exit_.oom_killed:

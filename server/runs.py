@@ -203,6 +203,8 @@ class Runs:
                 )
                 if prepared is None:
                     return
+                for note in prepared.notes:
+                    await life.note(task_id, "system", message=note)
                 ws, spec = prepared.workspace, prepared.spec
                 task = await life.update(
                     task_id,

@@ -18,6 +18,7 @@
 #   endless MB         print MB megabytes with no newline, then exit 0 (no result)
 #   chatty S [RATE]    print about RATE replies a second (20 by default) for S seconds
 #   bill               a result line ($0.0125 more each) a second, until stopped
+#   run CMD            run CMD with sh: a Bash tool call, its output and exit code the result
 # Anything else is echoed back as assistant text.
 
 set -f  # prompt words are never globbed
@@ -112,6 +113,7 @@ while IFS= read -r line; do
         sleep 0.1; ticks=$((ticks - 1))
       done ;;
     endless) head -c $(( $1 * 1048576 )) /dev/zero | tr '\0' 'y'; exit 0 ;;
+    run) out=$(sh -c "$*" 2>&1); tool Bash command "$*" "$out (exit $?)" ;;
     bill) while :; do result false success "One more turn."; sleep 1; done ;;
     "") ;;
     *) text "$line" ;;
