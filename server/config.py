@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from runner import diffs, workspaces
+from runner import boot, diffs, workspaces
 from runner.agents import REGISTRY, SECRET_ENV
 from runner.egress import patterns
 from runner.errors import RunnerError
@@ -96,6 +96,9 @@ class RuntimeConfig:
     autopilot: bool = False
     # Workspaces kept checked out per repository for the next task starts; 0: none.
     workspace_pool: int = 1
+    # A script every task's container runs before the agent, before its repository's own
+    # .wallfacer/setup.sh (runner.boot): for what your machine needs, not the project.
+    setup_script: str = ""
 
     @property
     def timeout_s(self) -> float:
@@ -217,6 +220,12 @@ def _check(name: str, value: Any) -> Any:
             return None
         if not isinstance(value, str) or not _MEMORY.fullmatch(value):
             raise Unprocessable("memory must look like 512m or 4g")
+    elif name == "setup_script":
+        if value is not None and not isinstance(value, str):
+            raise BadRequest("setup_script must be the script's text")
+        if len((value or "").encode()) > boot.MAX_SCRIPT_BYTES:
+            raise Unprocessable(f"setup_script is over {boot.MAX_SCRIPT_BYTES} bytes")
+        return value or ""
     elif name == "default_budget_usd":
         return budget.checked(value, name)
     elif name == "network":

@@ -78,7 +78,9 @@ def prepare(
     env = adapter.environment(env)
     owner = sandbox_owner(engine.image_user(request.image))
     task_id = request.task_id
-    notes = [f"running {step.source} before the agent" for step in request.steps]
+    mine = [boot.Step("user-setup", config.setup_script, "the settings' setup script")]
+    steps = [step for step in mine if step.script.strip()] + list(request.steps)
+    notes = [f"running {step.source} before the agent" for step in steps]
 
     def seed(path: Path, user: pygit2.Repository, tree: pygit2.Tree) -> None:
         notes.extend(include.copy(request.repo.path, user, tree, path, request.include, owner))
@@ -112,6 +114,6 @@ def prepare(
         network=net,
         pids_limit=config.pids_limit,
         host_gateway=route.host_gateway,
-        boot=boot.write(root / "boot", request.steps),
+        boot=boot.write(root / "boot", steps),
     )
     return Prepared(spec, ws, route.mode == "allowlist", route.allow, tuple(notes))

@@ -208,3 +208,16 @@ def test_the_agent_cannot_change_its_steps_or_the_wrapper(
         "entry.sh"
     ).read_bytes()
     assert sorted(p.name for p in steps.rglob("*")) == ["01-setup", "entry.sh", "steps"]
+
+
+def test_the_settings_script_runs_first_then_the_repositorys(
+    server: ServerProcess, repo: Path
+) -> None:
+    server.api("PUT", "/api/config", {"setup_script": "echo mine first"})
+    setup_script(repo, "echo the project\n")
+    task = server.create("say hello")
+    server.act(task["id"], "start")
+    server.wait_for(task["id"], "waiting")
+    lines = [ev["data"]["line"] for ev in server.events(task["id"]) if ev["type"] == "output"]
+    assert lines[:2] == ["[user-setup] mine first", "[setup] the project"]
+    assert "running the settings' setup script before the agent" in log_text(server, task["id"])

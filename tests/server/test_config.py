@@ -48,6 +48,8 @@ ACCEPTED: list[tuple[str, Any, Any]] = [
     ("default_budget_usd", 0.05, 0.05),
     ("workspace_pool", 0, 0),
     ("workspace_pool", 8, 8),
+    ("setup_script", "npm ci\n", "npm ci\n"),
+    ("setup_script", None, ""),  # no script
     ("cpus", None, None),  # no limit
     ("cpus", 2, 2.0),
     ("cpus", 0.5, 0.5),
@@ -116,6 +118,8 @@ REFUSED: list[tuple[str, Any, int, str]] = [
     ("workspace_pool", -1, 422, "between 0 and 8"),
     ("workspace_pool", 9, 422, "between 0 and 8"),
     ("workspace_pool", 1.0, 400, "integer"),
+    ("setup_script", ["npm ci"], 400, "the script's text"),
+    ("setup_script", "x" * (256 * 1024 + 1), 422, "over 262144 bytes"),
     ("cpus", 0, 422, "out of range"),
     ("cpus", -1, 422, "out of range"),
     ("cpus", 256.5, 422, "out of range"),

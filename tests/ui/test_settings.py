@@ -51,3 +51,24 @@ def test_settings_show_the_images_in_use_the_default_agent_and_prices_and_confir
     dialog.get_by_role("button", name="Save").click()
     expect(dialog.locator('.field-error[data-for="prices"]')).to_contain_text("o4-mini")
     expect(saved).to_have_text("")
+
+
+def test_the_setup_script_for_every_repository_is_edited_in_the_settings(
+    page: Page, server: ServerProcess
+) -> None:
+    page.click("#open-settings")
+    script = page.get_by_label("Setup script (every repository)")
+    expect(script).to_have_value("")
+    script.fill('echo mine\nnpm install --prefix "$WALLFACER_PREFIX" -g tool')
+    page.click("#settings-dialog button[type=submit]")
+    expect(page.locator("#settings-saved")).to_have_text("Saved")
+    assert server.api("GET", "/api/config")["setup_script"] == (
+        'echo mine\nnpm install --prefix "$WALLFACER_PREFIX" -g tool'
+    )
+    page.keyboard.press("Escape")
+    page.click("#open-settings")
+    expect(script).to_have_value('echo mine\nnpm install --prefix "$WALLFACER_PREFIX" -g tool')
+    script.fill("")
+    page.click("#settings-dialog button[type=submit]")
+    expect(page.locator("#settings-saved")).to_have_text("Saved")
+    assert server.api("GET", "/api/config")["setup_script"] == ""

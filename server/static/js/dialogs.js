@@ -131,7 +131,7 @@ const LISTS = new Set(["egress_allow"]); // comma-separated in the form
 const CHECKS = new Set(["host_access"]);
 const FIELDS = ["default_agent", "max_parallel", "cpus", "memory", "pids_limit", "timeout_min",
   "diff_file_kb", "output_cap_mb", "default_budget_usd", "workspace_pool", "egress", "egress_allow", "host_access",
-  "network"];
+  "network", "setup_script"];
 // Left out of a save when empty: the server keeps its value.
 const KEEP_WHEN_EMPTY = new Set(["default_agent", "max_parallel", "timeout_min", "pids_limit", "diff_file_kb",
   "output_cap_mb", "workspace_pool", "egress"]);
