@@ -123,31 +123,51 @@ def copy(
         return notes
     copier = _Copier(user, tree, workspace, owner, notes)
     top: tuple[str, ...] = ()
-    pending = deque([(top, os.open(checkout, DIR_FLAGS), False)])
+    pending = deque([(top, False)])  # folders to look in, and whether the globs include them
     visited = 0
-    while pending:  # breadth first: the files near the top first, should the walk stop
-        folder, dir_fd, included = pending.popleft()
-        with closing(dir_fd):
-            for name in sorted(os.listdir(dir_fd)):
-                visited += 1
-                if visited > MAX_VISITED:
-                    notes.append(f"{NAME}: stopped looking after {MAX_VISITED} entries")
-                    for _, fd, _ in pending:
-                        os.close(fd)
-                    return notes
-                path = (*folder, name)
-                if name == ".git":
-                    continue
-                info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-                is_dir = stat.S_ISDIR(info.st_mode)
-                wanted = _decide(rules, path, is_dir, included)
-                if is_dir:
-                    if wanted or any(not r.negated and _may_hold(r.parts, path) for r in rules):
-                        sub = os.open(name, DIR_FLAGS, dir_fd=dir_fd)
-                        pending.append((path, sub, wanted))
-                elif wanted:
-                    copier.take(dir_fd, name, "/".join(path), info)
+    with closing(os.open(checkout, DIR_FLAGS)) as top_fd:
+        while pending:  # breadth first: the files near the top first, should the walk stop
+            folder, included = pending.popleft()
+            try:
+                dir_fd = _open_folder(top_fd, folder)
+                names = sorted(os.listdir(dir_fd))
+            except OSError as exc:
+                notes.append(f"{NAME}: could not read {'/'.join(folder)}: {exc.strerror}")
+                continue
+            with closing(dir_fd):
+                for name in names:
+                    visited += 1
+                    if visited > MAX_VISITED:
+                        notes.append(f"{NAME}: stopped looking after {MAX_VISITED} entries")
+                        return notes
+                    path = (*folder, name)
+                    try:
+                        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+                    except OSError:  # gone meanwhile
+                        continue
+                    is_dir = stat.S_ISDIR(info.st_mode)
+                    wanted = _decide(rules, path, is_dir, included)
+                    if not is_dir:
+                        if wanted:
+                            copier.take(dir_fd, name, "/".join(path), info)
+                    elif name != ".git" and (
+                        wanted or any(not r.negated and _may_hold(r.parts, path) for r in rules)
+                    ):
+                        pending.append((path, wanted))
     return notes
+
+
+def _open_folder(top: int, folder: tuple[str, ...]) -> int:
+    """A descriptor of a folder below ``top``, opened a name at a time, no link followed
+    (descriptors are not held for the queue of a breadth-first walk: there may be many)."""
+    fd = os.dup(top)
+    for name in folder:
+        try:
+            sub = os.open(name, DIR_FLAGS, dir_fd=fd)
+        finally:
+            os.close(fd)
+        fd = sub
+    return fd
 
 
 class _Copier:

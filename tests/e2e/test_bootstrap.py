@@ -14,7 +14,7 @@ import docker
 import pytest
 
 from runner import boot
-from tests.e2e.test_attacks import ATTACKER_DIR, attack
+from tests.e2e.test_attacks import ATTACKER_DIR, attack, ready_entries, until
 from tests.e2e.test_prepared import prepared, running
 from tests.engine import BUSYBOX, build_sandbox
 from tests.gitrepo import commit
@@ -77,6 +77,33 @@ def test_worktreeinclude_copies_ignored_files_and_nothing_from_outside(
     assert "NOT=yours" not in log
     # Ignored, the copies are no change of the task's.
     assert server.api("GET", f"/api/tasks/{task['id']}/diff")["files"] == []
+
+
+def test_a_recycled_workspace_gets_the_copies_afresh(server: ServerProcess, repo: Path) -> None:
+    """What one task's agent made of its copies never reaches the next task."""
+    data = server.data_dir
+    commit(repo, {".gitignore": ".env\n", ".worktreeinclude": ".env\n"})
+    (repo / ".env").write_text("FIRST\n")
+    until("the pool's first workspace", lambda: len(ready_entries(data)) == 1)
+    first = server.create("write .env changed by the agent")
+    server.act(first["id"], "start")
+    server.wait_for(first["id"], "waiting")
+    planted = workspace(server, first["id"]).stat().st_ino
+    until("the pool's refill", lambda: len(ready_entries(data)) == 1)
+    server.act(first["id"], "cancel")
+    second = server.create("say takes the fresh one")
+    server.act(second["id"], "start")
+    server.wait_for(second["id"], "waiting")
+    until("the recycled workspace", lambda: planted in ready_entries(data))
+    (repo / ".env").write_text("SECOND\n")
+
+    third = server.create("say takes the recycled one")
+    server.act(third["id"], "start")
+    assert server.wait_for(third["id"], "waiting")["error"] == ""
+    reused = workspace(server, third["id"])
+    assert reused.stat().st_ino == planted
+    assert (reused / ".env").read_text() == "SECOND\n"
+    assert ".worktreeinclude" not in log_text(server, third["id"]), "nothing refused"
 
 
 def test_the_setup_script_runs_before_the_agent_and_installs_into_the_prefix(
