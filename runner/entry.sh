@@ -4,9 +4,9 @@
 # own ENTRYPOINT and its CMD (or the app's args): once the steps are done the
 # wrapper execs them, so the image's ENTRYPOINT stays the agent.
 #
-# Each file in the steps/ folder beside this one runs with sh, in name order,
-# from the workspace, with stdin closed. A step's name is its file name past
-# the first "-" ("10-setup" is "setup"); each line it prints, on stdout or
+# Each file in the steps/ folder beside this one runs with /bin/sh, in name order,
+# from the workspace, stdin from /dev/null. A step's name is its file name past
+# the first "-" ("01-setup" is "setup"); each line it prints, on stdout or
 # stderr, goes to stdout (the task's log) as "[name] line". A step that fails
 # ends the container with exit code 97, its name, exit code and last lines
 # on stderr, and the agent never starts.
@@ -23,7 +23,7 @@ for step in "$BOOT"/steps/*; do
   name=${step##*/}
   name=${name#*-}
   : >"$out.log"
-  { sh "$step" </dev/null 2>&1; echo "$?" >"$out.code"; } | while IFS= read -r line || [ -n "$line" ]; do
+  { /bin/sh "$step" </dev/null 2>&1; echo "$?" >"$out.code"; } | while IFS= read -r line || [ -n "$line" ]; do
     printf '[%s] %s\n' "$name" "$line"
     printf '%s\n' "$line" >>"$out.log"
   done
