@@ -78,8 +78,10 @@ def prepare(
     env = adapter.environment(env)
     owner = sandbox_owner(engine.image_user(request.image))
     task_id = request.task_id
-    mine = [boot.Step("user-setup", config.setup_script, "the settings' setup script")]
-    steps = [step for step in mine if step.script.strip()] + list(request.steps)
+    # The settings' script is in ``config``, which a fingerprint covers whole.
+    own = config.setup_script
+    mine = [boot.Step("user-setup", own, "the settings' setup script")] if own.strip() else []
+    steps = [*mine, *request.steps]
     notes = [f"running {step.source} before the agent" for step in steps]
 
     def seed(path: Path, user: pygit2.Repository, tree: pygit2.Tree) -> None:
