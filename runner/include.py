@@ -72,7 +72,7 @@ def parse(text: str) -> tuple[list[Rule], list[str]]:
         body = body.rstrip("/")
         anchored = "/" in body  # as in .gitignore: else it matches at any depth
         parts = tuple(p for p in body.split("/") if p)
-        if ".." in parts or "\\" in body:
+        if ".." in parts:
             refused.append(f"{NAME}: {glob!r} reaches outside the repository; ignored")
             continue
         if not parts or parts.count("**") > MAX_DEEP_GLOBS:

@@ -59,8 +59,9 @@ def test_files_git_does_not_ignore_are_left_to_the_tree(project: Path, tmp_path:
 
 def test_globs_that_leave_the_repository_are_refused(project: Path, tmp_path: Path) -> None:
     (tmp_path / "outside.env").write_text("not yours")
-    files, notes = copied(project, tmp_path, "../outside.env\nsrc/../../outside.env\n")
-    assert files == []
+    rules = f"../outside.env\nsrc/../../outside.env\n{tmp_path}/outside.env\n"
+    files, notes = copied(project, tmp_path, rules)
+    assert files == [], "a leading / anchors a glob at the repository's top, as in .gitignore"
     assert notes == [
         ".worktreeinclude: '../outside.env' reaches outside the repository; ignored",
         ".worktreeinclude: 'src/../../outside.env' reaches outside the repository; ignored",
