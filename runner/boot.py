@@ -7,8 +7,8 @@ ENTRYPOINT is the agent. A run without steps starts the image as it is.
 
 The host writes the wrapper and the steps afresh for each run into a folder
 of the task's own, which the container mounts read-only at ``BOOT``: the
-agent can neither change what runs before it next time nor write anything
-there for the host to read. Steps are shell scripts, so the wrapper needs
+agent can neither rewrite the steps nor leave anything there for the host
+to read. Steps are shell scripts, so the wrapper needs
 ``/bin/sh`` in the image; ``containers`` checks for it before a start.
 
 A step is anything to do before the agent (today the repository's setup

@@ -93,8 +93,12 @@ def prepare(
         settings.homes_dir / task_id, settings.templates_dir / adapter.name, adapter.home, owner
     )
     route = network.plan(
-        config.egress, config.network, config.host_access, config.egress_allow,
-        adapter.api_hosts, env,
+        config.egress,
+        config.network,
+        config.host_access,
+        config.egress_allow,
+        adapter.api_hosts,
+        env,
     )
     net = route.network
     if route.mode == "allowlist":
