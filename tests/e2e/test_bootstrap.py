@@ -14,11 +14,12 @@ import docker
 import pytest
 
 from runner import boot
-from tests.e2e.test_attacks import ATTACKER_DIR, attack, ready_entries, until
+from tests.e2e.test_attacks import ATTACKER_DIR, attack, ready_entries
 from tests.e2e.test_prepared import prepared, running
 from tests.engine import BUSYBOX, build_sandbox
 from tests.gitrepo import commit
 from tests.inprocess import InProcessServer
+from tests.polling import until
 from tests.server_process import ServerProcess
 
 
