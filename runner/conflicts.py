@@ -6,14 +6,20 @@ into the host-only git dir) is merged in memory with the default branch as
 it is now, on the task's base commit as the ancestor. Nothing is written to
 the user's repository or checkout: ``merge_trees`` and ``merge_file_from_index``
 return their results without touching a ref or a working tree.
+
+After a conflict round (``resolve``) the workspace itself holds the markers,
+the default branch's side first as here: a file the agent left marked shows
+its hunks from the workspace, and ``still_marked`` keeps accept from landing it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
+from pygit2.enums import ObjectType
 
 from runner import workspaces
 from runner.errors import RunnerError
@@ -21,6 +27,7 @@ from runner.repos import open_repo
 
 CONTEXT = 3  # lines shown either side of a conflict, as git's own diffs do
 _OURS, _SPLIT, _THEIRS = "<<<<<<<", "=======", ">>>>>>>"
+_MARKS = (_OURS.encode(), _THEIRS.encode())
 
 
 @dataclass(frozen=True)
@@ -37,8 +44,11 @@ class ConflictFile:
     hunks: list[list[Row]]
 
 
-def conflicts(ws: workspaces.Workspace, repo_path: Path, base_branch: str) -> list[ConflictFile]:
-    """The conflicts of the workspace's files merged onto ``base_branch``'s tip (blocking)."""
+def conflicts(
+    ws: workspaces.Workspace, repo_path: Path, base_branch: str, marked: Sequence[str] = ()
+) -> list[ConflictFile]:
+    """The conflicts of the workspace's files merged onto ``base_branch``'s tip, and those
+    of the ``marked`` files that still hold markers in the workspace (blocking)."""
     user = open_repo(repo_path)
     ref = user.branches.local.get(base_branch)
     if ref is None:
@@ -46,14 +56,32 @@ def conflicts(ws: workspaces.Workspace, repo_path: Path, base_branch: str) -> li
     host, tree = workspaces.snapshot(ws)
     ancestor = host[ws.base_commit].peel(pygit2.Commit).tree
     branch = host[ref.peel(pygit2.Commit).id].peel(pygit2.Commit).tree
-    index = host.merge_trees(ancestor, branch, host[tree].peel(pygit2.Tree))
-    if index.conflicts is None:
-        return []
+    files = host[tree].peel(pygit2.Tree)
+    index = host.merge_trees(ancestor, branch, files)
     out = []
-    for base, ours, theirs in index.conflicts:
+    for base, ours, theirs in index.conflicts or ():
         path = next(e.path for e in (ours, theirs, base) if e is not None)
         out.append(_file(host, path, base, ours, theirs))
+    seen = {f.path for f in out}
+    for path in still_marked(host, files, [p for p in marked if p not in seen]):
+        text = host[files[path].id].peel(pygit2.Blob).data.decode(errors="replace")
+        out.append(ConflictFile(path, "", hunks(text.splitlines())))
     return sorted(out, key=lambda f: f.path)
+
+
+def still_marked(host: pygit2.Repository, tree: pygit2.Tree, paths: Sequence[str]) -> list[str]:
+    """Those of ``paths`` whose text in ``tree`` has a line opening or closing a conflict
+    (the ``=======`` between is also a Markdown heading's underline)."""
+    found = []
+    for path in paths:
+        if path not in tree or tree[path].type != ObjectType.BLOB:
+            continue
+        blob = host[tree[path].id].peel(pygit2.Blob)
+        if blob.is_binary:
+            continue
+        if any(line.startswith(_MARKS) for line in blob.data.splitlines()):
+            found.append(path)
+    return sorted(found)
 
 
 def _file(

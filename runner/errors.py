@@ -27,6 +27,14 @@ class MergeConflict(RunnerError):
         super().__init__("rebase onto the default branch conflicts in: " + listing(self.files))
 
 
+class MarkersLeft(MergeConflict):
+    """Files a conflict round marked still hold conflict markers: never landed so."""
+
+    def __init__(self, files: list[str]) -> None:
+        super().__init__(files)
+        self.args = ("conflict markers are still in: " + listing(self.files),)
+
+
 class DirtyCheckout(RunnerError):
     """The user's checkout has uncommitted changes in files the merge would touch."""
 

@@ -9,17 +9,18 @@ task branch goes back to its base.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
 from pygit2.enums import CheckoutStrategy, FileStatus, RepositoryState
 
-from runner import workspaces
+from runner import conflicts, workspaces
 from runner.errors import (
     BranchMoved,
     DirtyCheckout,
+    MarkersLeft,
     MergeConflict,
     NothingToMerge,
     OperationInProgress,
@@ -60,6 +61,7 @@ def accept(
     base_branch: str,
     message: str,
     on_ready: Callable[[Merged], None] = lambda _merged: None,
+    marked: Sequence[str] = (),
 ) -> Merged:
     """Land the workspace's files on ``base_branch``.
 
@@ -67,7 +69,8 @@ def accept(
     sees, never from the workspace's own git metadata. ``on_ready`` is told the
     final commits before the user's checkout or branch changes, so a crash
     after it can later be checked with ``landed`` and undone with
-    ``restore_interrupted``.
+    ``restore_interrupted``. ``marked``: files a conflict round wrote markers
+    into; MarkersLeft if any still has them.
     """
     with repo_lock(repo_path):
         user = open_repo(repo_path)
@@ -75,6 +78,11 @@ def accept(
         oid = workspaces.commit(ws, message, signature(user))
         if oid is None:
             raise NothingToMerge("nothing to merge: the task changed no files")
+        if marked:
+            host = workspaces.host_repo(ws)
+            left = conflicts.still_marked(host, host[oid].peel(pygit2.Tree), marked)
+            if left:
+                raise MarkersLeft(left)
         workspaces.import_objects(ws, user, oid)
         user.references.create(f"refs/heads/{ws.branch}", oid, force=True)
         try:
@@ -101,8 +109,7 @@ def _refuse_operation_in_progress(repo: pygit2.Repository) -> None:
     if state != RepositoryState.NONE:
         doing = state.name.lower().replace("_", " ")
         raise OperationInProgress(
-            f"your repository is in the middle of a {doing}; finish or abort it, "
-            "then accept again"
+            f"your repository is in the middle of a {doing}; finish or abort it, then accept again"
         )
 
 
