@@ -1,5 +1,5 @@
 """A task's own workspace, as its record names it: the change in it, its conflicts, its
-sync onto the default branch, and its removal.
+sync onto the default branch, a conflict round's merge, and its removal.
 
 Shared by the user's actions (cancel, delete), runs (the files a run changed)
 and landing (clean up once merged), none of which should know how
@@ -12,7 +12,7 @@ import contextlib
 import logging
 from pathlib import Path
 
-from runner import diffs, repos, workspaces
+from runner import diffs, repos, resolve, workspaces
 from runner.conflicts import ConflictFile
 from runner.conflicts import conflicts as find_conflicts
 from runner.errors import NotARepository, RunnerError
@@ -57,13 +57,26 @@ def sync(task: Task) -> Synced:
     return sync_(Path(task.repo), workspace(task), task.id, task.base_branch)
 
 
+def save_change(task: Task) -> str:
+    """The task's change as a commit only the host sees, for a conflict round (blocking)."""
+    return resolve.save_change(Path(task.repo), workspace(task))
+
+
+def prepare_round(task: Task) -> resolve.Prepared:
+    """Write the task's saved change, merged onto its default branch's head with conflict
+    markers, into its workspace (blocking)."""
+    return resolve.prepare(
+        Path(task.repo), workspace(task), task.id, task.base_branch, task.conflict_change
+    )
+
+
 def has_workspace(task: Task) -> bool:
     return bool(task.worktree and task.base_commit and Path(task.worktree).exists())
 
 
 def conflicts(task: Task) -> list[ConflictFile]:
     """Where the task's change meets its default branch as it is now (blocking, read-only)."""
-    return find_conflicts(workspace(task), Path(task.repo), task.base_branch)
+    return find_conflicts(workspace(task), Path(task.repo), task.base_branch, task.marked_files)
 
 
 async def drop(life: Lifecycle, task: Task, pool: WorkspacePool) -> None:

@@ -44,6 +44,7 @@ _INT_RANGES = {
     "diff_file_kb": (16, workspaces.MAX_FILE_BYTES // 1024),  # the largest file it takes
     "output_cap_mb": (1, 1_000_000),
     "workspace_pool": (0, 8),
+    "conflict_rounds": (0, 10),
 }
 # Fields with a value per agent: a change names the agents it changes, and a
 # flag pins one agent's value ("images.claude"), not the others'.
@@ -99,6 +100,9 @@ class RuntimeConfig:
     # A script every task's container runs before the agent, before its repository's own
     # .wallfacer/setup.sh (runner.boot): for what your machine needs, not the project.
     setup_script: str = ""
+    # Times an accept's conflict is handed to the task's agent before it goes back
+    # to review (server.landing); 0: never.
+    conflict_rounds: int = 3
 
     @property
     def timeout_s(self) -> float:

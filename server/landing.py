@@ -1,8 +1,9 @@
 """Landing a reviewed task: commit, rebase onto the default branch, fast-forward.
 
 The git work is ``runner.merge``'s; this module decides where the task goes
-after it: done (and cleaned up), back to review with a reason the user can act
-on (a conflict, a dirty checkout, a branch that moved), or failed.
+after it: done (and cleaned up), to its agent for a conflict round
+(``rounds``), back to review with a reason the user can act on (a conflict,
+a dirty checkout, a branch that moved), or failed.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from runner.errors import (
     WorkspaceRefused,
 )
 from server import checkouts
+from server.jobs import Jobs
 from server.lifecycle import Lifecycle
 from server.model import Task
 from server.pool import WorkspacePool
+from server.rounds import Rounds
 from server.states import Action
 
 if TYPE_CHECKING:
@@ -40,11 +43,18 @@ _REVIEW_AGAIN = (BranchMoved, OperationInProgress, NothingToMerge, WorkspaceRefu
 
 class Landing:
     def __init__(
-        self, life: Lifecycle, metrics: Callable[[], Metrics], pool: WorkspacePool
+        self,
+        life: Lifecycle,
+        metrics: Callable[[], Metrics],
+        pool: WorkspacePool,
+        rounds: Rounds,
+        jobs: Jobs,
     ) -> None:
         self.life = life
         self._metrics = metrics
         self.pool = pool
+        self.rounds = rounds
+        self.jobs = jobs
 
     async def land(self, task: Task, message: str) -> None:
         """Merge an accepted (committing) task as one commit of ``message`` and move it
@@ -65,9 +75,12 @@ class Landing:
                     task.base_branch,
                     message,
                     remember,
+                    task.marked_files,
                 )
             )
-        except (MergeConflict, DirtyCheckout) as exc:
+        except MergeConflict as exc:
+            await self._conflicted(task.id, exc, message)
+        except DirtyCheckout as exc:
             await self.back_to_review(task.id, str(exc), exc.files)
         except _REVIEW_AGAIN as exc:
             await self.back_to_review(task.id, str(exc), [])
@@ -81,6 +94,32 @@ class Landing:
             subject = message.splitlines()[0]
             await life.note(task.id, "system", message=f"landed as {merged.head[:12]}: {subject}")
             await self.landed(task, merged.base, merged.head)
+
+    async def _conflicted(self, task_id: str, conflict: MergeConflict, message: str) -> None:
+        """The agent's to resolve while rounds are left; then the person's, in review."""
+        task = await self.life.get(task_id)
+        if not self.rounds.left(task):
+            tried = task.conflict_round
+            after = f"; the agent could not resolve it in {tried} rounds" if tried else ""
+            await self.back_to_review(task_id, f"{conflict}{after}", conflict.files)
+            return
+        try:
+            await self.rounds.start(task, conflict.files, message)
+        except RunnerError as exc:
+            await self.round_failed(task_id, exc)
+
+    async def round_failed(self, task_id: str, exc: RunnerError) -> None:
+        """A round's workspace could not be written: it may be part way, so say so."""
+        reason = f"the conflict could not be handed to the agent: {exc}"
+        await self.life.note(task_id, "error", message=reason)
+        await self.life.move(task_id, Action.FAIL, reason, error=reason)
+
+    async def round_ended(self, task_id: str) -> None:
+        """A conflict round's run ended cleanly: accept again, with the accept's message."""
+        task = await self.life.move(
+            task_id, Action.RESOLVED, "conflict round ended: accepting", conflict_files=[]
+        )
+        self.jobs.spawn(self.land(task, task.accept_message))
 
     async def back_to_review(self, task_id: str, reason: str, files: list[str]) -> None:
         await self.life.note(task_id, "error", message=reason, files=files)

@@ -46,6 +46,8 @@ class Lifecycle:
         """The only way a task changes status; raises InvalidTransition (409) if illegal."""
         task = await self.get(task_id)
         to = states.target(task.status, action)
+        if to not in states.RUNNING:  # an accept's conflict rounds end with its run
+            changes = {"conflict_round": 0, "conflict_change": "", **changes}
         redactor = self._redactor()
         reason = redactor.text(reason)
         changes = redactor.value(changes)

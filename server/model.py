@@ -49,6 +49,13 @@ class Task:
     blocked_by: list[dict[str, str]] = field(default_factory=list)
     merged_base: str = ""
     merged_head: str = ""
+    # An accept's conflict rounds (server.landing): the round under way (0: none),
+    # the change saved while its workspace is prepared, the accept's message, and
+    # the files rounds marked, which every accept checks for markers left.
+    conflict_round: int = 0
+    conflict_change: str = ""
+    accept_message: str = ""
+    marked_files: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     revision: int = 0  # grows with every change, so clients can drop stale copies
     created_at: str = ""
@@ -79,6 +86,7 @@ class Task:
             "session_id": self.session_id,
             "error": self.error,
             "conflict_files": self.conflict_files,
+            "conflict_round": self.conflict_round,
             "tags": self.tags,
             "depends_on": self.depends_on,
             "blocked_by": self.blocked_by,

@@ -4,7 +4,8 @@ A run's container may have outlived the last process (reattach and follow it
 from the line it was at), ended meanwhile (trust its last stored result) or
 never started; an accept may have been cut off before or after its
 fast-forward (finish it, or put the user's checkout back and return the task
-to review). Where each case leads is decided by ``outcomes``.
+to review), or while preparing a conflict round (prepare it again). Where
+each case leads is decided by ``outcomes``.
 """
 
 from __future__ import annotations
@@ -108,6 +109,9 @@ class Recovery:
 
     async def _accept(self, task: Task) -> None:
         life = self.life
+        if task.conflict_change:  # cut off preparing a conflict round: prepare it again
+            await self.landing.rounds.prepare(task)
+            return
         landed = bool(task.merged_head) and await life.io(
             merge.landed, Path(task.repo), task.base_branch, task.merged_head
         )

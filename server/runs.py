@@ -78,6 +78,9 @@ class Runs:
         self._owner: dict[str, int] = {}  # task id -> the launch that may run it
         # Set at shutdown: output threads stop writing to a store about to close.
         self._closing = threading.Event()
+        # Told when a conflict round's run ended cleanly, to accept again: the
+        # landing's, which starts rounds through these runs, so it comes later.
+        self.round_ended: Callable[[str], Awaitable[None]] | None = None
 
     def close(self) -> None:
         """Stop recording output; the containers run on and are reattached next start."""
@@ -360,6 +363,9 @@ class Runs:
             self._metrics().runs_failed.inc()
             await self.life.note(task_id, "error", message=outcome.reason)
             await self.life.move(task_id, Action.FAIL, outcome.reason, error=outcome.reason)
+            return
+        if self.round_ended and (await self.life.get(task_id)).conflict_round:
+            await self.round_ended(task_id)
             return
         if outcome.note:
             await self.life.note(task_id, "system", message=outcome.note)

@@ -29,6 +29,7 @@ from server.lifecycle import Lifecycle
 from server.pool import WorkspacePool
 from server.recovery import Recovery
 from server.remotes import Remotes
+from server.rounds import Rounds
 from server.runs import Runs
 from server.settings import Settings
 from server.states import Status
@@ -91,7 +92,8 @@ class Services:
         pool = WorkspacePool(settings.pool_dir, settings.instance, store, config, engine, images)
         ahead = Ahead(life, engine, egress, config, images, jobs, settings, pool.take)
         runs = Runs(life, engine, egress, ahead, config, images, jobs, metrics, settings)
-        landing = Landing(life, metrics, pool)
+        landing = Landing(life, metrics, pool, Rounds(life, runs, config), jobs)
+        runs.round_ended = landing.round_ended
         tasks = Tasks(life, config, runs, ahead, landing, jobs, settings.homes_dir, pool)
         recovery = Recovery(life, engine, runs, landing, jobs)
         remotes = Remotes(store, io)

@@ -38,6 +38,8 @@ class Action(StrEnum):
     REOPEN = "reopen"  # the merge could not land (conflict, dirty checkout)
     RETRY = "retry"  # user: back to the backlog
     RESUME = "resume"  # user: continue a failed run's session
+    RESOLVE = "resolve"  # the merge conflicted: the agent is resumed to resolve it
+    RESOLVED = "resolved"  # that run ended cleanly: commit, rebase, fast-forward again
 
 
 S, A = Status, Action
@@ -52,6 +54,8 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (S.COMMITTING, A.LAND): S.DONE,
     (S.COMMITTING, A.FAIL): S.FAILED,
     (S.COMMITTING, A.REOPEN): S.WAITING,
+    (S.COMMITTING, A.RESOLVE): S.IN_PROGRESS,
+    (S.IN_PROGRESS, A.RESOLVED): S.COMMITTING,
     (S.FAILED, A.RETRY): S.BACKLOG,
     (S.FAILED, A.RESUME): S.IN_PROGRESS,
     (S.FAILED, A.CANCEL): S.CANCELLED,
@@ -90,7 +94,8 @@ class Change(StrEnum):
 
 S = Status
 # Something is working on these: they count as running, and cannot be deleted
-# until cancelled.
+# until cancelled. An accept's conflict rounds go between the two; a move out
+# of them ends the rounds (``lifecycle``).
 RUNNING = frozenset({S.IN_PROGRESS, S.COMMITTING})
 # The agent stopped and a person has to act: the tray's alert, the card's mark.
 NEEDS_YOU = frozenset({S.WAITING, S.FAILED})

@@ -286,6 +286,7 @@ def _task(row: sqlite3.Row) -> Task:
     values["status"] = Status(values["status"])
     values["archived"] = bool(values["archived"])
     values["conflict_files"] = json.loads(values["conflict_files"])
+    values["marked_files"] = json.loads(values["marked_files"])
     values["tags"] = json.loads(values["tags"])
     values["depends_on"] = json.loads(values["depends_on"])
     values["blocked_by"] = [

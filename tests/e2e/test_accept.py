@@ -57,6 +57,7 @@ def test_accept_commits_with_the_message_given_and_says_where_it_landed(
 def test_a_rebase_conflict_goes_back_to_review_with_the_files(
     server: ServerProcess, repo: Path
 ) -> None:
+    server.api("PUT", "/api/config", {"conflict_rounds": 0})  # the agent gets no rounds
     task_id = run_to_review(server, "write README.md agent version")
     main_before = commit(repo, {"README.md": "user version\n"})
 

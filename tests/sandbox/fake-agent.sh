@@ -19,6 +19,10 @@
 #   chatty S [RATE]    print about RATE replies a second (20 by default) for S seconds
 #   bill               a result line ($0.0125 more each) a second, until stopped
 #   run CMD            run CMD with sh: a Bash tool call, its output and exit code the result
+#   onconflict TEXT    remember TEXT for the task's later runs: a prompt line
+#                      "- PATH" naming a file that holds conflict markers (as the
+#                      app's conflict prompt lists them) then makes PATH hold TEXT
+#   conflictsleep N    such a later run takes N seconds before it resolves
 # Anything else is echoed back as assistant text.
 
 set -f  # prompt words are never globbed
@@ -60,6 +64,8 @@ tool() {  # name, summary-key, summary, result[, is_error]
 # Like the real CLI, total_cost_usd adds up the whole session across --resume
 # (kept in the task's home, as the CLI keeps its session files there).
 TOTAL_FILE="${HOME:-/tmp}/.claude/fake-total-$SESSION"
+RESOLUTION_FILE="${HOME:-/tmp}/.claude/fake-onconflict"
+RESOLUTION_SLEEP="${HOME:-/tmp}/.claude/fake-conflictsleep"
 
 result() {  # is_error, subtype, text
   cents=$(( $(cat "$TOTAL_FILE" 2>/dev/null || echo 0) + 125 ))
@@ -115,6 +121,20 @@ while IFS= read -r line; do
     endless) head -c $(( $1 * 1048576 )) /dev/zero | tr '\0' 'y'; exit 0 ;;
     run) out=$(sh -c "$*" 2>&1); tool Bash command "$*" "$out (exit $?)" ;;
     bill) while :; do result false success "One more turn."; sleep 1; done ;;
+    onconflict)
+      mkdir -p "$(dirname "$RESOLUTION_FILE")" && printf '%s\n' "$*" > "$RESOLUTION_FILE"
+      text "Conflicts will be resolved as: $*" ;;
+    conflictsleep) mkdir -p "$(dirname "$RESOLUTION_SLEEP")" && echo "$1" > "$RESOLUTION_SLEEP" ;;
+    -)
+      if [ -f "$RESOLUTION_FILE" ] && [ -f "$1" ] && grep -q '^<<<<<<<' "$1"; then
+        if [ -f "$RESOLUTION_SLEEP" ]; then
+          text "Resolving the conflict in $1."; sleep "$(cat "$RESOLUTION_SLEEP")"
+        fi
+        cat "$RESOLUTION_FILE" > "$1"
+        tool Edit file_path "$CWD/$1" "Conflict resolved: $CWD/$1"
+      else
+        text "$line"
+      fi ;;
     "") ;;
     *) text "$line" ;;
   esac

@@ -50,6 +50,8 @@ ACCEPTED: list[tuple[str, Any, Any]] = [
     ("workspace_pool", 8, 8),
     ("setup_script", "npm ci\n", "npm ci\n"),
     ("setup_script", None, ""),  # no script
+    ("conflict_rounds", 0, 0),
+    ("conflict_rounds", 10, 10),
     ("cpus", None, None),  # no limit
     ("cpus", 2, 2.0),
     ("cpus", 0.5, 0.5),
@@ -120,6 +122,7 @@ REFUSED: list[tuple[str, Any, int, str]] = [
     ("workspace_pool", 1.0, 400, "integer"),
     ("setup_script", ["npm ci"], 400, "the script's text"),
     ("setup_script", "x" * (256 * 1024 + 1), 422, "over 262144 bytes"),
+    ("conflict_rounds", 11, 422, "between 0 and 10"),
     ("cpus", 0, 422, "out of range"),
     ("cpus", -1, 422, "out of range"),
     ("cpus", 256.5, 422, "out of range"),

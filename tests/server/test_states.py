@@ -39,6 +39,8 @@ def test_the_table_matches_the_specified_state_machine() -> None:
         ("committing", "done"),
         ("committing", "failed"),
         ("committing", "waiting"),
+        ("committing", "in_progress"),
+        ("in_progress", "committing"),
         ("failed", "backlog"),
         ("failed", "in_progress"),
         ("failed", "cancelled"),

@@ -126,15 +126,15 @@ export class NewTaskDialog {
 }
 
 const NUMBERS = new Set(["max_parallel", "cpus", "timeout_min", "pids_limit", "diff_file_kb", "output_cap_mb",
-  "default_budget_usd", "workspace_pool"]);
+  "default_budget_usd", "workspace_pool", "conflict_rounds"]);
 const LISTS = new Set(["egress_allow"]); // comma-separated in the form
 const CHECKS = new Set(["host_access"]);
 const FIELDS = ["default_agent", "max_parallel", "cpus", "memory", "pids_limit", "timeout_min",
-  "diff_file_kb", "output_cap_mb", "default_budget_usd", "workspace_pool", "egress", "egress_allow", "host_access",
-  "network", "setup_script"];
+  "diff_file_kb", "output_cap_mb", "default_budget_usd", "workspace_pool", "conflict_rounds", "egress", "egress_allow",
+  "host_access", "network", "setup_script"];
 // Left out of a save when empty: the server keeps its value.
 const KEEP_WHEN_EMPTY = new Set(["default_agent", "max_parallel", "timeout_min", "pids_limit", "diff_file_kb",
-  "output_cap_mb", "workspace_pool", "egress"]);
+  "output_cap_mb", "workspace_pool", "conflict_rounds", "egress"]);
 const PINNED = "Set on the command line for this run";
 const PRICE_COLUMNS = [["input", "Input"], ["cached_input", "Cached input"], ["output", "Output"]];
 
