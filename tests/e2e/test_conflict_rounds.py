@@ -4,11 +4,16 @@ goes back to review with the conflict shown."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import docker
 import pygit2
+import pytest
 
+from tests.e2e.test_kill9 import FILES, HANG_S, assert_whole, kill_when
+from tests.e2e.test_restart import restart
 from tests.gitrepo import commit, file_on_branch
 from tests.leftovers import assert_checkout_clean, assert_fsck_clean
 from tests.server_process import ServerProcess
@@ -112,3 +117,39 @@ def test_the_setting_is_the_number_of_rounds(server: ServerProcess, repo: Path) 
     assert back["status"] == "waiting" and "in 1 rounds" in back["error"]
     assert len(rounds(server, task_id)) == 1
     assert server.api("GET", "/api/config")["conflict_rounds"] == 1
+
+
+@pytest.mark.parametrize(
+    "reached",
+    [
+        lambda row: bool(row["conflict_change"]),  # the round's workspace being written
+        lambda row: row["status"] == "in_progress" and bool(row["container_id"]),  # its run
+    ],
+    ids=["preparing", "resolving"],
+)
+def test_kill_9_mid_round_ends_truthfully(
+    child_server: ServerProcess,
+    repo: Path,
+    docker_client: docker.DockerClient,
+    reached: Callable[[dict[str, Any]], bool],
+) -> None:
+    """Cut off while its workspace is written (main brought many files), the round is
+    prepared again; cut off while the agent resolves, its run is followed to its end.
+    Either way the accept lands whole."""
+    server = child_server
+    task_id, _ = conflicting(server, repo, "onconflict merged by the agent\nconflictsleep 3")
+    commit(repo, {f"gen/d{n % 100}/f{n}.txt": f"file {n}\n" for n in range(FILES)}, "Generate")
+    server.act(task_id, "accept")
+    kill_when(server, task_id, reached)
+
+    server = restart(server)
+    try:
+        done = server.wait_for(task_id, "done", "waiting", "failed", timeout=HANG_S)
+        assert done["status"] == "done", done
+        assert file_on_branch(repo, "main", "README.md") == "merged by the agent\n"
+        assert file_on_branch(repo, "main", "gen/d7/f1907.txt") == "file 1907\n"
+        # One round (a kill between its note and its move notes it twice).
+        assert {tuple(n["files"]) for n in rounds(server, task_id)} == {("README.md",)}
+        assert_whole(server, repo, docker_client)
+    finally:
+        server.stop()
