@@ -31,7 +31,7 @@ export function renderCard(task, { draggable, selected, badge, queue }) {
       place >= 0 ? el("span", { class: "badge queued", text: label })
         : badge ? el("span", { class: `badge ${task.status}`, text: label }) : null,
       task.conflict_files.length ? el("span", { class: "badge conflict", title: task.conflict_files.join(", "),
-        text: task.conflict_round ? `conflict: agent round ${task.conflict_round}` : "conflict" }) : null,
+        text: task.conflict_round ? `resolving conflict, round ${task.conflict_round}` : "conflict" }) : null,
       task.behind && task.actions.includes("sync") ? el("span", { class: "badge behind", title: `${task.behind} new commits on ${task.base_branch}: Sync in the task's panel rebases onto them`,
         text: `${task.behind} behind` }) : null,
       place >= 0 ? null : clock(task),
