@@ -105,14 +105,10 @@ class Landing:
             return
         try:
             await self.rounds.start(task, conflict.files, message)
-        except RunnerError as exc:
-            await self.round_failed(task_id, exc)
-
-    async def round_failed(self, task_id: str, exc: RunnerError) -> None:
-        """A round's workspace could not be written: it may be part way, so say so."""
-        reason = f"the conflict could not be handed to the agent: {exc}"
-        await self.life.note(task_id, "error", message=reason)
-        await self.life.move(task_id, Action.FAIL, reason, error=reason)
+        except RunnerError as exc:  # the workspace may be part written: not for review
+            reason = f"the conflict could not be handed to the agent: {exc}"
+            await self.life.note(task_id, "error", message=reason)
+            await self.life.move(task_id, Action.FAIL, reason, error=reason)
 
     async def round_ended(self, task_id: str) -> None:
         """A conflict round's run ended cleanly: accept again, with the accept's message."""
