@@ -82,6 +82,7 @@ def test_the_conflict_reason_and_files_are_shown(
 ) -> None:
     from tests.gitrepo import commit
 
+    server.api("PUT", "/api/config", {"conflict_rounds": 0})  # the agent gets no rounds
     task = server.create("write README.md agent version", title="Conflicting")
     server.act(task["id"], "start")
     server.wait_for(task["id"], "waiting")
