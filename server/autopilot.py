@@ -80,7 +80,7 @@ class Autopilot:
             offset += len(page)
             for task in page:  # each one started leaves the backlog: the next page is nearer
                 seen.add(task.id)
-                if task.blocked_by:
+                if task.blocked_by or task.attempts:  # its attempts run its prompt
                     continue
                 if not plans.due(task.scheduled_at, now):
                     until = datetime.fromisoformat(task.scheduled_at) - now

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,6 +55,8 @@ class Landing:
         self.pool = pool
         self.rounds = rounds
         self.jobs = jobs
+        # Told of each task landed, before it is done (its attempts: the others are cancelled).
+        self.on_landed: Callable[[Task], Awaitable[None]] | None = None
 
     async def land(self, task: Task, message: str) -> None:
         """Merge an accepted (committing) task as one commit of ``message`` and move it
@@ -130,8 +132,11 @@ class Landing:
         )
 
     async def landed(self, task: Task, base: str, head: str) -> None:
-        """Clean up first, so that a task shown as done has nothing left behind."""
+        """Clean up first, so that a task shown as done has nothing left behind (a crash
+        before it is done comes back here through recovery)."""
         await checkouts.drop(self.life, task, self.pool)
+        if self.on_landed is not None:
+            await self.on_landed(task)
         await self.life.move(
             task.id,
             Action.LAND,

@@ -47,6 +47,10 @@ class Task:
     scheduled_at: str = ""
     # Read, never written: the dependencies not done yet, each {id, title, status}.
     blocked_by: list[dict[str, str]] = field(default_factory=list)
+    # The task whose prompt this one runs again, as one of its attempts ("" if none);
+    # read, never written: how many attempts this task has.
+    attempt_of: str = ""
+    attempts: int = 0
     merged_base: str = ""
     merged_head: str = ""
     # An accept's conflict rounds (server.landing): the round under way (0: none),
@@ -91,6 +95,8 @@ class Task:
             "depends_on": self.depends_on,
             "blocked_by": self.blocked_by,
             "scheduled_at": self.scheduled_at,
+            "attempt_of": self.attempt_of,
+            "attempts": self.attempts,
             # the commit accept put on the default branch, once it is there
             "landed_commit": self.merged_head if self.status == Status.DONE else "",
             "usage": {**vars(self.usage), "cost_usd": round(self.usage.cost_usd, 6)},

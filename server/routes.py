@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server.api import board, git, pages, runtime, system, tasks, templates, usage
+from server.api import attempts, board, git, pages, runtime, system, tasks, templates, usage
 from server.api.common import ok
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -197,6 +197,20 @@ ROUTES: tuple[Route, ...] = (
         T.resume_task,
         "resumeTask",
         "Resume a failed task's agent session",
+    ),
+    Route(
+        "POST",
+        "/api/tasks/{id}/attempts",
+        attempts.start_attempts,
+        "startAttempts",
+        "Start 2 to 5 attempts of the task's prompt, each with its agent and model",
+    ),
+    Route(
+        "GET",
+        "/api/tasks/{id}/attempts",
+        attempts.list_attempts,
+        "taskAttempts",
+        "The task's group of attempts: the original and each attempt, oldest first",
     ),
     Route(
         "GET",

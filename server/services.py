@@ -17,6 +17,7 @@ from runner.containers import Engine
 from runner.egress import Egress
 from runner.errors import RunnerError
 from server.ahead import Ahead
+from server.attempts import Attempts
 from server.autopilot import Autopilot
 from server.blocking import Blocking
 from server.config import ConfigStore
@@ -57,6 +58,7 @@ class Services:
     ahead: Ahead
     runs: Runs
     tasks: Tasks
+    attempts: Attempts
     recovery: Recovery
     remotes: Remotes
     lag: LagProbe
@@ -95,6 +97,8 @@ class Services:
         landing = Landing(life, metrics, pool, Rounds(life, runs, config), jobs)
         runs.round_ended = landing.round_ended
         tasks = Tasks(life, config, runs, ahead, landing, jobs, settings.homes_dir, pool)
+        attempts = Attempts(tasks)
+        landing.on_landed = attempts.landed
         recovery = Recovery(life, engine, runs, landing, jobs)
         remotes = Remotes(store, io)
         lag = LagProbe()
@@ -111,6 +115,7 @@ class Services:
             ahead,
             runs,
             tasks,
+            attempts,
             recovery,
             remotes,
             lag,

@@ -40,6 +40,7 @@ class Action(StrEnum):
     RESUME = "resume"  # user: continue a failed run's session
     RESOLVE = "resolve"  # the merge conflicted: the agent is resumed to resolve it
     RESOLVED = "resolved"  # that run ended cleanly: commit, rebase, fast-forward again
+    SUPERSEDE = "supersede"  # another attempt at the same prompt landed
 
 
 S, A = Status, Action
@@ -60,6 +61,10 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (S.FAILED, A.RESUME): S.IN_PROGRESS,
     (S.FAILED, A.CANCEL): S.CANCELLED,
     (S.CANCELLED, A.RETRY): S.BACKLOG,
+    (S.BACKLOG, A.SUPERSEDE): S.CANCELLED,
+    (S.IN_PROGRESS, A.SUPERSEDE): S.CANCELLED,
+    (S.WAITING, A.SUPERSEDE): S.CANCELLED,
+    (S.FAILED, A.SUPERSEDE): S.CANCELLED,
 }
 del S, A
 
@@ -114,6 +119,9 @@ MET = frozenset({S.DONE})
 # In the backlog a task is still a draft: only there may these fields change.
 EDITABLE = frozenset({S.BACKLOG})
 BACKLOG_ONLY = frozenset({"prompt", "title", "position", "depends_on", "scheduled_at"})
+# Its change has neither landed nor been given up: more attempts at its prompt may
+# start beside it, and once one of them lands, it is superseded.
+ATTEMPTABLE = frozenset({S.BACKLOG, S.IN_PROGRESS, S.WAITING, S.FAILED})
 # Read by people; the values above are for programs.
 LABELS = {
     S.BACKLOG: "backlog",
@@ -184,6 +192,7 @@ def describe() -> dict[str, Any]:
             "live_log": names(LIVE_LOG),
             "editable": names(EDITABLE),
             "met": names(MET),
+            "attemptable": names(ATTEMPTABLE),
         },
         "backlog_only": sorted(BACKLOG_ONLY),
         "transitions": [

@@ -139,7 +139,7 @@ class Tasks:
     async def create(self, fields: dict[str, Any]) -> Task:
         """``fields``: prompt and, optionally, repo, title, agent, model, depends_on
         (task ids) and scheduled_at, as the API parsed them."""
-        draft = await self._draft(fields, plans.dependencies(fields.get("depends_on")))
+        draft = await self.draft(fields, plans.dependencies(fields.get("depends_on")))
         return (await self._store([draft]))[0]
 
     async def create_plan(self, items: list[dict[str, Any]]) -> list[Task]:
@@ -149,7 +149,7 @@ class Tasks:
         drafts = []
         for index, item in enumerate(items):
             try:
-                drafts.append(await self._draft(item, depends[index], ids[index]))
+                drafts.append(await self.draft(item, depends[index], ids[index]))
             except ApiError as exc:
                 exc.message = f"tasks[{index}]: {exc.message}"
                 raise
@@ -160,7 +160,7 @@ class Tasks:
         self.life.hub.board_changed()
         return saved
 
-    async def _draft(self, fields: dict[str, Any], depends_on: list[str], id_: str = "") -> Task:
+    async def draft(self, fields: dict[str, Any], depends_on: list[str], id_: str = "") -> Task:
         """A backlog task made of checked ``fields``, not stored yet."""
         prompt = fields["prompt"]
         title, model = fields.get("title") or "", fields.get("model") or ""
@@ -342,9 +342,13 @@ class Tasks:
             scheduled_at="",
         )
 
-    async def cancel(self, task_id: str) -> Task:
+    async def cancel(
+        self, task_id: str, action: Action = Action.CANCEL, reason: str = "cancelled by the user"
+    ) -> Task:
+        """Stop the run and drop the workspace; ``action`` is SUPERSEDE when another
+        attempt at the same prompt landed."""
         self.syncs.check_idle(task_id)
-        task = await self.life.move(task_id, Action.CANCEL, "cancelled by the user")
+        task = await self.life.move(task_id, action, reason)
         await self.ahead.discard(task_id)  # made ahead for a launch that never took it
         await self.runs.stop(task)
         await checkouts.drop(self.life, task, self.pool)
@@ -354,9 +358,18 @@ class Tasks:
         """Land the task's change with ``message``, or the one its title proposes."""
         text = messages.checked(message) if message is not None else None
         self.syncs.check_idle(task_id)
+        await self._alone_landing(await self.get(task_id))
         task = await self.life.move(task_id, Action.ACCEPT, "accepted", error="", conflict_files=[])
         self.jobs.spawn(self.landing.land(task, text or messages.proposed(task.display_title())))
         return task
+
+    async def _alone_landing(self, task: Task) -> None:
+        """Of one prompt's attempts, one lands: the rest are cancelled after it."""
+        if not (task.attempt_of or task.attempts):
+            return
+        for other in await self.io(self.store.attempt_group, task.attempt_of or task.id):
+            if other.id != task.id and other.status in (Status.COMMITTING, Status.DONE):
+                raise Conflict(f"attempt {other.id[:8]} of this prompt is {other.status} already")
 
 
 def _describe(paths: list[str]) -> list[dict[str, str]]:

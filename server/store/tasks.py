@@ -24,9 +24,11 @@ _TASK_SELECT = (
     "SELECT t.rowid AS rowid, t.*, (SELECT json_group_array(json_object('id', d.id,"
     " 'title', d.title, 'prompt', substr(d.prompt, 1, 500), 'status', d.status))"
     " FROM json_each(t.depends_on) j JOIN tasks d ON d.id = j.value"
-    f" WHERE d.status NOT IN ({', '.join(repr(str(s)) for s in MET)})) AS blockers FROM tasks t"
+    f" WHERE d.status NOT IN ({', '.join(repr(str(s)) for s in MET)})) AS blockers,"
+    " (SELECT COUNT(*) FROM tasks a WHERE a.attempt_of = t.id AND a.attempt_of != '')"
+    " AS attempts FROM tasks t"
 )
-_TASK_COLUMNS = {f.name for f in fields(Task)} - {"usage", "blocked_by"}
+_TASK_COLUMNS = {f.name for f in fields(Task)} - {"usage", "blocked_by", "attempts"}
 
 
 class Order(StrEnum):
@@ -51,8 +53,8 @@ class TaskRows(Database):
             for offset, task in enumerate(tasks):
                 db.execute(
                     "INSERT INTO tasks (id, title, prompt, status, repo, agent, model, tags,"
-                    " budget_usd, position, depends_on, scheduled_at, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " budget_usd, position, depends_on, scheduled_at, attempt_of, created_at,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         task.id,
                         task.title,
@@ -66,11 +68,15 @@ class TaskRows(Database):
                         top - len(tasks) + offset,
                         json.dumps(task.depends_on),
                         task.scheduled_at,
+                        task.attempt_of,
                         stamp,
                         stamp,
                     ),
                 )
-            return [_saved(db, task.id) for task in tasks]
+            saved = [_saved(db, task.id) for task in tasks]
+            for original in {task.attempt_of for task in tasks} - {""}:
+                _saved(db, original)  # its count of attempts changed: tell the board
+            return saved
 
     def get_task(self, task_id: str) -> Task | None:
         with self._lock:
@@ -226,8 +232,12 @@ class TaskRows(Database):
                 _saved(db, dependant)
             db.execute("DELETE FROM task_events WHERE task_id = ?", (task_id,))
             db.execute("DELETE FROM turns WHERE task_id = ?", (task_id,))
+            original = db.execute("SELECT attempt_of FROM tasks WHERE id = ?", (task_id,))
+            of = (original.fetchone() or [""])[0]
             db.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
             record(db, "task-deleted", {"id": task_id})
+            if of and _get(db, of):
+                _saved(db, of)  # one attempt fewer
 
 
 # --- helpers (call with the lock held) ---------------------------------------
@@ -294,4 +304,4 @@ def _task(row: sqlite3.Row) -> Task:
         for d in json.loads(row["blockers"])
     ]
     usage = Usage(**{c: row[c] for c in USAGE_COLUMNS})
-    return Task(usage=usage, **values)
+    return Task(usage=usage, attempts=row["attempts"], **values)

@@ -3,6 +3,8 @@
 # It prints the same stream-json lines the real CLI prints and does what its
 # prompt says, one command per line:
 #   write PATH TEXT    create PATH (relative to the workspace) holding TEXT
+#   model PATH         create PATH holding the --model given ("default" without one),
+#                      so attempts of one prompt on different models differ
 #   append PATH TEXT   add a line to PATH
 #   delete PATH        remove PATH
 #   toolfail CMD       a tool call that fails
@@ -26,12 +28,13 @@
 # Anything else is echoed back as assistant text.
 
 set -f  # prompt words are never globbed
-PROMPT="" SESSION="" RESUMED=""
+PROMPT="" SESSION="" RESUMED="" MODEL=default
 while [ $# -gt 0 ]; do
   case "$1" in
     -p) PROMPT="$2"; shift 2 ;;
     --resume) SESSION="$2"; RESUMED=1; shift 2 ;;
-    --model|--output-format) shift 2 ;;
+    --model) MODEL="$2"; shift 2 ;;
+    --output-format) shift 2 ;;
     *) shift ;;
   esac
 done
@@ -86,6 +89,9 @@ while IFS= read -r line; do
       path="$1"; shift; mkdir -p "$(dirname "$path")"
       if [ "$cmd" = write ]; then printf '%s\n' "$*" > "$path"; else printf '%s\n' "$*" >> "$path"; fi
       tool Write file_path "$CWD/$path" "File written: $CWD/$path" ;;
+    model)
+      mkdir -p "$(dirname "$1")"; printf '%s\n' "$MODEL" > "$1"
+      tool Write file_path "$CWD/$1" "File written: $CWD/$1" ;;
     delete) rm -f "$1"; tool Bash command "rm $1" "" ;;
     toolfail) tool Bash command "$*" "command not found" true ;;
     say) text "$*" ;;

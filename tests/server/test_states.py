@@ -45,7 +45,11 @@ def test_the_table_matches_the_specified_state_machine() -> None:
         ("failed", "in_progress"),
         ("failed", "cancelled"),
         ("cancelled", "backlog"),
+        ("backlog", "cancelled"),  # superseded: another attempt at its prompt landed
     }
+    superseded = {frm for (frm, act) in TRANSITIONS if act == Action.SUPERSEDE}
+    assert superseded == {Status.BACKLOG, Status.IN_PROGRESS, Status.WAITING, Status.FAILED}
+    assert Action.SUPERSEDE not in USER_ACTIONS
 
 
 @pytest.mark.parametrize("status", list(Status))
