@@ -2,6 +2,7 @@
 
 import { loadConfig, onConfig } from "./agents.js";
 import { AcceptDialog } from "./accept.js";
+import { CompareDialog } from "./attempts.js";
 import { autopilotToggle } from "./autopilot.js";
 import { Attention } from "./attention.js";
 import { call, loadRoutes, url } from "./api.js";
@@ -26,7 +27,9 @@ let lastSeq = null;
 let source = null;
 
 const confirm = confirmDialog($("#confirm-dialog"));
-const board = new Board($("#board"), { onOpen: (id) => router.open(id), onSelect: selectionChanged, onTag: filterTag });
+const board = new Board($("#board"), {
+  onOpen: (id) => router.open(id), onSelect: selectionChanged, onTag: filterTag, onCompare: (id) => compare.open(id),
+});
 const bulk = new BulkBar($("#bulk"), board, { confirm });
 rovingFocus($("#board"));
 returnFocusFromDialogs();
@@ -35,6 +38,11 @@ const detail = new Detail($("#detail"), {
   accept: new AcceptDialog($("#accept-dialog")),
   onChange: (task) => { board.upsert(task); detail.update(task); },
   onClose: () => router.close(),
+  onCompare: (id) => compare.open(id),
+});
+const compare = new CompareDialog($("#compare-dialog"), {
+  confirm,
+  onChange: (task) => { board.upsert(task); detail.update(task); compare.update(task); },
 });
 new Split($("#workspace"), $("#splitter"), $("#detail"));
 const router = new Router({ show: showTask, hide: hideTask });
@@ -84,6 +92,7 @@ function connect() {
     attention.observe(task, board.tasks.get(task.id));
     board.upsert(task);
     detail.update(task);
+    compare.update(task);
     scheduleHeader();
   });
   source.addEventListener("task-deleted", (event) => {

@@ -22,11 +22,12 @@ const ARCHIVE = { name: "archived", label: "Archived", order: "recent", archived
 const DROP_ACTIONS = ["start"];
 
 export class Board {
-  constructor(root, { onOpen, onSelect, onTag }) {
+  constructor(root, { onOpen, onSelect, onTag, onCompare }) {
     this.root = root;
     this.onOpen = onOpen;
     this.onSelect = onSelect;
     this.onTag = onTag;
+    this.onCompare = onCompare;
     this.tasks = new Map();
     this.cursors = {};
     this.query = "";
@@ -351,6 +352,12 @@ export class Board {
         this.onOpen(card.dataset.id);
         return;
       }
+      const compare = card.querySelector("[data-compare]");
+      if (event.key === "c" && compare && !event.ctrlKey && !event.metaKey && !event.altKey) {
+        event.preventDefault();
+        this.onCompare?.(compare.dataset.compare);
+        return;
+      }
       const moves = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
       const move = moves[event.key];
       if (!move) return;
@@ -358,6 +365,12 @@ export class Board {
       this.focusNeighbour(card, ...move);
     });
     this.root.addEventListener("click", (event) => {
+      const compare = event.target.closest?.("[data-compare]");
+      if (compare && !this.selected) {
+        event.stopPropagation();
+        this.onCompare?.(compare.dataset.compare);
+        return;
+      }
       const chip = event.target.closest?.(".tag[data-tag]");
       if (chip && !this.selected) {
         event.stopPropagation();

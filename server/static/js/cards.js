@@ -3,6 +3,7 @@
 // column holds more than one status, since the column's name says the rest.
 
 import { agents } from "./agents.js";
+import { groupOf } from "./attempts.js";
 import { el, elapsed, money } from "./render.js";
 import * as states from "./states.js";
 
@@ -34,6 +35,7 @@ export function renderCard(task, { draggable, selected, badge, queue }) {
         text: task.conflict_round ? `resolving conflict, round ${task.conflict_round}` : "conflict" }) : null,
       task.behind && task.actions.includes("sync") ? el("span", { class: "badge behind", title: `${task.behind} new commits on ${task.base_branch}: Sync in the task's panel rebases onto them`,
         text: `${task.behind} behind` }) : null,
+      attemptsBadge(task),
       place >= 0 ? null : clock(task),
       task.usage.cost_usd || task.budget_usd ? el("span", {
         class: "cost", title: task.budget_usd ? "Cost so far, of the task's budget" : "Cost so far",
@@ -50,6 +52,14 @@ export function renderCard(task, { draggable, selected, badge, queue }) {
       el("button", { type: "button", class: "tag", "data-tag": tag, tabindex: "-1", title: `Show only tasks tagged ${tag}`, text: tag })))) : null,
     waits(task),
   );
+}
+
+// One prompt run several times: the badge opens their comparison (C on the card).
+function attemptsBadge(task) {
+  const group = groupOf(task);
+  if (!group) return null;
+  return el("button", { type: "button", class: "badge attempts", "data-compare": group, tabindex: "-1",
+    title: "Compare the attempts of this prompt (C)", text: task.attempt_of ? "attempt" : `${task.attempts} attempts` });
 }
 
 // What a draft waits for before it may start by itself: its dependencies

@@ -2,6 +2,7 @@
 
 import { missing } from "./agents.js";
 import { call, url } from "./api.js";
+import { groupOf } from "./attempts.js";
 import { clearErrors, showError } from "./errors.js";
 import { conflictView, DiffView } from "./diffview.js";
 import { logNodes } from "./log.js";
@@ -36,9 +37,10 @@ const BUTTONS = [
 
 export class Detail {
   // onClose asks for the detail to close: the router decides (and clears the address).
-  constructor(root, { confirm, accept, onChange, onClose }) {
+  constructor(root, { confirm, accept, onChange, onClose, onCompare }) {
     this.root = root;
     this.onClose = onClose;
+    this.onCompare = onCompare;
     this.confirm = confirm;
     this.accept = accept;
     this.onChange = onChange;
@@ -178,10 +180,13 @@ export class Detail {
     const blocked = actions.has("start") ? missing(task.agent) : "";
     // Pointed at or focused, Start is likely next: its container is made meanwhile.
     const ahead = (name) => (name === "start" && !blocked ? () => prepareSoon(task.id) : undefined);
-    q("#detail-actions").replaceChildren(...BUTTONS.filter(([name]) => actions.has(name)).map(([name, text, cls, title]) =>
+    const buttons = BUTTONS.filter(([name]) => actions.has(name)).map(([name, text, cls, title]) =>
       el("button", { class: cls, "data-action": name, onclick: () => this.act(name), text, title,
         onpointerenter: ahead(name), onfocus: ahead(name),
-        disabled: name === "start" && Boolean(blocked), "aria-describedby": name === "start" && blocked ? "detail-blocked" : undefined })),
+        disabled: name === "start" && Boolean(blocked), "aria-describedby": name === "start" && blocked ? "detail-blocked" : undefined }));
+    const apart = buttons.findIndex((button) => button.classList.contains("danger"));
+    buttons.splice(apart < 0 ? buttons.length : apart, 0, ...this.attemptsButton(task));
+    q("#detail-actions").replaceChildren(...buttons,
       ...(blocked ? [el("p", { class: "hint blocked", id: "detail-blocked", text: `${blocked}.` })] : []));
 
     const feedback = q("#detail-feedback");
@@ -200,6 +205,14 @@ export class Detail {
     } else if (!actions.has("feedback")) {
       feedback.replaceChildren();
     }
+  }
+
+  // The comparison of a prompt's attempts, where more of them are started too.
+  attemptsButton(task) {
+    const group = groupOf(task);
+    if (!group && (!inGroup("attemptable", task.status) || task.attempt_of)) return [];
+    return [el("button", { type: "button", "data-action": "attempts", onclick: () => this.onCompare(group || task.id),
+      text: group ? "Compare attempts" : "Run attempts…", title: "Run this prompt several times, with other agents or models, and keep the best" })];
   }
 
   // Every button's click: a status move is the route named after it.
