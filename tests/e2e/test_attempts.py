@@ -10,10 +10,12 @@ from typing import Any
 import docker
 import pytest
 
+from tests.e2e.test_kill9 import FILES, HANG_S, kill_when
+from tests.e2e.test_restart import restart
 from tests.engine import containers_of
 from tests.gitrepo import branches, file_on_branch
 from tests.inprocess import InProcessServer
-from tests.leftovers import assert_checkout_clean, assert_no_orphans
+from tests.leftovers import assert_checkout_clean, assert_fsck_clean, assert_no_orphans, stored
 from tests.server_process import ServerProcess, added_text
 
 MODELS = ["alpha", "beta", ""]  # "" the agent's default: the fake agent writes "default"
@@ -120,3 +122,36 @@ def test_attempts_of_an_attempt_or_of_a_landed_task_conflict(
         "POST", f"/api/tasks/{task['id']}/attempts", {"attempts": [{}, {}]}, status=409
     )
     assert "this one is cancelled" in late["error"]
+
+
+def test_a_kill_9_while_the_others_are_cancelled_ends_truthfully(
+    child_server: ServerProcess, repo: Path, docker_client: docker.DockerClient
+) -> None:
+    """The accepted attempt has landed and the others are being cancelled; a restart
+    finds it committing, its change landed, and finishes: it done, the rest gone."""
+    server = child_server
+    original = server.create("model answer.txt")
+    attempts = start_attempts(server, original["id"], [{"model": m} for m in MODELS])
+    ids = [server.wait_for(a["id"], "waiting")["id"] for a in attempts]
+    # A slow clean-up to be caught in: the first of the others to go has many files.
+    workspace = Path(stored(server.data_dir, ids[0])["worktree"])
+    for n in range(FILES):
+        folder = workspace / "gen" / f"d{n % 100}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"f{n}.txt").write_text(f"file {n}\n")
+    server.act(ids[2], "accept")
+    kill_when(server, original["id"], lambda row: row["status"] == "cancelled")
+    assert stored(server.data_dir, ids[2])["status"] == "committing", "done comes last"
+
+    server = restart(server)
+    try:
+        assert server.wait_for(ids[2], "done", timeout=HANG_S)["error"] == ""
+        assert file_on_branch(repo, "main", "answer.txt") == "default\n"
+        for other in (original["id"], ids[0], ids[1]):
+            assert server.task(other)["status"] == "cancelled"
+        assert branches(repo) == ["main"]
+        assert_fsck_clean(repo)
+        assert_checkout_clean(repo)
+        assert_no_orphans(server, repo, docker_client)
+    finally:
+        server.stop()
