@@ -155,3 +155,29 @@ def test_a_kill_9_while_the_others_are_cancelled_ends_truthfully(
         assert_no_orphans(server, repo, docker_client)
     finally:
         server.stop()
+
+
+def test_the_autopilot_leaves_a_task_whose_attempts_run_its_prompt(server: ServerProcess) -> None:
+    original = server.create("model answer.txt")
+    for attempt in start_attempts(server, original["id"], [{}, {}]):
+        server.wait_for(attempt["id"], "waiting")
+    other = server.create("write other.txt other")
+    server.api("PUT", "/api/config", {"autopilot": True})
+    server.wait_for(other["id"], "waiting")  # room for both: it looked at both in one go
+    assert server.task(original["id"])["status"] == "backlog"
+
+
+def test_a_second_attempt_cannot_be_accepted_while_one_lands(server: ServerProcess) -> None:
+    original = server.create("model answer.txt")
+    first, second = start_attempts(server, original["id"], [{"model": "a"}, {"model": "b"}])
+    for attempt in (first, second):
+        server.wait_for(attempt["id"], "waiting")
+    workspace = Path(stored(server.data_dir, first["id"])["worktree"])
+    for n in range(FILES):  # an accept that takes a while to land
+        (workspace / f"f{n}.txt").write_text(f"file {n}\n")
+    server.act(first["id"], "accept")
+    # Landing (committing) or landed (the other cancelled): either way, refused.
+    refused = server.act(second["id"], "accept", status=409)
+    assert "committing" in refused["error"] or "cancelled" in refused["error"]
+    server.wait_for(first["id"], "done", timeout=HANG_S)
+    assert server.wait_for(second["id"], "cancelled")["status"] == "cancelled"
