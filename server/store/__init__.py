@@ -3,12 +3,11 @@
 It is made of one part per concern; only this package speaks SQL: ``db`` (the
 connection, its lock and the numbered migrations in ``migrations/``), and the
 parts joined here: ``tasks``, their ``log``, ``usage``, ``board``, ``repos``,
-``credentials``, prompt ``templates`` and the groups of ``attempts``.
+``credentials`` and prompt ``templates``.
 """
 
 from __future__ import annotations
 
-from server.store.attempts import AttemptRows
 from server.store.board import BOARD_EVENTS_KEPT, BoardLog
 from server.store.credentials import CredentialRows
 from server.store.db import make_private, now
@@ -30,8 +29,6 @@ __all__ = [
 ]
 
 
-class Store(
-    TaskRows, AttemptRows, TaskLog, UsageRows, BoardLog, RepoRows, CredentialRows, TemplateRows
-):
+class Store(TaskRows, TaskLog, UsageRows, BoardLog, RepoRows, CredentialRows, TemplateRows):
     """Everything the server keeps: the parts share one connection, so one
     transaction can span them (a task's move, its log entry and its board event)."""

@@ -150,6 +150,16 @@ class TaskRows(Database):
             ).fetchall()
         return [_task(row) for row in rows]
 
+    def attempt_group(self, original: str) -> list[Task]:
+        """The task ``original`` (unless deleted) and its attempts, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                _TASK_SELECT + " WHERE t.id = ? OR (t.attempt_of = ? AND t.attempt_of != '')"
+                " ORDER BY t.rowid",
+                (original, original),
+            ).fetchall()
+        return [_task(row) for row in rows]
+
     def counts(self) -> dict[str, int]:
         """Tasks per status, archived ones left out."""
         with self._lock:

@@ -49,6 +49,7 @@ def test_three_attempts_run_apart_and_accepting_one_cancels_the_rest(
 
     waiting = [server.wait_for(a["id"], "waiting") for a in attempts]
     ids = [t["id"] for t in waiting]
+    assert all(t["attempt_of"] == original["id"] for t in waiting), "shown on GET"
     assert [t["branch"] for t in waiting] == [f"task/{i[:8]}" for i in ids]
     assert sorted(branches(repo)) == sorted(["main", *(t["branch"] for t in waiting)])
     workspaces = server.data_dir / "workspaces"
