@@ -95,6 +95,8 @@ def test_attempts_are_refused_with_the_reason(bare_server: ServerProcess) -> Non
     assert refused({"attempts": [{}, {"model": "two words"}]}, 422)["field"] == "model"
     assert refused({"attempts": [{}, {"model": 3}]}, 400)["field"] == "model"
     assert refused({"attempts": [{}, {"temperature": 1}]}, 400)["field"] == "temperature"
+    no_login = refused({"attempts": [{}, {"agent": "codex"}]}, 422)  # it would fail at once
+    assert no_login["field"] == "env" and no_login["error"].startswith("attempts[1]: ")
     # Nothing was made by the refused requests.
     assert server.task(task["id"])["attempts"] == 0
     assert server.api("GET", "/api/tasks")["tasks"] == [server.task(task["id"])]
