@@ -8,6 +8,7 @@ too, so handlers never reach into the store themselves.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from pathlib import Path
@@ -62,6 +63,7 @@ class Tasks:
         self.homes_dir = homes_dir
         self.syncs = Syncs(life)
         self.pool = pool
+        self._accepting = asyncio.Lock()
 
     async def get(self, task_id: str) -> Task:
         return await self.life.get(task_id)
@@ -358,8 +360,11 @@ class Tasks:
         """Land the task's change with ``message``, or the one its title proposes."""
         text = messages.checked(message) if message is not None else None
         self.syncs.check_idle(task_id)
-        await self._alone_landing(await self.get(task_id))
-        task = await self.life.move(task_id, Action.ACCEPT, "accepted", error="", conflict_files=[])
+        async with self._accepting:  # no other attempt of its prompt between check and move
+            await self._alone_landing(await self.get(task_id))
+            task = await self.life.move(
+                task_id, Action.ACCEPT, "accepted", error="", conflict_files=[]
+            )
         self.jobs.spawn(self.landing.land(task, text or messages.proposed(task.display_title())))
         return task
 
