@@ -39,9 +39,19 @@ def test_attempts_are_started_compared_and_one_accepted(
     expect(columns.nth(1).locator(".badge.waiting")).to_be_visible()
     screenshot(page, "attempts-compare")
 
-    # Closed, it is one key away from the original's card.
+    # From an attempt's own panel, Accept asks first too; going back accepts nothing.
     dialog.locator("[data-close]").click()
-    page.keyboard.press("Escape")  # the task's panel too
+    page.locator(f'.card[data-id="{first}"]').click()
+    page.click("#detail-actions [data-action=accept]")
+    confirm = page.locator("#confirm-dialog")
+    expect(confirm).to_contain_text("Original, Attempt 2")
+    expect(confirm).to_contain_text("discarded")
+    confirm.locator("button[value=no]").click()
+    expect(page.locator("#accept-dialog")).to_be_hidden()
+    assert server.task(first)["status"] == "waiting"
+
+    # The comparison is one key away from the original's card.
+    page.keyboard.press("Escape")  # the task's panel
     card = page.locator(f'.card[data-id="{task["id"]}"]')
     expect(card.locator(".badge.attempts")).to_have_text("2 attempts")
     expect(page.locator(f'.card[data-id="{first}"] .badge.attempts')).to_have_text("attempt")
@@ -49,16 +59,11 @@ def test_attempts_are_started_compared_and_one_accepted(
     page.keyboard.press("c")
     expect(dialog).to_be_visible()
 
-    # Going back from the confirmation accepts nothing.
     columns.nth(1).locator("[data-accept]").click()
-    confirm = page.locator("#confirm-dialog")
-    expect(confirm).to_contain_text("Attempt 1")
-    expect(confirm).to_contain_text("cancelled")
-    confirm.locator("button[value=no]").click()
-    assert server.task(second)["status"] == "waiting"
-
-    columns.nth(1).locator("[data-accept]").click()
+    expect(confirm).to_contain_text("Accept Attempt 2? ")
+    expect(confirm).to_contain_text("Original, Attempt 1")
     confirm.locator("button[value=yes]").click()
+    page.locator("#accept-dialog button[type=submit]").click()  # the normal accept's message
     server.wait_for(second, "done")
     assert file_on_branch(repo, "main", "answer.txt") == "beta\n"
     assert server.wait_for(first, "cancelled")

@@ -33,15 +33,17 @@ const board = new Board($("#board"), {
 const bulk = new BulkBar($("#bulk"), board, { confirm });
 rovingFocus($("#board"));
 returnFocusFromDialogs();
+const acceptDialog = new AcceptDialog($("#accept-dialog"));
 const detail = new Detail($("#detail"), {
   confirm,
-  accept: new AcceptDialog($("#accept-dialog")),
+  accept: acceptDialog,
   onChange: (task) => { board.upsert(task); detail.update(task); },
   onClose: () => router.close(),
   onCompare: (id) => compare.open(id),
 });
 const compare = new CompareDialog($("#compare-dialog"), {
   confirm,
+  accept: acceptDialog,
   onChange: (task) => { board.upsert(task); detail.update(task); compare.update(task); },
 });
 new Split($("#workspace"), $("#splitter"), $("#detail"));

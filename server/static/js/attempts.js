@@ -18,11 +18,30 @@ export function groupOf(task) {
   return task.attempt_of || (task.attempts ? task.id : "");
 }
 
+// "Original" or "Attempt N", N counted in the order they were made.
+function memberName(task, tasks) {
+  return task.attempt_of ? `Attempt ${tasks.filter((t) => t.attempt_of).findIndex((t) => t.id === task.id) + 1}` : "Original";
+}
+
+// Accepting one member cancels the others and discards their work: ask first, naming
+// them (true when there are none). Whichever way the accept was reached.
+export async function confirmAccept(task, confirm) {
+  if (!groupOf(task)) return true;
+  const { tasks } = await call("taskAttempts", { params: { id: task.id } });
+  const others = tasks.filter((t) => t.id !== task.id && inGroup("attemptable", t.status));
+  if (!others.length) return true;
+  const names = others.map((t) => memberName(t, tasks)).join(", ");
+  return confirm(`Accept ${memberName(task, tasks)}? The other attempts of this prompt are cancelled, their work discarded: ${names}.`,
+    "Accept and cancel the others");
+}
+
 export class CompareDialog {
-  // onChange(task): a task the server answered with (started, accepted).
-  constructor(dialog, { confirm, onChange }) {
+  // onChange(task): a task the server answered with (started, accepted); accept: the
+  // commit message dialog of the normal accept.
+  constructor(dialog, { confirm, accept, onChange }) {
     this.dialog = dialog;
     this.confirm = confirm;
+    this.acceptDialog = accept;
     this.onChange = onChange;
     this.body = dialog.querySelector("[data-body]");
     this.statuses = new Map(); // id -> status shown, to redraw when one moves
@@ -69,9 +88,7 @@ export class CompareDialog {
   }
 
   name(task) {
-    if (!task.attempt_of) return "Original";
-    const attempts = this.group.tasks.filter((t) => t.attempt_of);
-    return `Attempt ${attempts.indexOf(task) + 1}`;
+    return memberName(task, this.group.tasks);
   }
 
   column(task) {
@@ -102,14 +119,8 @@ export class CompareDialog {
 
   // The normal accept, once the person has seen what it discards.
   async accept(task) {
-    const others = this.group.tasks.filter((t) => t.id !== task.id && inGroup("attemptable", t.status));
-    const names = others.map((t) => this.name(t)).join(", ");
-    const text = others.length
-      ? `Accept ${this.name(task)}? It lands on ${task.base_branch || "the default branch"}, and the others are cancelled, their work discarded: ${names}.`
-      : `Accept ${this.name(task)}? It lands on ${task.base_branch || "the default branch"}.`;
-    if (!(await this.confirm(text, others.length ? "Accept and cancel the others" : "Accept"))) return;
     try {
-      this.onChange(await call("acceptTask", { params: { id: task.id } }));
+      if (await confirmAccept(task, this.confirm)) this.acceptDialog.open(task, this.onChange);
     } catch (error) {
       showError(error, this.body);
     }

@@ -2,7 +2,7 @@
 
 import { missing } from "./agents.js";
 import { call, url } from "./api.js";
-import { groupOf } from "./attempts.js";
+import { confirmAccept, groupOf } from "./attempts.js";
 import { clearErrors, showError } from "./errors.js";
 import { conflictView, DiffView } from "./diffview.js";
 import { logNodes } from "./log.js";
@@ -221,7 +221,7 @@ export class Detail {
     clearErrors(this.root);
     try {
       if (action === "accept") {
-        this.accept.open(this.task, (task) => this.onChange(task));
+        if (await confirmAccept(this.task, this.confirm)) this.accept.open(this.task, (task) => this.onChange(task));
       } else if (action === "cancel") {
         if (!(await this.confirmCancel())) return;
         this.onChange(await call("cancelTask", { params }));
