@@ -373,8 +373,12 @@ class Tasks:
         if not (task.attempt_of or task.attempts):
             return
         for other in await self.io(self.store.attempt_group, task.attempt_of or task.id):
-            if other.id != task.id and other.status in (Status.COMMITTING, Status.DONE):
+            if other.id == task.id:
+                continue
+            if other.status in (Status.COMMITTING, Status.DONE):
                 raise Conflict(f"attempt {other.id[:8]} of this prompt is {other.status} already")
+            if other.status == Status.IN_PROGRESS and other.conflict_round:  # accepted too
+                raise Conflict(f"attempt {other.id[:8]} of this prompt is resolving its accept")
 
 
 def _describe(paths: list[str]) -> list[dict[str, str]]:
