@@ -78,6 +78,8 @@ class RunSpec:
     pids_limit: int = 1024
     host_gateway: bool = False  # map host.docker.internal (a local model proxy, a test stub)
     boot: Path | None = None  # the run's steps before the agent (``runner.boot``), if any
+    # (host path, container path) mounted read-only: files the host gives the agent to read.
+    readonly: tuple[tuple[Path, str], ...] = ()
 
 
 # The name a container uses for the host, mapped only where something must reach it.
@@ -244,6 +246,10 @@ class Engine:
             Mount(workdir, host.translate(spec.workspace), type="bind"),
             Mount(str(spec.objects), host.translate(spec.objects), type="bind", read_only=True),
             Mount(HOME, host.translate(spec.home), type="bind"),
+            *(
+                Mount(target, host.translate(source), type="bind", read_only=True)
+                for source, target in spec.readonly
+            ),
         ]
         entrypoint, command, env = None, spec.args, {**spec.env, "HOME": HOME}
         if spec.boot is not None:  # the wrapper first; it then runs what the image would

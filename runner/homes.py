@@ -37,3 +37,28 @@ def create(
     trees.give(staging, owner)
     staging.rename(home)
     return home
+
+
+def clear(home: Path, config_dir: str, name: str, owner: tuple[int, int] | None = None) -> None:
+    """Make way for a read-only mount at ``config_dir/name`` in the task's home.
+
+    Whatever a container left there is removed: a file, a folder, a link, or a
+    link or file in place of a folder on the way (an agent may move the config
+    dir aside, mounted file and all, and make another). So the mount lands
+    where the CLI reads it, never through a link the agent planted.
+    """
+    inner = home
+    for part in PurePosixPath(config_dir).relative_to(HOME).parts:
+        inner = inner / part
+        if inner.is_symlink() or not inner.is_dir():
+            _remove(inner)
+            inner.mkdir()
+            trees.give(inner, owner)
+    _remove(inner / name)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        trees.remove(path)
+    elif path.is_symlink() or path.exists():
+        path.unlink()

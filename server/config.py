@@ -23,7 +23,7 @@ from runner import boot, diffs, workspaces
 from runner.agents import REGISTRY, SECRET_ENV
 from runner.egress import patterns
 from runner.errors import RunnerError
-from server import budget
+from server import briefing, budget
 from server.errors import ApiError, BadRequest, Conflict, Unprocessable
 from server.redact import Redactor
 
@@ -103,6 +103,8 @@ class RuntimeConfig:
     # Times an accept's conflict is handed to the task's agent before it goes back
     # to review (server.landing); 0: never.
     conflict_rounds: int = 3
+    # Markdown every task's agent reads as its user's own instructions (server.briefing).
+    instructions: str = ""
 
     @property
     def timeout_s(self) -> float:
@@ -232,6 +234,8 @@ def _check(name: str, value: Any) -> Any:
         return value or ""
     elif name == "default_budget_usd":
         return budget.checked(value, name)
+    elif name == "instructions":
+        return briefing.checked(value)
     elif name == "network":
         if value is None:
             return None

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pygit2
 
-from runner import boot, homes, include, repos, workspaces
+from runner import boot, brief, homes, include, repos, workspaces
 from runner.agents import Adapter
 from runner.containers import Engine, RunSpec, sandbox_owner
 from runner.egress import Egress
 from runner.repos import RepoInfo
-from server import network
+from server import briefing, network
 from server.config import RuntimeConfig
 from server.model import Task
 from server.settings import Settings
@@ -89,9 +89,11 @@ def prepare(
 
     root = settings.workspaces_dir / task_id
     ws = workspaces.create(request.repo, task_id, root, request.base_branch, owner, take, seed)
-    home = homes.create(
-        settings.homes_dir / task_id, settings.templates_dir / adapter.name, adapter.home, owner
-    )
+    template = settings.templates_dir / adapter.name
+    home = homes.create(settings.homes_dir / task_id, template, adapter.home, owner)
+    homes.clear(home, adapter.home, adapter.instructions, owner)  # the mount's place
+    text = briefing.instructions(config.instructions, template / adapter.instructions)
+    brief.write(ws.root, brief.INSTRUCTIONS, text)
     route = network.plan(
         config.egress,
         config.network,
@@ -121,5 +123,6 @@ def prepare(
         pids_limit=config.pids_limit,
         host_gateway=route.host_gateway,
         boot=boot.write(root / "boot", steps),
+        readonly=brief.mounts(ws.root, adapter.home, adapter.instructions),
     )
     return Prepared(spec, ws, route.mode == "allowlist", route.allow, tuple(notes))

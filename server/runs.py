@@ -15,14 +15,15 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from runner import agents
+from runner import agents, brief
 from runner.agents import Adapter
 from runner.containers import Engine, Exit, RunSpec
 from runner.egress import Egress
 from runner.errors import RunnerError, RuntimeUnavailable
-from server import checkouts, outage, outcomes, output
+from server import briefing, checkouts, outage, outcomes, output
 from server import launch as launch_
 from server.ahead import Ahead
 from server.config import ConfigStore
@@ -216,6 +217,7 @@ class Runs:
                     worktree=str(ws.path),
                     base_commit=task.base_commit or ws.base_commit,
                 )
+                await io(self._brief_board, task, ws.root)
                 started = time.monotonic()
                 since = time.time()
                 created = made.container_id if made else None
@@ -238,6 +240,12 @@ class Runs:
                 self.jobs.spawn(self._report_refusals(task_id, container_id, since))
             parse = adapter.parser(task.model or None)
             await self._follow(task_id, container_id, lines, parse, 0, config.timeout_s)
+
+    def _brief_board(self, task: Task, root: Path) -> None:
+        """Write board.json as the board is now, just before the container starts."""
+        store, limit = self.life.store, briefing.MAX_BOARD_TASKS
+        tasks, _ = store.list_tasks(None, limit, repos=[task.repo], archived=False)
+        brief.write(root, brief.BOARD, briefing.board(task, tasks))
 
     def _start(self, spec: RunSpec, created: str | None) -> tuple[str, Iterator[str]]:
         """Start the container: ``created``, the one made ahead, or a new one."""

@@ -32,6 +32,9 @@ class Adapter(ABC):
     # How many levels above the executable's folder is the root the image needs
     # whole: files the CLI finds beside itself from its own path.
     npm_root_up: int = 0
+    # The file in ``home`` the CLI reads as its user's own instructions, beside the
+    # repository's; the app mounts the instructions of its settings there.
+    instructions: str = "AGENTS.md"
     credential_help: str = ""  # where a person gets one of ``credentials``, for onboarding
     secret_env: tuple[str, ...] = ()  # env names holding secrets beyond *KEY*, *TOKEN*, ...
     # USD per million tokens, for a CLI that reports tokens but no cost; the

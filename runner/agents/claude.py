@@ -178,6 +178,7 @@ AGENT = ClaudeAdapter(
     name="claude",
     title="Claude Code",
     home="/home/agent/.claude",  # session files, in the task's home: --resume works
+    instructions="CLAUDE.md",
     npm_executable="node_modules/@anthropic-ai/claude-code-linux-*/claude",
     credentials=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"),
     credential_help="ANTHROPIC_API_KEY: an API key from the Anthropic Console; or "

@@ -9,6 +9,7 @@
 #   delete PATH        remove PATH
 #   toolfail CMD       a tool call that fails
 #   say TEXT           answer with TEXT
+#   show PATH          answer with PATH's content (PATH may be outside the workspace)
 #   sleep N            take N seconds
 #   junk               print a non-JSON line and a 1.2 MB line
 #   fail               end with an error result (exit 1)
@@ -95,6 +96,7 @@ while IFS= read -r line; do
     delete) rm -f "$1"; tool Bash command "rm $1" "" ;;
     toolfail) tool Bash command "$*" "command not found" true ;;
     say) text "$*" ;;
+    show) text "$(cat "$1" 2>&1)" ;;
     sleep) text "Thinking for $1 seconds."; sleep "$1" ;;
     junk)
       echo "this is not json"

@@ -62,6 +62,8 @@ ACCEPTED: list[tuple[str, Any, Any]] = [
     ("memory", "512m", "512m"),
     ("memory", "1.5G", "1.5G"),
     ("memory", "1073741824", "1073741824"),  # bytes
+    ("instructions", "", ""),
+    ("instructions", "é" * (16 * 1024), "é" * (16 * 1024)),  # 32 KiB in UTF-8: the cap
     ("network", None, None),
     ("network", "my_net-1", "my_net-1"),
     ("host_access", True, True),
@@ -124,6 +126,9 @@ REFUSED: list[tuple[str, Any, int, str]] = [
     ("setup_script", "x" * (256 * 1024 + 1), 422, "over 262144 bytes"),
     ("conflict_rounds", 11, 422, "between 0 and 10"),
     ("cpus", 0, 422, "out of range"),
+    ("instructions", None, 400, "must be a string"),
+    ("instructions", "é" * (16 * 1024) + "x", 413, "32769 bytes; at most 32768"),
+    ("instructions", "\ud800", 422, "valid text"),  # a lone surrogate, which JSON can carry
     ("cpus", -1, 422, "out of range"),
     ("cpus", 256.5, 422, "out of range"),
     ("cpus", float("nan"), 422, "out of range"),
