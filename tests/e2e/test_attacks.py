@@ -172,6 +172,49 @@ def test_homes_and_workspaces_are_per_task(
     assert not (homes / first).exists(), "a home goes with its task"
 
 
+BRIEF_ATTACK = """
+I=$HOME/.claude/CLAUDE.md; B=/workspace/.wallfacer
+grep -q 'Stay on topic' $I && echo READ instructions
+grep -q '"tasks"' $B/board.json && echo READ board
+echo evil > $I 2>/dev/null && echo WROTE instructions
+rm -f $I 2>/dev/null; [ -e $I ] || echo WROTE instructions gone
+echo evil > $B/board.json 2>/dev/null && echo WROTE board
+rm -f $B/board.json 2>/dev/null; [ -e $B/board.json ] || echo WROTE board gone
+touch $B/new 2>/dev/null && echo WROTE new file
+mv $B /tmp/b 2>/dev/null && echo WROTE moved
+mkdir /workspace/evil 2>/dev/null && echo WROTE beside the workspace
+mv $HOME/.claude $HOME/.aside && mkdir -p $HOME/.claude/CLAUDE.md && echo MOVED ASIDE
+"""
+
+
+def test_the_instructions_and_the_board_cannot_be_changed_or_replaced(
+    attacked: ServerProcess,
+) -> None:
+    """The agent can write neither file, nor anything beside them; the config dir it
+    moved aside (mounted file and all) for one of its own is undone before its next run."""
+    attacked.api("PUT", "/api/config", {"instructions": "Stay on topic."})
+    task_id, out = attack(attacked, BRIEF_ATTACK)
+    assert out.startswith("READ instructions\nREAD board\n") and "WROTE" not in out, out
+    assert out.endswith("MOVED ASIDE\n"), out
+    brief = attacked.data_dir / "workspaces" / task_id / "brief"
+    assert (brief / "instructions.md").read_text().startswith("Stay on topic.\n")
+    assert '"tasks"' in (brief / "board.json").read_text()
+    attacked.act(
+        task_id, "feedback", {"message": "cat ~/.claude/CLAUDE.md; ls -A /workspace/.wallfacer"}
+    )
+    attacked.wait_for(task_id, "waiting")
+    events = attacked.api("GET", f"/api/tasks/{task_id}/events?limit=1000")["events"]
+    seen = [
+        e["text"]
+        for ev in events
+        if ev["type"] == "output"
+        for e in ev["data"]["events"]
+        if e["kind"] == "result"
+    ][-1]
+    assert seen.startswith("Stay on topic.\n") and "evil" not in seen, seen
+    assert seen.split()[-2:] == ["board.json", "instructions.md"], seen
+
+
 LEAVE_TRACES = """
 echo secret of the last task > untracked.txt
 mkdir -p build && echo artefact > build/out.bin && echo build/ > .gitignore
