@@ -11,6 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import docker
+
+from tests.e2e.test_prepared import gone, prepared, running
 from tests.gitrepo import make_repo
 from tests.server_process import ServerProcess
 
@@ -83,6 +86,24 @@ def test_the_agent_reads_the_instructions_and_the_board(
     assert listed[sibling["id"]]["status"] == "waiting"
     assert listed[sibling["id"]]["branch"] == f"task/{sibling['id'][:8]}"
     assert instructions.startswith("From my template.\n\nNow say thanks.\n\n# The board")
+
+
+def test_new_instructions_discard_a_container_made_ahead_and_the_board_is_as_at_the_start(
+    server: ServerProcess, docker_client: docker.DockerClient
+) -> None:
+    task = server.create(f"show {INSTRUCTIONS}\nshow {BOARD}\nsleep 2")
+    stale = prepared(server, docker_client, task["id"])
+    server.api("PUT", "/api/config", {"instructions": "Fresh words."})
+    assert gone(docker_client, stale)
+
+    made = prepared(server, docker_client, task["id"])
+    later = server.create("say hi", title="Made after the container")
+    server.act(task["id"], "start")
+    assert running(docker_client, task["id"])["Id"] == made, "the container made ahead runs"
+    server.wait_for(task["id"], "waiting")
+    instructions, seen = replies(server, task["id"])[:2]
+    assert instructions.startswith("Fresh words.\n\n# The board")
+    assert later["id"] in {t["id"] for t in board(seen)["tasks"]}
 
 
 def test_the_instructions_are_capped_and_checked(bare_server: ServerProcess) -> None:
