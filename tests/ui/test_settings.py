@@ -72,3 +72,34 @@ def test_the_setup_script_for_every_repository_is_edited_in_the_settings(
     page.click("#settings-dialog button[type=submit]")
     expect(page.locator("#settings-saved")).to_have_text("Saved")
     assert server.api("GET", "/api/config")["setup_script"] == ""
+
+
+def test_the_instructions_are_edited_in_the_settings(page: Page, server: ServerProcess) -> None:
+    page.click("#open-settings")
+    dialog = page.locator("#settings-dialog")
+    box = dialog.get_by_label("What every task's agent is told")
+    expect(box).to_have_value("")
+    box.fill("# House rules\n\nRun the tests before you finish.\n")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.get_by_role("status")).to_have_text("Saved")
+    saved = "# House rules\n\nRun the tests before you finish.\n"
+    assert server.api("GET", "/api/config")["instructions"] == saved, "kept as typed"
+    box.scroll_into_view_if_needed()
+    screenshot(page, "settings-instructions")
+
+    # Too long: refused beside the box, nothing saved.
+    box.fill("x" * (32 * 1024 + 1))
+    dialog.get_by_role("button", name="Save").click()
+    error = dialog.locator('.field-error[data-for="instructions"]')
+    expect(error).to_contain_text("at most 32768")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    assert server.api("GET", "/api/config")["instructions"] == saved
+
+    box.fill("")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.get_by_role("status")).to_have_text("Saved")
+    assert server.api("GET", "/api/config")["instructions"] == ""
+    dialog.get_by_role("button", name="Close").click()
+    server.api("PUT", "/api/config", {"instructions": "From elsewhere."})
+    page.click("#open-settings")
+    expect(box).to_have_value("From elsewhere.")

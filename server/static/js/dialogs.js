@@ -129,7 +129,8 @@ const NUMBERS = new Set(["max_parallel", "cpus", "timeout_min", "pids_limit", "d
   "default_budget_usd", "workspace_pool", "conflict_rounds"]);
 const LISTS = new Set(["egress_allow"]); // comma-separated in the form
 const CHECKS = new Set(["host_access"]);
-const FIELDS = ["default_agent", "max_parallel", "cpus", "memory", "pids_limit", "timeout_min",
+const TEXTS = new Set(["instructions"]); // sent as typed, even empty
+const FIELDS = ["default_agent", "instructions", "max_parallel", "cpus", "memory", "pids_limit", "timeout_min",
   "diff_file_kb", "output_cap_mb", "default_budget_usd", "workspace_pool", "conflict_rounds", "egress", "egress_allow",
   "host_access", "network", "setup_script"];
 // Left out of a save when empty: the server keeps its value.
@@ -213,6 +214,7 @@ export class SettingsDialog {
       if (input.disabled) continue;
       const text = input.value.trim();
       if (CHECKS.has(name)) body[name] = input.checked;
+      else if (TEXTS.has(name)) body[name] = input.value;
       else if (LISTS.has(name)) body[name] = text.split(",").map((h) => h.trim()).filter(Boolean);
       else if (text === "" && KEEP_WHEN_EMPTY.has(name)) continue;
       else body[name] = text === "" ? null : NUMBERS.has(name) ? Number(text) : text;
