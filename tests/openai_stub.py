@@ -158,10 +158,12 @@ def _texts(item: dict[str, Any]) -> list[str]:
 
 
 def _human_prompt(item: dict[str, Any]) -> bool:
-    """A prompt a person wrote, not the CLI's own context (``<environment_context>``...)."""
+    """A prompt a person wrote, not the CLI's own context (``<environment_context>``...,
+    and the AGENTS.md files it read, under a heading of its own)."""
     if item.get("type", "message") != "message" or item.get("role") != "user":
         return False
-    return any(t.strip() and not t.lstrip().startswith("<") for t in _texts(item))
+    context = ("<", "# AGENTS.md instructions")
+    return any(t.strip() and not t.lstrip().startswith(context) for t in _texts(item))
 
 
 def _offers_exec(body: dict[str, Any], items: list[dict[str, Any]]) -> bool:

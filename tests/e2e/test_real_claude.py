@@ -17,7 +17,7 @@ import pytest
 from tests.anthropic_stub import AnthropicStub
 from tests.deploy.images import claude_prefix
 from tests.e2e.real_agent import serve_real_agent
-from tests.gitrepo import file_on_branch
+from tests.gitrepo import commit, file_on_branch
 from tests.server_process import ServerProcess, added_text
 
 if os.environ.get("WALLFACER_SKIP_REAL_AGENT") == "1" and os.environ.get("CI") != "true":
@@ -52,12 +52,17 @@ def test_the_real_cli_writes_resumes_and_lands(
     claude_server: ServerProcess, repo: Path, stub: AnthropicStub
 ) -> None:
     server = claude_server
+    commit(repo, {"AGENTS.md": "The repo's own rule.\n"}, "Add AGENTS.md")
+    server.api("PUT", "/api/config", {"instructions": "The settings' rule."})
     task = server.create("Create hello.txt saying hello.", agent="claude")
     assert task["agent"] == "claude"
     server.act(task["id"], "start")
     waiting = server.wait_for(task["id"], "waiting", "failed", timeout=600)
     assert waiting["status"] == "waiting", (waiting["error"], stub.paths(), server.log()[-3000:])
     assert waiting["session_id"]
+    told = json.dumps([r["body"] for r in stub.requests if r["path"] == "/v1/messages"])
+    assert "The settings' rule." in told and "board.json" in told, "the mounted CLAUDE.md"
+    assert "The repo's own rule." in told, "the repo's AGENTS.md is still read"
     assert waiting["usage"]["input_tokens"] > 0 and waiting["usage"]["cost_usd"] > 0
     diff = server.api("GET", f"/api/tasks/{task['id']}/diff")
     assert diff["files"] == ["hello.txt"] and "hello from claude" in added_text(diff)

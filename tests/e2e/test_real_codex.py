@@ -20,7 +20,7 @@ import pytest
 
 from tests.deploy.images import codex_prefix
 from tests.e2e.real_agent import serve_real_agent
-from tests.gitrepo import file_on_branch
+from tests.gitrepo import commit, file_on_branch
 from tests.openai_stub import AGAIN, FILE, FIRST, OpenAIStub
 from tests.server_process import ServerProcess, added_text
 
@@ -85,6 +85,8 @@ def test_the_real_codex_cli_writes_resumes_and_lands(
     timings["image ready (cold build if it was missing)"] = time.monotonic() - began
 
     flow = time.monotonic()
+    commit(repo, {"AGENTS.md": "The repo's own rule.\n"}, "Add AGENTS.md")
+    server.api("PUT", "/api/config", {"instructions": "The settings' rule."})
     task = server.create("Create hello.txt saying hello.", agent="codex")
     assert task["agent"] == "codex"
     server.act(task["id"], "start")
@@ -92,6 +94,9 @@ def test_the_real_codex_cli_writes_resumes_and_lands(
     waiting = server.wait_for(task["id"], "waiting", "failed", timeout=300)
     assert waiting["status"] == "waiting", (waiting["error"], stub.paths(), server.log()[-3000:])
     assert waiting["session_id"], "the thread id was kept for resume"
+    told = json.dumps([r["body"] for r in stub.requests if r["method"] == "POST"])
+    assert "The settings' rule." in told and "board.json" in told, "the mounted AGENTS.md"
+    assert "The repo's own rule." in told, "the repo's AGENTS.md is still read"
     diff = server.api("GET", f"/api/tasks/{task['id']}/diff")
     assert diff["files"] == [FILE] and FIRST.strip() in added_text(diff), diff
     tools = [e["name"] for e in _outputs(server, task["id"]) if e["kind"] == "tool_call"]
