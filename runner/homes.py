@@ -39,8 +39,11 @@ def create(
     return home
 
 
-def clear(home: Path, config_dir: str, name: str, owner: tuple[int, int] | None = None) -> None:
-    """Make way for a read-only mount at ``config_dir/name`` in the task's home.
+def clear(
+    home: Path, config_dir: str, names: tuple[str, ...], owner: tuple[int, int] | None = None
+) -> None:
+    """Make way for a read-only mount at ``config_dir/names[0]`` in the task's home,
+    and remove the other ``names`` (files the CLI would read instead).
 
     Whatever a container left there is removed: a file, a folder, a link, or a
     link or file in place of a folder on the way (an agent may move the config
@@ -54,7 +57,8 @@ def clear(home: Path, config_dir: str, name: str, owner: tuple[int, int] | None 
             _remove(inner)
             inner.mkdir()
             trees.give(inner, owner)
-    _remove(inner / name)
+    for name in names:
+        _remove(inner / name)
 
 
 def _remove(path: Path) -> None:

@@ -91,7 +91,8 @@ def prepare(
     ws = workspaces.create(request.repo, task_id, root, request.base_branch, owner, take, seed)
     template = settings.templates_dir / adapter.name
     home = homes.create(settings.homes_dir / task_id, template, adapter.home, owner)
-    homes.clear(home, adapter.home, adapter.instructions, owner)  # the mount's place
+    shadows = (adapter.instructions, *adapter.instructions_overrides)
+    homes.clear(home, adapter.home, shadows, owner)  # the mount's place, and what would hide it
     text = briefing.instructions(config.instructions, template / adapter.instructions)
     brief.write(ws.root, brief.INSTRUCTIONS, text)
     route = network.plan(

@@ -33,8 +33,10 @@ class Adapter(ABC):
     # whole: files the CLI finds beside itself from its own path.
     npm_root_up: int = 0
     # The file in ``home`` the CLI reads as its user's own instructions, beside the
-    # repository's; the app mounts the instructions of its settings there.
+    # repository's; the app mounts the instructions of its settings there. Files
+    # there it would read instead are removed before each run: an agent's own.
     instructions: str = "AGENTS.md"
+    instructions_overrides: tuple[str, ...] = ()
     credential_help: str = ""  # where a person gets one of ``credentials``, for onboarding
     secret_env: tuple[str, ...] = ()  # env names holding secrets beyond *KEY*, *TOKEN*, ...
     # USD per million tokens, for a CLI that reports tokens but no cost; the

@@ -167,6 +167,7 @@ AGENT = CodexAdapter(
     name="codex",
     title="Codex",
     home="/home/agent/.codex",
+    instructions_overrides=("AGENTS.override.md",),  # read instead of AGENTS.md
     # Codex finds ``bin/codex-code-mode-host``, ``codex-resources/`` and
     # ``codex-path/`` from its own resolved path (the root holds
     # codex-package.json), so the image needs the root above ``bin/``.
