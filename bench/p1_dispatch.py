@@ -60,13 +60,19 @@ def raw_docker_run(image: str, extra: list[str]) -> float:
 def same_sandbox(tmp: Path, server: ServerProcess) -> list[str]:
     """The network, hardening flags and mounts the app gives a task container."""
     proxy = Egress(Engine(), instance_id(server.data_dir))
-    for name in ("ws", "home"):
+    for name in ("ws", "home", "brief"):
         (tmp / name).mkdir()
         os.chmod(tmp / name, 0o777)
+    (tmp / "brief" / "instructions.md").write_text("\n")
+    (tmp / "home" / ".claude").mkdir()  # as the app makes it, not left to the mount
+    os.chmod(tmp / "home" / ".claude", 0o777)
     flags = ["--network", proxy.network, "--cap-drop", "ALL"]
     flags += ["--security-opt", "no-new-privileges", "--pids-limit", "1024", "--read-only"]
     flags += ["--tmpfs", "/tmp:rw,nosuid,nodev,size=1g", "--user", "1000:1000"]
     flags += ["-v", f"{tmp / 'ws'}:/workspace/repo", "-v", f"{tmp / 'home'}:/home/agent"]
+    # The instructions and board.json (runner.brief), read-only.
+    flags += ["-v", f"{tmp / 'brief'}:/workspace/.wallfacer:ro"]
+    flags += ["-v", f"{tmp / 'brief' / 'instructions.md'}:/home/agent/.claude/CLAUDE.md:ro"]
     flags += ["-w", "/workspace/repo", "-e", "HOME=/home/agent"]
     return flags + [f"-e{k}={v}" for k, v in Proxy(proxy.network, URL, "").env().items()]
 

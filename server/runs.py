@@ -217,12 +217,11 @@ class Runs:
                     worktree=str(ws.path),
                     base_commit=task.base_commit or ws.base_commit,
                 )
-                await io(self._brief_board, task, ws.root)
                 started = time.monotonic()
                 since = time.time()
                 created = made.container_id if made else None
                 launched = await self._with_engine(
-                    task_id, launch, lambda: io(self._start, spec, created)
+                    task_id, launch, lambda: io(self._start, task, ws.root, spec, created)
                 )
                 if launched is None:
                     return
@@ -241,14 +240,15 @@ class Runs:
             parse = adapter.parser(task.model or None)
             await self._follow(task_id, container_id, lines, parse, 0, config.timeout_s)
 
-    def _brief_board(self, task: Task, root: Path) -> None:
-        """Write board.json as the board is now, just before the container starts."""
-        store, limit = self.life.store, briefing.MAX_BOARD_TASKS
-        tasks, _ = store.list_tasks(None, limit, repos=[task.repo], archived=False)
+    def _start(
+        self, task: Task, root: Path, spec: RunSpec, created: str | None
+    ) -> tuple[str, Iterator[str]]:
+        """Start the container: ``created``, the one made ahead, or a new one; first
+        board.json is written as the board is now (``root``: the task's folder)."""
+        tasks, _ = self.life.store.list_tasks(
+            None, briefing.MAX_BOARD_TASKS, repos=[task.repo], archived=False
+        )
         brief.write(root, brief.BOARD, briefing.board(task, tasks))
-
-    def _start(self, spec: RunSpec, created: str | None) -> tuple[str, Iterator[str]]:
-        """Start the container: ``created``, the one made ahead, or a new one."""
         container_id = created or self.engine.create(spec)
         return container_id, self.engine.start(container_id)
 
