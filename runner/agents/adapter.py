@@ -61,4 +61,8 @@ class Adapter(ABC):
     def parser(
         self, model: str | None = None, session_id: str = ""
     ) -> Callable[[str], list[AgentEvent]]:
-        """A parser for one run's output; ``session_id`` seeds one joining a run midway."""
+        """A parser for one run's output; ``session_id`` seeds one joining a run midway.
+
+        Events other than ``Init`` and ``RunResult`` must follow from their line
+        alone: the log keeps such lines raw and parses them again when read, with
+        a fresh parser."""

@@ -6,16 +6,24 @@ the task's cap its oldest lines are dropped in one range delete, leaving a
 marker. SQLite reuses the freed pages, so the file stops growing at about the
 sum of the tasks' caps, with no vacuum. Result lines, notes and state changes
 are never dropped.
+
+Most output lines are kept as the agent printed them, in ``line``, and their
+events are derived when read, by a fresh parser of the task's agent (see
+``Adapter.parser``): storing each line's events too doubled what ingest wrote.
+Entries with no ``line`` (older ones, and lines stored whole as JSON) are read
+as written.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from runner.agents.events import Usage
+from runner.agents import REGISTRY, AgentEvent
+from runner.agents.events import Usage, to_dict
 from server.model import Event
 from server.store.db import Database, now
 from server.store.usage import Spending, add_turn
@@ -27,6 +35,8 @@ DROP_SLICE = 4 * 1024 * 1024
 # Past its cap, a task keeps this share of it: the newest output.
 KEPT_SHARE = 10
 DROPPED = "dropped"  # the type of the marker entry
+# The data of an output entry whose ``line`` holds the line and whose events are derived.
+DERIVED = '{"truncated": false}'
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,13 @@ class Output:
     turn: Usage | None = None  # a result line's usage: never dropped
     turn_is_error: bool = False
     result: str | None = None  # the run's final text, kept on the task for search
+    line: str | None = None  # with DERIVED data: the line, redacted, its events derived
+
+    @property
+    def size(self) -> int:
+        """Its bytes as stored."""
+        line = self.line or ""
+        return len(self.data) + (len(line) if line.isascii() else len(line.encode()))
 
 
 class Page(NamedTuple):
@@ -60,13 +77,18 @@ class TaskLog(Database):
         """
         if not lines:
             return None
+        sizes = [None if line.turn is not None else line.size for line in lines]
         with self._tx() as db:
             stamp = now()
-            droppable = 0
+            db.executemany(
+                "INSERT INTO task_events (task_id, type, data, line, at, size)"
+                " VALUES (?, 'output', ?, ?, ?, ?)",
+                [
+                    (task_id, o.data, o.line, stamp, size)
+                    for o, size in zip(lines, sizes, strict=True)
+                ],
+            )
             for line in lines:
-                size = None if line.turn is not None else len(line.data)
-                _insert(db, task_id, "output", line.data, stamp, size)
-                droppable += size or 0
                 if line.result is not None:
                     db.execute("UPDATE tasks SET result = ? WHERE id = ?", (line.result, task_id))
                 if line.session_id:
@@ -80,7 +102,7 @@ class TaskLog(Database):
             stored = db.execute(
                 "UPDATE tasks SET run_lines = ?, output_bytes = output_bytes + ? WHERE id = ?"
                 " RETURNING output_bytes, cost_usd, budget_usd",
-                (run_lines, droppable, task_id),
+                (run_lines, sum(size or 0 for size in sizes), task_id),
             ).fetchone()
         if stored is None:
             return None
@@ -116,27 +138,30 @@ class TaskLog(Database):
         else:
             sql = "SELECT * FROM task_events WHERE task_id = ? AND id < ? ORDER BY id DESC LIMIT ?"
             bound = before or 2**63 - 1
-        found: list[Event] = []
+        rows: list[sqlite3.Row] = []
         size = 0
         with self._lock:
-            rows = self._db.execute(sql, (task_id, bound, limit + 1))
-            for row in rows:  # read lazily: a page of 1 MB lines stops at its budget
-                if len(found) == limit or (found and size >= max_bytes):
+            parse = _parser(self._db, task_id)
+            cursor = self._db.execute(sql, (task_id, bound, limit + 1))
+            for row in cursor:  # read lazily: a page of 1 MB lines stops at its budget
+                if len(rows) == limit or (rows and size >= max_bytes):
                     more = True
                     break
-                size += len(row["data"])
-                found.append(_event(row))
+                size += _read_size(row)
+                rows.append(row)
             else:
                 more = False
+        found = [_event(row, parse) for row in rows]
         return Page(found[::-1] if before is not None else found, more)
 
     def last_event(self, task_id: str, type_: str) -> Event | None:
         with self._lock:
+            parse = _parser(self._db, task_id)
             row = self._db.execute(
                 "SELECT * FROM task_events WHERE task_id = ? AND type = ? ORDER BY id DESC LIMIT 1",
                 (task_id, type_),
             ).fetchone()
-        return _event(row) if row else None
+        return _event(row, parse) if row else None
 
 
 # --- helpers (call with the lock held) ---------------------------------------
@@ -204,11 +229,25 @@ def _drop_through(db: sqlite3.Connection, task_id: str, end: int) -> None:
     )
 
 
-def _event(row: sqlite3.Row) -> Event:
-    return Event(
-        int(row["id"]),
-        str(row["task_id"]),
-        str(row["type"]),
-        json.loads(row["data"]),
-        str(row["at"]),
-    )
+Parser = Callable[[str], list[AgentEvent]]
+
+
+def _parser(db: sqlite3.Connection, task_id: str) -> Parser:
+    """A fresh parser of the task's agent, for the events of lines kept raw."""
+    row = db.execute("SELECT agent FROM tasks WHERE id = ?", (task_id,)).fetchone()
+    agent = REGISTRY.get(row[0]) if row else None
+    return agent.parser() if agent else lambda line: []
+
+
+def _read_size(row: sqlite3.Row) -> int:
+    """What an entry weighs in a page: a raw line counts twice, as itself and its events."""
+    line = row["line"]
+    return len(row["data"]) + (2 * len(line) if line is not None else 0)
+
+
+def _event(row: sqlite3.Row, parse: Parser) -> Event:
+    data = json.loads(row["data"])
+    line = row["line"]
+    if line is not None:
+        data = {"line": line, **data, "events": [to_dict(e) for e in parse(line)]}
+    return Event(int(row["id"]), str(row["task_id"]), str(row["type"]), data, str(row["at"]))
