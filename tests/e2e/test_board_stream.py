@@ -37,7 +37,10 @@ def test_board_changes_stream_and_replay_after_last_event_id(server: ServerProce
 
 def test_replay_survives_a_server_restart(server: ServerProcess) -> None:
     first = server.create("one")
-    seq = server.sse("/api/stream", until=lambda evs: True, timeout=5)[-1]["id"]
+    mine = lambda evs: any(e["data"].get("id") == first["id"] for e in evs)  # noqa: E731
+    seen = server.sse("/api/stream", headers={"Last-Event-ID": "0"}, until=mine, timeout=5)
+    # Its own event, not the stream's last: image news may come after it.
+    seq = next(e["id"] for e in seen if e["data"].get("id") == first["id"])
     server.stop()
     server.start()
     second = server.create("two")
