@@ -22,8 +22,7 @@ import pygit2
 from pygit2.enums import ObjectType
 
 from runner import workspaces
-from runner.errors import RunnerError
-from runner.repos import open_repo
+from runner.repos import branch_head, open_repo
 
 CONTEXT = 3  # lines shown either side of a conflict, as git's own diffs do
 _OURS, _SPLIT, _THEIRS = "<<<<<<<", "=======", ">>>>>>>"
@@ -50,12 +49,10 @@ def conflicts(
     """The conflicts of the workspace's files merged onto ``base_branch``'s tip, and those
     of the ``marked`` files that still hold markers in the workspace (blocking)."""
     user = open_repo(repo_path)
-    ref = user.branches.local.get(base_branch)
-    if ref is None:
-        raise RunnerError(f"branch {base_branch!r} does not exist in {repo_path}")
+    head = branch_head(user, base_branch, repo_path)
     host, tree = workspaces.snapshot(ws)
     ancestor = host[ws.base_commit].peel(pygit2.Commit).tree
-    branch = host[ref.peel(pygit2.Commit).id].peel(pygit2.Commit).tree
+    branch = host[head.id].peel(pygit2.Commit).tree
     files = host[tree].peel(pygit2.Tree)
     index = host.merge_trees(ancestor, branch, files)
     out = []

@@ -71,6 +71,14 @@ def common_git_dir(repo: pygit2.Repository) -> Path:
     return git_dir.resolve()
 
 
+def branch_head(repo: pygit2.Repository, branch: str, where: str | Path) -> pygit2.Commit:
+    """The commit a local branch points at; a branch gone is an error naming ``where``."""
+    ref = repo.branches.local.get(branch)
+    if ref is None:
+        raise RunnerError(f"branch {branch!r} does not exist in {where}")
+    return ref.peel(pygit2.Commit)
+
+
 def default_branch(repo: pygit2.Repository) -> str:
     """origin's HEAD when there is one, else the branch the user's checkout is on."""
     remote_head = repo.references.get("refs/remotes/origin/HEAD")

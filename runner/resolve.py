@@ -34,8 +34,8 @@ from pathlib import Path
 import pygit2
 
 from runner import merge, workspaces, writeback
-from runner.errors import NothingToMerge, RunnerError, WorkspaceRefused
-from runner.repos import open_repo
+from runner.errors import NothingToMerge, WorkspaceRefused
+from runner.repos import branch_head, open_repo
 
 TASK_LABEL = "your change"
 
@@ -62,10 +62,7 @@ def prepare(
     conflicts, on a git dir at that head; the task's branch and base ref follow."""
     with merge.repo_lock(repo_path):
         user = open_repo(repo_path)
-        ref = user.references.get(f"refs/heads/{base_branch}")
-        if ref is None:
-            raise RunnerError(f"branch {base_branch!r} does not exist in {repo_path}")
-        upstream = ref.peel(pygit2.Commit)
+        upstream = branch_head(user, base_branch, repo_path)
         host = workspaces.host_repo(ws)
         commit = host[change].peel(pygit2.Commit)
         ancestor = commit.parents[0].tree

@@ -16,8 +16,8 @@ from pathlib import Path
 import pygit2
 
 from runner import merge, workspaces, writeback
-from runner.errors import RunnerError, WorkspaceRefused
-from runner.repos import open_repo
+from runner.errors import WorkspaceRefused
+from runner.repos import branch_head, open_repo
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,7 @@ def sync(repo_path: Path, ws: workspaces.Workspace, task_id: str, base_branch: s
     """Move the task onto ``base_branch``'s head, or raise MergeConflict with nothing moved."""
     with merge.repo_lock(repo_path):
         user = open_repo(repo_path)
-        ref = user.references.get(f"refs/heads/{base_branch}")
-        if ref is None:
-            raise RunnerError(f"branch {base_branch!r} does not exist in {repo_path}")
-        upstream = ref.peel(pygit2.Commit)
+        upstream = branch_head(user, base_branch, repo_path)
         moved = behind(user, upstream.id, ws.base_commit)
         if str(upstream.id) == ws.base_commit:
             return Synced(ws.base_commit, 0, [])

@@ -38,7 +38,7 @@ from pygit2.enums import CheckoutStrategy, FileMode, ObjectType
 
 from runner import blobs, diffs, trees
 from runner.errors import RunnerError, WorkspaceRefused
-from runner.repos import Diff, RepoInfo, branch_name, open_repo, render
+from runner.repos import Diff, RepoInfo, branch_head, branch_name, open_repo, render
 
 # A file larger than this is refused: such a file is a build artefact or a
 # disk-filling attack, never a reviewable change.
@@ -109,10 +109,7 @@ def create(
     branch = branch_name(task_id)
     ref = user.branches.local.get(branch)
     if ref is None:
-        base = user.branches.local.get(base_branch)
-        if base is None:
-            raise RunnerError(f"branch {base_branch!r} does not exist in {repo.path}")
-        ref = user.branches.local.create(branch, base.peel(pygit2.Commit))
+        ref = user.branches.local.create(branch, branch_head(user, base_branch, repo.path))
     commit = ref.peel(pygit2.Commit)
     set_base(user, task_id, commit.id)
     ws = Workspace(root / _WORK / repo.name, root, repo.git_dir / "objects", branch, str(commit.id))
