@@ -331,6 +331,7 @@ class Runs:
         unreported = state.unreported()
         if unreported is not None:  # a killed run still cost what its replies used
             await io(life.store.record_turn, task_id, task.session_id, unreported, True)
+            life.hub.task_changed(task_id)  # a cancel moved the task before this was known
         await self._conclude(task_id, state, exit_)
 
     async def _outlived(self, task_id: str, container_id: str) -> bool:

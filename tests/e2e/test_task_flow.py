@@ -10,6 +10,7 @@ import pytest
 from tests.engine import containers_of
 from tests.gitrepo import branches, file_on_branch, task_refs
 from tests.inprocess import InProcessServer
+from tests.polling import until
 from tests.server_process import ServerProcess, added_text
 
 
@@ -202,7 +203,13 @@ def test_a_killed_run_counts_what_its_replies_used_and_nothing_twice(
         until=lambda evs: any("Thinking for 60" in str(e) for e in evs),
     )
     server.act(task["id"], "cancel")
-    cancelled = server.wait_for(task["id"], "cancelled")
+    server.wait_for(task["id"], "cancelled")
+    # The cancel moves the task at once; what the killed run used is counted as its
+    # follower ends, and told as a change of the task.
+    cancelled = until(
+        "the killed run's usage",
+        lambda: (t := server.task(task["id"]))["usage"]["input_tokens"] and t,
+    )
     # Two replies so far (the text and the tool call share no id): 100 in, 50 out each.
     (turn,) = server.api("GET", f"/api/tasks/{task['id']}/turns")["turns"]
     assert (turn["input_tokens"], turn["output_tokens"], turn["is_error"]) == (200, 100, 1)
