@@ -61,6 +61,16 @@ def instance_id(data_dir: Path) -> str:
 
 
 @dataclass(frozen=True)
+class Extra:
+    """Another repository's workspace for a task spanning several, mounted as the
+    primary's is (with its own objects, read-only); the workdir stays the primary's."""
+
+    workspace: Path  # mounted read-write at /workspace/<name>
+    name: str
+    objects: Path
+
+
+@dataclass(frozen=True)
 class RunSpec:
     task_id: str
     instance: str
@@ -80,6 +90,7 @@ class RunSpec:
     boot: Path | None = None  # the run's steps before the agent (``runner.boot``), if any
     # (host path, container path) mounted read-only: files the host gives the agent to read.
     readonly: tuple[tuple[Path, str], ...] = ()
+    also: tuple[Extra, ...] = ()
 
 
 # The name a container uses for the host, mapped only where something must reach it.
@@ -242,9 +253,17 @@ class Engine:
         if holder is not None:
             network = {"network_mode": holders.joining(holder)}
             labels[holders.LABEL_NETNS] = holder
+        each = [Extra(spec.workspace, spec.repo_name, spec.objects), *spec.also]
+        objects = {str(extra.objects): extra.objects for extra in each}  # a worktree's are shared
         mounts = [
-            Mount(workdir, host.translate(spec.workspace), type="bind"),
-            Mount(str(spec.objects), host.translate(spec.objects), type="bind", read_only=True),
+            *(
+                Mount(f"{WORKSPACE}/{extra.name}", host.translate(extra.workspace), type="bind")
+                for extra in each
+            ),
+            *(
+                Mount(target, host.translate(source), type="bind", read_only=True)
+                for target, source in objects.items()
+            ),
             Mount(HOME, host.translate(spec.home), type="bind"),
             *(
                 Mount(target, host.translate(source), type="bind", read_only=True)

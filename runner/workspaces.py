@@ -49,6 +49,7 @@ _BASE_REFS = "refs/wallfacer/base/"
 _WORK = "work"  # the workspace's parent: a repository of any name cannot meet host.git
 _HOST_GIT = "host.git"
 _IGNORES = "ignores"  # host-side copies of the workspace's .gitignore files
+_ALSO = "also"  # the other repositories' workspaces of a task spanning several
 MAX_DEPTH = 200  # folders deeper than this are an attack on recursion, not a project
 # An ignore rule with more wildcards than this is dropped: libgit2's matcher takes
 # exponential time on such patterns (and holds the GIL while it does).
@@ -86,6 +87,12 @@ def existing(path: Path, git_dir: Path, branch: str, base_commit: str) -> Worksp
 def root_of(path: Path) -> Path:
     """The task's folder for a workspace path (an older linked worktree: its parent)."""
     return path.parent.parent if path.parent.name == _WORK else path.parent
+
+
+def also_root(root: Path, name: str) -> Path:
+    """The folder, inside the task's own, of another repository's workspace for a task
+    spanning several: removing the task's folder removes them all."""
+    return root / _ALSO / name
 
 
 def create(

@@ -13,7 +13,9 @@ shutdown; with the container go the workspace and home if the preparation
 made them. A container made ahead runs nothing and holds no slot. After a
 crash, ``sweep`` removes the containers made ahead and never started, the
 holders of their networks (``runner.holders``), and the workspaces made for
-them, before anything is prepared again.
+them, before anything is prepared again. A task spanning several repositories is
+never made ahead: the fingerprint covers only the primary's base branch, and such
+tasks are rare enough for their starts to make everything themselves.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from runner.agents import Adapter
 from runner.containers import Engine
 from runner.egress import Egress
 from runner.errors import RunnerError
+from server import checkouts
 from server import launch as launch_
 from server.config import ConfigStore, RuntimeConfig
 from server.images import EGRESS, Images
@@ -111,7 +114,7 @@ class Ahead:
     def prepare(self, task: Task) -> None:
         """Start making the task's container, unless it is made or being made, or
         MAX_PREPARED are being made already."""
-        if task.id in self._made or task.id in self._pending or self._closing:
+        if task.id in self._made or task.id in self._pending or self._closing or task.also:
             return
         if not self._swept:
             return
@@ -267,7 +270,7 @@ class Ahead:
         for task in tasks:
             workspace = self.settings.workspaces_dir / task.id
             if workspace.exists():
-                workspaces.remove(Path(task.repo), task.id, workspace)
+                checkouts.remove_all(task, workspace)
             trees.remove(self.settings.homes_dir / task.id)
 
     async def _forget(self, made: Made) -> None:

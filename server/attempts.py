@@ -73,6 +73,7 @@ class Attempts:
             "prompt": original.prompt,
             "title": original.title,
             "repo": original.repo,
+            "also": [extra.repo for extra in original.also],
             "agent": spec.get("agent") or original.agent,
             "model": spec["model"] if spec.get("model") is not None else original.model,
             "tags": original.tags,

@@ -1,5 +1,7 @@
 """A task's own workspace, as its record names it: the change in it, its conflicts, its
-sync onto the default branch, a conflict round's merge, and its removal.
+sync onto the default branch, a conflict round's merge, and its removal; and the
+workspaces of the other repositories a task spans (``Task.also``), which review,
+runs and removal treat alike.
 
 Shared by the user's actions (cancel, delete), runs (the files a run changed)
 and landing (clean up once merged), none of which should know how
@@ -19,7 +21,7 @@ from runner.errors import NotARepository, RunnerError
 from runner.sync import Synced
 from runner.sync import sync as sync_
 from server.lifecycle import Lifecycle
-from server.model import Task
+from server.model import Also, Task
 from server.pool import WorkspacePool
 from server.states import Status
 
@@ -28,13 +30,22 @@ log = logging.getLogger(__name__)
 
 def workspace(task: Task) -> workspaces.Workspace:
     """The workspace a task record names (blocking: it opens the user's repository)."""
+    return _existing(task.repo, task.worktree, task.branch, task.base_commit)
+
+
+def extra_workspace(task: Task, extra: Also) -> workspaces.Workspace:
+    """The workspace of one of the other repositories the task spans (blocking)."""
+    return _existing(extra.repo, extra.worktree, task.branch, extra.base_commit)
+
+
+def _existing(repo: str, worktree: str, branch: str, base_commit: str) -> workspaces.Workspace:
     try:
-        git_dir = repos.inspect_repo(task.repo).git_dir
+        git_dir = repos.inspect_repo(repo).git_dir
     except NotARepository as exc:  # the workspace borrows its objects: nothing to read
         raise NotARepository(
-            f"the task's repository is no longer at {task.repo} ({exc}); was it moved or deleted?"
+            f"the task's repository is no longer at {repo} ({exc}); was it moved or deleted?"
         ) from exc
-    return workspaces.existing(Path(task.worktree), git_dir, task.branch, task.base_commit)
+    return workspaces.existing(Path(worktree), git_dir, branch, base_commit)
 
 
 def diff(task: Task, max_bytes: int = diffs.MAX_FILE_BYTES) -> repos.Diff:
@@ -47,9 +58,24 @@ def diff(task: Task, max_bytes: int = diffs.MAX_FILE_BYTES) -> repos.Diff:
     return repos.Diff([], [])
 
 
+def extra_diff(task: Task, extra: Also, max_bytes: int = diffs.MAX_FILE_BYTES) -> repos.Diff:
+    """``diff`` for one of the other repositories the task spans (blocking)."""
+    if extra.merged_head and task.status == Status.DONE:
+        return repos.diff_commits(Path(extra.repo), extra.merged_base, extra.merged_head, max_bytes)
+    if _present(extra.worktree, extra.base_commit):
+        return workspaces.diff(extra_workspace(task, extra), max_bytes)
+    return repos.Diff([], [])
+
+
 def changed_files(task: Task) -> list[str]:
-    """What a run changed, without reading any file's content (blocking)."""
-    return workspaces.changed_files(workspace(task)) if has_workspace(task) else []
+    """What a run changed, without reading any file's content (blocking); another
+    repository's files under its name, as the container sees them."""
+    changed = workspaces.changed_files(workspace(task)) if has_workspace(task) else []
+    for extra in task.also:
+        if _present(extra.worktree, extra.base_commit):
+            found = workspaces.changed_files(extra_workspace(task, extra))
+            changed.extend(f"{extra.name}/{path}" for path in found)
+    return changed
 
 
 def sync(task: Task) -> Synced:
@@ -71,7 +97,11 @@ def prepare_round(task: Task) -> resolve.Prepared:
 
 
 def has_workspace(task: Task) -> bool:
-    return bool(task.worktree and task.base_commit and Path(task.worktree).exists())
+    return _present(task.worktree, task.base_commit)
+
+
+def _present(worktree: str, base_commit: str) -> bool:
+    return bool(worktree and base_commit and Path(worktree).exists())
 
 
 def conflicts(task: Task) -> list[ConflictFile]:
@@ -80,17 +110,24 @@ def conflicts(task: Task) -> list[ConflictFile]:
 
 
 async def drop(life: Lifecycle, task: Task, pool: WorkspacePool) -> None:
-    """Remove the task's workspace and branch, the workspace into the pool to be
-    recycled; a failure is noted, never fatal."""
+    """Remove the task's workspaces and branches, the primary's workspace into the pool
+    to be recycled; a failure is noted, never fatal."""
     if not task.worktree:
         return
     try:
         with contextlib.suppress(RunnerError, OSError):  # then it is removed with the rest
             await life.io(pool.give_back, task)
-        root = workspaces.root_of(Path(task.worktree))
-        await life.io(workspaces.remove, Path(task.repo), task.id, root)
+        await life.io(remove_all, task, workspaces.root_of(Path(task.worktree)))
     except (RunnerError, OSError, RecursionError) as exc:  # a tree nested to attack
         log.warning("could not remove the worktree of task %s: %s", task.id[:8], exc)
         await life.note(task.id, "system", message=f"worktree left behind: {exc}")
         return
     await life.update(task.id, worktree="")
+
+
+def remove_all(task: Task, root: Path) -> None:
+    """Remove the task's folder ``root`` and its branch and base ref in every repository
+    it spans (blocking); the other repositories' workspaces are under ``root``."""
+    for extra in task.also:
+        workspaces.remove(Path(extra.repo), task.id, workspaces.also_root(root, extra.name))
+    workspaces.remove(Path(task.repo), task.id, root)

@@ -8,19 +8,19 @@ which owns slots, streaming and outcomes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pygit2
 
 from runner import boot, brief, homes, include, repos, workspaces
 from runner.agents import Adapter
-from runner.containers import Engine, RunSpec, sandbox_owner
+from runner.containers import Engine, Extra, RunSpec, sandbox_owner
 from runner.egress import Egress
 from runner.repos import RepoInfo
 from server import briefing, network
 from server.config import RuntimeConfig
-from server.model import Task
+from server.model import Also, Task
 from server.settings import Settings
 
 
@@ -37,6 +37,8 @@ class Request:
     # request as the rest, so a container made ahead of a change to them is stale.
     include: str  # the checkout's .worktreeinclude
     steps: tuple[boot.Step, ...]
+    # The other repositories the task spans, each with the branch it starts from.
+    also: tuple[tuple[RepoInfo, str], ...] = ()
 
 
 def request(task: Task, instance: str, image: str, proxy_image: str, args: list[str]) -> Request:
@@ -52,7 +54,13 @@ def request(task: Task, instance: str, image: str, proxy_image: str, args: list[
         base_branch=task.base_branch or repo.default_branch,
         include=include.rules_of(repo.path),
         steps=tuple(step for step in [boot.setup_step(repo.path)] if step),
+        also=tuple(_extra(extra.repo, extra.base_branch) for extra in task.also),
     )
+
+
+def _extra(path: str, base_branch: str) -> tuple[RepoInfo, str]:
+    info = repos.inspect_repo(path)
+    return info, base_branch or info.default_branch
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,7 @@ class Prepared:
     proxied: bool  # behind the egress proxy, whose refusals the task's log shows
     allow: tuple[str, ...]  # the proxy's allowlist, for a start to ensure it still runs
     notes: tuple[str, ...]  # for the task's log: what bootstrapping its workspace did
+    also: tuple[workspaces.Workspace, ...] = ()  # the other repositories', as ``request.also``
 
 
 def prepare(
@@ -89,6 +98,13 @@ def prepare(
 
     root = settings.workspaces_dir / task_id
     ws = workspaces.create(request.repo, task_id, root, request.base_branch, owner, take, seed)
+    # Each other repository's workspace in a folder of its own under the task's (its
+    # own host.git beside it), so removing the task's folder removes them all. Made
+    # afresh, never from the pool, and without the primary's bootstrap copy.
+    also = tuple(
+        workspaces.create(info, task_id, workspaces.also_root(root, info.name), branch, owner)
+        for info, branch in request.also
+    )
     template = settings.templates_dir / adapter.name
     home = homes.create(settings.homes_dir / task_id, template, adapter.home, owner)
     shadows = (adapter.instructions, *adapter.instructions_overrides)
@@ -125,5 +141,24 @@ def prepare(
         host_gateway=route.host_gateway,
         boot=boot.write(root / "boot", steps),
         readonly=brief.mounts(ws.root, adapter.home, adapter.instructions),
+        also=tuple(
+            Extra(extra.path, info.name, extra.objects)
+            for extra, (info, _) in zip(also, request.also, strict=True)
+        ),
     )
-    return Prepared(spec, ws, route.mode == "allowlist", route.allow, tuple(notes))
+    return Prepared(spec, ws, route.mode == "allowlist", route.allow, tuple(notes), also)
+
+
+
+def recorded(task: Task, request: Request, prepared: Prepared) -> list[Also]:
+    """The task's other repositories as its record keeps them once their workspaces
+    are made (a resume keeps each one's first base)."""
+    return [
+        replace(
+            extra,
+            base_branch=branch,
+            worktree=str(ws.path),
+            base_commit=extra.base_commit or ws.base_commit,
+        )
+        for extra, (_, branch), ws in zip(task.also, request.also, prepared.also, strict=True)
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from runner.agents.events import Usage
@@ -17,6 +18,24 @@ def display_title(title: str, prompt: str) -> str:
         return title
     lines = prompt.strip().splitlines()
     return lines[0][:120] if lines else ""
+
+
+@dataclass(frozen=True)
+class Also:
+    """One more repository a task spans, beside its primary ``repo``: its own workspace
+    and base, and (the accept's journal) where it lands, as the primary's fields are."""
+
+    repo: str
+    base_branch: str = ""
+    worktree: str = ""
+    base_commit: str = ""
+    merged_base: str = ""
+    merged_head: str = ""
+
+    @property
+    def name(self) -> str:
+        """Its folder under /workspace in the container (unique within a task)."""
+        return Path(self.repo).name
 
 
 @dataclass(frozen=True)
@@ -60,6 +79,9 @@ class Task:
     conflict_change: str = ""
     accept_message: str = ""
     marked_files: list[str] = field(default_factory=list)
+    # The other repositories the task spans, each with a workspace of its own at
+    # /workspace/<name>; the primary (``repo``) keeps the container's workdir.
+    also: list[Also] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     revision: int = 0  # grows with every change, so clients can drop stale copies
     created_at: str = ""
@@ -67,6 +89,13 @@ class Task:
 
     def display_title(self) -> str:
         return display_title(self.title, self.prompt)
+
+    def landed(self) -> list[dict[str, str]]:
+        """Each repository the accept landed a commit in, the primary first."""
+        pairs = [(self.repo, self.merged_head), *((a.repo, a.merged_head) for a in self.also)]
+        return [
+            {"repo": repo, "name": Path(repo).name, "commit": head} for repo, head in pairs if head
+        ]
 
     def to_json(self) -> dict[str, Any]:
         """The public shape: internal bookkeeping (container, line counts) stays out."""
@@ -99,6 +128,8 @@ class Task:
             "attempts": self.attempts,
             # the commit accept put on the default branch, once it is there
             "landed_commit": self.merged_head if self.status == Status.DONE else "",
+            "also": [extra.repo for extra in self.also],
+            "landed": self.landed() if self.status == Status.DONE else [],
             "usage": {**vars(self.usage), "cost_usd": round(self.usage.cost_usd, 6)},
             "budget_usd": self.budget_usd,
             "revision": self.revision,

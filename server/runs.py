@@ -216,6 +216,7 @@ class Runs:
                     branch=ws.branch,
                     worktree=str(ws.path),
                     base_commit=task.base_commit or ws.base_commit,
+                    also=launch_.recorded(task, request, prepared),
                 )
                 started = time.monotonic()
                 since = time.time()

@@ -18,7 +18,7 @@ from typing import Any
 from runner import repos, trees
 from runner.agents import AGENTS
 from runner.errors import RunnerError
-from server import budget, checkouts, messages, plans, review, states
+from server import budget, checkouts, messages, plans, review, spans, states
 from server import tags as tags_
 from server.ahead import Ahead
 from server.config import ConfigStore
@@ -176,12 +176,15 @@ class Tasks:
             )
         if len(model) > 100 or any(c.isspace() for c in model):
             raise Unprocessable("model must be a model name without spaces", field="model")
+        repo = await self._repo(fields.get("repo"))
+        known = await self.io(self.store.repos)
         return Task(
             id=id_ or str(uuid.uuid4()),
             prompt=prompt,
             title=title.strip(),
             status=Status.BACKLOG,
-            repo=await self._repo(fields.get("repo")),
+            repo=repo,
+            also=await self.io(spans.checked, fields.get("also"), repo, known),
             agent=agent,
             model=model,
             tags=fields.get("tags") or [],

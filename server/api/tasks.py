@@ -156,6 +156,7 @@ async def _new_task(request: web.Request, data: dict[str, Any]) -> dict[str, Any
     }
     fields["prompt"] = await templates.prompt(request, data)
     fields["depends_on"] = data.get("depends_on")
+    fields["also"] = data.get("also")
     fields["tags"] = tags.checked(data["tags"]) if "tags" in data else []
     if "budget_usd" in data:  # left out: the settings' default budget
         fields["budget_usd"] = budget.checked(data["budget_usd"], "budget_usd")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import fields
+from dataclasses import asdict, fields
 from enum import StrEnum
 from typing import Any
 
 from runner.agents.events import Usage
 from server import plans
 from server.errors import Conflict, Unprocessable
-from server.model import Event, Task, display_title
+from server.model import Also, Event, Task, display_title
 from server.states import MET, Status
 from server.store.board import record
 from server.store.db import Database, now
@@ -53,8 +53,8 @@ class TaskRows(Database):
             for offset, task in enumerate(tasks):
                 db.execute(
                     "INSERT INTO tasks (id, title, prompt, status, repo, agent, model, tags,"
-                    " budget_usd, position, depends_on, scheduled_at, attempt_of, created_at,"
-                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " budget_usd, position, depends_on, scheduled_at, attempt_of, also, created_at,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         task.id,
                         task.title,
@@ -69,6 +69,7 @@ class TaskRows(Database):
                         json.dumps(task.depends_on),
                         task.scheduled_at,
                         task.attempt_of,
+                        _column_value(task.also),
                         stamp,
                         stamp,
                     ),
@@ -295,7 +296,7 @@ def _assignments(changes: dict[str, Any]) -> tuple[str, list[Any]]:
 
 def _column_value(value: Any) -> Any:
     if isinstance(value, list):
-        return json.dumps(value)
+        return json.dumps(value, default=asdict)  # ``also``: a list of records
     if isinstance(value, bool):
         return int(value)
     return value
@@ -309,6 +310,7 @@ def _task(row: sqlite3.Row) -> Task:
     values["marked_files"] = json.loads(values["marked_files"])
     values["tags"] = json.loads(values["tags"])
     values["depends_on"] = json.loads(values["depends_on"])
+    values["also"] = [Also(**record) for record in json.loads(values["also"])]
     values["blocked_by"] = [
         {"id": d["id"], "title": display_title(d["title"], d["prompt"]), "status": d["status"]}
         for d in json.loads(row["blockers"])
