@@ -73,23 +73,114 @@ def accept(
     into; MarkersLeft if any still has them.
     """
     with repo_lock(repo_path):
-        user = open_repo(repo_path)
-        _refuse_operation_in_progress(user)
-        oid = workspaces.commit(ws, message, signature(user))
-        if oid is None:
-            raise NothingToMerge("nothing to merge: the task changed no files")
-        if marked:
-            host = workspaces.host_repo(ws)
-            left = conflicts.still_marked(host, host[oid].peel(pygit2.Tree), marked)
-            if left:
-                raise MarkersLeft(left)
-        workspaces.import_objects(ws, user, oid)
-        user.references.create(f"refs/heads/{ws.branch}", oid, force=True)
+        ready = prepare(repo_path, ws, base_branch, message, marked)
         try:
-            return _rebase_and_fast_forward(user, ws.branch, base_branch, on_ready)
+            on_ready(ready.merged)  # after the dirty check: a recovery may then restore these files
+            move(ready)
         except Exception:
-            _reset_task_branch(user, ws.branch, ws.base_commit)
+            reset_branch(ready)
             raise
+        return ready.merged
+
+
+@dataclass(frozen=True)
+class Ready:
+    """One repository's landing, built and checked, its branches not moved yet."""
+
+    repo_path: Path
+    branch: str  # the task's branch
+    base_branch: str
+    base_commit: str  # the task's base, where a refused landing puts its branch back
+    merged: Merged
+
+
+def prepare(
+    repo_path: Path,
+    ws: workspaces.Workspace,
+    base_branch: str,
+    message: str,
+    marked: Sequence[str] = (),
+) -> Ready:
+    """Commit the workspace's files and rebase them onto ``base_branch`` in memory, and
+    check the user's checkout can follow; only the task branch moves (call with the
+    repository's lock held)."""
+    user = open_repo(repo_path)
+    _refuse_operation_in_progress(user)
+    oid = workspaces.commit(ws, message, signature(user))
+    if oid is None:
+        raise NothingToMerge("nothing to merge: the task changed no files")
+    if marked:
+        host = workspaces.host_repo(ws)
+        left = conflicts.still_marked(host, host[oid].peel(pygit2.Tree), marked)
+        if left:
+            raise MarkersLeft(left)
+    workspaces.import_objects(ws, user, oid)
+    user.references.create(f"refs/heads/{ws.branch}", oid, force=True)
+    try:
+        upstream = user.references[f"refs/heads/{base_branch}"].peel(pygit2.Commit)
+        head = user[oid].peel(pygit2.Commit)
+        if head.id != upstream.id and not user.descendant_of(head.id, upstream.id):
+            new_head = rebase(user, head, upstream)
+        else:
+            new_head = head.id
+        deltas = user.diff(upstream, user[new_head].peel(pygit2.Commit)).deltas
+        files = sorted({path for d in deltas for path in (d.old_file.path, d.new_file.path)})
+        _follows(user, base_branch, files)  # refused now, before anything is told of it
+    except Exception:
+        _reset_task_branch(user, ws.branch, ws.base_commit)
+        raise
+    merged = Merged(str(upstream.id), str(new_head), files)
+    return Ready(repo_path, ws.branch, base_branch, ws.base_commit, merged)
+
+
+def move(ready: Ready) -> None:
+    """Fast-forward the default branch (and the user's checkout, if on it) to the
+    landing, then the task branch; nothing if it is there already (a landing that a
+    crash cut off after its move). Call with the repository's lock held."""
+    repo = open_repo(ready.repo_path)
+    base_ref = repo.references[f"refs/heads/{ready.base_branch}"]
+    merged = ready.merged
+    if str(base_ref.target) != merged.head:
+        if str(base_ref.target) != merged.base:
+            raise BranchMoved(f"{ready.base_branch} moved; accept again")
+        moved_files = _follows(repo, ready.base_branch, merged.files)
+        new_commit = repo[merged.head].peel(pygit2.Commit)
+        if moved_files:
+            _check_out(repo, new_commit, merged.files)
+        try:
+            # set_target is a compare-and-swap against the tip read above: a commit
+            # the user made meanwhile is never overwritten.
+            base_ref.set_target(new_commit.id)
+        except BaseException as exc:
+            if moved_files:  # they were clean before: put them back as the branch has them
+                _restore(repo, repo.head.peel(pygit2.Commit).tree, merged.files)
+            if isinstance(exc, pygit2.GitError):
+                raise BranchMoved(f"{ready.base_branch} moved; accept again") from exc
+            raise
+    # Only now, with the default branch moved, does the task branch follow: a
+    # failure earlier leaves it exactly as the review showed it.
+    repo.references.create(f"refs/heads/{ready.branch}", pygit2.Oid(hex=merged.head), force=True)
+
+
+def undo(ready: Ready) -> None:
+    """Put a default branch that ``move`` moved back where it was, with the files of the
+    user's checkout if it followed; nothing if the branch is no longer at the landing
+    (the user moved on). Call with the repository's lock held."""
+    repo = open_repo(ready.repo_path)
+    base_ref = repo.references[f"refs/heads/{ready.base_branch}"]
+    if str(base_ref.target) != ready.merged.head:
+        return
+    follows = not (repo.head_is_unborn or repo.head_is_detached) and (
+        repo.head.name == base_ref.name
+    )
+    base_ref.set_target(pygit2.Oid(hex=ready.merged.base))
+    if follows:
+        _restore(repo, repo[ready.merged.base].peel(pygit2.Tree), ready.merged.files)
+
+
+def reset_branch(ready: Ready) -> None:
+    """The task branch back on its base, as a refused landing leaves it."""
+    _reset_task_branch(open_repo(ready.repo_path), ready.branch, ready.base_commit)
 
 
 def reset_task_branch(repo_path: Path, branch: str, base_commit: str) -> None:
@@ -123,57 +214,25 @@ def landed(repo_path: Path, base_branch: str, head: str) -> bool:
     return str(tip) == head or repo.descendant_of(tip, pygit2.Oid(hex=head))
 
 
-def _rebase_and_fast_forward(
-    repo: pygit2.Repository,
-    branch: str,
-    base_branch: str,
-    on_ready: Callable[[Merged], None],
-) -> Merged:
-    base_ref = repo.references[f"refs/heads/{base_branch}"]
-    upstream = base_ref.peel(pygit2.Commit)
-    head = repo.references[f"refs/heads/{branch}"].peel(pygit2.Commit)
-    if head.id != upstream.id and not repo.descendant_of(head.id, upstream.id):
-        new_head = rebase(repo, head, upstream)
-    else:
-        new_head = head.id
-    new_commit = repo[new_head].peel(pygit2.Commit)
-    deltas = repo.diff(upstream, new_commit).deltas
-    files = sorted({path for d in deltas for path in (d.old_file.path, d.new_file.path)})
-    merged = Merged(str(upstream.id), str(new_head), files)
-    moved_files = _follows(repo, base_branch, files)
-    on_ready(merged)  # after the dirty check: a recovery may then restore these files
-    if moved_files:
-        _check_out(repo, new_commit, files)
-    try:
-        # set_target is a compare-and-swap against the tip read above: a commit
-        # the user made meanwhile is never overwritten.
-        base_ref.set_target(new_head)
-    except BaseException as exc:
-        if moved_files:  # they were clean before: put them back as the branch has them
-            _restore(repo, repo.head.peel(pygit2.Commit).tree, files)
-        if isinstance(exc, pygit2.GitError):
-            raise BranchMoved(f"{base_branch} moved; accept again") from exc
-        raise
-    # Only now, with the default branch moved, does the task branch follow: a
-    # failure earlier leaves it exactly as the review showed it.
-    repo.references[f"refs/heads/{branch}"].set_target(new_head)
-    return merged
-
-
 def restore_interrupted(repo_path: Path, base_branch: str, base: str, head: str) -> None:
     """Undo an accept that a crash stopped mid-checkout: the files it wrote into the
     user's checkout go back to the branch's version (they were clean before)."""
     with repo_lock(repo_path):
-        repo = open_repo(repo_path)
-        if repo.head_is_unborn or repo.head_is_detached:
-            return
-        if repo.head.name != f"refs/heads/{base_branch}" or str(repo.head.target) != base:
-            return  # the checkout was never ours to touch, or the user has moved on
-        if head not in repo:
-            return
-        deltas = repo.diff(base, head).deltas
-        files = sorted({path for d in deltas for path in (d.old_file.path, d.new_file.path)})
-        _restore(repo, repo.head.peel(pygit2.Commit).tree, files)
+        restore_checkout(repo_path, base_branch, base, head)
+
+
+def restore_checkout(repo_path: Path, base_branch: str, base: str, head: str) -> None:
+    """``restore_interrupted`` with the repository's lock held by the caller."""
+    repo = open_repo(repo_path)
+    if repo.head_is_unborn or repo.head_is_detached:
+        return
+    if repo.head.name != f"refs/heads/{base_branch}" or str(repo.head.target) != base:
+        return  # the checkout was never ours to touch, or the user has moved on
+    if head not in repo:
+        return
+    deltas = repo.diff(base, head).deltas
+    files = sorted({path for d in deltas for path in (d.old_file.path, d.new_file.path)})
+    _restore(repo, repo.head.peel(pygit2.Commit).tree, files)
 
 
 def _restore(repo: pygit2.Repository, tree: pygit2.Tree, files: list[str]) -> None:

@@ -149,7 +149,6 @@ def prepare(
     return Prepared(spec, ws, route.mode == "allowlist", route.allow, tuple(notes), also)
 
 
-
 def recorded(task: Task, request: Request, prepared: Prepared) -> list[Also]:
     """The task's other repositories as its record keeps them once their workspaces
     are made (a resume keeps each one's first base)."""
