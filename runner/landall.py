@@ -25,6 +25,7 @@ from pathlib import Path
 
 from runner import merge, workspaces
 from runner.errors import DirtyCheckout, MergeConflict, NothingToMerge, RunnerError
+from runner.repos import open_repo
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,18 @@ def finish(readies: Sequence[tuple[str, merge.Ready]]) -> None:
             for _, ready in ordered:
                 merge.reset_branch(ready)
             raise
+
+
+def entry(
+    repo_path: Path, branch: str, base_branch: str, base_commit: str, base: str, head: str
+) -> merge.Ready:
+    """A journal's entry as ``finish`` takes it (blocking); the files are the tips' diff."""
+    repo = open_repo(repo_path)
+    if base not in repo or head not in repo:
+        raise RunnerError(f"{repo_path} lacks the commits its landing was journaled with")
+    deltas = repo.diff(base, head).deltas
+    files = sorted({path for d in deltas for path in (d.old_file.path, d.new_file.path)})
+    return merge.Ready(repo_path, branch, base_branch, base_commit, merge.Merged(base, head, files))
 
 
 def _move_names(readies: Sequence[tuple[str, merge.Ready]]) -> None:

@@ -140,23 +140,24 @@ def move(ready: Ready) -> None:
     repo = open_repo(ready.repo_path)
     base_ref = repo.references[f"refs/heads/{ready.base_branch}"]
     merged = ready.merged
-    if str(base_ref.target) != merged.head:
-        if str(base_ref.target) != merged.base:
-            raise BranchMoved(f"{ready.base_branch} moved; accept again")
-        moved_files = _follows(repo, ready.base_branch, merged.files)
-        new_commit = repo[merged.head].peel(pygit2.Commit)
-        if moved_files:
-            _check_out(repo, new_commit, merged.files)
-        try:
-            # set_target is a compare-and-swap against the tip read above: a commit
-            # the user made meanwhile is never overwritten.
-            base_ref.set_target(new_commit.id)
-        except BaseException as exc:
-            if moved_files:  # they were clean before: put them back as the branch has them
-                _restore(repo, repo.head.peel(pygit2.Commit).tree, merged.files)
-            if isinstance(exc, pygit2.GitError):
-                raise BranchMoved(f"{ready.base_branch} moved; accept again") from exc
-            raise
+    if str(base_ref.target) == merged.head:
+        return  # the task branch may be gone with its workspace already: left so
+    if str(base_ref.target) != merged.base:
+        raise BranchMoved(f"{ready.base_branch} moved; accept again")
+    moved_files = _follows(repo, ready.base_branch, merged.files)
+    new_commit = repo[merged.head].peel(pygit2.Commit)
+    if moved_files:
+        _check_out(repo, new_commit, merged.files)
+    try:
+        # set_target is a compare-and-swap against the tip read above: a commit
+        # the user made meanwhile is never overwritten.
+        base_ref.set_target(new_commit.id)
+    except BaseException as exc:
+        if moved_files:  # they were clean before: put them back as the branch has them
+            _restore(repo, repo.head.peel(pygit2.Commit).tree, merged.files)
+        if isinstance(exc, pygit2.GitError):
+            raise BranchMoved(f"{ready.base_branch} moved; accept again") from exc
+        raise
     # Only now, with the default branch moved, does the task branch follow: a
     # failure earlier leaves it exactly as the review showed it.
     repo.references.create(f"refs/heads/{ready.branch}", pygit2.Oid(hex=merged.head), force=True)

@@ -58,7 +58,14 @@ def diff(task: Task, max_bytes: int = diffs.MAX_FILE_BYTES) -> repos.Diff:
     return repos.Diff([], [])
 
 
-def extra_diff(task: Task, extra: Also, max_bytes: int = diffs.MAX_FILE_BYTES) -> repos.Diff:
+def every_diff(task: Task, max_bytes: int) -> list[tuple[str, repos.Diff]]:
+    """Each repository the task spans with its ``diff``, the primary first (blocking)."""
+    return [(task.repo, diff(task, max_bytes))] + [
+        (extra.repo, _extra_diff(task, extra, max_bytes)) for extra in task.also
+    ]
+
+
+def _extra_diff(task: Task, extra: Also, max_bytes: int) -> repos.Diff:
     """``diff`` for one of the other repositories the task spans (blocking)."""
     if extra.merged_head and task.status == Status.DONE:
         return repos.diff_commits(Path(extra.repo), extra.merged_base, extra.merged_head, max_bytes)

@@ -1,9 +1,13 @@
 """Landing a reviewed task: commit, rebase onto the default branch, fast-forward.
 
-The git work is ``runner.merge``'s; this module decides where the task goes
-after it: done (and cleaned up), to its agent for a conflict round
-(``rounds``), back to review with a reason the user can act on (a conflict,
-a dirty checkout, a branch that moved), or failed.
+The git work is ``runner.merge``'s (``runner.landall``'s for a task spanning
+several repositories); this module decides where the task goes after it: done
+(and cleaned up), to its agent for a conflict round (``rounds``), back to
+review with a reason the user can act on (a conflict, a dirty checkout, a
+branch that moved), or failed. A task spanning several repositories lands in
+all of them or none; its conflicts are not handed to the agent (rounds work
+in the primary's workspace alone): it goes back to review, naming the
+repository.
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runner import merge
+from runner import landall, merge
 from runner.errors import (
     BranchMoved,
     DirtyCheckout,
@@ -70,18 +75,24 @@ class Landing:
 
         started = time.monotonic()
         try:
-            merged = await life.io(
-                lambda: merge.accept(
-                    Path(task.repo),
-                    checkouts.workspace(task),
-                    task.base_branch,
-                    message,
-                    remember,
-                    task.marked_files,
+            if task.also:
+                await life.io(self._land_all, task, message, loop)
+            else:
+                await life.io(
+                    lambda: merge.accept(
+                        Path(task.repo),
+                        checkouts.workspace(task),
+                        task.base_branch,
+                        message,
+                        remember,
+                        task.marked_files,
+                    )
                 )
-            )
         except MergeConflict as exc:
-            await self._conflicted(task.id, exc, message)
+            if task.also:
+                await self.back_to_review(task.id, str(exc), exc.files)
+            else:
+                await self._conflicted(task.id, exc, message)
         except DirtyCheckout as exc:
             await self.back_to_review(task.id, str(exc), exc.files)
         except _REVIEW_AGAIN as exc:
@@ -94,8 +105,43 @@ class Landing:
         else:
             self._metrics().accept.observe(time.monotonic() - started)
             subject = message.splitlines()[0]
-            await life.note(task.id, "system", message=f"landed as {merged.head[:12]}: {subject}")
-            await self.landed(task, merged.base, merged.head)
+            journaled = await life.get(task.id)  # where each repository landed
+            where = ", ".join(f"{c['name']} {c['commit'][:12]}" for c in journaled.landed())
+            where = where if task.also else journaled.merged_head[:12]
+            await life.note(task.id, "system", message=f"landed as {where}: {subject}")
+            await self.landed(task, journaled.merged_base, journaled.merged_head)
+
+    def _land_all(self, task: Task, message: str, loop: asyncio.AbstractEventLoop) -> None:
+        """Land the change in every repository the task spans, or in none (blocking). The
+        journal, written before any branch moves, is
+        every repository's old and new tip in the task's record, flushed to disk."""
+        parts = [
+            landall.Part(
+                Path(task.repo).name, Path(task.repo), checkouts.workspace(task), task.base_branch
+            ),
+            *(
+                landall.Part(
+                    extra.name,
+                    Path(extra.repo),
+                    checkouts.extra_workspace(task, extra),
+                    extra.base_branch,
+                )
+                for extra in task.also
+            ),
+        ]
+        store = self.life.store
+
+        def journal(readies: list[merge.Ready | None]) -> None:
+            tips = [(r.merged.base, r.merged.head) if r else ("", "") for r in readies]
+            also = [
+                replace(extra, merged_base=base, merged_head=head)
+                for extra, (base, head) in zip(task.also, tips[1:], strict=True)
+            ]
+            store.update_task(task.id, merged_base=tips[0][0], merged_head=tips[0][1], also=also)
+            store.flush()
+            loop.call_soon_threadsafe(self.life.hub.board_changed)
+
+        landall.accept(parts, message, journal, task.marked_files)
 
     async def _conflicted(self, task_id: str, conflict: MergeConflict, message: str) -> None:
         """The agent's to resolve while rounds are left; then the person's, in review."""
@@ -121,6 +167,7 @@ class Landing:
 
     async def back_to_review(self, task_id: str, reason: str, files: list[str]) -> None:
         await self.life.note(task_id, "error", message=reason, files=files)
+        also = (await self.life.get(task_id)).also
         await self.life.move(
             task_id,
             Action.REOPEN,
@@ -129,6 +176,7 @@ class Landing:
             conflict_files=files,
             merged_base="",
             merged_head="",
+            also=[replace(extra, merged_base="", merged_head="") for extra in also],
         )
 
     async def landed(self, task: Task, base: str, head: str) -> None:

@@ -4,8 +4,9 @@ A run's container may have outlived the last process (reattach and follow it
 from the line it was at), ended meanwhile (trust its last stored result) or
 never started; an accept may have been cut off before or after its
 fast-forward (finish it, or put the user's checkout back and return the task
-to review), or while preparing a conflict round (prepare it again). Where
-each case leads is decided by ``outcomes``.
+to review), or while preparing a conflict round (prepare it again); an accept
+across several repositories is completed from its journal (``_accept_all``).
+Where each case leads is decided by ``outcomes``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from runner import merge
+from runner import landall, merge
 from runner.containers import Engine
 from runner.errors import RunnerError, RuntimeUnavailable
 from server import outage, outcomes
@@ -112,6 +113,9 @@ class Recovery:
         if task.conflict_change:  # cut off preparing a conflict round: prepare it again
             await self.landing.rounds.prepare(task)
             return
+        if task.also:
+            await self._accept_all(task)
+            return
         landed = bool(task.merged_head) and await life.io(
             merge.landed, Path(task.repo), task.base_branch, task.merged_head
         )
@@ -130,3 +134,39 @@ class Recovery:
         await self.landing.back_to_review(
             task.id, "the accept was interrupted before it landed; accept again", []
         )
+
+    async def _accept_all(self, task: Task) -> None:
+        """An accept across repositories: completed from its journal if it was written
+        (``landall.finish``: forward, or, if a branch can no longer move, all back),
+        else its task branches put back; then done, or back to review with why."""
+        io = self.life.io
+        repos = [
+            (Path(task.repo).name, task.repo, task.base_branch, task.base_commit),
+            *((a.name, a.repo, a.base_branch, a.base_commit) for a in task.also),
+        ]
+        tips = [
+            (task.merged_base, task.merged_head),
+            *((a.merged_base, a.merged_head) for a in task.also),
+        ]
+        journal = [
+            (name, await io(landall.entry, Path(repo), task.branch, branch, base_commit, *tip))
+            for (name, repo, branch, base_commit), tip in zip(repos, tips, strict=True)
+            if tip[1]
+        ]
+        if not journal:
+            for _, repo, _, base_commit in repos:
+                await io(merge.reset_task_branch, Path(repo), task.branch, base_commit)
+            await self.landing.back_to_review(
+                task.id, "the accept was interrupted before it landed; accept again", []
+            )
+            return
+        try:
+            await io(landall.finish, journal)
+        except RunnerError as exc:
+            await self.landing.back_to_review(
+                task.id,
+                f"the interrupted accept could not be completed, so nothing landed: {exc}",
+                [],
+            )
+            return
+        await self.landing.landed(task, task.merged_base, task.merged_head)

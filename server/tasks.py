@@ -123,7 +123,15 @@ class Tasks:
         """The change under review, or, once merged, the change as it landed."""
         task = await self.get(task_id)
         max_bytes = self.config.current.diff_file_bytes
-        return await self.io(lambda: review.diff_json(checkouts.diff(task, max_bytes)))
+
+        def render() -> dict[str, Any]:  # the primary's as ever; the others' under "also"
+            first, *others = [
+                {"name": Path(repo).name, "repo": repo, **review.diff_json(diff)}
+                for repo, diff in checkouts.every_diff(task, max_bytes)
+            ]
+            return {**first, "also": others}
+
+        return await self.io(render)
 
     async def behind(self, tasks: list[Task]) -> dict[str, int]:
         """How many commits each waiting or failed task's base is behind its default branch."""

@@ -102,6 +102,12 @@ class Database:
                     raise InsufficientStorage(self.path.parent) from exc
                 raise
 
+    def flush(self) -> None:
+        """Write what was committed through to the database file, synced: committed
+        writes outlive a crash of the app as they are (WAL), this a power cut too."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(FULL)")
+
     def writable(self) -> bool:
         """Readiness: can the store still commit a write (disk full, read-only fs)?"""
         try:
