@@ -1,0 +1,147 @@
+"""A task spanning two registered repositories, on the real engine with the fake agent:
+one workspace each at /workspace/<name>, a diff per repository, an accept that lands
+in both or neither, and a kill -9 between the two branch moves that a restart
+completes from the journal."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import docker
+import pygit2
+
+from tests.e2e.test_restart import restart
+from tests.gitrepo import branches, commit, file_on_branch, make_repo, status, task_refs
+from tests.leftovers import assert_checkout_clean, assert_fsck_clean, assert_no_orphans, stored
+from tests.server_process import ServerProcess
+
+FILES = 2_000  # the second repository's checkout then takes long enough to be caught in
+HANG_S = 300
+
+
+def second_repo(server: ServerProcess, path: Path, files: dict[str, str] | None = None) -> Path:
+    made = make_repo(path, files or {"lib.txt": "v1\n"})
+    server.api("POST", "/api/repos", {"path": str(made)}, status=201)
+    return made.resolve()
+
+
+def head(repo: Path) -> str:
+    return str(pygit2.Repository(str(repo)).references["refs/heads/main"].target)
+
+
+def test_a_task_spanning_two_repos_reviews_and_lands_in_both(
+    server: ServerProcess, repo: Path, tmp_path: Path
+) -> None:
+    lib = second_repo(server, tmp_path / "lib")
+    task = server.create(
+        "write app.txt app change\nwrite /workspace/lib/util.txt lib change\n"
+        "run ls /workspace > /workspace/lib/seen.txt",
+        also=[str(lib)],
+    )
+    assert task["also"] == [str(lib)]
+    server.act(task["id"], "start")
+    server.wait_for(task["id"], "waiting")
+
+    diff = server.api("GET", f"/api/tasks/{task['id']}/diff")
+    assert (diff["name"], diff["files"]) == ("project", ["app.txt"])
+    [other] = diff["also"]
+    assert (other["name"], other["repo"]) == ("lib", str(lib))
+    assert other["files"] == ["seen.txt", "util.txt"]
+    commit(lib, {"later.txt": "the user kept working\n"})  # the accept rebases onto it
+
+    server.act(task["id"], "accept")
+    done = server.wait_for(task["id"], "done")
+
+    assert file_on_branch(repo, "main", "app.txt") == "app change\n"
+    assert file_on_branch(lib, "main", "util.txt") == "lib change\n"
+    assert file_on_branch(lib, "main", "seen.txt") == "lib\nproject\n", "both were mounted"
+    assert file_on_branch(lib, "main", "later.txt") == "the user kept working\n"
+    landed = {entry["name"]: entry["commit"] for entry in done["landed"]}
+    assert landed == {"project": head(repo), "lib": head(lib)}
+    assert done["landed_commit"] == head(repo)
+    for each in (repo, lib):
+        assert status(each) == {} and branches(each) == ["main"] and task_refs(each) == []
+    after = server.api("GET", f"/api/tasks/{task['id']}/diff")
+    assert after["files"] == ["app.txt"] and after["also"][0]["files"] == ["seen.txt", "util.txt"]
+
+
+def test_a_conflict_in_one_repo_moves_neither(
+    server: ServerProcess, repo: Path, tmp_path: Path
+) -> None:
+    lib = second_repo(server, tmp_path / "lib")
+    task_id = server.create(
+        "write app.txt app change\nwrite /workspace/lib/lib.txt agent version", also=[str(lib)]
+    )["id"]
+    server.act(task_id, "start")
+    server.wait_for(task_id, "waiting")
+    before = head(repo)
+    user = commit(lib, {"lib.txt": "user version\n"})
+
+    server.act(task_id, "accept")
+    back = server.wait_for(task_id, "waiting")
+
+    assert back["conflict_files"] == ["lib/lib.txt"]
+    assert back["error"].startswith("lib: ") and "lib.txt" in back["error"]
+    assert head(repo) == before and file_on_branch(repo, "main", "app.txt") is None
+    assert head(lib) == user
+    assert not (repo / "app.txt").exists()
+    assert status(repo) == {} and status(lib) == {}
+    row = stored(server.data_dir, task_id)
+    assert row["merged_head"] == "" and json.loads(row["also"])[0]["merged_head"] == ""
+
+    server.act(task_id, "cancel")
+    server.wait_for(task_id, "cancelled")
+    for each in (repo, lib):
+        assert branches(each) == ["main"] and task_refs(each) == []
+
+
+def test_kill_9_between_the_two_moves_completes_the_accept_after_a_restart(
+    child_server: ServerProcess, repo: Path, tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    """The primary (``project``) moves first, its path sorting first; the second's
+    checkout of FILES files is under way when the app is killed."""
+    server = child_server
+    big = second_repo(server, tmp_path / "zbig")
+    task_id = server.create(
+        "write small.txt small\nwrite /workspace/zbig/one.txt one", also=[str(big)]
+    )["id"]
+    server.act(task_id, "start")
+    server.wait_for(task_id, "waiting")
+    workspace = Path(json.loads(stored(server.data_dir, task_id)["also"])[0]["worktree"])
+    for n in range(FILES):
+        folder = workspace / "gen" / f"d{n % 100}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"f{n}.txt").write_text(f"file {n}\n")
+    big_before = head(big)
+
+    server.act(task_id, "accept")
+    deadline = time.monotonic() + HANG_S
+    while True:  # the journal written and the first branch moved: kill -9
+        row = stored(server.data_dir, task_id)
+        if row["merged_head"] and head(repo) == row["merged_head"]:
+            break
+        assert time.monotonic() < deadline, row
+        time.sleep(0.002)
+    server.kill()
+    assert head(big) == big_before, "killed between the two moves"
+
+    server = restart(server)
+    try:
+        done = server.wait_for(task_id, "done", "waiting", "failed", timeout=HANG_S)
+        assert done["status"] == "done", done
+        assert file_on_branch(repo, "main", "small.txt") == "small\n"
+        assert file_on_branch(big, "main", "one.txt") == "one\n"
+        assert (big / "gen" / "d7" / f"f{FILES - 93}.txt").read_text() == f"file {FILES - 93}\n"
+        assert {e["name"]: e["commit"] for e in done["landed"]} == {
+            "project": head(repo),
+            "zbig": head(big),
+        }
+        for each in (repo, big):
+            assert_fsck_clean(each)
+            assert_checkout_clean(each)
+            assert_no_orphans(server, each, docker_client)
+            assert branches(each) == ["main"] and task_refs(each) == []
+    finally:
+        server.stop()
