@@ -8,6 +8,7 @@ import { conflictView, DiffView } from "./diffview.js";
 import { logNodes } from "./log.js";
 import { prepareSoon } from "./prepare.js";
 import { el, money } from "./render.js";
+import { spanNodes } from "./spans.js";
 import { inGroup, label } from "./states.js";
 import { taskFields } from "./taskfields.js";
 
@@ -136,6 +137,7 @@ export class Detail {
         el("p", { class: "field-error", "data-for": "form", role: "alert" }),
         el("div", { id: "detail-feedback" }),
         this.fields = taskFields((task) => this.onChange(task)),
+        el("p", { class: "hint", id: "detail-repos" }),
         el("h3", { text: "Prompt" }),
         el("pre", { class: "prompt", id: "detail-prompt" }),
         el("div", { class: "tabs", role: "tablist" },
@@ -163,6 +165,7 @@ export class Detail {
     badge.textContent = label(task.status);
     q("#detail-prompt").textContent = task.prompt;
     this.fields.show(task);
+    q("#detail-repos").replaceChildren(...spanNodes(task));
 
     const reason = q("#detail-reason");
     reason.replaceChildren();

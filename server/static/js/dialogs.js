@@ -4,6 +4,7 @@ import { setConfig } from "./agents.js";
 import { call } from "./api.js";
 import { clearErrors, showError } from "./errors.js";
 import { el } from "./render.js";
+import { alsoBoxes, chosenAlso } from "./spans.js";
 import * as states from "./states.js";
 
 function wireClose(dialog) {
@@ -44,6 +45,10 @@ export class NewTaskDialog {
     this.form.depends_on.replaceChildren(...waitable.map((task) =>
       el("option", { value: task.id, text: task.plain_title || "(untitled)" })));
     this.dialog.querySelector("#new-repo-row").hidden = repos.length < 2;
+    const also = this.dialog.querySelector("#new-also");
+    also.replaceChildren();
+    select.onchange = () => alsoBoxes(also, repos, select.value);
+    select.onchange();
     this.dialog.showModal();
     this.form.prompt.focus();
     this.loadTemplates();
@@ -106,6 +111,8 @@ export class NewTaskDialog {
     }
     if (this.form.title.value.trim()) body.title = this.form.title.value.trim();
     if (this.form.repo.value) body.repo = this.form.repo.value;
+    const also = chosenAlso(this.dialog.querySelector("#new-also"));
+    if (also.length) body.also = also;
     if (this.form.agent.value) body.agent = this.form.agent.value;
     if (this.form.model.value.trim()) body.model = this.form.model.value.trim();
     const tags = this.form.tags.value.split(",").map((tag) => tag.trim()).filter(Boolean);

@@ -29,8 +29,19 @@ export class DiffView {
     return this.root;
   }
 
+  // A task spanning several repositories: one group per repository, its files
+  // paths under its name, as under /workspace in the container (and so in comments).
   build() {
-    const files = this.data.changes;
+    const also = this.data.also ?? [];
+    if (!also.length) return this.group(this.data, "", true);
+    return [this.commentsPanel(), ...[this.data, ...also].map((group) =>
+      el("section", { class: "diff-repo", "data-repo": group.name, "aria-label": `Changes in ${group.name}` },
+        el("h3", { text: group.name }), ...this.group(group, `${group.name}/`, false).filter(Boolean)))];
+  }
+
+  group(data, prefix, withComments) {
+    const files = data.changes.map((file) =>
+      prefix ? { ...file, path: prefix + file.path, old_path: prefix + file.old_path } : file);
     if (!files.length) return [el("p", { class: "hint", text: "No changes." })];
     const toggle = ["unified", "split"].map((mode) => el("button", {
       type: "button", "data-mode": mode, "aria-pressed": String(this.mode === mode),
@@ -39,9 +50,9 @@ export class DiffView {
     return [
       el("div", { class: "diff-bar" },
         el("span", { class: "diff-total" }, `${files.length} file${files.length === 1 ? "" : "s"} `,
-          stats(this.data), this.data.uncounted ? ` (${this.data.uncounted} not counted)` : ""),
+          stats(data), data.uncounted ? ` (${data.uncounted} not counted)` : ""),
         el("span", { class: "diff-modes", role: "group", "aria-label": "Diff layout" }, toggle)),
-      this.commentsPanel(),
+      withComments ? this.commentsPanel() : null,
       el("div", { class: "diff-body" },
         el("nav", { class: "diff-tree", "aria-label": "Changed files" }, tree(files, (path) => this.reveal(path))),
         el("div", { class: "diff-files" }, files.map((file) => this.fileSection(file)))),
