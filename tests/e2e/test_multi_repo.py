@@ -145,3 +145,45 @@ def test_kill_9_between_the_two_moves_completes_the_accept_after_a_restart(
             assert branches(each) == ["main"] and task_refs(each) == []
     finally:
         server.stop()
+
+
+def test_also_must_name_other_registered_repos_of_distinct_names(
+    bare_server: ServerProcess, repo: Path, tmp_path: Path
+) -> None:
+    server = bare_server
+    lib = second_repo(server, tmp_path / "lib")
+    twin = second_repo(server, tmp_path / "elsewhere" / "project")  # the primary's name
+    stray = make_repo(tmp_path / "stray")
+    refused = {
+        "not a list": ("lib", 400),
+        "not a repository": ([str(tmp_path)], 400),
+        "not registered": ([str(stray)], 422),
+        "the primary again": ([str(repo)], 422),
+        "named twice": ([str(lib), str(lib)], 422),
+        "the primary's name": ([str(twin)], 422),
+    }
+    for why, (also, code) in refused.items():
+        answer = server.request("POST", "/api/tasks", json={"prompt": "x", "also": also})
+        assert answer.status_code == code, (why, answer.text)
+        assert answer.json()["field"] == "also", why
+    named = server.request("POST", "/api/tasks", json={"prompt": "x", "also": [str(stray)]})
+    assert str(stray) in named.json()["error"]
+    clash = server.request("POST", "/api/tasks", json={"prompt": "x", "also": [str(twin)]})
+    assert "/workspace/project" in clash.json()["error"]
+    task = server.create("x", also=[str(lib)])
+    assert server.task(task["id"])["also"] == [str(lib)]
+    assert server.api("GET", "/api/tasks")["tasks"][0]["also"] == [str(lib)]
+
+
+def test_a_run_that_changed_only_another_repo_has_changed_files(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    lib = second_repo(server, tmp_path / "lib")
+    task_id = server.create("write /workspace/lib/only.txt only here", also=[str(lib)])["id"]
+    server.act(task_id, "start")
+    waiting = server.wait_for(task_id, "waiting")
+    notes = [e["data"].get("message", "") for e in server.events(task_id)]
+    assert "the run changed no files" not in notes, waiting
+    server.act(task_id, "accept")
+    server.wait_for(task_id, "done")
+    assert file_on_branch(lib, "main", "only.txt") == "only here\n"
