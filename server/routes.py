@@ -131,7 +131,13 @@ ROUTES: tuple[Route, ...] = (
         "listTasks",
         "List or search tasks (?q=, ?tag=, ?status=, ?repo=, ?agent=, ?archived=)",
     ),
-    Route("POST", "/api/tasks", T.create_task, "createTask", "Create a task in the backlog"),
+    Route(
+        "POST",
+        "/api/tasks",
+        T.create_task,
+        "createTask",
+        "Create a task in the backlog (also: more registered repos it spans)",
+    ),
     Route(
         "POST",
         "/api/tasks/batch",
@@ -227,7 +233,7 @@ ROUTES: tuple[Route, ...] = (
         "/api/tasks/{id}/diff",
         T.task_diff,
         "taskDiff",
-        "The change under review: patch, files, +/- counts, highlighted hunks",
+        "The change under review: files, +/- counts, highlighted hunks; other repos' in also",
     ),
     Route(
         "GET",
