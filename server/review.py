@@ -10,6 +10,7 @@ carry across hunks, which is the price of never reading whole files.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pygments.lexer import Lexer
@@ -65,6 +66,15 @@ def diff_json(diff: repos.Diff) -> dict[str, Any]:
         "uncounted": sum(c.additions is None for c in diff.changes),  # files not read
         "changes": files,
     }
+
+
+def diffs_json(each: list[tuple[str, repos.Diff]]) -> dict[str, Any]:
+    """The diff endpoint's body for a task's repositories, the primary first: its diff
+    as ever, with its name, and every other's, of the same shape, under ``also``."""
+    first, *others = [
+        {"name": Path(repo).name, "repo": repo, **diff_json(diff)} for repo, diff in each
+    ]
+    return {**first, "also": others}
 
 
 def conflicts_json(files: list[conflicts.ConflictFile]) -> dict[str, Any]:

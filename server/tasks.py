@@ -124,14 +124,7 @@ class Tasks:
         task = await self.get(task_id)
         max_bytes = self.config.current.diff_file_bytes
 
-        def render() -> dict[str, Any]:  # the primary's as ever; the others' under "also"
-            first, *others = [
-                {"name": Path(repo).name, "repo": repo, **review.diff_json(diff)}
-                for repo, diff in checkouts.every_diff(task, max_bytes)
-            ]
-            return {**first, "also": others}
-
-        return await self.io(render)
+        return await self.io(lambda: review.diffs_json(checkouts.every_diff(task, max_bytes)))
 
     async def behind(self, tasks: list[Task]) -> dict[str, int]:
         """How many commits each waiting or failed task's base is behind its default branch."""
@@ -185,14 +178,14 @@ class Tasks:
         if len(model) > 100 or any(c.isspace() for c in model):
             raise Unprocessable("model must be a model name without spaces", field="model")
         repo = await self._repo(fields.get("repo"))
-        known = await self.io(self.store.repos)
+        also = await self.io(lambda: spans.checked(fields.get("also"), repo, self.store.repos()))
         return Task(
             id=id_ or str(uuid.uuid4()),
             prompt=prompt,
             title=title.strip(),
             status=Status.BACKLOG,
             repo=repo,
-            also=await self.io(spans.checked, fields.get("also"), repo, known),
+            also=also,
             agent=agent,
             model=model,
             tags=fields.get("tags") or [],
