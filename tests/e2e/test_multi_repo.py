@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import docker
@@ -97,12 +98,9 @@ def test_a_conflict_in_one_repo_moves_neither(
         assert branches(each) == ["main"] and task_refs(each) == []
 
 
-def test_kill_9_between_the_two_moves_completes_the_accept_after_a_restart(
-    child_server: ServerProcess, repo: Path, tmp_path: Path, docker_client: docker.DockerClient
-) -> None:
-    """The primary (``project``) moves first, its path sorting first; the second's
-    checkout of FILES files is under way when the app is killed."""
-    server = child_server
+def big_task(server: ServerProcess, repo: Path, tmp_path: Path) -> tuple[str, Path]:
+    """A task waiting for review across ``project`` (one small file) and ``zbig`` (one
+    small file and FILES more): zbig's path sorts last, so it is prepared and moved last."""
     big = second_repo(server, tmp_path / "zbig")
     task_id = server.create(
         "write small.txt small\nwrite /workspace/zbig/one.txt one", also=[str(big)]
@@ -114,35 +112,86 @@ def test_kill_9_between_the_two_moves_completes_the_accept_after_a_restart(
         folder = workspace / "gen" / f"d{n % 100}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"f{n}.txt").write_text(f"file {n}\n")
+    return task_id, big
+
+
+def kill_when(server: ServerProcess, reached: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + HANG_S
+    while not reached():
+        assert time.monotonic() < deadline, server.log()
+        time.sleep(0.002)
+    server.kill()
+
+
+def assert_landed_whole(
+    server: ServerProcess, task_id: str, repos: list[Path], client: docker.DockerClient
+) -> None:
+    done = server.task(task_id)
+    assert done["status"] == "done", done
+    assert [e["commit"] for e in done["landed"]] == [head(each) for each in repos]
+    for each in repos:
+        assert_fsck_clean(each)
+        assert_checkout_clean(each)
+        assert_no_orphans(server, each, client)
+        assert branches(each) == ["main"] and task_refs(each) == []
+
+
+def test_kill_9_between_the_two_moves_completes_the_accept_after_a_restart(
+    child_server: ServerProcess, repo: Path, tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    """The primary moves first; the second's checkout of FILES files is under way when
+    the app is killed. The journal is completed: both land."""
+    server = child_server
+    task_id, big = big_task(server, repo, tmp_path)
     big_before = head(big)
 
     server.act(task_id, "accept")
-    deadline = time.monotonic() + HANG_S
-    while True:  # the journal written and the first branch moved: kill -9
+
+    def first_moved() -> bool:
         row = stored(server.data_dir, task_id)
-        if row["merged_head"] and head(repo) == row["merged_head"]:
-            break
-        assert time.monotonic() < deadline, row
-        time.sleep(0.002)
-    server.kill()
+        return bool(row["merged_head"]) and head(repo) == row["merged_head"]
+
+    kill_when(server, first_moved)
     assert head(big) == big_before, "killed between the two moves"
 
     server = restart(server)
     try:
-        done = server.wait_for(task_id, "done", "waiting", "failed", timeout=HANG_S)
-        assert done["status"] == "done", done
+        server.wait_for(task_id, "done", "waiting", "failed", timeout=HANG_S)
         assert file_on_branch(repo, "main", "small.txt") == "small\n"
         assert file_on_branch(big, "main", "one.txt") == "one\n"
         assert (big / "gen" / "d7" / f"f{FILES - 93}.txt").read_text() == f"file {FILES - 93}\n"
-        assert {e["name"]: e["commit"] for e in done["landed"]} == {
-            "project": head(repo),
-            "zbig": head(big),
-        }
+        assert_landed_whole(server, task_id, [repo, big], docker_client)
+    finally:
+        server.stop()
+
+
+def test_kill_9_before_the_journal_moves_neither_and_a_second_accept_lands_both(
+    child_server: ServerProcess, repo: Path, tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    """Killed while zbig's FILES files are committed, before anything is journaled."""
+    server = child_server
+    task_id, big = big_task(server, repo, tmp_path)
+    before = (head(repo), head(big))
+
+    server.act(task_id, "accept")
+    kill_when(server, lambda: stored(server.data_dir, task_id)["status"] == "committing")
+    assert stored(server.data_dir, task_id)["merged_head"] == "", "killed before the journal"
+
+    server = restart(server)
+    try:
+        back = server.wait_for(task_id, "done", "waiting", "failed", timeout=HANG_S)
+        assert back["status"] == "waiting", back
+        assert "interrupted before it landed" in back["error"]
+        assert (head(repo), head(big)) == before
         for each in (repo, big):
             assert_fsck_clean(each)
             assert_checkout_clean(each)
             assert_no_orphans(server, each, docker_client)
-            assert branches(each) == ["main"] and task_refs(each) == []
+            row = stored(server.data_dir, task_id)
+            assert file_on_branch(each, row["branch"], "small.txt") is None, "as reviewed"
+        server.act(task_id, "accept")
+        server.wait_for(task_id, "done", timeout=HANG_S)
+        assert_landed_whole(server, task_id, [repo, big], docker_client)
     finally:
         server.stop()
 
