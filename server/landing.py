@@ -113,8 +113,8 @@ class Landing:
 
     def _land_all(self, task: Task, message: str, loop: asyncio.AbstractEventLoop) -> None:
         """Land the change in every repository the task spans, or in none (blocking). The
-        journal, written before any branch moves, is
-        every repository's old and new tip in the task's record, flushed to disk."""
+        journal, written before any branch moves, is every repository's old and new tip
+        in the task's record, flushed to disk."""
         parts = [
             landall.Part(
                 Path(task.repo).name, Path(task.repo), checkouts.workspace(task), task.base_branch
