@@ -151,13 +151,10 @@ def prepare(
 
 def recorded(task: Task, request: Request, prepared: Prepared) -> list[Also]:
     """The task's other repositories as its record keeps them once their workspaces
-    are made (a resume keeps each one's first base)."""
+    are made. Each one's base is its task branch's tip: no sync or conflict round
+    moves it, and a refused accept puts it back, so it is the base after a cancel
+    and retry (a fresh workspace) as well as on a resume."""
     return [
-        replace(
-            extra,
-            base_branch=branch,
-            worktree=str(ws.path),
-            base_commit=extra.base_commit or ws.base_commit,
-        )
+        replace(extra, base_branch=branch, worktree=str(ws.path), base_commit=ws.base_commit)
         for extra, (_, branch), ws in zip(task.also, request.also, prepared.also, strict=True)
     ]

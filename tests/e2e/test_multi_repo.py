@@ -236,3 +236,22 @@ def test_a_run_that_changed_only_another_repo_has_changed_files(
     server.act(task_id, "accept")
     server.wait_for(task_id, "done")
     assert file_on_branch(lib, "main", "only.txt") == "only here\n"
+
+
+def test_a_cancelled_task_retried_starts_each_repo_afresh_from_its_head(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    lib = second_repo(server, tmp_path / "lib")
+    task_id = server.create("write /workspace/lib/util.txt lib change", also=[str(lib)])["id"]
+    server.act(task_id, "start")
+    server.wait_for(task_id, "waiting")
+    server.act(task_id, "cancel")
+    server.wait_for(task_id, "cancelled")
+    assert branches(lib) == ["main"] and task_refs(lib) == []
+    commit(lib, {"later.txt": "made while the task was cancelled\n"})
+
+    server.act(task_id, "retry")
+    server.act(task_id, "start")
+    server.wait_for(task_id, "waiting")
+    [other] = server.api("GET", f"/api/tasks/{task_id}/diff")["also"]
+    assert other["files"] == ["util.txt"], "the change against lib's head, nothing else"
