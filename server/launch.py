@@ -25,6 +25,16 @@ from server.settings import Settings
 
 
 @dataclass(frozen=True)
+class Other:
+    """Another repository a task spans, as a run asks for it (``Request.include`` and
+    ``base_branch``, for that repository)."""
+
+    repo: RepoInfo
+    base_branch: str
+    include: str
+
+
+@dataclass(frozen=True)
 class Request:
     task_id: str
     instance: str
@@ -37,8 +47,7 @@ class Request:
     # request as the rest, so a container made ahead of a change to them is stale.
     include: str  # the checkout's .worktreeinclude
     steps: tuple[boot.Step, ...]
-    # The other repositories the task spans, each with the branch it starts from.
-    also: tuple[tuple[RepoInfo, str], ...] = ()
+    also: tuple[Other, ...] = ()  # the other repositories the task spans
 
 
 def request(task: Task, instance: str, image: str, proxy_image: str, args: list[str]) -> Request:
@@ -58,9 +67,9 @@ def request(task: Task, instance: str, image: str, proxy_image: str, args: list[
     )
 
 
-def _extra(path: str, base_branch: str) -> tuple[RepoInfo, str]:
+def _extra(path: str, base_branch: str) -> Other:
     info = repos.inspect_repo(path)
-    return info, base_branch or info.default_branch
+    return Other(info, base_branch or info.default_branch, include.rules_of(info.path))
 
 
 @dataclass(frozen=True)
@@ -93,17 +102,22 @@ def prepare(
     steps = [*mine, *request.steps]
     notes = [f"running {step.source} before the agent" for step in steps]
 
-    def seed(path: Path, user: pygit2.Repository, tree: pygit2.Tree) -> None:
-        notes.extend(include.copy(request.repo.path, user, tree, path, request.include, owner))
-
+    seed = _seeder(request.repo.path, request.include, owner, notes)
     root = settings.workspaces_dir / task_id
     ws = workspaces.create(request.repo, task_id, root, request.base_branch, owner, take, seed)
     # Each other repository's workspace in a folder of its own under the task's (its
     # own host.git beside it), so removing the task's folder removes them all. Made
-    # afresh, never from the pool, and without the primary's bootstrap copy.
+    # afresh, never from the pool; seeded from its own .worktreeinclude.
     also = tuple(
-        workspaces.create(info, task_id, workspaces.also_root(root, info.name), branch, owner)
-        for info, branch in request.also
+        workspaces.create(
+            other.repo,
+            task_id,
+            workspaces.also_root(root, other.repo.name),
+            other.base_branch,
+            owner,
+            seed=_seeder(other.repo.path, other.include, owner, notes, other.repo.name),
+        )
+        for other in request.also
     )
     template = settings.templates_dir / adapter.name
     home = homes.create(settings.homes_dir / task_id, template, adapter.home, owner)
@@ -142,11 +156,24 @@ def prepare(
         boot=boot.write(root / "boot", steps),
         readonly=brief.mounts(ws.root, adapter.home, adapter.instructions),
         also=tuple(
-            Extra(extra.path, info.name, extra.objects)
-            for extra, (info, _) in zip(also, request.also, strict=True)
+            Extra(extra.path, other.repo.name, extra.objects)
+            for extra, other in zip(also, request.also, strict=True)
         ),
     )
     return Prepared(spec, ws, route.mode == "allowlist", route.allow, tuple(notes), also)
+
+
+def _seeder(
+    checkout: Path, rules: str, owner: tuple[int, int], notes: list[str], name: str = ""
+) -> workspaces.Seed:
+    """Copies what a checkout's .worktreeinclude ``rules`` name into a new workspace,
+    saying so in ``notes`` (under ``name``, for another repository the task spans)."""
+
+    def seed(path: Path, user: pygit2.Repository, tree: pygit2.Tree) -> None:
+        copied = include.copy(checkout, user, tree, path, rules, owner)
+        notes.extend(f"{name}: {note}" if name else note for note in copied)
+
+    return seed
 
 
 def recorded(task: Task, request: Request, prepared: Prepared) -> list[Also]:
@@ -155,6 +182,8 @@ def recorded(task: Task, request: Request, prepared: Prepared) -> list[Also]:
     moves it, and a refused accept puts it back, so it is the base after a cancel
     and retry (a fresh workspace) as well as on a resume."""
     return [
-        replace(extra, base_branch=branch, worktree=str(ws.path), base_commit=ws.base_commit)
-        for extra, (_, branch), ws in zip(task.also, request.also, prepared.also, strict=True)
+        replace(
+            extra, base_branch=other.base_branch, worktree=str(ws.path), base_commit=ws.base_commit
+        )
+        for extra, other, ws in zip(task.also, request.also, prepared.also, strict=True)
     ]

@@ -255,3 +255,18 @@ def test_a_cancelled_task_retried_starts_each_repo_afresh_from_its_head(
     server.wait_for(task_id, "waiting")
     [other] = server.api("GET", f"/api/tasks/{task_id}/diff")["also"]
     assert other["files"] == ["util.txt"], "the change against lib's head, nothing else"
+
+
+def test_another_repo_is_seeded_from_its_own_worktreeinclude(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    lib = make_repo(tmp_path / "lib", {".gitignore": ".env\n", ".worktreeinclude": ".env\n"})
+    (lib / ".env").write_text("LIB_TOKEN=xyz\n")
+    server.api("POST", "/api/repos", {"path": str(lib)}, status=201)
+    task_id = server.create("show /workspace/lib/.env", also=[str(lib.resolve())])["id"]
+    server.act(task_id, "start")
+    assert server.wait_for(task_id, "waiting")["error"] == ""
+    log = json.dumps([e["data"] for e in server.events(task_id)])
+    assert "LIB_TOKEN=xyz" in log, "the agent read the copy"
+    [other] = server.api("GET", f"/api/tasks/{task_id}/diff")["also"]
+    assert other["files"] == [], "ignored, the copy is no change"
