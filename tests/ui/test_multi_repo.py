@@ -28,7 +28,7 @@ def test_picking_another_repo_and_seeing_the_diff_grouped_by_repo(
     screenshot(page, "multi-repo-dialog")
     page.click("#new-dialog button[type=submit]")
     card = page.locator(".card", has_text="write app.txt")
-    expect(card).to_be_visible()
+    expect(card.locator(".repo")).to_have_text(["project", "lib"])
     [task] = server.api("GET", "/api/tasks")["tasks"]
     assert task["also"] == [str(lib)]
 

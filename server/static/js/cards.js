@@ -46,7 +46,8 @@ export function renderCard(task, { draggable, selected, badge, queue }) {
       "div",
       { class: "meta origin" },
       el("span", { class: "agent", text: agents()[task.agent]?.title ?? task.agent }),
-      el("span", { class: "repo", title: task.repo, text: task.repo.split(/[\\/]/).filter(Boolean).pop() ?? task.repo }),
+      ...[task.repo, ...(task.also ?? [])].map((repo) =>
+        el("span", { class: "repo", title: repo, text: repo.split(/[\\/]/).filter(Boolean).pop() ?? repo })),
     ),
     task.tags.length ? el("ul", { class: "tags", "aria-label": "Tags" }, ...task.tags.map((tag) => el("li", {},
       el("button", { type: "button", class: "tag", "data-tag": tag, tabindex: "-1", title: `Show only tasks tagged ${tag}`, text: tag })))) : null,

@@ -20,11 +20,13 @@ export function chosenAlso(container) {
 
 // "Landed: app 1a2b3c4d5e6f, lib …" once done; before, the repositories it spans.
 export function spanNodes(task) {
-  if (task.landed.length) {
-    return ["Landed: ", ...task.landed.flatMap((entry, i) => [i ? ", " : "", `${entry.name} `,
+  const landed = task.landed ?? [];
+  const also = task.also ?? [];
+  if (landed.length) {
+    return ["Landed: ", ...landed.flatMap((entry, i) => [i ? ", " : "", `${entry.name} `,
       el("code", { text: entry.commit.slice(0, 12), title: entry.commit })])];
   }
-  if (!task.also.length) return [];
-  const names = [task.repo, ...task.also].map((path) => path.split("/").pop());
+  if (!also.length) return [];
+  const names = [task.repo, ...also].map((path) => path.split("/").pop());
   return [`Repositories: ${names.join(", ")} (each at /workspace/<name>)`];
 }
