@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from runner import diffs, repos, resolve, workspaces
@@ -112,8 +113,18 @@ def _present(worktree: str, base_commit: str) -> bool:
 
 
 def conflicts(task: Task) -> list[ConflictFile]:
-    """Where the task's change meets its default branch as it is now (blocking, read-only)."""
-    return find_conflicts(workspace(task), Path(task.repo), task.base_branch, task.marked_files)
+    """Where the task's change meets its default branch as it is now (blocking, read-only);
+    for a task spanning several repositories, each one's, under its name."""
+    found = find_conflicts(workspace(task), Path(task.repo), task.base_branch, task.marked_files)
+    if not task.also:
+        return found
+    named = [replace(f, path=f"{Path(task.repo).name}/{f.path}") for f in found]
+    for extra in task.also:
+        if _present(extra.worktree, extra.base_commit):
+            ws = extra_workspace(task, extra)
+            theirs = find_conflicts(ws, Path(extra.repo), extra.base_branch)
+            named.extend(replace(f, path=f"{extra.name}/{f.path}") for f in theirs)
+    return named
 
 
 async def drop(life: Lifecycle, task: Task, pool: WorkspacePool) -> None:

@@ -91,6 +91,8 @@ def test_a_conflict_in_one_repo_moves_neither(
     assert status(repo) == {} and status(lib) == {}
     row = stored(server.data_dir, task_id)
     assert row["merged_head"] == "" and json.loads(row["also"])[0]["merged_head"] == ""
+    [where] = server.api("GET", f"/api/tasks/{task_id}/conflicts")["files"]
+    assert where["path"] == "lib/lib.txt" and "agent version" in json.dumps(where["hunks"])
 
     server.act(task_id, "cancel")
     server.wait_for(task_id, "cancelled")
