@@ -62,7 +62,9 @@ def test_conflicts_of_a_task_without_one_are_empty(bare_server: ServerProcess) -
     task = bare_server.create("nothing yet")
     assert bare_server.api("GET", f"/api/tasks/{task['id']}/conflicts") == {"files": []}
     diff = bare_server.api("GET", f"/api/tasks/{task['id']}/diff")
-    assert diff == {"files": [], "additions": 0, "deletions": 0, "uncounted": 0, "changes": []}
+    empty = {"files": [], "additions": 0, "deletions": 0, "uncounted": 0, "changes": []}
+    named = {"name": Path(task["repo"]).name, "repo": task["repo"], "also": []}
+    assert diff == {**empty, **named}
     missing = bare_server.request("GET", "/api/tasks/nope/conflicts")
     assert missing.status_code == 404 and "error" in missing.json()
 
