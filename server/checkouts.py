@@ -49,10 +49,15 @@ def _existing(repo: str, worktree: str, branch: str, base_commit: str) -> worksp
     return workspaces.existing(Path(worktree), git_dir, branch, base_commit)
 
 
+# Once an accept has said where the change lands, the diff is read from those commits,
+# never from the workspace, which the landing then removes (a read would race it).
+_LANDING = (Status.COMMITTING, Status.DONE)
+
+
 def diff(task: Task, max_bytes: int = diffs.MAX_FILE_BYTES) -> repos.Diff:
     """The change under review, or, once merged, the change as it landed (blocking);
     each file past ``max_bytes`` is left unread."""
-    if task.merged_head and task.status == Status.DONE:
+    if task.merged_head and task.status in _LANDING:
         return repos.diff_commits(Path(task.repo), task.merged_base, task.merged_head, max_bytes)
     if has_workspace(task):
         return workspaces.diff(workspace(task), max_bytes)
@@ -68,7 +73,7 @@ def every_diff(task: Task, max_bytes: int) -> list[tuple[str, repos.Diff]]:
 
 def _extra_diff(task: Task, extra: Also, max_bytes: int) -> repos.Diff:
     """``diff`` for one of the other repositories the task spans (blocking)."""
-    if extra.merged_head and task.status == Status.DONE:
+    if extra.merged_head and task.status in _LANDING:
         return repos.diff_commits(Path(extra.repo), extra.merged_base, extra.merged_head, max_bytes)
     if _present(extra.worktree, extra.base_commit):
         return workspaces.diff(extra_workspace(task, extra), max_bytes)
