@@ -241,7 +241,7 @@ def test_a_run_that_changed_only_another_repo_has_changed_files(
 
 
 def test_a_cancelled_task_retried_starts_each_repo_afresh_from_its_head(
-    server: ServerProcess, tmp_path: Path
+    server: ServerProcess, repo: Path, tmp_path: Path
 ) -> None:
     lib = second_repo(server, tmp_path / "lib")
     task_id = server.create("write /workspace/lib/util.txt lib change", also=[str(lib)])["id"]
@@ -257,6 +257,10 @@ def test_a_cancelled_task_retried_starts_each_repo_afresh_from_its_head(
     server.wait_for(task_id, "waiting")
     [other] = server.api("GET", f"/api/tasks/{task_id}/diff")["also"]
     assert other["files"] == ["util.txt"], "the change against lib's head, nothing else"
+    server.api("DELETE", f"/api/tasks/{task_id}")
+    for each in (repo, lib):
+        assert branches(each) == ["main"] and task_refs(each) == []
+    assert not (server.data_dir / "workspaces" / task_id).exists()
 
 
 def test_another_repo_is_seeded_from_its_own_worktreeinclude(
