@@ -215,7 +215,9 @@ class Runs:
                     base_branch=request.base_branch,
                     branch=ws.branch,
                     worktree=str(ws.path),
-                    base_commit=task.base_commit or ws.base_commit,
+                    # The task branch's tip: a sync or a conflict round moves it with the
+                    # base; a retry after a cancel makes it afresh from the head.
+                    base_commit=ws.base_commit,
                     also=launch_.recorded(task, request, prepared),
                 )
                 started = time.monotonic()

@@ -244,19 +244,22 @@ def test_a_cancelled_task_retried_starts_each_repo_afresh_from_its_head(
     server: ServerProcess, repo: Path, tmp_path: Path
 ) -> None:
     lib = second_repo(server, tmp_path / "lib")
-    task_id = server.create("write /workspace/lib/util.txt lib change", also=[str(lib)])["id"]
+    prompt = "write app.txt app change\nwrite /workspace/lib/util.txt lib change"
+    task_id = server.create(prompt, also=[str(lib)])["id"]
     server.act(task_id, "start")
     server.wait_for(task_id, "waiting")
     server.act(task_id, "cancel")
     server.wait_for(task_id, "cancelled")
     assert branches(lib) == ["main"] and task_refs(lib) == []
-    commit(lib, {"later.txt": "made while the task was cancelled\n"})
+    for each in (repo, lib):
+        commit(each, {"later.txt": "made while the task was cancelled\n"})
 
     server.act(task_id, "retry")
     server.act(task_id, "start")
     server.wait_for(task_id, "waiting")
-    [other] = server.api("GET", f"/api/tasks/{task_id}/diff")["also"]
-    assert other["files"] == ["util.txt"], "the change against lib's head, nothing else"
+    diff = server.api("GET", f"/api/tasks/{task_id}/diff")
+    assert diff["files"] == ["app.txt"], "the change against the repo's head, nothing else"
+    assert diff["also"][0]["files"] == ["util.txt"], "and lib's alike"
     server.api("DELETE", f"/api/tasks/{task_id}")
     for each in (repo, lib):
         assert branches(each) == ["main"] and task_refs(each) == []
