@@ -1,8 +1,8 @@
 """Everything that touches Docker or git, and nothing that knows about HTTP.
 
-Owns containers (``containers``, ``egress``), the user's repositories
+Owns containers (``containers``, what each is made of in ``runspec``, ``egress``), the user's repositories
 (``repos``), each task's own workspace and home (``workspaces``, ``homes``,
-``trees``), the accept pipeline (``merge``), sandbox images (``images``) and
+``trees``), the accept pipeline (``merge``, across repositories ``landall``), sandbox images (``images``) and
 the agent adapters that turn CLI output into neutral events (``agents``).
 Typed failures are in ``errors``.
 

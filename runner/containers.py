@@ -12,7 +12,7 @@ import itertools
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import docker.errors
 import requests
 from docker.types import Mount
 
-from runner import boot, holders
+from runner import boot, holders, runspec
 from runner.errors import ImageMissing, NoShell, RuntimeUnavailable
 from runner.homes import HOME
 from runner.hostpaths import HostPaths
@@ -31,7 +31,6 @@ DOCKER_SOCKET = "/var/run/docker.sock"
 LABEL_TASK = "wallfacer.task"
 LABEL_INSTANCE = "wallfacer.instance"
 LABEL_AHEAD = "wallfacer.ahead"  # made ahead of a start that may never come
-WORKSPACE = "/workspace"
 
 
 def podman_sockets() -> list[Path]:
@@ -60,62 +59,11 @@ def instance_id(data_dir: Path) -> str:
     return hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:12]
 
 
-@dataclass(frozen=True)
-class Extra:
-    """Another repository's workspace for a task spanning several, mounted as the
-    primary's is (with its own objects, read-only); the workdir stays the primary's."""
-
-    workspace: Path  # mounted read-write at /workspace/<name>
-    name: str
-    objects: Path
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    task_id: str
-    instance: str
-    image: str
-    args: list[str]
-    workspace: Path  # mounted read-write at /workspace/<repo_name>
-    repo_name: str
-    objects: Path  # the user's objects dir, mounted read-only where the workspace's alternates say
-    home: Path  # the task's own home, mounted at HOME
-    user: str  # "uid:gid", never 0
-    env: dict[str, str] = field(default_factory=dict)
-    cpus: float | None = None
-    memory: str | None = None
-    network: str | None = None
-    pids_limit: int = 1024
-    host_gateway: bool = False  # map host.docker.internal (a local model proxy, a test stub)
-    boot: Path | None = None  # the run's steps before the agent (``runner.boot``), if any
-    # (host path, container path) mounted read-only: files the host gives the agent to read.
-    readonly: tuple[tuple[Path, str], ...] = ()
-    also: tuple[Extra, ...] = ()
-
-
 # The name a container uses for the host, mapped only where something must reach it.
 HOST_GATEWAY = "host.docker.internal"
 HOST_GATEWAY_MAPPING = {HOST_GATEWAY: "host-gateway"}
 # What the container may write outside its workspace and home; its root is read-only.
 TMPFS = {"/tmp": "rw,nosuid,nodev,size=1g"}
-
-
-def sandbox_owner(image_user: str) -> tuple[int, int]:
-    """Who a task container runs as: never root.
-
-    The image's own USER when it is a non-root uid and the host can give the
-    workspace to it (the host is root); otherwise the host user, so that files
-    written in the workspace are theirs; a root host with a root or named
-    image user gets 1000:1000.
-    """
-    uid_s, _, gid_s = image_user.partition(":")
-    host_root = not hasattr(os, "geteuid") or os.geteuid() == 0
-    if uid_s.isdigit() and int(uid_s) > 0 and host_root:
-        uid = int(uid_s)
-        return uid, int(gid_s) if gid_s.isdigit() else uid
-    if not host_root:
-        return os.geteuid(), os.getegid()
-    return 1000, 1000
 
 
 @dataclass(frozen=True)
@@ -220,7 +168,7 @@ class Engine:
             return False
         return True
 
-    def create(self, spec: RunSpec, ahead: bool = False) -> str:
+    def create(self, spec: runspec.RunSpec, ahead: bool = False) -> str:
         """Create the run's container, not started: ``ahead`` of a start, that is the
         part a start no longer waits for, network included (``runner.holders``).
 
@@ -229,7 +177,6 @@ class Engine:
         """
         api = self.client().api
         host = self._host_paths or HostPaths()
-        workdir = f"{WORKSPACE}/{spec.repo_name}"
         labels = {LABEL_TASK: spec.task_id, LABEL_INSTANCE: spec.instance}
         hardening: dict[str, Any] = {
             "cap_drop": ["ALL"],
@@ -253,23 +200,7 @@ class Engine:
         if holder is not None:
             network = {"network_mode": holders.joining(holder)}
             labels[holders.LABEL_NETNS] = holder
-        each = [Extra(spec.workspace, spec.repo_name, spec.objects), *spec.also]
-        objects = {str(extra.objects): extra.objects for extra in each}  # a worktree's are shared
-        mounts = [
-            *(
-                Mount(f"{WORKSPACE}/{extra.name}", host.translate(extra.workspace), type="bind")
-                for extra in each
-            ),
-            *(
-                Mount(target, host.translate(source), type="bind", read_only=True)
-                for target, source in objects.items()
-            ),
-            Mount(HOME, host.translate(spec.home), type="bind"),
-            *(
-                Mount(target, host.translate(source), type="bind", read_only=True)
-                for source, target in spec.readonly
-            ),
-        ]
+        mounts = runspec.mounts(spec, host)
         entrypoint, command, env = None, spec.args, {**spec.env, "HOME": HOME}
         if spec.boot is not None:  # the wrapper first; it then runs what the image would
             mounts.append(Mount(boot.BOOT, host.translate(spec.boot), type="bind", read_only=True))
@@ -291,7 +222,7 @@ class Engine:
                 spec.image,
                 command=command,
                 entrypoint=entrypoint,
-                working_dir=workdir,
+                working_dir=f"{runspec.WORKSPACE}/{spec.repo_name}",
                 environment=env,
                 user=spec.user,
                 labels={**labels, **({LABEL_AHEAD: "1"} if ahead else {})},

@@ -15,9 +15,10 @@ import pygit2
 
 from runner import boot, brief, homes, include, repos, workspaces
 from runner.agents import Adapter
-from runner.containers import Engine, Extra, RunSpec, sandbox_owner
+from runner.containers import Engine
 from runner.egress import Egress
 from runner.repos import RepoInfo
+from runner.runspec import Extra, RunSpec, sandbox_owner
 from server import briefing, network
 from server.config import RuntimeConfig
 from server.model import Also, Task

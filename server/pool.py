@@ -24,8 +24,9 @@ from pathlib import Path
 import pygit2
 
 from runner import pool, repos, workspaces
-from runner.containers import Engine, sandbox_owner
+from runner.containers import Engine
 from runner.errors import RunnerError
+from runner.runspec import sandbox_owner
 from server.config import ConfigStore
 from server.images import Images
 from server.model import Task

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 from runner import agents, brief
 from runner.agents import Adapter
-from runner.containers import Engine, Exit, RunSpec
+from runner.containers import Engine, Exit
 from runner.egress import Egress
 from runner.errors import RunnerError, RuntimeUnavailable
+from runner.runspec import RunSpec
 from server import briefing, checkouts, outage, outcomes, output
 from server import launch as launch_
 from server.ahead import Ahead

@@ -15,8 +15,9 @@ from typing import Any
 import docker.errors
 
 from runner.agents import REGISTRY
-from runner.containers import Engine, sandbox_owner
+from runner.containers import Engine
 from runner.errors import ImageFailed
+from runner.runspec import sandbox_owner
 
 HERE = Path(__file__).resolve().parent
 

@@ -16,9 +16,10 @@ import docker
 import pytest
 from docker.models.containers import Container
 
-from runner.containers import Engine, RunSpec, instance_id
+from runner.containers import Engine, instance_id
 from runner.egress import Egress
 from runner.errors import ImageMissing
+from runner.runspec import RunSpec
 from tests.engine import holders_of
 
 
