@@ -82,6 +82,15 @@ class Task:
     # The other repositories the task spans, each with a workspace of its own at
     # /workspace/<name>; the primary (``repo``) keeps the container's workdir.
     also: list[Also] = field(default_factory=list)
+    # The verifier's verdict on the change (server.verify): "" (none), "running",
+    # "pass", "fail" or "error", with its reasons, time and cost.
+    verdict: str = ""
+    verdict_reasons: str = ""
+    verdict_at: str = ""
+    verdict_cost_usd: float = 0.0
+    # Verify when a run ends in waiting; accept on a PASS. None: as the settings say.
+    auto_test: bool | None = None
+    auto_accept: bool | None = None
     usage: Usage = field(default_factory=Usage)
     revision: int = 0  # grows with every change, so clients can drop stale copies
     created_at: str = ""
@@ -130,11 +139,24 @@ class Task:
             "landed_commit": self.merged_head if self.status == Status.DONE else "",
             "also": [extra.repo for extra in self.also],
             "landed": self.landed() if self.status == Status.DONE else [],
+            "verdict": self.verdict_json(),
+            "auto_test": self.auto_test,
+            "auto_accept": self.auto_accept,
             "usage": {**vars(self.usage), "cost_usd": round(self.usage.cost_usd, 6)},
             "budget_usd": self.budget_usd,
             "revision": self.revision,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+        }
+
+    def verdict_json(self) -> dict[str, Any] | None:
+        if not self.verdict:
+            return None
+        return {
+            "status": self.verdict,
+            "reasons": self.verdict_reasons,
+            "at": self.verdict_at,
+            "cost_usd": round(self.verdict_cost_usd, 6),
         }
 
 

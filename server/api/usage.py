@@ -1,4 +1,5 @@
-"""The usage page's data: cost and tokens per day, repository and agent, as JSON or CSV.
+"""The usage page's data: cost and tokens per day, repository, agent and activity
+(the task's run, a verifier, a helper), as JSON or CSV.
 
 Days are the client's local days: it sends its offset from UTC, so a turn at
 23:30 in Berlin counts on the Berlin day it happened.
@@ -30,10 +31,18 @@ async def usage_csv(request: web.Request) -> web.Response:
     days, rows = await _rows(request)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["day", "repo", "agent", *USAGE_COLUMNS])
+    writer.writerow(["day", "repo", "agent", "activity", *USAGE_COLUMNS])
     for row in rows:
         # Days, absolute paths and agent names: no cell a spreadsheet would take for a formula.
-        writer.writerow([row["day"], row["repo"], row["agent"], *(row[c] for c in USAGE_COLUMNS)])
+        writer.writerow(
+            [
+                row["day"],
+                row["repo"],
+                row["agent"],
+                row["activity"],
+                *(row[c] for c in USAGE_COLUMNS),
+            ]
+        )
     name = f"wallfacer-usage-{days[0]}-to-{days[-1]}.csv"
     return web.Response(
         text=out.getvalue(),

@@ -53,8 +53,9 @@ class TaskRows(Database):
             for offset, task in enumerate(tasks):
                 db.execute(
                     "INSERT INTO tasks (id, title, prompt, status, repo, agent, model, tags,"
-                    " budget_usd, position, depends_on, scheduled_at, attempt_of, also, created_at,"
-                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " budget_usd, position, depends_on, scheduled_at, attempt_of, also, auto_test,"
+                    " auto_accept, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         task.id,
                         task.title,
@@ -70,6 +71,8 @@ class TaskRows(Database):
                         task.scheduled_at,
                         task.attempt_of,
                         _column_value(task.also),
+                        task.auto_test,
+                        task.auto_accept,
                         stamp,
                         stamp,
                     ),
@@ -226,6 +229,16 @@ class TaskRows(Database):
             )
             return _saved(db, task_id)
 
+    def interrupted_verdicts(self) -> list[str]:
+        """Verdicts a restart cut off, each made an error: no verifier runs at a start."""
+        with self._tx() as db:
+            rows = db.execute(
+                "UPDATE tasks SET verdict = 'error', verdict_reasons = ?, verdict_at = ?,"
+                " revision = revision + 1 WHERE verdict = 'running' RETURNING id",
+                ("the verifier was interrupted by a restart", now()),
+            ).fetchall()
+            return [_saved(db, str(row[0])).id for row in rows]
+
     def delete_task(self, task_id: str) -> None:
         """409 while a backlog task depends on it, naming them: a plan never loses a
         step unseen. Tasks past the backlog no longer wait for it: their edge goes."""
@@ -306,6 +319,8 @@ def _task(row: sqlite3.Row) -> Task:
     values = {name: row[name] for name in _TASK_COLUMNS}
     values["status"] = Status(values["status"])
     values["archived"] = bool(values["archived"])
+    for name in ("auto_test", "auto_accept"):
+        values[name] = None if values[name] is None else bool(values[name])
     values["conflict_files"] = json.loads(values["conflict_files"])
     values["marked_files"] = json.loads(values["marked_files"])
     values["tags"] = json.loads(values["tags"])
