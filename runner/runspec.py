@@ -36,7 +36,7 @@ class RunSpec:
     instance: str
     image: str
     args: list[str]
-    workspace: Path  # mounted read-write at /workspace/<repo_name>
+    workspace: Path  # mounted at /workspace/<repo_name>, read-write unless workspace_readonly
     repo_name: str
     objects: Path  # the user's objects dir, mounted read-only where the workspace's alternates say
     home: Path  # the task's own home, mounted at HOME
@@ -51,6 +51,8 @@ class RunSpec:
     # (host path, container path) mounted read-only: files the host gives the agent to read.
     readonly: tuple[tuple[Path, str], ...] = ()
     also: tuple[Extra, ...] = ()
+    # A side session's view of a task's workspaces (a verifier): it may read, never change them.
+    workspace_readonly: bool = False
 
 
 def sandbox_owner(image_user: str) -> tuple[int, int]:
@@ -78,7 +80,12 @@ def mounts(spec: RunSpec, host: HostPaths) -> list[Mount]:
     objects = {str(extra.objects): extra.objects for extra in each}  # a worktree's are shared
     return [
         *(
-            Mount(f"{WORKSPACE}/{extra.name}", host.translate(extra.workspace), type="bind")
+            Mount(
+                f"{WORKSPACE}/{extra.name}",
+                host.translate(extra.workspace),
+                type="bind",
+                read_only=spec.workspace_readonly,
+            )
             for extra in each
         ),
         *(

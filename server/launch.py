@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pygit2
 
-from runner import boot, brief, homes, include, repos, workspaces
+from runner import boot, brief, homes, include, repos, trees, workspaces
 from runner.agents import Adapter
 from runner.containers import Engine
 from runner.egress import Egress
@@ -126,6 +126,49 @@ def prepare(
     homes.clear(home, adapter.home, shadows, owner)  # the mount's place, and what would hide it
     text = briefing.instructions(config.instructions, template / adapter.instructions)
     brief.write(ws.root, brief.INSTRUCTIONS, text)
+    mounts = Mounts(
+        workspace=ws.path,
+        objects=ws.objects,
+        home=home,
+        boot=boot.write(root / "boot", steps),
+        readonly=brief.mounts(ws.root, adapter.home, adapter.instructions),
+        also=tuple(
+            Extra(extra.path, other.repo.name, extra.objects)
+            for extra, other in zip(also, request.also, strict=True)
+        ),
+    )
+    spec, route = _contain(engine, egress, config, env, adapter, request, args, owner, mounts)
+    return Prepared(spec, ws, route.mode == "allowlist", route.allow, tuple(notes), also)
+
+
+@dataclass(frozen=True)
+class Mounts:
+    """What a container sees of the host: its workspace, objects, home and files."""
+
+    workspace: Path
+    objects: Path
+    home: Path
+    boot: Path | None = None
+    readonly: tuple[tuple[Path, str], ...] = ()
+    also: tuple[Extra, ...] = ()  # the other repositories' workspaces a task spans
+    workspace_readonly: bool = False
+
+
+def _contain(
+    engine: Engine,
+    egress: Egress,
+    config: RuntimeConfig,
+    env: dict[str, str],
+    adapter: Adapter,
+    request: Request,
+    args: list[str],
+    owner: tuple[int, int],
+    mounts: Mounts,
+    label: str = "",
+) -> tuple[RunSpec, network.Plan]:
+    """The container of a run or a side session: one network plan, egress proxy and set
+    of limits for both. ``label`` names the container's owner when it is not the
+    task's run (so recovery never takes a side session's container for the run's)."""
     route = network.plan(
         config.egress,
         config.network,
@@ -139,14 +182,14 @@ def prepare(
         proxy = egress.ensure(request.proxy_image, route.allow)
         env, net = {**env, **proxy.env()}, proxy.network
     spec = RunSpec(
-        task_id=task_id,
+        task_id=label or request.task_id,
         instance=request.instance,
         image=request.image,
         args=args,
-        workspace=ws.path,
+        workspace=mounts.workspace,
         repo_name=request.repo.name,
-        objects=ws.objects,
-        home=home,
+        objects=mounts.objects,
+        home=mounts.home,
         user=f"{owner[0]}:{owner[1]}",
         env=env,
         cpus=config.cpus,
@@ -154,14 +197,51 @@ def prepare(
         network=net,
         pids_limit=config.pids_limit,
         host_gateway=route.host_gateway,
-        boot=boot.write(root / "boot", steps),
-        readonly=brief.mounts(ws.root, adapter.home, adapter.instructions),
-        also=tuple(
-            Extra(extra.path, other.repo.name, extra.objects)
-            for extra, other in zip(also, request.also, strict=True)
-        ),
+        boot=mounts.boot,
+        readonly=mounts.readonly,
+        also=mounts.also,
+        workspace_readonly=mounts.workspace_readonly,
     )
-    return Prepared(spec, ws, route.mode == "allowlist", route.allow, tuple(notes), also)
+    return spec, route
+
+
+def side(
+    settings: Settings,
+    engine: Engine,
+    egress: Egress,
+    config: RuntimeConfig,
+    env: dict[str, str],
+    adapter: Adapter,
+    request: Request,
+    name: str,
+    workspace: Path | None,
+) -> tuple[RunSpec, Path]:
+    """A side session's container (``server.side``) and its folder, which the caller
+    removes after it: a home of its own, and ``workspace`` mounted read-only (the
+    task's, left as it is), or an empty folder of its own when it needs none.
+
+    No steps before the agent and no instructions: the session is no run of the
+    task, and its prompt is all it is asked.
+    """
+    args = [*adapter.options(env), *request.args]
+    env = adapter.environment(env)
+    owner = sandbox_owner(engine.image_user(request.image))
+    folder = settings.data_dir / "side" / f"{request.task_id}.{name}"
+    trees.remove(folder)  # what a session cut off by a crash left
+    home = homes.create(folder / "home", settings.templates_dir / adapter.name, adapter.home, owner)
+    scratch = folder / "work"
+    if workspace is None:
+        scratch.mkdir()
+        trees.give(scratch, owner)
+    mounts = Mounts(
+        workspace=workspace or scratch,
+        objects=request.repo.git_dir / "objects",
+        home=home,
+        workspace_readonly=workspace is not None,
+    )
+    label = f"{request.task_id}.{name}"
+    spec, _ = _contain(engine, egress, config, env, adapter, request, args, owner, mounts, label)
+    return spec, folder
 
 
 def _seeder(
