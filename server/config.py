@@ -105,6 +105,13 @@ class RuntimeConfig:
     conflict_rounds: int = 3
     # Markdown every task's agent reads as its user's own instructions (server.briefing).
     instructions: str = ""
+    # Verify a task when its run ends in waiting; accept it when the verdict is PASS
+    # (server.verify). A task may say otherwise for itself.
+    auto_test: bool = False
+    auto_accept: bool = False
+    # Small agent sessions that name new tasks and write commit messages (server.helpers);
+    # off by default: each costs a model call.
+    helpers: bool = False
 
     @property
     def timeout_s(self) -> float:
@@ -210,7 +217,7 @@ def _check(name: str, value: Any) -> Any:
             return tuple(patterns(value))
         except RunnerError as exc:
             raise Unprocessable(str(exc)) from exc
-    elif name in ("host_access", "autopilot"):
+    elif name in ("host_access", "autopilot", "auto_test", "auto_accept", "helpers"):
         if not isinstance(value, bool):
             raise BadRequest(f"{name} must be true or false")
     elif name in ("cpus", "timeout_min"):

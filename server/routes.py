@@ -159,7 +159,8 @@ ROUTES: tuple[Route, ...] = (
         "/api/tasks/{id}",
         T.edit_task,
         "editTask",
-        "Edit prompt, title, depends_on, scheduled_at (backlog only), tags, budget, archived",
+        "Edit prompt, title, depends_on, scheduled_at (backlog only), tags, budget, archived, "
+        "auto_test, auto_accept",
     ),
     Route("DELETE", "/api/tasks/{id}", T.delete_task, "deleteTask", "Delete a task"),
     Route(
@@ -190,6 +191,13 @@ ROUTES: tuple[Route, ...] = (
         "POST", "/api/tasks/{id}/cancel", T.cancel_task, "cancelTask", "Cancel; stops the container"
     ),
     Route("POST", "/api/tasks/{id}/retry", T.retry_task, "retryTask", "Back to the backlog"),
+    Route(
+        "POST",
+        "/api/tasks/{id}/verify",
+        T.verify_task,
+        "verifyTask",
+        "Test: a verifier session judges the change (waiting or failed); verdict on the task",
+    ),
     Route(
         "POST",
         "/api/tasks/{id}/sync",

@@ -14,9 +14,9 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from runner import agents, brief
 from runner.agents import Adapter
@@ -83,6 +83,8 @@ class Runs:
         # Told when a conflict round's run ended cleanly, to accept again: the
         # landing's, which starts rounds through these runs, so it comes later.
         self.round_ended: Callable[[str], Awaitable[None]] | None = None
+        # Told, off the run's path, of each run that ended in waiting (auto-test).
+        self.run_finished: Callable[[str], Coroutine[Any, Any, None]] | None = None
 
     def close(self) -> None:
         """Stop recording output; the containers run on and are reattached next start."""
@@ -383,6 +385,8 @@ class Runs:
         if outcome.note:
             await self.life.note(task_id, "system", message=outcome.note)
         await self.life.move(task_id, outcome.action, outcome.reason)
+        if outcome.action == Action.FINISH and self.run_finished is not None:
+            self.jobs.spawn(self.run_finished(task_id))
 
     async def _fail(self, task_id: str, reason: str) -> None:
         await self.conclude(task_id, outcomes.Outcome(Action.FAIL, reason))

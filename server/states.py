@@ -95,6 +95,7 @@ class Change(StrEnum):
     UNARCHIVE = "unarchive"
     DELETE = "delete"
     SYNC = "sync"  # move the change onto the default branch's head; nothing lands
+    VERIFY = "verify"  # a verifier session judges the change (server.verify)
 
 
 S = Status
@@ -113,6 +114,8 @@ LIVE_LOG = frozenset({S.IN_PROGRESS})
 # The agent has stopped, its change unlanded: it can be moved onto the default
 # branch's head, and its card says how far behind that head it is.
 SYNCABLE = NEEDS_YOU
+# The agent has stopped and left a workspace: a verifier may judge its change.
+VERIFIABLE = NEEDS_YOU
 # A dependency is met once its task is here; one that failed or was cancelled
 # keeps its dependants waiting (their cards say by what).
 MET = frozenset({S.DONE})
@@ -166,6 +169,8 @@ def user_actions(current: Status, archived: bool = False) -> list[str]:
         changes.append(Change.UNARCHIVE if archived else Change.ARCHIVE)
     if current in SYNCABLE:
         changes.append(Change.SYNC)
+    if current in VERIFIABLE:
+        changes.append(Change.VERIFY)
     if current not in RUNNING:
         changes.append(Change.DELETE)
     return moves + [str(change) for change in changes]
@@ -193,6 +198,7 @@ def describe() -> dict[str, Any]:
             "editable": names(EDITABLE),
             "met": names(MET),
             "attemptable": names(ATTEMPTABLE),
+            "verifiable": names(VERIFIABLE),
         },
         "backlog_only": sorted(BACKLOG_ONLY),
         "transitions": [

@@ -18,6 +18,7 @@ from runner import repos, sync
 from runner.errors import MergeConflict, RunnerError
 from server import checkouts, states
 from server.errors import Conflict
+from server.holds import Holds
 from server.lifecycle import Lifecycle
 from server.model import Task
 
@@ -27,15 +28,10 @@ _Key = tuple[str, str, str]  # repository, default branch head, task base
 
 
 class Syncs:
-    def __init__(self, life: Lifecycle) -> None:
+    def __init__(self, life: Lifecycle, holds: Holds) -> None:
         self.life = life
-        self._busy: set[str] = set()
+        self.holds = holds
         self._counts: dict[_Key, int] = {}
-
-    def check_idle(self, task_id: str) -> None:
-        """409 while the task is being synced: its workspace is being written."""
-        if task_id in self._busy:
-            raise Conflict("the task is being synced onto its default branch; try again after")
 
     async def sync(self, task: Task) -> Task:
         """Move the task's change onto its default branch's head; 409 with the
@@ -45,14 +41,13 @@ class Syncs:
             raise Conflict(f"only a {which} task can be synced, not a {task.status} one")
         if not checkouts.has_workspace(task):
             raise Conflict("the task has no workspace: nothing to sync")
-        self.check_idle(task.id)
-        self._busy.add(task.id)
+        self.holds.hold(task.id, "being synced onto its default branch")
         try:
             synced = await self.life.io(checkouts.sync, task)
         except MergeConflict as exc:
             raise Conflict(f"{exc}; nothing was changed", files=exc.files) from exc
         finally:
-            self._busy.discard(task.id)
+            self.holds.release(task.id)
         if synced.behind:
             await self.life.note(
                 task.id,

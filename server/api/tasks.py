@@ -160,7 +160,20 @@ async def _new_task(request: web.Request, data: dict[str, Any]) -> dict[str, Any
     fields["tags"] = tags.checked(data["tags"]) if "tags" in data else []
     if "budget_usd" in data:  # left out: the settings' default budget
         fields["budget_usd"] = budget.checked(data["budget_usd"], "budget_usd")
+    for name in _SWITCHES:
+        fields[name] = _switch(data, name)
     return fields
+
+
+# Per task: true or false, or null to follow the setting of the same name.
+_SWITCHES = ("auto_test", "auto_accept")
+
+
+def _switch(data: dict[str, Any], name: str) -> bool | None:
+    value = data.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise BadRequest(f'"{name}" must be true, false or null (as the settings say)', field=name)
+    return value
 
 
 async def get_task(request: web.Request) -> web.Response:
@@ -186,6 +199,7 @@ async def edit_task(request: web.Request) -> web.Response:
         "budget_usd",
         "depends_on",
         "scheduled_at",
+        *_SWITCHES,
     )
     unknown = set(data) - set(editable)
     if unknown:
@@ -217,6 +231,7 @@ async def edit_task(request: web.Request) -> web.Response:
         changes["tags"] = tags.checked(data["tags"])
     if "budget_usd" in data:
         changes["budget_usd"] = budget.checked(data["budget_usd"], "budget_usd")
+    changes.update({name: _switch(data, name) for name in _SWITCHES if name in data})
     task = await services(request).tasks.edit(_id(request), changes)
     return ok(task.to_json())
 
@@ -248,6 +263,11 @@ async def accept_task(request: web.Request) -> web.Response:
     message = string(data, "message", required=False)
     task = await services(request).tasks.accept(_id(request), message)
     return ok(task.to_json(), status=202)
+
+
+async def verify_task(request: web.Request) -> web.Response:
+    """Start a verifier on the task's change; its verdict comes on the task later."""
+    return ok((await services(request).verifier.verify(_id(request))).to_json(), status=202)
 
 
 async def cancel_task(request: web.Request) -> web.Response:

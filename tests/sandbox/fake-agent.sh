@@ -26,10 +26,12 @@
 #                      "- PATH" naming a file that holds conflict markers (as the
 #                      app's conflict prompt lists them) then makes PATH hold TEXT
 #   conflictsleep N    such a later run takes N seconds before it resolves
+#   answer TEXT        end with TEXT as the result's text ("\n" a line break), not "Done."
+#   verdict WORD WHY   end as a verifier does: the text WHY, then "VERDICT WORD", then WHY
 # Anything else is echoed back as assistant text.
 
 set -f  # prompt words are never globbed
-PROMPT="" SESSION="" RESUMED="" MODEL=default
+PROMPT="" SESSION="" RESUMED="" MODEL=default ANSWER="Done."
 while [ $# -gt 0 ]; do
   case "$1" in
     -p) PROMPT="$2"; shift 2 ;;
@@ -132,6 +134,10 @@ while IFS= read -r line; do
     onconflict)
       mkdir -p "$(dirname "$RESOLUTION_FILE")" && printf '%s\n' "$*" > "$RESOLUTION_FILE"
       text "Conflicts will be resolved as: $*" ;;
+    answer) ANSWER=$(printf '%b' "$*"); text "$ANSWER" ;;
+    verdict)
+      word="$1"; shift
+      ANSWER=$(printf 'I looked at the change.\nVERDICT %s\n%s' "$word" "$*"); text "$ANSWER" ;;
     conflictsleep) mkdir -p "$(dirname "$RESOLUTION_SLEEP")" && echo "$1" > "$RESOLUTION_SLEEP" ;;
     -)
       if [ -f "$RESOLUTION_FILE" ] && [ -f "$1" ] && grep -q '^<<<<<<<' "$1"; then
@@ -150,4 +156,4 @@ done <<PROMPT_EOF
 $PROMPT
 PROMPT_EOF
 
-result false success "Done."
+result false success "$ANSWER"
