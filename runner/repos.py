@@ -6,6 +6,7 @@ write them. Task copies live in ``workspaces``, which treats them as hostile.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +78,17 @@ def branch_head(repo: pygit2.Repository, branch: str, where: str | Path) -> pygi
     if ref is None:
         raise RunnerError(f"branch {branch!r} does not exist in {where}")
     return ref.peel(pygit2.Commit)
+
+
+def subjects(path: Path, branch: str, count: int) -> list[str]:
+    """The subjects of the branch's newest ``count`` commits, newest first: the
+    repository's own style of commit message."""
+    repo = open_repo(path)
+    walker = repo.walk(branch_head(repo, branch, path).id, pygit2.enums.SortMode.TIME)
+    return [
+        commit.message.splitlines()[0] if commit.message else ""
+        for commit in itertools.islice(walker, count)
+    ]
 
 
 def default_branch(repo: pygit2.Repository) -> str:

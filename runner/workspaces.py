@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
-from pygit2.enums import CheckoutStrategy, FileMode, ObjectType
+from pygit2.enums import CheckoutStrategy, DiffStatsFormat, FileMode, ObjectType
 
 from runner import blobs, diffs, trees
 from runner.errors import RunnerError, WorkspaceRefused
@@ -220,6 +220,11 @@ def diff(ws: Workspace, max_bytes: int = diffs.MAX_FILE_BYTES) -> Diff:
 def changed_files(ws: Workspace) -> list[str]:
     """The paths the workspace changed against its base; none of their contents read."""
     return [delta.new_file.path for delta in _change(ws)[1].deltas]
+
+
+def diff_stat(ws: Workspace) -> str:
+    """The change as ``git diff --stat`` shows it (files, lines added and removed)."""
+    return str(_change(ws)[1].stats.format(DiffStatsFormat.FULL, 72))
 
 
 def _change(ws: Workspace) -> tuple[pygit2.Repository, pygit2.Diff]:

@@ -91,6 +91,13 @@ def changed_files(task: Task) -> list[str]:
     return changed
 
 
+def style(task: Task, count: int) -> tuple[list[str], str]:
+    """Its default branch's newest commit subjects and the change's ``diff --stat``:
+    what a commit message in the repository's style is written from (blocking)."""
+    stat = workspaces.diff_stat(workspace(task)) if has_workspace(task) else ""
+    return repos.subjects(Path(task.repo), task.base_branch, count), stat
+
+
 def sync(task: Task) -> Synced:
     """Move the task's change onto its default branch's head (blocking)."""
     return sync_(Path(task.repo), workspace(task), task.id, task.base_branch)

@@ -22,6 +22,7 @@ from server.autopilot import Autopilot
 from server.blocking import Blocking
 from server.config import ConfigStore
 from server.events import Hub
+from server.helpers import Helpers
 from server.images import EGRESS, Images
 from server.jobs import Jobs
 from server.lag import LagProbe
@@ -33,10 +34,12 @@ from server.remotes import Remotes
 from server.rounds import Rounds
 from server.runs import Runs
 from server.settings import Settings
+from server.side import SideSessions
 from server.states import Status
 from server.store import Store
 from server.tasks import Tasks
 from server.templates import Templates
+from server.verify import Verifier
 
 if TYPE_CHECKING:
     from server.metrics import Metrics
@@ -63,6 +66,7 @@ class Services:
     remotes: Remotes
     lag: LagProbe
     templates: Templates
+    verifier: Verifier
     _metrics: Metrics | None = field(default=None, repr=False)
 
     @property
@@ -96,7 +100,11 @@ class Services:
         runs = Runs(life, engine, egress, ahead, config, images, jobs, metrics, settings)
         landing = Landing(life, metrics, pool, Rounds(life, runs, config), jobs)
         runs.round_ended = landing.round_ended
-        tasks = Tasks(life, config, runs, ahead, landing, jobs, settings.homes_dir, pool)
+        side = SideSessions(life, engine, egress, config, images, settings)
+        helpers = Helpers(life, side, config, jobs)
+        tasks = Tasks(life, config, runs, ahead, landing, jobs, settings.homes_dir, pool, helpers)
+        verifier = Verifier(tasks, side, config, jobs)
+        runs.run_finished = verifier.finished
         attempts = Attempts(tasks)
         landing.on_landed = attempts.landed
         recovery = Recovery(life, engine, runs, landing, jobs)
@@ -120,12 +128,15 @@ class Services:
             remotes,
             lag,
             Templates(store, io),
+            verifier,
         )
         for repo in settings.repos:
             await io(store.add_repo, str(repo))
         jobs.spawn(lag.run())
         jobs.spawn(recovery.recover())
         jobs.spawn(ahead.sweep())
+        jobs.spawn(side.sweep())
+        await io(store.interrupted_verdicts)  # no verifier runs yet
         jobs.spawn(pool.run())
         jobs.spawn(services._prepare_default_image())
         jobs.spawn(Autopilot(tasks, hub).run())

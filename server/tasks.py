@@ -23,6 +23,8 @@ from server import tags as tags_
 from server.ahead import Ahead
 from server.config import ConfigStore
 from server.errors import ApiError, BadRequest, Conflict, Unprocessable
+from server.helpers import Helpers
+from server.holds import Holds
 from server.jobs import Jobs
 from server.landing import Landing
 from server.lifecycle import Lifecycle
@@ -51,6 +53,7 @@ class Tasks:
         jobs: Jobs,
         homes_dir: Path,
         pool: WorkspacePool,
+        helpers: Helpers,
     ) -> None:
         self.life = life
         self.io = life.io
@@ -61,8 +64,10 @@ class Tasks:
         self.landing = landing
         self.jobs = jobs
         self.homes_dir = homes_dir
-        self.syncs = Syncs(life)
+        self.holds = Holds()  # a sync's or a verifier's: no run, accept or delete meanwhile
+        self.syncs = Syncs(life, self.holds)
         self.pool = pool
+        self.helpers = helpers
         self._accepting = asyncio.Lock()
 
     async def get(self, task_id: str) -> Task:
@@ -161,6 +166,8 @@ class Tasks:
     async def _store(self, drafts: list[Task]) -> list[Task]:
         saved = await self.io(self.store.create_tasks, drafts)
         self.life.hub.board_changed()
+        for task in saved:
+            self.helpers.name_later(task)
         return saved
 
     async def draft(self, fields: dict[str, Any], depends_on: list[str], id_: str = "") -> Task:
@@ -194,6 +201,8 @@ class Tasks:
             else fields["budget_usd"],
             depends_on=depends_on,
             scheduled_at=plans.scheduled_at(fields.get("scheduled_at")),
+            auto_test=fields.get("auto_test"),
+            auto_accept=fields.get("auto_accept"),
         )
 
     async def _repo(self, repo: str | None) -> str:
@@ -273,7 +282,7 @@ class Tasks:
         return await self.syncs.sync(await self.get(task_id))
 
     async def delete(self, task_id: str) -> None:
-        self.syncs.check_idle(task_id)
+        self.holds.check_idle(task_id)
         task = await self.get(task_id)
         if task.status in states.RUNNING:
             raise Conflict(f"the task is {task.status}; cancel it before deleting")
@@ -290,7 +299,7 @@ class Tasks:
     async def _can_run(self, task_id: str) -> None:
         """An agent without credentials would fail with "please log in", and a task
         at its budget would be stopped at once: say so first."""
-        self.syncs.check_idle(task_id)
+        self.holds.check_idle(task_id)
         task = await self.get(task_id)
         spent = budget.exceeded(task.usage.cost_usd, task.budget_usd)
         if spent:
@@ -353,7 +362,7 @@ class Tasks:
     ) -> Task:
         """Stop the run and drop the workspace; ``action`` is SUPERSEDE when another
         attempt at the same prompt landed."""
-        self.syncs.check_idle(task_id)
+        self.holds.check_idle(task_id)
         task = await self.life.move(task_id, action, reason)
         await self.ahead.discard(task_id)  # made ahead for a launch that never took it
         await self.runs.stop(task)
@@ -363,14 +372,20 @@ class Tasks:
     async def accept(self, task_id: str, message: str | None = None) -> Task:
         """Land the task's change with ``message``, or the one its title proposes."""
         text = messages.checked(message) if message is not None else None
-        self.syncs.check_idle(task_id)
+        self.holds.check_idle(task_id)
         async with self._accepting:  # no other attempt of its prompt between check and move
             await self._alone_landing(await self.get(task_id))
             task = await self.life.move(
                 task_id, Action.ACCEPT, "accepted", error="", conflict_files=[]
             )
-        self.jobs.spawn(self.landing.land(task, text or messages.proposed(task.display_title())))
+        self.jobs.spawn(self._land(task, text))
         return task
+
+    async def _land(self, task: Task, message: str | None) -> None:
+        """Land with the person's message, else the helper's, else the title's."""
+        if message is None:
+            message = await self.helpers.commit_message(task)
+        await self.landing.land(task, message or messages.proposed(task.display_title()))
 
     async def _alone_landing(self, task: Task) -> None:
         """Of one prompt's attempts, one lands: the rest are cancelled after it."""
