@@ -84,7 +84,8 @@ def subjects(path: Path, branch: str, count: int) -> list[str]:
     """The subjects of the branch's newest ``count`` commits, newest first: the
     repository's own style of commit message."""
     repo = open_repo(path)
-    walker = repo.walk(branch_head(repo, branch, path).id, pygit2.enums.SortMode.TIME)
+    order = pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME
+    walker = repo.walk(branch_head(repo, branch, path).id, order)
     return [
         commit.message.splitlines()[0] if commit.message else ""
         for commit in itertools.islice(walker, count)

@@ -28,9 +28,9 @@ def waiting(server: ServerProcess, prompt: str, **fields: Any) -> str:
 def verdict(server: ServerProcess, task_id: str) -> dict[str, Any]:
     """The task's verdict once the verifier has given it."""
 
-    def given() -> dict[str, Any] | None:
+    def given() -> dict[str, Any]:
         found = server.task(task_id)["verdict"]
-        return found if found and found["status"] != "running" else None
+        return found if found and found["status"] != "running" else {}
 
     return until("the verdict", given)
 
