@@ -6,6 +6,7 @@ import { agents } from "./agents.js";
 import { groupOf } from "./attempts.js";
 import { el, elapsed, money } from "./render.js";
 import * as states from "./states.js";
+import { verdictBadge } from "./verdict.js";
 
 // `queue`: the ids waiting for a slot, the next to start first (GET /api/stats).
 export function renderCard(task, { draggable, selected, badge, queue }) {
@@ -36,6 +37,7 @@ export function renderCard(task, { draggable, selected, badge, queue }) {
       task.behind && task.actions.includes("sync") ? el("span", { class: "badge behind", title: `${task.behind} new commits on ${task.base_branch}: Sync in the task's panel rebases onto them`,
         text: `${task.behind} behind` }) : null,
       attemptsBadge(task),
+      task.verdict ? verdictBadge(task.verdict) : null,
       place >= 0 ? null : clock(task),
       task.usage.cost_usd || task.budget_usd ? el("span", {
         class: "cost", title: task.budget_usd ? "Cost so far, of the task's budget" : "Cost so far",

@@ -11,6 +11,7 @@ import { el, money } from "./render.js";
 import { spanNodes } from "./spans.js";
 import { inGroup, label } from "./states.js";
 import { taskFields } from "./taskfields.js";
+import { verdictView } from "./verdict.js";
 
 const LOG_EVENTS = ["output", "state", "feedback", "error", "system", "dropped"];
 // A log opens on its newest entries; older ones come a page at a time, on demand.
@@ -29,6 +30,7 @@ const BUTTONS = [
   ["resume", "Resume", "primary"],
   ["retry", "Retry"],
   ["sync", "Sync", "", "Rebase the change onto the default branch's latest commit, without merging it"],
+  ["verify", "Test", "", "A verifier session judges the change: PASS or FAIL, with its reasons"],
   ["archive", "Archive"],
   ["unarchive", "Unarchive"],
   // The ones that discard work go last, set apart from Accept.
@@ -132,6 +134,7 @@ export class Detail {
       ),
       el("div", { class: "body" },
         el("div", { id: "detail-reason" }),
+        el("div", { id: "detail-verdict" }),
         el("div", { id: "detail-conflicts" }),
         el("div", { class: "buttons", id: "detail-actions" }),
         el("p", { class: "field-error", "data-for": "form", role: "alert" }),
@@ -177,6 +180,8 @@ export class Detail {
           ? el("ul", {}, task.conflict_files.map((f) => el("li", {}, el("code", { text: f }))))
           : null));
     }
+
+    q("#detail-verdict").replaceChildren(...verdictView(task.verdict));
 
     const actions = new Set(task.actions);
     // The server would refuse the start (422); say why before anyone tries.
@@ -429,8 +434,9 @@ export class Detail {
 
 function usageTable(turns, total) {
   const cols = ["input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"];
-  const head = el("tr", {}, el("th", { text: "run" }), cols.map((c) => el("th", { text: c.replace(/_/g, " ") })), el("th", { text: "cost" }));
-  const rows = turns.map((turn, i) => el("tr", {}, el("td", { text: i + 1 }), cols.map((c) => el("td", { text: turn[c] })), el("td", { text: money(turn.cost_usd) })));
-  const sum = el("tr", {}, el("th", { text: "total" }), cols.map((c) => el("th", { text: total[c] })), el("th", { text: money(total.cost_usd) }));
+  const head = el("tr", {}, el("th", { text: "turn" }), el("th", { text: "activity" }), cols.map((c) => el("th", { text: c.replace(/_/g, " ") })), el("th", { text: "cost" }));
+  // A verifier's or a helper's turn counts in the task's cost, named apart from its runs'.
+  const rows = turns.map((turn, i) => el("tr", {}, el("td", { text: i + 1 }), el("td", { class: "activity", text: turn.activity }), cols.map((c) => el("td", { text: turn[c] })), el("td", { text: money(turn.cost_usd) })));
+  const sum = el("tr", {}, el("th", { text: "total" }), el("th"), cols.map((c) => el("th", { text: total[c] })), el("th", { text: money(total.cost_usd) }));
   return el("table", { class: "usage" }, el("thead", {}, head), el("tbody", {}, rows), el("tfoot", {}, sum));
 }

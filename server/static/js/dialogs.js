@@ -135,11 +135,11 @@ export class NewTaskDialog {
 const NUMBERS = new Set(["max_parallel", "cpus", "timeout_min", "pids_limit", "diff_file_kb", "output_cap_mb",
   "default_budget_usd", "workspace_pool", "conflict_rounds"]);
 const LISTS = new Set(["egress_allow"]); // comma-separated in the form
-const CHECKS = new Set(["host_access"]);
+const CHECKS = new Set(["host_access", "auto_test", "auto_accept", "helpers"]);
 const TEXTS = new Set(["instructions"]); // sent as typed, even empty
 const FIELDS = ["default_agent", "instructions", "max_parallel", "cpus", "memory", "pids_limit", "timeout_min",
-  "diff_file_kb", "output_cap_mb", "default_budget_usd", "workspace_pool", "conflict_rounds", "egress", "egress_allow",
-  "host_access", "network", "setup_script"];
+  "diff_file_kb", "output_cap_mb", "default_budget_usd", "workspace_pool", "conflict_rounds", "auto_test",
+  "auto_accept", "helpers", "egress", "egress_allow", "host_access", "network", "setup_script"];
 // Left out of a save when empty: the server keeps its value.
 const KEEP_WHEN_EMPTY = new Set(["default_agent", "max_parallel", "timeout_min", "pids_limit", "diff_file_kb",
   "output_cap_mb", "workspace_pool", "conflict_rounds", "egress"]);

@@ -1,4 +1,4 @@
-// The usage page: cost and tokens per day, per repository and per agent, drawn
+// The usage page: cost and tokens per day, per repository, agent and activity, drawn
 // as SVG built node by node (never markup from data), and a CSV of the same rows.
 
 import { call, url } from "./api.js";
@@ -121,6 +121,8 @@ export class UsageDialog {
       ]),
       shareChart("Per repository", sumBy(data.rows, "repo")),
       shareChart("Per agent", sumBy(data.rows, "agent")),
+      // The tasks' runs, and apart from them their verifiers and helpers.
+      shareChart("Per activity", sumBy(data.rows, "activity")),
     ];
     this.body.replaceChildren(...parts.filter(Boolean));
   }
