@@ -70,6 +70,9 @@ ACCEPTED: list[tuple[str, Any, Any]] = [
     ("host_access", False, False),
     ("autopilot", True, True),
     ("autopilot", False, False),
+    ("auto_test", True, True),
+    ("auto_accept", False, False),
+    ("helpers", True, True),
     ("egress", "none", "none"),
     ("egress", "open", "open"),
     ("egress", "allowlist", "allowlist"),
@@ -150,6 +153,9 @@ REFUSED: list[tuple[str, Any, int, str]] = [
     ("host_access", None, 400, "true or false"),
     ("autopilot", "on", 400, "true or false"),
     ("autopilot", 0, 400, "true or false"),
+    ("auto_test", None, 400, "true or false"),
+    ("auto_accept", 1, 400, "true or false"),
+    ("helpers", "yes", 400, "true or false"),
     ("egress", "closed", 422, "none, open, allowlist"),
     ("egress_allow", "example.com", 400, "list of host names"),
     ("egress_allow", None, 400, "list of host names"),
@@ -426,3 +432,9 @@ def test_an_agent_without_a_credential_is_told_which_to_set(
     else:
         assert missing.startswith(f"{agent} has no credentials")
         assert all(name in missing for name in REGISTRY[agent].credentials)
+
+
+def test_testing_accepting_and_helpers_are_off_by_default() -> None:
+    """Each costs model calls, or lands changes no person looked at."""
+    config = RuntimeConfig()
+    assert (config.auto_test, config.auto_accept, config.helpers) == (False, False, False)

@@ -70,7 +70,14 @@ def test_every_move_outside_the_table_is_refused_naming_both_states(
 
 def test_done_is_final_and_offers_only_housekeeping() -> None:
     assert user_actions(Status.DONE) == ["archive", "delete"]
-    assert user_actions(Status.WAITING) == ["feedback", "accept", "cancel", "sync", "delete"]
+    assert user_actions(Status.WAITING) == [
+        "feedback",
+        "accept",
+        "cancel",
+        "sync",
+        "verify",
+        "delete",
+    ]
 
 
 def test_the_columns_show_every_status_exactly_once() -> None:
@@ -94,6 +101,7 @@ def test_a_task_lists_every_action_valid_in_its_status(status: Status) -> None:
     assert "unarchive" not in actions
     assert ("delete" in actions) == (status not in (Status.IN_PROGRESS, Status.COMMITTING))
     assert ("sync" in actions) == (status in (Status.WAITING, Status.FAILED))
+    assert ("verify" in actions) == (status in (Status.WAITING, Status.FAILED))
     archived = Task(id="t", prompt="p", status=status, repo="/r", archived=True).to_json()
     if status in ARCHIVABLE:
         assert "unarchive" in archived["actions"] and "archive" not in archived["actions"]
@@ -109,6 +117,7 @@ def test_the_states_route_sends_the_rules_of_this_module(bare_server: ServerProc
     assert set(sent["groups"]["needs_you"]) == set(NEEDS_YOU) == {"waiting", "failed"}
     assert set(sent["groups"]["running"]) == set(RUNNING) == {"in_progress", "committing"}
     assert set(sent["groups"]["archivable"]) == set(ARCHIVABLE)
+    assert set(sent["groups"]["verifiable"]) == {"waiting", "failed"}
     assert sent["backlog_only"] == sorted(BACKLOG_ONLY)
     edges = {(t["from"], t["action"]): t["to"] for t in sent["transitions"]}
     assert edges == {(str(f), str(a)): str(to) for (f, a), to in TRANSITIONS.items()}
