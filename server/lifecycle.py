@@ -48,6 +48,9 @@ class Lifecycle:
         to = states.target(task.status, action)
         if to not in states.RUNNING:  # an accept's conflict rounds end with its run
             changes = {"conflict_round": 0, "conflict_change": "", **changes}
+        if to == states.Status.IN_PROGRESS:  # a run changes the change: its verdict is stale
+            stale = {"verdict": "", "verdict_reasons": "", "verdict_at": "", "verdict_cost_usd": 0}
+            changes = {**stale, **changes}
         redactor = self._redactor()
         reason = redactor.text(reason)
         changes = redactor.value(changes)

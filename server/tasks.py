@@ -370,7 +370,8 @@ class Tasks:
         return await self.get(task_id)
 
     async def accept(self, task_id: str, message: str | None = None) -> Task:
-        """Land the task's change with ``message``, or the one its title proposes."""
+        """Land the task's change with ``message``, or the helper's (``helpers``), or the
+        one its title proposes."""
         text = messages.checked(message) if message is not None else None
         self.holds.check_idle(task_id)
         async with self._accepting:  # no other attempt of its prompt between check and move

@@ -112,6 +112,9 @@ def test_a_second_verify_while_one_runs_is_refused(server: ServerProcess) -> Non
     # Once given, another may be asked.
     assert server.act(task_id, "verify")["verdict"]["status"] == "running"
     assert verdict(server, task_id)["status"] == "pass"
+    # A run changes the change: the verdict on the old one goes.
+    server.act(task_id, "feedback", {"message": "say again"})
+    assert server.wait_for(task_id, "waiting")["verdict"] is None
 
 
 def test_only_a_stopped_task_with_a_workspace_is_verified(server: ServerProcess) -> None:
