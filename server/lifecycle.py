@@ -73,6 +73,10 @@ class Lifecycle:
         self.hub.board_changed()
         return saved
 
+    def redacted(self, text: str) -> str:
+        """An agent's words without the env's secrets, before they are stored or used."""
+        return self._redactor().text(text)
+
     async def note(self, task_id: str, type_: str, **data: Any) -> None:
         """Append to the task's log (feedback, errors, system notes) and stream it."""
         await self.io(self.store.append_event, task_id, type_, self._redactor().value(data))

@@ -8,10 +8,11 @@ resumed and its next feedback goes on where it was; no status change and no
 slot, since a session is short and must not queue behind the runs it serves.
 
 Its output is hostile input like any agent's: only the final result's text
-is kept (cut to ``MAX_ANSWER_CHARS``), and what it cost is recorded as a turn
-of the task under its activity (``store.usage``), so the task's cost counts it
-and the usage page shows it apart. A timeout kills the container; what its
-replies used is still recorded.
+is kept (cut to ``MAX_ANSWER_CHARS``, the env's secrets redacted), and what
+it cost is recorded as a turn of the task under its activity
+(``store.usage``), so the task's cost counts it and the usage page shows it
+apart. A timeout kills the container; what its replies used is still
+recorded.
 """
 
 from __future__ import annotations
@@ -157,8 +158,8 @@ class SideSessions:
         if result is None:
             raise SideFailed(state.lost or "the agent ended without an answer", cost)
         if result.is_error:
-            raise SideFailed(f"the agent failed: {result.text[:200]}", cost)
-        return Answer(result.text[:MAX_ANSWER_CHARS], cost)
+            raise SideFailed(f"the agent failed: {self.life.redacted(result.text[:200])}", cost)
+        return Answer(self.life.redacted(result.text[:MAX_ANSWER_CHARS]), cost)
 
     async def sweep(self) -> None:
         """Remove what sessions cut off by a crash left: their containers (labelled

@@ -112,7 +112,8 @@ class Verifier:
         await self.life.note(
             task.id, kind, message=f"verdict: {verdict.upper()}: {reasons}", verdict=verdict
         )
-        if verdict == "pass" and _chosen(task.auto_accept, self.config.current.auto_accept):
+        auto = _chosen(task.auto_accept, self.config.current.auto_accept)
+        if verdict == "pass" and auto and task.status == Status.WAITING:
             try:
                 await self.tasks.accept(task.id)
             except ApiError as exc:

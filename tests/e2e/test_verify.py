@@ -157,3 +157,14 @@ def test_a_task_may_turn_off_what_the_settings_turn_on(server: ServerProcess) ->
     assert edited["auto_accept"] is None
     bad = server.api("PATCH", f"/api/tasks/{task_id}", {"auto_test": "yes"}, status=400)
     assert bad["field"] == "auto_test"
+
+
+def test_a_secret_in_the_verifiers_answer_is_redacted(server: ServerProcess) -> None:
+    secret = "sk-verifier-leak-0123456789"
+    server.api("PUT", "/api/config", {"env": {"MY_API_KEY": secret}})
+    task_id = waiting(server, f"write a.txt x\nverdict PASS the key is {secret}")
+
+    server.act(task_id, "verify")
+
+    assert verdict(server, task_id)["reasons"] == "the key is [redacted]"
+    assert not [n for n in notes(server, task_id) if secret in n]
