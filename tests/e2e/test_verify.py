@@ -8,8 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
 
+from tests.e2e.test_restart import restart
+from tests.engine import containers_of
 from tests.gitrepo import file_on_branch
 from tests.polling import until
 from tests.server_process import ServerProcess
@@ -168,3 +171,27 @@ def test_a_secret_in_the_verifiers_answer_is_redacted(server: ServerProcess) -> 
 
     assert verdict(server, task_id)["reasons"] == "the key is [redacted]"
     assert not [n for n in notes(server, task_id) if secret in n]
+
+
+def test_a_verifier_cut_off_by_kill_9_is_an_error_and_leaves_nothing_behind(
+    child_server: ServerProcess, docker_client: docker.DockerClient
+) -> None:
+    server = child_server
+    task_id = waiting(server, "sleep 2\nverdict PASS too late")
+    server.act(task_id, "verify")
+    side = f"{task_id}.verify"
+    until("the verifier's container", lambda: containers_of(docker_client, side))
+
+    server.kill()
+    server = restart(server)
+    try:
+        given = verdict(server, task_id)
+        assert given == {**given, "status": "error"}
+        assert given["reasons"] == "the verifier was interrupted by a restart"
+        until("its container gone", lambda: not containers_of(docker_client, side))
+        until("its folder gone", lambda: not (server.data_dir / "side" / side).exists())
+        # The task is not held: it may be verified again.
+        server.act(task_id, "verify")
+        assert verdict(server, task_id)["status"] == "pass"
+    finally:
+        server.stop()
