@@ -78,6 +78,8 @@ class Attempts:
             "model": spec["model"] if spec.get("model") is not None else original.model,
             "tags": original.tags,
             "budget_usd": original.budget_usd,
+            "auto_test": original.auto_test,
+            "auto_accept": original.auto_accept,
         }
         draft = await self.tasks.draft(fields, [])
         missing = await self.life.io(self.tasks.config.missing, draft.agent)
