@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e.test_restart import restart
 from tests.engine import containers_of
-from tests.gitrepo import file_on_branch
+from tests.gitrepo import commit, file_on_branch
 from tests.polling import until
 from tests.server_process import ServerProcess
 
@@ -195,3 +195,23 @@ def test_a_verifier_cut_off_by_kill_9_is_an_error_and_leaves_nothing_behind(
         assert verdict(server, task_id)["status"] == "pass"
     finally:
         server.stop()
+
+
+def test_an_auto_accept_that_conflicts_goes_through_the_conflict_rounds(
+    server: ServerProcess, repo: Path
+) -> None:
+    """The accept a PASS makes is the person's: a conflict is the agent's to resolve."""
+    server.api("PUT", "/api/config", {"auto_test": True, "auto_accept": True})
+    task = server.create(
+        "onconflict merged by the agent\nwrite README.md agent version\nsleep 2\nverdict PASS ok"
+    )
+    server.act(task["id"], "start")
+    until("the verifier", lambda: (server.task(task["id"])["verdict"] or {}).get("status"))
+    commit(repo, {"README.md": "user version\n"}, "Reword the readme")
+
+    done = server.wait_for(task["id"], "done", "failed", timeout=90)
+
+    assert done["status"] == "done", done
+    assert file_on_branch(repo, "main", "README.md") == "merged by the agent\n"
+    rounds = [e for e in server.events(task["id"]) if "conflict round 1" in str(e["data"])]
+    assert rounds, "the conflict went to the agent"
