@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import re
 
+from runner.errors import RunnerError
 from server import checkouts, states
 from server.config import ConfigStore
 from server.errors import ApiError, Conflict, Unprocessable
@@ -95,6 +96,8 @@ class Verifier:
             verdict, reasons = parse(answer.text)
         except SideFailed as exc:
             verdict, reasons, cost = "error", f"the verifier gave no verdict: {exc}", exc.cost_usd
+        except RunnerError as exc:  # e.g. the repository is gone
+            verdict, reasons = "error", f"the verifier could not start: {exc}"
         except Exception as exc:  # a bug: the verdict must not stay "running"
             log.exception("verifying task %s failed", task.id[:8])
             verdict, reasons = "error", f"the verifier failed unexpectedly: {exc}"
