@@ -88,7 +88,7 @@ class Verifier:
     async def _judge(self, task: Task) -> None:
         cost = 0.0
         try:
-            workspace = checkouts.workspace(task).path
+            workspace = (await self.life.io(checkouts.workspace, task)).path
             answer = await self.side.ask(
                 task, "verify", prompt(task), workspace, self.config.current.timeout_s
             )
