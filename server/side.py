@@ -28,7 +28,7 @@ from runner.agents import MessageUsage, RunResult, Usage
 from runner.containers import Engine, RunSpec
 from runner.egress import Egress
 from runner.errors import RunnerError
-from server import launch
+from server import budget, launch
 from server.config import ConfigStore
 from server.images import EGRESS, Images
 from server.lifecycle import Lifecycle
@@ -84,6 +84,9 @@ class SideSessions:
         missing = await io(config.missing, task.agent)
         if missing:
             raise SideFailed(missing)
+        spent = budget.exceeded(task.usage.cost_usd, task.budget_usd)
+        if spent:  # a side session is the task's spending too
+            raise SideFailed(spent)
         adapter = agents.adapter(task.agent, config.current.prices)
         try:
             image = await self.images.ready(task.agent)

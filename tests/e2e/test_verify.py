@@ -215,3 +215,22 @@ def test_an_auto_accept_that_conflicts_goes_through_the_conflict_rounds(
     assert file_on_branch(repo, "main", "README.md") == "merged by the agent\n"
     rounds = [e for e in server.events(task["id"]) if "conflict round 1" in str(e["data"])]
     assert rounds, "the conflict went to the agent"
+
+
+def test_a_task_over_its_budget_is_not_verified_and_a_failed_one_is_not_accepted(
+    server: ServerProcess,
+) -> None:
+    """The run's one result costs more than the budget: the task fails, workspace kept."""
+    server.api("PUT", "/api/config", {"auto_accept": True})
+    task = server.create("write a.txt x\nverdict PASS fine", budget_usd=0.01)
+    server.act(task["id"], "start")
+    assert server.wait_for(task["id"], "failed")["error"].startswith("budget_exceeded")
+
+    server.act(task["id"], "verify")
+
+    given = verdict(server, task["id"])
+    assert given["status"] == "error" and "budget_exceeded" in given["reasons"]
+    server.api("PATCH", f"/api/tasks/{task['id']}", {"budget_usd": None})
+    server.act(task["id"], "verify")
+    assert verdict(server, task["id"])["status"] == "pass"
+    assert server.task(task["id"])["status"] == "failed"  # accept takes a waiting task
