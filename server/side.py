@@ -25,9 +25,10 @@ from pathlib import Path
 
 from runner import agents, trees
 from runner.agents import MessageUsage, RunResult, Usage
-from runner.containers import Engine, RunSpec
+from runner.containers import Engine
 from runner.egress import Egress
 from runner.errors import RunnerError
+from runner.runspec import RunSpec
 from server import budget, launch
 from server.config import ConfigStore
 from server.images import EGRESS, Images
