@@ -6,10 +6,14 @@ table (``states``), the live event fan-out (``events``) and the HTTP API
 (``services``) and wired into aiohttp in ``app``:
 
 - ``lifecycle``: the one door to a status change;
-- ``tasks``: what a person can do (the API's verbs);
+- ``tasks``: what a person can do (the API's verbs), the text they write checked in
+  ``drafts``;
 - ``runs`` (with ``launch``, ``output``, ``slots``): an agent's run in its container;
 - ``outcomes``: where a run leaves its task, as pure functions;
-- ``landing``: accept's commit, rebase and fast-forward, and what follows;
+- ``landing``: accept's commit, rebase and fast-forward, and what follows (across
+  repositories, ``spans`` and ``runner.landall``);
+- ``side``: sessions beside a task's run: the verifier (``verify``) and the
+  helpers that write titles and commit messages (``helpers``);
 - ``recovery``: truthful states after a restart;
 - ``images``: each agent's sandbox image, prepared in the background;
 - ``config``, ``settings``: what a person may change, and what the command line fixed.

@@ -12,13 +12,12 @@ import asyncio
 import logging
 import uuid
 from pathlib import Path
-from types import EllipsisType
 from typing import Any
 
 from runner import repos, trees
 from runner.agents import AGENTS
 from runner.errors import RunnerError
-from server import budget, checkouts, messages, plans, review, spans, states
+from server import budget, checkouts, drafts, messages, plans, review, spans, states
 from server import tags as tags_
 from server.ahead import Ahead
 from server.config import ConfigStore
@@ -36,10 +35,6 @@ from server.store import Order, Page
 from server.syncing import Syncs
 
 log = logging.getLogger(__name__)
-
-# In UTF-8 bytes: a prompt becomes one process argument, and Linux caps one at 128 KiB.
-MAX_PROMPT_BYTES = 100_000
-MAX_TITLE_CHARS = 200
 
 
 class Tasks:
@@ -172,38 +167,11 @@ class Tasks:
 
     async def draft(self, fields: dict[str, Any], depends_on: list[str], id_: str = "") -> Task:
         """A backlog task made of checked ``fields``, not stored yet."""
-        prompt = fields["prompt"]
-        title, model = fields.get("title") or "", fields.get("model") or ""
-        _check_text("prompt", prompt, MAX_PROMPT_BYTES)
-        if len(title) > MAX_TITLE_CHARS:
-            raise Unprocessable(f"title is longer than {MAX_TITLE_CHARS} characters", field="title")
-        agent = fields.get("agent") or self.config.current.default_agent
-        if agent not in AGENTS:
-            raise BadRequest(
-                f"unknown agent {agent!r}; use one of {', '.join(AGENTS)}", field="agent"
-            )
-        if len(model) > 100 or any(c.isspace() for c in model):
-            raise Unprocessable("model must be a model name without spaces", field="model")
+        config = self.config.current
+        drafts.check_fields(fields, config)
         repo = await self._repo(fields.get("repo"))
         also = await self.io(lambda: spans.checked(fields.get("also"), repo, self.store.repos()))
-        return Task(
-            id=id_ or str(uuid.uuid4()),
-            prompt=prompt,
-            title=title.strip(),
-            status=Status.BACKLOG,
-            repo=repo,
-            also=also,
-            agent=agent,
-            model=model,
-            tags=fields.get("tags") or [],
-            budget_usd=self.config.current.default_budget_usd
-            if isinstance(fields.get("budget_usd", ...), EllipsisType)
-            else fields["budget_usd"],
-            depends_on=depends_on,
-            scheduled_at=plans.scheduled_at(fields.get("scheduled_at")),
-            auto_test=fields.get("auto_test"),
-            auto_accept=fields.get("auto_accept"),
-        )
+        return drafts.backlog_task(fields, depends_on, id_, repo, also, config)
 
     async def _repo(self, repo: str | None) -> str:
         """The given repository (registered on first use), or the first registered one."""
@@ -262,9 +230,8 @@ class Tasks:
                 field="archived",
             )
         if "prompt" in changes:
-            _check_text("prompt", changes["prompt"], MAX_PROMPT_BYTES)
-        if len(changes.get("title", "")) > MAX_TITLE_CHARS:
-            raise Unprocessable(f"title is longer than {MAX_TITLE_CHARS} characters", field="title")
+            drafts.check_text("prompt", changes["prompt"], drafts.MAX_PROMPT_BYTES)
+        drafts.check_title(changes.get("title", ""))
         if "scheduled_at" in changes:
             changes["scheduled_at"] = plans.scheduled_at(changes["scheduled_at"])
         if "prompt" in changes:
@@ -325,7 +292,7 @@ class Tasks:
         return task
 
     async def feedback(self, task_id: str, message: str) -> Task:
-        _check_text("message", message, MAX_PROMPT_BYTES)
+        drafts.check_text("message", message, drafts.MAX_PROMPT_BYTES)
         await self._can_run(task_id)
         task = await self.life.move(
             task_id, Action.FEEDBACK, "feedback", error="", conflict_files=[]
@@ -418,13 +385,3 @@ def _describe(paths: list[str]) -> list[dict[str, str]]:
             }
         )
     return described
-
-
-def _check_text(name: str, value: str, limit: int) -> None:
-    """Counted in UTF-8 bytes, as the agent's argument list counts them, so
-    text that could not start a run is refused before it is stored."""
-    if not value.strip():
-        raise Unprocessable(f"{name} must not be empty", field=name)
-    size = len(value.encode())
-    if size > limit:
-        raise Unprocessable(f"{name} is longer than {limit} bytes in UTF-8 ({size})", field=name)

@@ -13,9 +13,9 @@ import uuid
 from typing import Any
 
 from server.blocking import Blocking
+from server.drafts import MAX_PROMPT_BYTES
 from server.errors import BadRequest, Conflict, NotFound, Unprocessable
 from server.store import Store
-from server.tasks import MAX_PROMPT_BYTES
 
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,39})\s*\}\}")
 MAX_NAME_CHARS = 80
