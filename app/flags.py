@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import platformdirs
 
 from runner.agents import AGENTS
-from server.config import EGRESS_MODES
+from server.validation import EGRESS_MODES
 
 APP_NAME = "wallfacer"
 

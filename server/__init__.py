@@ -16,7 +16,8 @@ table (``states``), the live event fan-out (``events``) and the HTTP API
   helpers that write titles and commit messages (``helpers``);
 - ``recovery``: truthful states after a restart;
 - ``images``: each agent's sandbox image, prepared in the background;
-- ``config``, ``settings``: what a person may change, and what the command line fixed.
+- ``config`` (each setting checked in ``validation``), ``settings``: what a person may
+  change, and what the command line fixed.
 
 Talks to: ``runner`` (Docker and git, never HTTP). Driven by: ``app``.
 Never imports ``app``.

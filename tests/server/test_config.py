@@ -19,9 +19,9 @@ from server.config import (
     RuntimeConfig,
     mask,
     read_env_file,
-    validate,
 )
 from server.errors import ApiError
+from server.validation import validate
 
 SECRET = "sk-ant-api03-0123456789abcdefghij"
 
