@@ -1,11 +1,11 @@
 // The task detail panel: prompt, live log, diff, usage, and the actions valid now.
 
 import { missing } from "./agents.js";
-import { call, url } from "./api.js";
+import { call } from "./api.js";
 import { confirmAccept, groupOf } from "./attempts.js";
 import { clearErrors, showError } from "./errors.js";
 import { conflictView, DiffView } from "./diffview.js";
-import { logNodes } from "./log.js";
+import { LogPane } from "./logpane.js";
 import { prepareSoon } from "./prepare.js";
 import { el, money } from "./render.js";
 import { spanNodes } from "./spans.js";
@@ -13,15 +13,6 @@ import { inGroup, label } from "./states.js";
 import { taskFields } from "./taskfields.js";
 import { verdictView } from "./verdict.js";
 
-const LOG_EVENTS = ["output", "state", "feedback", "error", "system", "dropped"];
-// A log opens on its newest entries; older ones come a page at a time, on demand.
-const LOG_PAGE = 200;
-// While it follows a run, the log shows no more entries than this: the oldest
-// go (Show earlier fetches them again), so a chatty agent cannot swamp the page.
-const LOG_SHOWN = 1000;
-// Live entries are drawn a batch at a time, so a chatty agent costs a layout per
-// batch, not per line.
-const FLUSH_MS = 50;
 // A button for each action a task may list, in the order they are shown;
 // task.actions decides which appear. Feedback has its own form below them.
 const BUTTONS = [
@@ -48,15 +39,8 @@ export class Detail {
     this.accept = accept;
     this.onChange = onChange;
     this.task = null;
-    this.source = null;
-    this.lastEventId = 0;
-    this.earlier = null; // the oldest entry shown, when there are older ones
-    this.shown = []; // the ids of the entries shown, oldest first
-    this.pending = []; // entries come, not drawn yet
-    this.flushTimer = null;
-    this.loaded = false; // whether the log's newest page is in
+    this.log = new LogPane(root);
     this.tab = "log";
-    this.raw = false;
   }
 
   get openId() {
@@ -71,25 +55,18 @@ export class Detail {
       showError(error);
       return;
     }
-    this.lastEventId = 0;
-    this.earlier = null;
-    this.shown = [];
-    this.loaded = false;
+    this.log.reset(id);
     this.tab = "log";
     this.diffView = new DiffView({ onSend: (message) => this.sendFeedback(message) });
     this.conflictsOf = null; // the revision whose conflicting hunks are shown
     this.root.hidden = false;
     this.render();
     this.root.querySelector("[data-close]").focus();
-    if (await this.loadLatest(id)) this.follow();
+    if (await this.log.loadLatest(id)) this.log.follow();
   }
 
   close() {
-    this.source?.close();
-    this.source = null;
-    clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    this.pending = [];
+    this.log.stop();
     this.task = null;
     this.root.hidden = true;
     this.root.replaceChildren();
@@ -103,25 +80,14 @@ export class Detail {
   // Called with every board update; keeps the panel true without reloading the log.
   update(task) {
     if (!this.task || task.id !== this.task.id || task.revision < this.task.revision) return;
-    const resumed = inGroup("live_log", task.status) && !this.source;
+    const resumed = inGroup("live_log", task.status) && !this.log.following;
     this.task = task;
     this.renderHead();
-    if (!this.loaded) return; // open follows once the newest page is in
-    if (resumed) this.follow();
+    if (!this.log.loaded) return; // open follows once the newest page is in
+    if (resumed) this.log.follow();
     // Quiet on purpose: a background refresh; the next update catches up again.
-    else if (!this.source) this.catchUp().catch(() => {});
+    else if (!this.log.following) this.log.catchUp().catch(() => {});
     if (this.tab !== "log") this.showTab(this.tab);
-  }
-
-  // Between runs there is no live log stream; entries still happen (an accept,
-  // a conflict), so fetch whatever is new.
-  async catchUp() {
-    const { events } = await call("taskEvents", { params: { id: this.task.id }, query: { after: this.lastEventId } });
-    for (const entry of events) {
-      if (entry.id <= this.lastEventId) continue;
-      this.lastEventId = entry.id;
-      this.appendLog(entry);
-    }
   }
 
   render() {
@@ -147,10 +113,10 @@ export class Detail {
           ...["log", "diff", "usage"].map((name) =>
             el("button", { role: "tab", "data-tab": name, onclick: () => this.showTab(name), text: name[0].toUpperCase() + name.slice(1) })),
           el("label", { class: "hint raw-toggle" },
-            el("input", { type: "checkbox", id: "raw-toggle", onchange: (e) => this.setRaw(e.target.checked) }), " raw"),
+            el("input", { type: "checkbox", id: "raw-toggle", onchange: (e) => this.log.setRaw(e.target.checked) }), " raw"),
         ),
         el("button", { id: "detail-earlier", class: "earlier", hidden: true, text: "Show earlier output",
-          onclick: () => this.loadEarlier() }),
+          onclick: () => this.log.loadEarlier() }),
         el("div", { class: "log", id: "detail-log", role: "log", "aria-live": "polite" }),
         el("div", { id: "detail-pane", hidden: true }),
       ),
@@ -288,123 +254,6 @@ export class Detail {
     }
   }
 
-  // --- the live log ------------------------------------------------------------
-
-  // The newest page of the log; false when it could not be read, or another task
-  // was opened meanwhile.
-  async loadLatest(id) {
-    let page;
-    try {
-      page = await call("taskEvents", { params: { id }, query: { before: 0, limit: LOG_PAGE } });
-    } catch (error) {
-      showError(error, this.root);
-      return false;
-    }
-    if (this.task?.id !== id) return false;
-    for (const entry of page.events) this.appendLog(entry);
-    this.lastEventId = page.events.at(-1)?.id ?? 0;
-    this.setEarlier(page.earlier ?? null);
-    this.loaded = true;
-    return true;
-  }
-
-  async loadEarlier() {
-    const id = this.task.id;
-    let page;
-    try {
-      page = await call("taskEvents", { params: { id }, query: { before: this.earlier, limit: LOG_PAGE } });
-    } catch (error) {
-      showError(error, this.root);
-      return;
-    }
-    if (this.task?.id !== id) return;
-    const log = this.root.querySelector("#detail-log");
-    const older = el("div"); // a page's results find their calls within it
-    for (const entry of page.events) older.append(...this.entryNodes(entry, older));
-    const scroller = log.parentElement;
-    const height = scroller.scrollHeight;
-    log.prepend(...older.childNodes);
-    scroller.scrollTop += scroller.scrollHeight - height; // what was in view stays there
-    this.shown.unshift(...page.events.map((entry) => entry.id));
-    this.setEarlier(page.earlier ?? null);
-  }
-
-  setEarlier(id) {
-    this.earlier = id;
-    this.root.querySelector("#detail-earlier").hidden = id === null || this.tab !== "log";
-  }
-
-  follow() {
-    this.source?.close();
-    const source = new EventSource(url("taskLogs", { id: this.task.id }, { last_event_id: this.lastEventId || "" }));
-    this.source = source;
-    for (const type of LOG_EVENTS) {
-      source.addEventListener(type, (event) => {
-        const entry = JSON.parse(event.data);
-        if (entry.id <= this.lastEventId) return;
-        this.lastEventId = entry.id;
-        this.appendLog(entry);
-      });
-    }
-    source.addEventListener("end", () => {
-      source.close();
-      if (this.source === source) this.source = null;
-    });
-  }
-
-  setRaw(raw) {
-    this.raw = raw;
-    this.root.querySelector("#detail-log").classList.toggle("raw-mode", raw);
-    for (const node of this.root.querySelectorAll(".log [data-raw]")) node.hidden = !raw;
-    for (const node of this.root.querySelectorAll(".log [data-pretty]")) node.hidden = raw;
-  }
-
-  appendLog(entry) {
-    this.pending.push(entry);
-    this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
-  }
-
-  flush() {
-    this.flushTimer = null;
-    const entries = this.pending.splice(0);
-    const log = this.root.querySelector("#detail-log");
-    if (!log) return;
-    const scroller = log.parentElement;
-    const stick = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 40;
-    for (const entry of entries) {
-      log.append(...this.entryNodes(entry, log));
-      this.shown.push(entry.id);
-    }
-    if (stick) {
-      this.trim(log);
-      scroller.scrollTop = scroller.scrollHeight;
-    }
-  }
-
-  // log: where the entry's result may find its call.
-  entryNodes(entry, log) {
-    const nodes = logNodes(entry, log);
-    for (const node of nodes) {
-      node.dataset.entry = entry.id;
-      if (node.dataset.raw !== undefined) node.hidden = !this.raw;
-      if (node.dataset.pretty !== undefined) node.hidden = this.raw;
-    }
-    return nodes;
-  }
-
-  // Only while following the newest entries: someone reading older ones keeps them.
-  trim(log) {
-    const excess = this.shown.length - LOG_SHOWN;
-    if (excess <= 0) return;
-    const gone = new Set(this.shown.splice(0, excess).map(String));
-    // The rows are in entry order; a result sits in its call's row, which is older.
-    for (const node of [...log.children]) {
-      if (!gone.has(node.dataset.entry)) break;
-      node.remove();
-    }
-    this.setEarlier(this.shown[0]);
-  }
-
   // --- diff and usage tabs -------------------------------------------------------
 
   async showTab(name) {
@@ -416,7 +265,7 @@ export class Detail {
     const pane = this.root.querySelector("#detail-pane");
     log.hidden = name !== "log";
     pane.hidden = name === "log";
-    this.root.querySelector("#detail-earlier").hidden = name !== "log" || this.earlier === null;
+    this.log.setVisible(name === "log");
     this.root.querySelector(".raw-toggle").hidden = name !== "log"; // it acts on the log only
     try {
       if (name === "diff") {
