@@ -42,14 +42,24 @@ export async function send(method, path, body) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  let response;
-  try {
-    response = await fetch(path, init);
-  } catch {
-    throw new ApiError(0, "The server cannot be reached.");
-  }
+  const response = await fetched(path, init);
   if (!response.ok) throw await failure(response);
   return response.status === 204 ? null : response.json();
+}
+
+// A read that got no answer is asked again, twice: Chromium drops requests in flight
+// when the host's network changes, as it does each time Docker makes a container's
+// interface. A write is not: it may have been done.
+async function fetched(path, init) {
+  const waits = init.method === "GET" ? [200, 600] : [];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetch(path, init);
+    } catch {
+      if (attempt >= waits.length) throw new ApiError(0, "The server cannot be reached.");
+      await new Promise((resolve) => setTimeout(resolve, waits[attempt]));
+    }
+  }
 }
 
 async function failure(response) {

@@ -76,6 +76,7 @@ async function boot() {
   watchEngine();
   router.apply(); // a reload, or a notification from the tray, may name a task
   document.body.dataset.ready = "1";
+  sessionStorage.removeItem("wallfacer-reloads"); // see boot.js
 }
 
 // --- the board stream: live updates, and catch-up after a drop -----------------
