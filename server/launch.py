@@ -215,10 +215,12 @@ def side(
     request: Request,
     name: str,
     workspace: Path | None,
+    also: tuple[Also, ...] = (),
 ) -> tuple[RunSpec, Path]:
     """A side session's container (``server.side``) and its folder, which the caller
     removes after it: a home of its own, and ``workspace`` mounted read-only (the
-    task's, left as it is), or an empty folder of its own when it needs none.
+    task's, left as it is), with the workspaces of the other repositories it spans
+    (``also``) read-only beside it, or an empty folder of its own when it needs none.
 
     No steps before the agent and no instructions: the session is no run of the
     task, and its prompt is all it is asked.
@@ -237,6 +239,11 @@ def side(
         workspace=workspace or scratch,
         objects=request.repo.git_dir / "objects",
         home=home,
+        also=tuple(
+            Extra(Path(extra.worktree), other.repo.name, other.repo.git_dir / "objects")
+            for extra, other in zip(also, request.also, strict=True)
+            if workspace is not None and extra.worktree
+        ),
         workspace_readonly=workspace is not None,
     )
     label = f"{request.task_id}.{name}"

@@ -108,6 +108,7 @@ class SideSessions:
                 request,
                 activity,
                 workspace,
+                tuple(task.also),  # a verifier judges the change in every repository
             )
         except RunnerError as exc:
             raise SideFailed(str(exc)) from exc

@@ -14,6 +14,7 @@ import docker
 import pygit2
 
 from tests.e2e.test_restart import restart
+from tests.e2e.test_verify import verdict
 from tests.gitrepo import branches, commit, file_on_branch, make_repo, status, task_refs
 from tests.leftovers import assert_checkout_clean, assert_fsck_clean, assert_no_orphans, stored
 from tests.server_process import ServerProcess
@@ -279,3 +280,20 @@ def test_another_repo_is_seeded_from_its_own_worktreeinclude(
     assert "LIB_TOKEN=xyz" in log, "the agent read the copy"
     [other] = server.api("GET", f"/api/tasks/{task_id}/diff")["also"]
     assert other["files"] == [], "ignored, the copy is no change"
+
+
+def test_a_verifier_sees_every_repo_the_task_spans_read_only(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    lib = second_repo(server, tmp_path / "lib")
+    prompt = "write /workspace/lib/util.txt lib change\nseen /workspace/lib/util.txt"
+    task_id = server.create(prompt, also=[str(lib)])["id"]
+    server.act(task_id, "start")
+    server.wait_for(task_id, "waiting")
+    before = server.api("GET", f"/api/tasks/{task_id}/diff")
+
+    server.act(task_id, "verify")
+    given = verdict(server, task_id)
+    assert (given["status"], given["reasons"]) == ("pass", "/workspace/lib/util.txt is there")
+    # The verifier's own write of the file was refused: the change is as it was.
+    assert server.api("GET", f"/api/tasks/{task_id}/diff") == before

@@ -28,6 +28,7 @@
 #   conflictsleep N    such a later run takes N seconds before it resolves
 #   answer TEXT        end with TEXT as the result's text ("\n" a line break), not "Done."
 #   verdict WORD WHY   end as a verifier does: the text WHY, then "VERDICT WORD", then WHY
+#   seen PATH          end as a verifier does: PASS if PATH exists here, else FAIL
 # Anything else is echoed back as assistant text.
 
 set -f  # prompt words are never globbed
@@ -135,6 +136,9 @@ while IFS= read -r line; do
       mkdir -p "$(dirname "$RESOLUTION_FILE")" && printf '%s\n' "$*" > "$RESOLUTION_FILE"
       text "Conflicts will be resolved as: $*" ;;
     answer) ANSWER=$(printf '%b' "$*"); text "$ANSWER" ;;
+    seen)
+      if [ -e "$1" ]; then word=PASS why="$1 is there"; else word=FAIL why="$1 is missing"; fi
+      ANSWER=$(printf 'I looked for it.\nVERDICT %s\n%s' "$word" "$why"); text "$ANSWER" ;;
     verdict)
       word="$1"; shift
       ANSWER=$(printf 'I looked at the change.\nVERDICT %s\n%s' "$word" "$*"); text "$ANSWER" ;;
