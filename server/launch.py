@@ -93,9 +93,7 @@ def prepare(
     request: Request,
     take: workspaces.Take | None = None,
 ) -> Prepared:
-    args = [*adapter.options(env), *request.args]
-    env = adapter.environment(env)
-    owner = sandbox_owner(engine.image_user(request.image))
+    args, env, owner = _invocation(engine, adapter, request, env)
     task_id = request.task_id
     # The settings' script is in ``config``, which a fingerprint covers whole.
     own = config.setup_script
@@ -139,6 +137,14 @@ def prepare(
     )
     spec, route = _contain(engine, egress, config, env, adapter, request, args, owner, mounts)
     return Prepared(spec, ws, route.mode == "allowlist", route.allow, tuple(notes), also)
+
+
+def _invocation(
+    engine: Engine, adapter: Adapter, request: Request, env: dict[str, str]
+) -> tuple[list[str], dict[str, str], tuple[int, int]]:
+    """The agent's arguments and environment, and who its container runs as."""
+    args = [*adapter.options(env), *request.args]
+    return args, adapter.environment(env), sandbox_owner(engine.image_user(request.image))
 
 
 @dataclass(frozen=True)
@@ -225,9 +231,7 @@ def side(
     No steps before the agent and no instructions: the session is no run of the
     task, and its prompt is all it is asked.
     """
-    args = [*adapter.options(env), *request.args]
-    env = adapter.environment(env)
-    owner = sandbox_owner(engine.image_user(request.image))
+    args, env, owner = _invocation(engine, adapter, request, env)
     folder = settings.data_dir / "side" / f"{request.task_id}.{name}"
     trees.remove(folder)  # what a session cut off by a crash left
     home = homes.create(folder / "home", settings.templates_dir / adapter.name, adapter.home, owner)
