@@ -326,7 +326,8 @@ class Runs:
                     continue
                 state.lost = str(exc)
             except Exception as exc:  # e.g. the container was removed behind our back
-                log.exception("following container %s failed", container_id[:12])
+                if (await life.get(task_id)).status == Status.IN_PROGRESS:  # not a cancel's
+                    log.exception("following container %s failed", container_id[:12])
                 state.lost = f"lost the agent's container: {exc}"
             break
         try:
