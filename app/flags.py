@@ -138,6 +138,13 @@ SERVER = (
         metavar="ADDR",
         repeatable=True,
     ),
+    Flag(
+        "--preview-host",
+        "WALLFACER_PREVIEW_HOST",
+        "the address task previews listen on, each on a port of its own",
+        metavar="HOST",
+        default="127.0.0.1",
+    ),
     Flag("--tls-cert", "WALLFACER_TLS_CERT", "serve HTTPS with this certificate", metavar="FILE"),
     Flag("--tls-key", "WALLFACER_TLS_KEY", "the certificate's private key", metavar="FILE"),
     Flag(

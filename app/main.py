@@ -140,6 +140,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         tls_cert=Path(args.tls_cert) if args.tls_cert else None,
         tls_key=Path(args.tls_key) if args.tls_key else None,
         image_base=args.image_base,
+        preview_host=args.preview_host.strip("[]"),
         agent_binaries={
             agent: Path(path) for agent in AGENTS if (path := getattr(args, f"{agent}_binary"))
         },

@@ -21,6 +21,9 @@ from server.routes import DEFAULT_MAX_BODY, Handler, lookup
 from server.sessions import COOKIE, DESKTOP, Sessions
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# What a browser says of a request that another origin's page made (an <img>, a
+# no-cors fetch: they carry no Origin). "none" is the user's own navigation.
+_FOREIGN_SITES = frozenset({"cross-site", "same-site"})
 LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -41,7 +44,7 @@ DESKTOP_CSP = (
 )
 
 
-def _hostname(host_header: str) -> str:
+def hostname(host_header: str) -> str:
     try:
         return (urlsplit(f"//{host_header}").hostname or "").lower()
     except ValueError:  # e.g. "[": not a host at all
@@ -71,15 +74,21 @@ def guard(
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         host = request.headers.get("Host", "")
-        if _hostname(host) not in allowed:
+        if hostname(host) not in allowed:
             raise Forbidden(f"host {host!r} is not allowed")
         origin = request.headers.get("Origin")
         mutating = request.method not in _SAFE_METHODS
-        if mutating and origin is not None and not _same_origin(origin, host):
-            raise Forbidden(f"cross-origin request from {origin!r} refused")
         resource = request.match_info.route.resource
         route = lookup(request.method, resource.canonical) if resource is not None else None
         needs_credential = route.auth if route is not None else request.path.startswith("/api/")
+        # Cookies are not port-scoped and SameSite does not tell ports apart, so a
+        # page on another port of this host (a task's preview) gets our cookie sent
+        # along: such a read is refused here, not left to the browser's CORS.
+        crossing = origin is not None and not _same_origin(origin, host)
+        if crossing and (mutating or needs_credential):
+            raise Forbidden(f"cross-origin request from {origin!r} refused")
+        if needs_credential and request.headers.get("Sec-Fetch-Site") in _FOREIGN_SITES:
+            raise Forbidden("a request from another site or port is refused")
         if needs_credential:
             scheme, _, supplied = request.headers.get("Authorization", "").partition(" ")
             if scheme.lower() == "bearer":

@@ -12,7 +12,18 @@ from typing import Any
 
 from aiohttp import web
 
-from server.api import attempts, board, git, pages, runtime, system, tasks, templates, usage
+from server.api import (
+    attempts,
+    board,
+    git,
+    pages,
+    preview,
+    runtime,
+    system,
+    tasks,
+    templates,
+    usage,
+)
 from server.api.common import ok
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -226,6 +237,15 @@ ROUTES: tuple[Route, ...] = (
         "taskAttempts",
         "The task's group of attempts: the original and each attempt, oldest first",
     ),
+    Route(
+        "PUT",
+        "/api/tasks/{id}/preview",
+        preview.set_preview,
+        "setPreview",
+        "Preview {port} of the running task's container on an origin of its own; its URL",
+    ),
+    Route("GET", "/api/tasks/{id}/preview", preview.get_preview, "getPreview", "The preview's URL"),
+    Route("DELETE", "/api/tasks/{id}/preview", preview.stop_preview, "stopPreview", "End it"),
     Route(
         "GET",
         "/api/tasks/{id}/events",

@@ -29,6 +29,7 @@ from server.lag import LagProbe
 from server.landing import Landing
 from server.lifecycle import Lifecycle
 from server.pool import WorkspacePool
+from server.previews import Previews
 from server.recovery import Recovery
 from server.remotes import Remotes
 from server.rounds import Rounds
@@ -67,6 +68,7 @@ class Services:
     lag: LagProbe
     templates: Templates
     verifier: Verifier
+    previews: Previews
     _metrics: Metrics | None = field(default=None, repr=False)
 
     @property
@@ -110,6 +112,7 @@ class Services:
         recovery = Recovery(life, engine, runs, landing, jobs)
         remotes = Remotes(store, io)
         lag = LagProbe()
+        previews = Previews(life, engine, jobs, settings)
         services = cls(
             settings,
             io,
@@ -129,6 +132,7 @@ class Services:
             lag,
             Templates(store, io),
             verifier,
+            previews,
         )
         for repo in settings.repos:
             await io(store.add_repo, str(repo))
@@ -153,11 +157,12 @@ class Services:
                 await self.images.prepare(name)
 
     async def close(self) -> None:
-        """In reverse: containers made ahead, background work, then the worker threads,
-        the engine's connections and the store.
+        """In reverse: the previews, containers made ahead, background work, then the
+        worker threads, the engine's connections and the store.
 
         Running containers are left alone; the next start reattaches to them.
         """
+        await self.previews.close()
         await self.ahead.close()
         self.runs.close()
         await self.jobs.close()

@@ -37,6 +37,8 @@ class Settings:
     tls_key: Path | None = None
     image_base: str | None = None  # base for building the bundled sandbox images
     agent_binaries: dict[str, Path] = field(default_factory=dict)  # prebuilt CLIs to copy in
+    # Where task previews listen (``server.previews``), each on a port of its own.
+    preview_host: str = "127.0.0.1"
 
     @property
     def loopback(self) -> bool:
