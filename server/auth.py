@@ -17,6 +17,7 @@ from aiohttp.typedefs import Middleware
 
 from server.api.common import set_body_limit
 from server.errors import Forbidden, Unauthorized
+from server.hosts import allowed, hostname
 from server.routes import DEFAULT_MAX_BODY, Handler, lookup
 from server.sessions import COOKIE, DESKTOP, Sessions
 
@@ -24,7 +25,6 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # What a browser says of a request that another origin's page made (an <img>, a
 # no-cors fetch: they carry no Origin). "none" is the user's own navigation.
 _FOREIGN_SITES = frozenset({"cross-site", "same-site"})
-LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -44,13 +44,6 @@ DESKTOP_CSP = (
 )
 
 
-def hostname(host_header: str) -> str:
-    try:
-        return (urlsplit(f"//{host_header}").hostname or "").lower()
-    except ValueError:  # e.g. "[": not a host at all
-        return ""
-
-
 def _same_origin(origin: str, host: str) -> bool:
     try:
         parsed = urlsplit(origin)
@@ -68,13 +61,13 @@ def guard(
 ) -> Middleware:
     """``valid_api_token`` looks a bearer token up among those made with
     ``wallfacer token create`` (they can be made and revoked while we run)."""
-    allowed = LOCAL_NAMES | {h.lower().strip("[]") for h in (bound_host, *extra_hosts)}
+    names = allowed((bound_host, *extra_hosts))
     hint = "send 'Authorization: Bearer <token>', or sign in"
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         host = request.headers.get("Host", "")
-        if hostname(host) not in allowed:
+        if hostname(host) not in names:
             raise Forbidden(f"host {host!r} is not allowed")
         origin = request.headers.get("Origin")
         mutating = request.method not in _SAFE_METHODS

@@ -31,8 +31,8 @@ from yarl import URL
 
 from runner.containers import Engine
 from runner.reach import container_address
-from server.auth import LOCAL_NAMES, hostname
 from server.errors import Conflict, NotFound
+from server.hosts import allowed, hostname
 from server.jobs import Jobs
 from server.lifecycle import Lifecycle
 from server.model import Task
@@ -88,10 +88,7 @@ class Previews:
         self._open: dict[str, Preview] = {}
         self._lock = asyncio.Lock()
         self._client: aiohttp.ClientSession | None = None
-        self._hosts = LOCAL_NAMES | {
-            h.lower().strip("[]")
-            for h in (settings.host, settings.preview_host, *settings.allowed_hosts)
-        }
+        self._hosts = allowed((settings.host, settings.preview_host, *settings.allowed_hosts))
         self._tls: ssl.SSLContext | None = None
         if settings.tls_cert is not None and settings.tls_key is not None:
             self._tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -108,11 +105,13 @@ class Previews:
         """Preview ``port`` of the task's running container; a preview already open for
         this run keeps its address and token and only changes port."""
         task = await self.life.get(task_id)
-        if task.status != Status.IN_PROGRESS or not task.container_id:
+        if task.status != Status.IN_PROGRESS:
             raise Conflict(
                 f"task is {task.status}: a preview needs the task's run going, since its "
                 "container is removed when the run ends"
             )
+        if not task.container_id:
+            raise Conflict("the task's container is not started yet; try again in a moment")
         address = await self.life.io(container_address, self.engine, task.container_id)
         async with self._lock:
             current = self._open.get(task_id)
@@ -159,7 +158,9 @@ class Previews:
         async def handle(request: web.BaseRequest) -> web.StreamResponse:
             return await self._serve(task.id, request)
 
-        runner = web.ServerRunner(web.Server(handle), access_log=None, shutdown_timeout=1)
+        # No access log: the first request's URL holds the token.
+        server = web.Server(handle, access_log=None)
+        runner = web.ServerRunner(server, shutdown_timeout=1)
         await runner.setup()
         try:
             site = web.TCPSite(runner, self.settings.preview_host, 0, ssl_context=self._tls)
@@ -179,19 +180,21 @@ class Previews:
             return _refuse(403, f"host {request.host!r} is not allowed")
         cookie = COOKIE_PREFIX + task_id
         supplied = request.query.get(TOKEN_PARAM)
-        if supplied is not None and request.method in ("GET", "HEAD"):
-            if not hmac.compare_digest(supplied.encode(), preview.token.encode()):
-                return _refuse(403, "wrong preview token; open the preview from the board")
+        if (
+            supplied is not None
+            and request.method in ("GET", "HEAD")
+            and hmac.compare_digest(supplied.encode(), preview.token.encode())
+        ):
             # The token leaves the address bar (and any Referer) at once.
             clean = request.rel_url.with_query(_without_token(request))
-            answer = web.HTTPSeeOther(str(clean))
+            answer = web.Response(status=303, headers={"Location": str(clean)})
             answer.set_cookie(
                 cookie, preview.token, httponly=True, samesite="Lax", secure=self.secure
             )
             return answer
         held = request.cookies.get(cookie, "")
         if not hmac.compare_digest(held.encode(), preview.token.encode()):
-            return _refuse(403, "no preview token; open the preview from the board")
+            return _refuse(403, "no valid preview token; open the preview from the board")
         try:
             task: Task | None = await self.life.get(task_id)
         except NotFound:  # deleted meanwhile

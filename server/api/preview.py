@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from server.api.common import ok, read_json, services
-from server.auth import hostname
 from server.errors import BadRequest, NotFound, Unprocessable
+from server.hosts import hostname
 from server.previews import TOKEN_PARAM, Preview
 
 
