@@ -43,6 +43,31 @@ def test_the_cookie_authenticates_reads_and_same_origin_changes(
     assert "Origin" in no_origin.json()["error"]
 
 
+def test_a_page_on_another_port_of_this_host_cannot_read_with_the_cookie(
+    bare_server: ServerProcess,
+) -> None:
+    """Cookies are not port-scoped: a task's preview on another port gets ours sent
+    along, so the server refuses, not only the browser's CORS."""
+    session = requests.Session()
+    session.cookies.update(redeem(bare_server).cookies)
+    preview = "http://127.0.0.1:1"
+    read = session.get(bare_server.url + "/api/tasks", headers={"Origin": preview}, timeout=10)
+    assert read.status_code == 403 and "cross-origin" in read.json()["error"]
+    assert not any(h.lower().startswith("access-control-") for h in read.headers)
+    # An <img> or a no-cors fetch sends no Origin; the browser still says whose it is.
+    for site in ("same-site", "cross-site"):
+        blind = session.get(
+            bare_server.url + "/api/tasks", headers={"Sec-Fetch-Site": site}, timeout=10
+        )
+        assert blind.status_code == 403
+    own = session.get(
+        bare_server.url + "/api/tasks", headers={"Sec-Fetch-Site": "same-origin"}, timeout=10
+    )
+    assert own.status_code == 200
+    assert not any(h.lower().startswith("access-control-") for h in own.headers)
+    assert requests.get(bare_server.url + "/health", headers={"Origin": preview}).ok
+
+
 def test_a_forged_or_missing_cookie_is_refused(bare_server: ServerProcess) -> None:
     for value in ("", "9999999999.deadbeef", "garbage", "1.abc"):
         response = requests.get(
