@@ -12,18 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from server.api import (
-    attempts,
-    board,
-    git,
-    pages,
-    preview,
-    runtime,
-    system,
-    tasks,
-    templates,
-    usage,
-)
+import server.api.preview as P
+from server.api import attempts, board, git, pages, runtime, system, tasks, templates, usage
 from server.api.common import ok
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -240,12 +230,12 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "PUT",
         "/api/tasks/{id}/preview",
-        preview.set_preview,
+        P.set_preview,
         "setPreview",
-        "Preview {port} of the running task's container on an origin of its own; its URL",
+        "Preview {port} of the running task's container on an origin of its own",
     ),
-    Route("GET", "/api/tasks/{id}/preview", preview.get_preview, "getPreview", "The preview's URL"),
-    Route("DELETE", "/api/tasks/{id}/preview", preview.stop_preview, "stopPreview", "End it"),
+    Route("GET", "/api/tasks/{id}/preview", P.get_preview, "getPreview", "Its port and URL"),
+    Route("DELETE", "/api/tasks/{id}/preview", P.stop_preview, "stopPreview", "End it"),
     Route(
         "GET",
         "/api/tasks/{id}/events",
