@@ -7,6 +7,7 @@ import { clearErrors, showError } from "./errors.js";
 import { conflictView, DiffView } from "./diffview.js";
 import { LogPane } from "./logpane.js";
 import { prepareSoon } from "./prepare.js";
+import { previewForm } from "./preview.js";
 import { el, money } from "./render.js";
 import { spanNodes } from "./spans.js";
 import { inGroup, label } from "./states.js";
@@ -105,6 +106,7 @@ export class Detail {
         el("div", { class: "buttons", id: "detail-actions" }),
         el("p", { class: "field-error", "data-for": "form", role: "alert" }),
         el("div", { id: "detail-feedback" }),
+        el("div", { id: "detail-preview" }),
         this.fields = taskFields((task) => this.onChange(task)),
         el("p", { class: "hint", id: "detail-repos" }),
         el("h3", { text: "Prompt" }),
@@ -179,6 +181,11 @@ export class Detail {
     } else if (!actions.has("feedback")) {
       feedback.replaceChildren();
     }
+
+    // Only a running task has a container to show; a port being typed is kept.
+    const preview = q("#detail-preview");
+    if (task.status !== "in_progress") preview.replaceChildren();
+    else if (!preview.querySelector("form")) preview.replaceChildren(previewForm(task, preview));
   }
 
   // The comparison of a prompt's attempts, where more of them are started too.
