@@ -64,6 +64,14 @@ def server(tmp_path: Path, repo: Path, sandbox_image: str) -> Iterator[ServerPro
 
 
 @pytest.fixture
+def open_server(tmp_path: Path, repo: Path, sandbox_image: str) -> Iterator[ServerProcess]:
+    """The same with task containers on the engine's bridge, which the host reaches
+    (a task's preview needs that)."""
+    args = ("--egress", "open")
+    yield from _serving(InProcessServer(tmp_path / "data", [repo], sandbox_image, args))
+
+
+@pytest.fixture
 def child_server(tmp_path: Path, repo: Path, sandbox_image: str) -> Iterator[ServerProcess]:
     """The same in a child process, for tests that kill it with -9."""
     yield from _serving(ServerProcess(tmp_path / "data", [repo], image=sandbox_image))

@@ -3,8 +3,6 @@ container, reached through the preview's own origin with its token and nothing e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,7 +13,6 @@ import requests
 from server.previews import TOKEN_PARAM
 from server.sessions import COOKIE
 from tests.engine import containers_of
-from tests.inprocess import InProcessServer
 from tests.polling import until
 from tests.server_process import ServerProcess
 
@@ -35,17 +32,6 @@ SERVING = "\n".join(
         "sleep 300",
     ]
 )
-
-
-@pytest.fixture
-def open_server(tmp_path: Path, repo: Path, sandbox_image: str) -> Iterator[ServerProcess]:
-    """The app whose task containers are on the engine's bridge, which the host reaches."""
-    proc = InProcessServer(
-        tmp_path / "data", [repo], image=sandbox_image, extra_args=("--egress", "open")
-    )
-    proc.start()
-    yield proc
-    proc.stop()
 
 
 def running(server: ServerProcess, prompt: str) -> dict[str, Any]:
