@@ -200,7 +200,8 @@ class Previews:
         except NotFound:  # deleted meanwhile
             task = None
         if task is None or task.container_id != preview.container_id:
-            await self.clear(task_id)
+            # Not awaited: closing the site waits for its handlers, this one among them.
+            self.jobs.spawn(self.clear(task_id))
             return _refuse(404, "the task's run has ended, and its container with it")
         return await self._forward(preview, request)
 
@@ -208,7 +209,9 @@ class Previews:
         """Stream the request to the container and its answer back, never whole."""
         length = request.content_length
         if length is not None and length > MAX_BODY:
-            return _refuse(413, f"request body is larger than {MAX_BODY} bytes")
+            refused = _refuse(413, f"request body is larger than {MAX_BODY} bytes")
+            refused.force_close()  # the body is not worth reading
+            return refused
         if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
             return _refuse(411, "send a request body with its Content-Length")
         target = URL.build(
