@@ -3,6 +3,7 @@ container, reached through the preview's own origin with its token and nothing e
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -10,21 +11,22 @@ import docker
 import pytest
 import requests
 
-from server.previews import TOKEN_PARAM
+from server.previews import COOKIE_PREFIX, TOKEN_PARAM
 from server.sessions import COOKIE
 from tests.engine import containers_of
 from tests.polling import until
 from tests.server_process import ServerProcess
 
 # The agent serves the user's page on 8000 (with a CGI script that echoes the cookies
-# it was sent) and "declares" another port, 9000, that only the user may choose.
+# it was sent and its body) and "declares" another port, 9000, that only the user may choose.
 SERVING = "\n".join(
     [
         "run mkdir -p site/cgi-bin other",
         "run echo '<h1>the page on 8000</h1>' > site/index.html",
         "run echo 'the page on 9000' > other/index.html",
         "run printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\n"
-        'echo "cookie=$HTTP_COOKIE"\\necho "query=$QUERY_STRING"\\n\' > site/cgi-bin/env',
+        'echo "cookie=$HTTP_COOKIE"\\necho "query=$QUERY_STRING"\\n'
+        'echo "body=$(head -c ${CONTENT_LENGTH:-0})"\\n\' > site/cgi-bin/env',
         "run chmod +x site/cgi-bin/env",
         "run httpd -p 8000 -h $PWD/site",
         "run httpd -p 9000 -h $PWD/other",
@@ -95,6 +97,17 @@ def test_a_preview_serves_the_port_the_user_named_to_its_token_only(
     assert "wallfacer_preview" not in echoed.text
     assert "query=x=1\n" in echoed.text
 
+    # Bodies go through, to a size; a foreign Host (DNS rebinding) is refused.
+    posted = browser.post(base + "/cgi-bin/env", data=b"a form's fields", timeout=30)
+    assert "body=a form's fields\n" in posted.text
+    chunked = browser.post(base + "/cgi-bin/env", data=iter([b"a", b"b"]), timeout=30)
+    assert chunked.status_code == 411
+    held = f"{COOKIE_PREFIX}{task['id']}={browser.cookies[COOKIE_PREFIX + task['id']]}"
+    huge = f"POST / HTTP/1.1\r\nContent-Length: 99999999\r\nCookie: {held}\r\n"
+    assert _raw(base, huge).startswith(b"HTTP/1.1 413")
+    rebound = browser.get(base + "/", headers={"Host": "evil.example"}, timeout=30)
+    assert rebound.status_code == 403
+
     # The user may switch to the port the agent named; then, and only then, it is shown.
     assert previewed(server, task["id"], 9000)["url"] == url
     assert "the page on 9000" in browser.get(base + "/", timeout=30).text
@@ -160,3 +173,11 @@ def _refusal(server: ServerProcess, path: str) -> str:
     assert answer.status_code == 409, answer.text
     error: str = answer.json()["error"]
     return "" if "not started" in error else error
+
+
+def _raw(base: str, head: str) -> bytes:
+    """The first bytes answered to a request head sent as is (a body never sent)."""
+    parts = urlsplit(base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as conn:
+        conn.sendall(f"{head}Host: {parts.netloc}\r\n\r\n".encode())
+        return conn.recv(100)
