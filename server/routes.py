@@ -234,8 +234,8 @@ ROUTES: tuple[Route, ...] = (
         "setPreview",
         "Preview {port} of the running task's container on an origin of its own",
     ),
-    Route("GET", "/api/tasks/{id}/preview", P.get_preview, "getPreview", "Its port and URL"),
-    Route("DELETE", "/api/tasks/{id}/preview", P.stop_preview, "stopPreview", "End it"),
+    Route("GET", "/api/tasks/{id}/preview", P.get_preview, "getPreview", "The preview: port, URL"),
+    Route("DELETE", "/api/tasks/{id}/preview", P.stop_preview, "stopPreview", "End the preview"),
     Route(
         "GET",
         "/api/tasks/{id}/events",
