@@ -1,6 +1,7 @@
 // A running task's preview (PUT /api/tasks/{id}/preview): the port the person
 // names, of the task's container, opened in a new tab on an origin of its own.
-// The URL holds the preview's token: it goes to that tab only, never onto the page.
+// The URL holds the preview's token: only this page (which no preview can read)
+// and that tab see it.
 
 import { call } from "./api.js";
 import { clearErrors, showError } from "./errors.js";
@@ -13,6 +14,7 @@ export function previewForm(task, scope) {
     el("label", { for: "preview-port", text: "Preview port" }), port,
     el("button", { type: "submit", "data-action": "preview", text: "Open preview",
       title: "Open this port of the task's container in a new tab, while its agent runs" }),
+    el("span", { class: "preview-link" }),
     el("p", { class: "field-error", "data-for": "form", role: "alert" }));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -25,9 +27,10 @@ export function previewForm(task, scope) {
       if (tab) {
         tab.opener = null;
         tab.location.href = url;
-      } else {
-        window.open(url, "_blank", "noopener");
       }
+      // Where no tab could open (a blocker, the desktop window): a link to follow.
+      form.querySelector(".preview-link").replaceChildren(el("a", { href: url, target: "_blank",
+        rel: "noopener noreferrer", text: `Preview of port ${port.value}` }));
     } catch (error) {
       tab?.close();
       showError(error, scope);
