@@ -64,11 +64,12 @@ def test_the_preview_opens_in_a_tab_whose_script_the_board_refuses(
     port = page.locator("#detail-preview input[name=port]")
     expect(port).to_be_visible()
     port.fill("8000")
-    screenshot(page, "preview-panel")
     page.context.on("response", seen)
     with page.context.expect_page() as opened:
         port.press("Enter")  # the keyboard's way: the form submits
     tab = opened.value
+    expect(page.locator("#detail-preview a")).to_have_text("Preview of port 8000")
+    screenshot(page, "preview-panel")
     tab.wait_for_selector("body[data-done]")
     assert tab.url.startswith("http://127.0.0.1:") and not tab.url.startswith(server.url)
     assert "wallfacer_preview" not in tab.url, "the token left the address bar"
