@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
@@ -109,10 +108,7 @@ async def serve(
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=2)
     await runner.setup()
     try:
-        tls = None
-        if settings.tls_cert is not None and settings.tls_key is not None:
-            tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            tls.load_cert_chain(settings.tls_cert, settings.tls_key)
+        tls = settings.tls_context()
         site = web.TCPSite(runner, settings.host, settings.port, ssl_context=tls)
         await site.start()
         port = runner.addresses[0][1]

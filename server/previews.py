@@ -21,7 +21,6 @@ import asyncio
 import hmac
 import logging
 import secrets
-import ssl
 from dataclasses import dataclass
 
 import aiohttp
@@ -89,10 +88,7 @@ class Previews:
         self._lock = asyncio.Lock()
         self._client: aiohttp.ClientSession | None = None
         self._hosts = allowed((settings.host, settings.preview_host, *settings.allowed_hosts))
-        self._tls: ssl.SSLContext | None = None
-        if settings.tls_cert is not None and settings.tls_key is not None:
-            self._tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            self._tls.load_cert_chain(settings.tls_cert, settings.tls_key)
+        self._tls = settings.tls_context()
 
     @property
     def secure(self) -> bool:

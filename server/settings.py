@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import ssl
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_address
 from pathlib import Path
@@ -52,6 +53,14 @@ class Settings:
         except (OSError, UnicodeError) as exc:  # gaierror is an OSError
             raise UnresolvableHost(f"cannot resolve {self.host!r} to an address: {exc}") from exc
         return all(ip_address(str(info[4][0]).partition("%")[0]).is_loopback for info in found)
+
+    def tls_context(self) -> ssl.SSLContext | None:
+        """The server side of TLS when a certificate is given: the board's and the previews'."""
+        if self.tls_cert is None or self.tls_key is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.tls_cert, self.tls_key)
+        return context
 
     @property
     def instance(self) -> str:
