@@ -17,8 +17,9 @@ from tests.engine import containers_of
 from tests.polling import until
 from tests.server_process import ServerProcess
 
-# The agent serves the user's page on 8000 (with a CGI script that echoes the cookies
-# it was sent and its body) and "declares" another port, 9000, that only the user may choose.
+# The agent serves the user's page on 8000, with a CGI script that echoes the cookies
+# and body it was sent and another that sets cookies, and "declares" another port,
+# 9000, that only the user may choose.
 SERVING = "\n".join(
     [
         "run mkdir -p site/cgi-bin other",
@@ -27,7 +28,10 @@ SERVING = "\n".join(
         "run printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\n"
         'echo "cookie=$HTTP_COOKIE"\\necho "query=$QUERY_STRING"\\n'
         'echo "body=$(head -c ${CONTENT_LENGTH:-0})"\\n\' > site/cgi-bin/env',
-        "run chmod +x site/cgi-bin/env",
+        "run printf '#!/bin/sh\\necho Content-Type: text/plain\\n"
+        "echo Set-Cookie: wallfacer_session=planted\\necho Set-Cookie: app=theirs\\n"
+        "echo\\necho set\\n' > site/cgi-bin/setcookie",
+        "run chmod +x site/cgi-bin/env site/cgi-bin/setcookie",
         "run httpd -p 8000 -h $PWD/site",
         "run httpd -p 9000 -h $PWD/other",
         "say preview me on port 9000",
@@ -96,6 +100,10 @@ def test_a_preview_serves_the_port_the_user_named_to_its_token_only(
     assert COOKIE not in echoed.text and "board-session-value" not in echoed.text
     assert "wallfacer_preview" not in echoed.text
     assert "query=x=1\n" in echoed.text
+
+    # Nor may the container set them.
+    planted = browser.get(base + "/cgi-bin/setcookie", timeout=30)
+    assert planted.raw.headers.getlist("Set-Cookie") == ["app=theirs"]
 
     # Bodies go through, to a size; a foreign Host (DNS rebinding) is refused.
     posted = browser.post(base + "/cgi-bin/env", data=b"a form's fields", timeout=30)
