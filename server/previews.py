@@ -120,6 +120,10 @@ class Previews:
             self._open[task_id] = preview
             if self.moved not in self.life.listeners:
                 self.life.listeners.append(self.moved)
+            # A run that ended before the listener was there would leave it open.
+            if (await self.life.get(task_id)).container_id != task.container_id:
+                await self._close(task_id)
+                raise Conflict("the task's run ended meanwhile; its container is gone")
             log.info("task %s: preview of port %d on port %d", task_id[:8], port, preview.listen)
             return preview
 
