@@ -170,12 +170,12 @@ def test_a_task_without_a_network_says_why_it_has_no_preview(server: ServerProce
     """The default fixture runs with egress none: the container has no address at all."""
     task = running(server, "sleep 300")
     path = f"/api/tasks/{task['id']}/preview"
-    error = until("the container to run", lambda: _refusal(server, path))
+    error = until("the container to run", lambda: refusal(server, path))
     assert "no network" in error
     server.act(task["id"], "cancel")
 
 
-def _refusal(server: ServerProcess, path: str) -> str:
+def refusal(server: ServerProcess, path: str) -> str:
     """Why a preview is refused, once the container is made ("" before)."""
     answer = server.request("PUT", path, json={"port": 8000})
     assert answer.status_code == 409, answer.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import requests
 from playwright.sync_api import Browser, Response, expect
 
-from tests.e2e.test_preview import running
+from tests.e2e.test_preview import refusal, running
 from tests.polling import until
 from tests.server_process import ServerProcess
 from tests.ui.conftest import screenshot, sign_in
@@ -95,3 +95,22 @@ def _serving(server: ServerProcess, task_id: str) -> bool:
     if made.status_code != 200:  # the container is still being made
         return False
     return requests.get(made.json()["url"], timeout=30).status_code == 200
+
+
+def test_a_preview_refused_says_why_beside_the_port(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """The default fixture's tasks have no network: the reason shows in the form."""
+    task = running(server, "sleep 300")
+    until("the container to run", lambda: refusal(server, f"/api/tasks/{task['id']}/preview"))
+    page = sign_in(browser, server)
+    page.goto(f"{server.url}/#task={task['id']}")
+    page.wait_for_selector("body[data-ready]")
+    page.fill("#detail-preview input[name=port]", "8000")
+    page.click("#detail-preview [data-action=preview]")
+    expect(page.locator("#detail-preview .field-error")).to_contain_text("no network")
+    expect(page.locator("#detail-preview a")).to_have_count(0)
+    assert page.context.pages == [page], "the tab opened for it is closed again"
+    screenshot(page, "preview-refused")
+    server.act(task["id"], "cancel")
+    page.context.close()
