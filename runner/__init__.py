@@ -1,10 +1,11 @@
 """Everything that touches Docker or git, and nothing that knows about HTTP.
 
 Owns containers (``containers``; what each is made of, ``runspec``;
-``egress``), the user's repositories (``repos``), each task's own workspace
-and home (``workspaces``, ``homes``, ``trees``), the accept pipeline
-(``merge``; across repositories, ``landall``), sandbox images (``images``)
-and the agent adapters that turn CLI output into neutral events (``agents``).
+``egress``; where the host reaches one, ``reach``), the user's repositories
+(``repos``), each task's own workspace and home (``workspaces``, ``homes``,
+``trees``), the accept pipeline (``merge``; across repositories,
+``landall``), sandbox images (``images``) and the agent adapters that turn
+CLI output into neutral events (``agents``).
 Typed failures are in ``errors``.
 
 Its API is synchronous: ``server`` calls it from worker threads and hands it

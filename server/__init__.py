@@ -14,6 +14,8 @@ table (``states``), the live event fan-out (``events``) and the HTTP API
   repositories, ``spans`` and ``runner.landall``);
 - ``side``: sessions beside a task's run: the verifier (``verify``) and the
   helpers that write titles and commit messages (``helpers``);
+- ``previews``: a running task's port the person names, on an origin of its own
+  (the host names both servers answer to in ``hosts``);
 - ``recovery``: truthful states after a restart;
 - ``images``: each agent's sandbox image, prepared in the background;
 - ``config`` (each setting checked in ``validation``), ``settings``: what a person may
