@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
@@ -69,6 +70,24 @@ def open_server(tmp_path: Path, repo: Path, sandbox_image: str) -> Iterator[Serv
     (a task's preview needs that)."""
     args = ("--egress", "open")
     yield from _serving(InProcessServer(tmp_path / "data", [repo], sandbox_image, args))
+
+
+@pytest.fixture
+def started() -> Iterator[Callable[[ServerProcess, str], dict[str, Any]]]:
+    """Start a task and wait for it to run; whatever the test does, it is cancelled
+    after, so no long run outlives its test (list the server's fixture first)."""
+    made: list[tuple[ServerProcess, str]] = []
+
+    def start(server: ServerProcess, prompt: str) -> dict[str, Any]:
+        task = server.create(prompt)
+        server.act(task["id"], "start")
+        made.append((server, task["id"]))
+        return server.wait_for(task["id"], "in_progress")
+
+    yield start
+    for server, task_id in made:
+        if server.task(task_id)["status"] == "in_progress":
+            server.act(task_id, "cancel")
 
 
 @pytest.fixture

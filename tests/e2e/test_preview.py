@@ -4,6 +4,7 @@ container, reached through the preview's own origin with its token and nothing e
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +17,8 @@ from server.sessions import COOKIE
 from tests.engine import containers_of
 from tests.polling import until
 from tests.server_process import ServerProcess
+
+Start = Callable[[ServerProcess, str], dict[str, Any]]
 
 # The agent serves the user's page on 8000, with a CGI script that echoes the cookies
 # and body it was sent and another that sets cookies, and "declares" another port,
@@ -40,12 +43,6 @@ SERVING = "\n".join(
 )
 
 
-def running(server: ServerProcess, prompt: str) -> dict[str, Any]:
-    task = server.create(prompt)
-    server.act(task["id"], "start")
-    return server.wait_for(task["id"], "in_progress")
-
-
 def previewed(server: ServerProcess, task_id: str, port: int) -> dict[str, Any]:
     return server.api("PUT", f"/api/tasks/{task_id}/preview", {"port": port})  # type: ignore[no-any-return]
 
@@ -65,11 +62,11 @@ def origin(url: str) -> str:
 
 
 def test_a_preview_serves_the_port_the_user_named_to_its_token_only(
-    open_server: ServerProcess, docker_client: docker.DockerClient
+    open_server: ServerProcess, started: Start, docker_client: docker.DockerClient
 ) -> None:
     server = open_server
-    task = running(server, SERVING)
-    other = running(server, "sleep 300")
+    task = started(server, SERVING)
+    other = started(server, "sleep 300")
     # No preview until the user names a port: the agent's "declared" 9000 is not used.
     server.api("GET", f"/api/tasks/{task['id']}/preview", status=404)
 
@@ -131,7 +128,6 @@ def test_a_preview_serves_the_port_the_user_named_to_its_token_only(
     until("the preview to end", lambda: _ended(server, task["id"]))
     with pytest.raises(requests.ConnectionError):
         browser.get(base + "/", timeout=30)
-    server.act(other["id"], "cancel")
     until("the containers to go", lambda: not containers_of(docker_client, task["id"]))
 
 
@@ -166,13 +162,14 @@ def test_a_preview_needs_a_running_task_and_a_port(open_server: ServerProcess) -
     assert server.request("PUT", "/api/tasks/nope/preview", json={"port": 80}).status_code == 404
 
 
-def test_a_task_without_a_network_says_why_it_has_no_preview(server: ServerProcess) -> None:
+def test_a_task_without_a_network_says_why_it_has_no_preview(
+    server: ServerProcess, started: Start
+) -> None:
     """The default fixture runs with egress none: the container has no address at all."""
-    task = running(server, "sleep 300")
+    task = started(server, "sleep 300")
     path = f"/api/tasks/{task['id']}/preview"
     error = until("the container to run", lambda: refusal(server, path))
     assert "no network" in error
-    server.act(task["id"], "cancel")
 
 
 def refusal(server: ServerProcess, path: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import requests
 from playwright.sync_api import Browser, Response, expect
 
-from tests.e2e.test_preview import refusal, running
+from tests.e2e.test_preview import Start, refusal
 from tests.polling import until
 from tests.server_process import ServerProcess
 from tests.ui.conftest import screenshot, sign_in
@@ -38,7 +38,7 @@ def hostile_page(board: str) -> str:
 
 
 def test_the_preview_opens_in_a_tab_whose_script_the_board_refuses(
-    browser: Browser, open_server: ServerProcess
+    browser: Browser, open_server: ServerProcess, started: Start
 ) -> None:
     server = open_server
     prompt = "\n".join(
@@ -49,7 +49,7 @@ def test_the_preview_opens_in_a_tab_whose_script_the_board_refuses(
             "sleep 300",
         ]
     )
-    task = running(server, prompt)
+    task = started(server, prompt)
     until("the agent's server", lambda: _serving(server, task["id"]))
     page = sign_in(browser, server)
     board: list[tuple[str, int]] = []
@@ -86,7 +86,6 @@ def test_the_preview_opens_in_a_tab_whose_script_the_board_refuses(
     tasks = server.api("GET", "/api/tasks")["tasks"]
     assert [t["id"] for t in tasks] == [task["id"]]
     assert tasks[0]["status"] == "in_progress"
-    server.act(task["id"], "cancel")
     page.context.close()
 
 
@@ -98,10 +97,10 @@ def _serving(server: ServerProcess, task_id: str) -> bool:
 
 
 def test_a_preview_refused_says_why_beside_the_port(
-    browser: Browser, server: ServerProcess
+    browser: Browser, server: ServerProcess, started: Start
 ) -> None:
     """The default fixture's tasks have no network: the reason shows in the form."""
-    task = running(server, "sleep 300")
+    task = started(server, "sleep 300")
     until("the container to run", lambda: refusal(server, f"/api/tasks/{task['id']}/preview"))
     page = sign_in(browser, server)
     page.goto(f"{server.url}/#task={task['id']}")
@@ -112,5 +111,4 @@ def test_a_preview_refused_says_why_beside_the_port(
     expect(page.locator("#detail-preview a")).to_have_count(0)
     assert page.context.pages == [page], "the tab opened for it is closed again"
     screenshot(page, "preview-refused")
-    server.act(task["id"], "cancel")
     page.context.close()
