@@ -4,16 +4,24 @@ OpenAPI document and the README's API table are all generated from ``ROUTES``.""
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-import server.api.preview as P
-from server.api import attempts, board, git, pages, runtime, system, tasks, templates, usage
+from server.api import (
+    attempts,
+    board,
+    git,
+    pages,
+    preview,
+    runtime,
+    system,
+    tasks,
+    templates,
+    usage,
+)
 from server.api.common import ok
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -230,12 +238,20 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "PUT",
         "/api/tasks/{id}/preview",
-        P.set_preview,
+        preview.set_preview,
         "setPreview",
         "Preview {port} of the running task's container on an origin of its own",
     ),
-    Route("GET", "/api/tasks/{id}/preview", P.get_preview, "getPreview", "The preview: port, URL"),
-    Route("DELETE", "/api/tasks/{id}/preview", P.stop_preview, "stopPreview", "End the preview"),
+    Route(
+        "GET",
+        "/api/tasks/{id}/preview",
+        preview.get_preview,
+        "getPreview",
+        "The preview: port, URL",
+    ),
+    Route(
+        "DELETE", "/api/tasks/{id}/preview", preview.stop_preview, "stopPreview", "End the preview"
+    ),
     Route(
         "GET",
         "/api/tasks/{id}/events",
@@ -366,28 +382,3 @@ def openapi_document(version: str) -> dict[str, Any]:
         "security": [{"bearer": []}],
         "paths": paths,
     }
-
-
-API_TABLE_HEAD = "| method + path | does |\n|---|---|\n"
-
-
-def with_api_table(readme: str) -> str:
-    """``readme`` with its API table made from ROUTES: a row per API route, in order.
-
-    The table's words stay the README's: a row already there is kept as it is;
-    a new route's row says its summary, for a person to expand.
-    """
-    head, found, rest = readme.partition(API_TABLE_HEAD)
-    if not found:
-        raise ValueError(f"no API table: no line {API_TABLE_HEAD.splitlines()[0]!r}")
-    table = re.match(r"(?:\|.*\n)*", rest)
-    assert table is not None  # the pattern matches the empty string too
-    said = dict(re.findall(r"^\| `([A-Z]+ \S+)` \| (.*) \|$", table[0], re.M))
-    routes = {f"{r.method} {r.path}": r.summary for r in ROUTES if r.api}
-    rows = "".join(f"| `{key}` | {said.get(key, summary)} |\n" for key, summary in routes.items())
-    return head + found + rows + rest[table.end() :]
-
-
-if __name__ == "__main__":  # python -m server.routes README.md
-    readme = Path(sys.argv[1])
-    readme.write_text(with_api_table(readme.read_text()))

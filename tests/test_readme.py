@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from server.routes import with_api_table
+from server.apitable import with_api_table
 from tests.server_process import ROOT
 
 
@@ -16,7 +16,7 @@ def test_the_api_table_has_a_row_per_route() -> None:
     diff = "".join(difflib.unified_diff(readme.splitlines(True), fixed.splitlines(True), n=0))
     assert not diff, (
         "README.md's API table differs from server/routes.py's ROUTES; "
-        f"run `python -m server.routes README.md` to rewrite it:\n{diff}"
+        f"run `python -m server.apitable README.md` to rewrite it:\n{diff}"
     )
 
 
