@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import platformdirs
 
 from runner.agents import AGENTS
+from runner.backends import BACKENDS
 from server.validation import EGRESS_MODES
 
 APP_NAME = "wallfacer"
@@ -147,6 +148,28 @@ SERVER = (
     ),
     Flag("--tls-cert", "WALLFACER_TLS_CERT", "serve HTTPS with this certificate", metavar="FILE"),
     Flag("--tls-key", "WALLFACER_TLS_KEY", "the certificate's private key", metavar="FILE"),
+    Flag(
+        "--backend",
+        "WALLFACER_BACKEND",
+        "what runs the tasks: this machine's engine, or a Docker Swarm (its manager's "
+        "engine, with --advertise-url)",
+        choices=BACKENDS,
+        default="local",
+    ),
+    Flag(
+        "--advertise-url",
+        "WALLFACER_ADVERTISE_URL",
+        "how a remote backend's task containers reach the app (needs auth, as a public "
+        "bind does; its host is an allowed name)",
+        metavar="URL",
+    ),
+    Flag(
+        "--constraint",
+        "WALLFACER_CONSTRAINTS",
+        "a Swarm placement constraint for every task, e.g. node.role==worker",
+        metavar="EXPR",
+        repeatable=True,
+    ),
     Flag(
         "--image-base",
         "WALLFACER_IMAGE_BASE",

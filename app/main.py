@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Iterable
 from ipaddress import ip_network
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from app import commands
 from app.commands import SUBCOMMANDS
@@ -61,6 +62,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error(f"--trusted-proxy takes an IP address or network: {exc}")
     if bool(args.tls_cert) != bool(args.tls_key):
         p.error("--tls-cert and --tls-key go together")
+    if args.advertise_url and urlsplit(args.advertise_url).scheme not in ("http", "https"):
+        p.error("--advertise-url takes an http:// or https:// URL")
+    if args.backend == "swarm" and not args.advertise_url:
+        p.error("--backend swarm needs --advertise-url: how its nodes reach the app")
     try:
         args.config, args.pinned = runtime_config(args)
     except (ApiError, ValueError) as exc:
@@ -135,16 +140,25 @@ def settings_from(args: argparse.Namespace) -> Settings:
         token=args.token,
         config=args.config,
         pinned=args.pinned,
-        allowed_hosts=tuple(args.allowed_host or ()),
+        allowed_hosts=tuple(args.allowed_host or ()) + advertised(args.advertise_url),
         trusted_proxies=args.trusted_proxies,
         tls_cert=Path(args.tls_cert) if args.tls_cert else None,
         tls_key=Path(args.tls_key) if args.tls_key else None,
         image_base=args.image_base,
         preview_host=args.preview_host.strip("[]"),
+        backend=args.backend,
+        advertise_url=args.advertise_url,
+        constraints=tuple(args.constraint or ()),
         agent_binaries={
             agent: Path(path) for agent in AGENTS if (path := getattr(args, f"{agent}_binary"))
         },
     )
+
+
+def advertised(url: str | None) -> tuple[str, ...]:
+    """The advertise URL's host, which task containers name in their requests."""
+    host = urlsplit(url).hostname if url else None
+    return (host,) if host else ()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
 def exposure_refusal(settings: Settings) -> str | None:
     """Anyone who reaches the server can run code on the repos: no public bind without auth."""
     try:
-        if settings.loopback:
+        if settings.loopback and settings.advertise_url is None:
             return None
     except UnresolvableHost as exc:
         return f"{exc}; check --addr"
@@ -191,8 +205,9 @@ def exposure_refusal(settings: Settings) -> str | None:
             return None
     finally:
         store.close()
+    where = settings.advertise_url or settings.host
     return (
-        f"refusing to listen on {settings.host} without auth. Set a password "
+        f"refusing to listen on {where} without auth. Set a password "
         "(`wallfacer passwd`), create an API token (`wallfacer token create`), "
         "or set WALLFACER_TOKEN; then start again"
     )

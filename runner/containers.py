@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import docker
 import docker.errors
@@ -22,7 +22,7 @@ import requests
 from docker.types import Mount
 
 from runner import boot, holders, runspec
-from runner.errors import ImageMissing, NoShell, RuntimeUnavailable
+from runner.errors import ImageMissing, NoShell, RuntimeUnavailable, ShipDenied
 from runner.homes import HOME
 from runner.hostpaths import HostPaths
 from runner.lines import split_lines
@@ -390,3 +390,12 @@ class Engine:
             for c in found
             if holders.LABEL_HOLDER not in (c.get("Labels") or {})
         ]
+
+    def ship_in(self, run: str, token: str, out: IO[bytes]) -> None:
+        """Write a run's files, as a tar, for its container to fetch: a remote backend's
+        (``runner.swarm``); a local run has its files mounted and fetches none."""
+        raise ShipDenied("no such run")
+
+    def ship_out(self, run: str, token: str, stream: IO[bytes]) -> None:
+        """Take in the tar a run's container sent back: a remote backend's, as ``ship_in``."""
+        raise ShipDenied("no such run")

@@ -83,3 +83,7 @@ class EgressFailed(RunnerError):
 
 class NoShell(RunnerError):
     """The image has no /bin/sh, which the steps before its agent (a setup script) need."""
+
+
+class ShipDenied(RunnerError):
+    """A fetch or upload of a run's files with no such run, a wrong token, or again."""

@@ -48,7 +48,7 @@ def apply(
             entry = new[path]
             if entry.filemode == FileMode.COMMIT:
                 continue  # a submodule is not checked out in a workspace
-            _write(top, path, entry.filemode, repo[entry.id].peel(pygit2.Blob).data, owner)
+            write(top, path, entry.filemode, repo[entry.id].peel(pygit2.Blob).data, owner)
     return sorted({*gone, *wanted})
 
 
@@ -98,7 +98,7 @@ def _top(path: Path) -> Iterator[tuple[int, tuple[int, int] | None]]:
         os.close(top)
 
 
-def _folder(top: int, path: str, owner: tuple[int, int] | None, make: bool) -> int | None:
+def folder(top: int, path: str, owner: tuple[int, int] | None, make: bool) -> int | None:
     """A descriptor of the folder holding ``path`` (made when ``make``); None if
     it does not exist and ``make`` is false."""
     fd = os.dup(top)
@@ -124,7 +124,7 @@ def _folder(top: int, path: str, owner: tuple[int, int] | None, make: bool) -> i
 
 
 def _remove(top: int, path: str) -> None:
-    fd = _folder(top, path, None, make=False)
+    fd = folder(top, path, None, make=False)
     if fd is None:
         return
     try:
@@ -137,8 +137,8 @@ def _remove(top: int, path: str) -> None:
         os.close(fd)
 
 
-def _write(top: int, path: str, mode: int, data: bytes, owner: tuple[int, int] | None) -> None:
-    fd = _folder(top, path, owner, make=True)
+def write(top: int, path: str, mode: int, data: bytes, owner: tuple[int, int] | None) -> None:
+    fd = folder(top, path, owner, make=True)
     assert fd is not None
     name = path.rsplit("/", 1)[-1]
     temp = f".wallfacer-{secrets.token_hex(6)}"

@@ -17,6 +17,7 @@ from server.api import (
     pages,
     preview,
     runtime,
+    ship,
     system,
     tasks,
     templates,
@@ -67,6 +68,23 @@ ROUTES: tuple[Route, ...] = (
         "GET", "/login", pages.login_page, "loginPage", "Password sign-in", auth=False, api=False
     ),
     Route("GET", "/health", system.health, "health", "Liveness and readiness", auth=False),
+    Route(
+        "GET",
+        "/api/ship/{run}",
+        ship.fetch,
+        "shipIn",
+        "A remote run's files as a tar, once (its run token, not the API token)",
+        auth=False,
+        media="application/x-tar",
+    ),
+    Route(
+        "POST",
+        "/api/ship/{run}",
+        ship.send_back,
+        "shipOut",
+        "A remote run's files sent back as a tar, once (its run token), checked as untrusted",
+        auth=False,
+    ),
     Route("GET", "/metrics", system.metrics, "metrics", "Prometheus metrics", media="text/plain"),
     Route(
         "GET",

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from runner.backends import open_engine
 from runner.containers import Engine
 from runner.egress import Egress
 from runner.errors import RunnerError
@@ -88,7 +89,8 @@ class Services:
         io = Blocking()
         store = await io(Store, settings.db_path)
         config = await io(ConfigStore, settings.data_dir, settings.config, settings.pinned)
-        hub, engine, jobs = Hub(), Engine(), Jobs()
+        engine = open_engine(settings.backend, settings.advertise_url, settings.constraints)
+        hub, jobs = Hub(), Jobs()
         life = Lifecycle(store, hub, io, lambda: config.redactor)
         images = Images(life, engine, config, jobs, settings.image_base, settings.agent_binaries)
         services: Services

@@ -40,6 +40,9 @@ class Settings:
     agent_binaries: dict[str, Path] = field(default_factory=dict)  # prebuilt CLIs to copy in
     # Where task previews listen (``server.previews``), each on a port of its own.
     preview_host: str = "127.0.0.1"
+    backend: str = "local"  # what runs the tasks (``runner.backends``)
+    advertise_url: str | None = None  # how a remote backend's containers reach the app
+    constraints: tuple[str, ...] = ()  # a swarm's placement constraints for every run
 
     @property
     def loopback(self) -> bool:

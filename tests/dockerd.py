@@ -4,11 +4,15 @@ It has its own socket, data root, exec root (with its own containerd) and pid
 file, no bridge and no iptables rules, and runs in a network namespace of its
 own: a daemon without a bridge deletes any ``docker0`` it can see, which would
 take the shared engine's default network down. Its containers can only use
-``--network none``, which is what the app's ``--egress none`` gives them.
+``--network none``, which is what the app's ``--egress none`` gives them, or
+``host``: its namespace's own, where ``link`` puts a wire to the test's, so
+that a Swarm can be made on it with an address to advertise, and its tasks
+can reach an app the test serves.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -30,6 +34,7 @@ class PrivateDockerd:
         self.socket = self.root / "docker.sock"
         self.log_path = self.root / "dockerd.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.wire: str | None = None  # the test's end of ``link``'s veth pair
 
     @property
     def host(self) -> str:
@@ -74,6 +79,28 @@ class PrivateDockerd:
                 time.sleep(0.1)
         missing(f"a private dockerd did not answer:\n{self.log()[-2000:]}")
 
+    def link(self) -> tuple[str, str]:
+        """A veth pair from the test's network namespace into the daemon's: the
+        (test's, daemon's) addresses, a /30 of 10.213/16 of this process's own."""
+        assert self.proc is not None
+        n = (os.getpid() * 4 + self.proc.pid) % 16384
+        ours, theirs = f"10.213.{n // 64}.{n % 64 * 4 + 1}", f"10.213.{n // 64}.{n % 64 * 4 + 2}"
+        self.wire, peer = f"wfd{self.proc.pid}", f"wfd{self.proc.pid}p"
+        inside = ["nsenter", f"--net=/proc/{self.proc.pid}/ns/net"]
+        for command in (
+            ["ip", "link", "add", self.wire, "type", "veth", "peer", "name", peer],
+            ["ip", "link", "set", peer, "netns", str(self.proc.pid)],
+            ["ip", "addr", "add", f"{ours}/30", "dev", self.wire],
+            ["ip", "link", "set", self.wire, "up"],
+            [*inside, "ip", "addr", "add", f"{theirs}/30", "dev", peer],
+            [*inside, "ip", "link", "set", peer, "up"],
+            [*inside, "ip", "link", "set", "lo", "up"],
+        ):
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                missing(f"cannot wire a private dockerd ({' '.join(command)}): {done.stderr}")
+        return ours, theirs
+
     def stop(self) -> None:
         """As a service manager stops it: SIGTERM, then wait for it to exit."""
         if self.proc is None or self.proc.poll() is not None:
@@ -102,3 +129,5 @@ class PrivateDockerd:
         for mount in sorted(inside, reverse=True):
             subprocess.run(["umount", "--lazy", mount], check=False)
         shutil.rmtree(self.root, ignore_errors=True)
+        if self.wire is not None:  # gone with the namespace, unless something holds it
+            subprocess.run(["ip", "link", "del", self.wire], capture_output=True, check=False)

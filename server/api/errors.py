@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from runner.errors import RunnerError, RuntimeUnavailable
+from runner.errors import RunnerError, RuntimeUnavailable, ShipDenied
 from server.api.common import SETTINGS
 from server.errors import ApiError, InsufficientStorage
 
@@ -44,6 +44,8 @@ async def errors(
         if exc.status == 413:  # the rest of the body is not worth reading: hang up
             response.force_close()
         return response
+    except ShipDenied as exc:  # a run's token, wrong or used: no more said
+        return error_response(403, str(exc))
     except RuntimeUnavailable as exc:
         return error_response(503, str(exc))
     except RunnerError as exc:

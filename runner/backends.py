@@ -1,0 +1,24 @@
+"""Which backend runs a server's tasks, chosen once per instance (``--backend``).
+
+``local`` is this machine's engine, binding each workspace; ``swarm`` runs each
+run as a Swarm service and ships its files (``runner.swarm``). Both are an
+``Engine``, so the server's calls keep their shape whichever it is.
+"""
+
+from __future__ import annotations
+
+from runner.containers import Engine
+from runner.errors import RunnerError
+from runner.swarm import SwarmEngine
+
+BACKENDS = ("local", "swarm")
+
+
+def open_engine(backend: str, advertise_url: str | None, constraints: tuple[str, ...]) -> Engine:
+    if backend == "swarm":
+        if not advertise_url:
+            raise RunnerError(
+                "the swarm backend needs --advertise-url: how its nodes reach the app"
+            )
+        return SwarmEngine(advertise_url, constraints)
+    return Engine()

@@ -1,0 +1,32 @@
+# Wallfacer's ship wrapper: a remote run's files in, the run, its files back out.
+#
+# Run as `/bin/sh -c SCRIPT ship COMMAND [ARG...]` on a node that sees nothing of
+# the app's host (``runner.shipping``). It refuses to go on unless the kernel will
+# never grant the agent more privileges (Swarm cannot ask for no-new-privileges
+# per service: the node's daemon must run with --no-new-privileges), fetches the
+# run's tar from $WALLFACER_SHIP_URL and unpacks it at /, runs COMMAND from
+# $WALLFACER_WORKDIR, then sends /workspace and $HOME back (a tar, in base64) to
+# the same URL with the same task token, and exits with COMMAND's code. Exit codes of its own:
+# 96 no-new-privileges is off, 95 the fetch failed, 98 the app refused the result.
+
+auth="Authorization: Bearer $WALLFACER_SHIP_TOKEN"
+if ! grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/self/status; then
+  echo "no-new-privileges is off on this node; start its dockerd with --no-new-privileges" >&2
+  exit 96
+fi
+if ! wget -q -O /tmp/.wallfacer-in.tar --header "$auth" "$WALLFACER_SHIP_URL" ||
+  ! tar -x -f /tmp/.wallfacer-in.tar -C /; then
+  echo "could not fetch the task's workspace from the app at $WALLFACER_SHIP_URL" >&2
+  exit 95
+fi
+rm -f /tmp/.wallfacer-in.tar
+cd "$WALLFACER_WORKDIR" || exit 95
+"$@" </dev/null
+code=$?
+# Base64: busybox's wget posts a file as text, cut at its first NUL byte.
+cd / && tar -c workspace "${HOME#/}" 2>/dev/null | base64 >/tmp/.wallfacer-out.b64
+if ! wget -q -O /dev/null --header "$auth" --post-file /tmp/.wallfacer-out.b64 "$WALLFACER_SHIP_URL"; then
+  echo "the app did not take back the task's workspace (see the task's log for why)" >&2
+  exit 98
+fi
+exit "$code"

@@ -1,0 +1,321 @@
+"""The swarm backend: each run a ``replicated-job`` service on a Docker Swarm.
+
+It is an ``Engine`` whose run calls (create, start, stream, wait, exists,
+remove, list) speak of services, named by the id ``create`` returns; the
+rest (images, their users, the runtime) is the manager's engine, inherited.
+So nothing above the runner knows which backend is in use.
+
+No host path reaches a node: the run's files are shipped (``shipping``)
+through the app's advertise URL, with a token of the run's own, never the
+API token. The service carries its shipping plan and the token's hash in
+its labels, so a run re-adopted after a restart can still send its result.
+
+A created run is only a spec held here until its start: a service starts
+as soon as it exists. Swarm cannot set no-new-privileges on a service; the
+ship wrapper refuses to run the agent without it (the nodes' daemons run
+with ``--no-new-privileges``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import io
+import re
+import secrets
+import socket
+import threading
+from collections.abc import Iterator
+from typing import IO, Any
+
+import docker.errors
+from docker.types import ServiceMode
+from docker.utils import parse_bytes
+
+from runner import boot, shipping
+from runner.containers import LABEL_INSTANCE, LABEL_TASK, TMPFS, ContainerState, Engine, Exit
+from runner.errors import RunnerError, ShipDenied
+from runner.homes import HOME
+from runner.lines import split_lines
+from runner.runspec import WORKSPACE, RunSpec
+
+LABEL_PLAN = "wallfacer.ship.plan"
+LABEL_TOKEN = "wallfacer.ship.token"  # the token's sha256: the label is no secret
+# The states a service's task never leaves (docker/swarmkit's TaskState).
+ENDED = frozenset({"complete", "failed", "rejected", "shutdown", "orphaned", "remove"})
+POLL_S = 0.5  # how often a run's task state is read while it runs
+# Where a run writes, the root being read-only: what it is shipped lands there.
+SCRATCH = ("/tmp", WORKSPACE, HOME, "/wallfacer")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _scratch(target: str, user: str) -> dict[str, Any]:
+    """A tmpfs of the run's user at ``target``. Swarm's own tmpfs mounts ignore their
+    mode (Docker 20.10), leaving root's folder; the local volume driver's tmpfs
+    takes an owner, and an anonymous volume goes with its container."""
+    uid, _, gid = user.partition(":")
+    options = f"{TMPFS['/tmp']},uid={uid},gid={gid or uid},mode=0700"
+    return {
+        "Target": target,
+        "Type": "volume",
+        "VolumeOptions": {
+            "NoCopy": True,
+            "DriverConfig": {
+                "Name": "local",
+                "Options": {"type": "tmpfs", "device": "tmpfs", "o": options},
+            },
+        },
+    }
+
+
+class SwarmEngine(Engine):
+    def __init__(self, advertise_url: str, constraints: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.advertise_url = advertise_url.rstrip("/")
+        self.constraints = list(constraints)
+        self._pending: dict[str, tuple[RunSpec, bool]] = {}  # created, not started
+        self._done: set[tuple[str, str]] = set()  # (run, "in" or "out"): each happens once
+        self._refusals: dict[str, str] = {}  # run -> why its result was refused
+        self._guard = threading.Lock()
+
+    def create(self, spec: RunSpec, ahead: bool = False) -> str:
+        if not spec.network or spec.network == "none":
+            raise RunnerError(
+                "a swarm run fetches its workspace from the app, so it needs a network "
+                "that reaches the advertise URL: set the egress mode to open and the "
+                "network (--network) to one the nodes' tasks can use"
+            )
+        self._image(spec.image)  # a missing image is said now, as locally
+        name = re.sub(r"[^a-z0-9-]", "-", spec.task_id.lower())[:40]
+        run = f"wf-{name}-{secrets.token_hex(4)}"
+        with self._guard:
+            self._pending[run] = (spec, ahead)
+        return run
+
+    def created(self, container_id: str) -> bool:
+        return container_id in self._pending
+
+    def start(self, container_id: str) -> Iterator[str]:
+        with self._guard:
+            spec, _ = self._pending.pop(container_id)
+        token = secrets.token_urlsafe(32)
+        api = self.client().api
+        image = self._image(spec.image)
+        command = boot.command(image, spec.args)
+        env = {**spec.env, "HOME": HOME}
+        if spec.boot is not None:
+            command = [*boot.ENTRYPOINT, *command]
+            env["WALLFACER_PREFIX"] = boot.PREFIX
+        env |= {
+            "WALLFACER_SHIP_URL": f"{self.advertise_url}/api/ship/{container_id}",
+            "WALLFACER_SHIP_TOKEN": token,
+            "WALLFACER_WORKDIR": f"{WORKSPACE}/{spec.repo_name}",
+        }
+        plan = shipping.Plan.of(spec)
+        limits: dict[str, Any] = {"Pids": spec.pids_limit}
+        if spec.cpus:
+            limits["NanoCPUs"] = int(spec.cpus * 1e9)
+        if spec.memory:
+            limits["MemoryBytes"] = parse_bytes(spec.memory)
+        task_template = {
+            "ContainerSpec": {
+                # The image's id, not its tag: the node runs what the app checked.
+                "Image": image["Id"],
+                "Command": ["/bin/sh", "-c", shipping.SCRIPT, "ship"],
+                "Args": command,
+                "Env": [f"{k}={v}" for k, v in env.items()],
+                "User": spec.user,
+                "Dir": "/",
+                "ReadOnly": True,
+                "CapabilityDrop": ["ALL"],
+                "Mounts": [_scratch(target, spec.user) for target in SCRATCH],
+            },
+            "Resources": {
+                "Limits": limits,
+                "Reservations": dict({k: v for k, v in limits.items() if k != "Pids"}),
+            },
+            "RestartPolicy": {"Condition": "none", "MaxAttempts": 0},
+            "Placement": {"Constraints": self.constraints},
+            "Networks": [{"Target": spec.network}],
+        }
+        labels = {
+            LABEL_TASK: spec.task_id,
+            LABEL_INSTANCE: spec.instance,
+            LABEL_PLAN: plan.dumps(),
+            LABEL_TOKEN: _hash(token),
+        }
+        self._call(
+            api.create_service,
+            task_template,
+            name=container_id,
+            labels=labels,
+            mode=ServiceMode("replicated-job"),
+        )
+        return self.stream(container_id)
+
+    def _task(self, run: str) -> dict[str, Any] | None:
+        """The service's one task, None while it has none or once the service is gone."""
+        try:
+            found = self._call(self.client().api.tasks, filters={"service": run})
+        except docker.errors.NotFound:
+            return None
+        return dict(found[0]) if found else None
+
+    def _ended(self, run: str) -> bool:
+        if not self.exists(run):
+            return True
+        task = self._task(run)
+        return task is not None and task["Status"]["State"] in ENDED
+
+    def stream(self, container_id: str, skip: int = 0) -> Iterator[str]:
+        """The run's stdout lines, each once, followed through the service.
+
+        A service's log never ends by itself, even once its job has: a watcher
+        ends the follow when the task has, and the log is then read to its end
+        past the lines already yielded.
+        """
+        api = self.client().api
+        url = api._url("/services/{0}/logs", container_id)
+
+        def logs(follow: bool) -> Any:
+            params = {"stdout": 1, "stderr": 0, "follow": int(follow), "tail": "all"}
+            return self._call(api._get, url, params=params, stream=True)
+
+        try:
+            response = logs(True)
+        except docker.errors.NotFound:
+            return
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.wait(POLL_S):
+                try:
+                    ended = self._ended(container_id)
+                except RunnerError:
+                    ended = True
+                if ended:
+                    with contextlib.suppress(OSError):
+                        raw = api._get_raw_response_socket(response)
+                        getattr(raw, "_sock", raw).shutdown(socket.SHUT_RDWR)  # wakes the read
+                    return
+
+        watcher = threading.Thread(target=watch, name=f"watch-{container_id}", daemon=True)
+        watcher.start()
+        read = 0
+        try:
+            chunks = api._multiplexed_response_stream_helper(response)
+            for line in split_lines(chunks, partial=False):
+                read += 1
+                if read > skip:
+                    yield line
+        except Exception:  # the follow cut short: what it missed is read below
+            pass
+        finally:
+            done.set()
+            response.close()
+        self.wait(container_id)
+        try:
+            rest = logs(False)
+        except docker.errors.NotFound:  # removed (a cancel): there is no more to read
+            return
+        try:
+            chunks = api._multiplexed_response_stream_helper(rest)
+            for number, line in enumerate(split_lines(chunks), 1):
+                if number > max(read, skip):
+                    yield line
+        finally:
+            rest.close()
+
+    def wait(self, container_id: str) -> Exit:
+        """The job's end: its exit code, and why when it has none or refused its result."""
+        done = threading.Event()
+        while not self._ended(container_id):
+            done.wait(POLL_S)
+        task = self._task(container_id) or {}
+        status = task.get("Status", {})
+        code = status.get("ContainerStatus", {}).get("ExitCode")
+        why = [self._refusals.get(container_id, ""), status.get("Err", "")]
+        try:
+            stderr = self._call(
+                self.client().api.service_logs, container_id, stdout=False, stderr=True, tail=20
+            )
+            why.append(b"".join(stderr).decode("utf-8", errors="replace").strip())
+        except docker.errors.NotFound:
+            pass
+        return Exit(
+            code=int(code) if code is not None else -1,
+            oom_killed=False,  # Swarm does not report it; a killed run shows its exit code
+            stderr_tail="\n".join(part for part in why if part),
+        )
+
+    def exists(self, container_id: str) -> bool:
+        if container_id in self._pending:
+            return True
+        try:
+            self._call(self.client().api.inspect_service, container_id)
+        except docker.errors.NotFound:
+            return False
+        return True
+
+    def remove(self, container_id: str) -> None:
+        """Cancel: the service goes, and with it its task's container on its node."""
+        with self._guard:
+            self._refusals.pop(container_id, None)
+            if self._pending.pop(container_id, None) is not None:
+                return
+        with contextlib.suppress(docker.errors.NotFound):
+            self._call(self.client().api.remove_service, container_id)
+
+    def remove_orphan_holders(self, instance: str) -> None:
+        """No holders: a service's network is its own."""
+
+    def list(self, instance: str) -> list[ContainerState]:
+        found = self._call(
+            self.client().api.services, filters={"label": f"{LABEL_INSTANCE}={instance}"}
+        )
+        runs = []
+        for service in found:
+            run = service["Spec"]["Name"]
+            task = self._task(run)
+            state = (task or {}).get("Status", {}).get("State", "")
+            labels = service["Spec"].get("Labels") or {}
+            runs.append(
+                ContainerState(run, labels.get(LABEL_TASK, ""), state not in ENDED, True, False)
+            )
+        with self._guard:
+            pending = [
+                ContainerState(run, spec.task_id, False, False, ahead)
+                for run, (spec, ahead) in self._pending.items()
+                if spec.instance == instance
+            ]
+        return [*runs, *pending]
+
+    def _plan(self, run: str, token: str, way: str) -> shipping.Plan:
+        """The run's plan, once per way, for its own token only."""
+        try:
+            service = self._call(self.client().api.inspect_service, run)
+        except docker.errors.NotFound as exc:
+            raise ShipDenied("no such run") from exc
+        labels = service["Spec"].get("Labels") or {}
+        if not hmac.compare_digest(labels.get(LABEL_TOKEN, ""), _hash(token)):
+            raise ShipDenied("not this run's token")
+        with self._guard:
+            if (run, way) in self._done:
+                raise ShipDenied(f"the run's files were already sent {way}")
+            self._done.add((run, way))
+        return shipping.Plan.loads(labels[LABEL_PLAN])
+
+    def ship_in(self, run: str, token: str, out: IO[bytes]) -> None:
+        shipping.pack(self._plan(run, token, "in"), out)
+
+    def ship_out(self, run: str, token: str, stream: IO[bytes]) -> None:
+        plan = self._plan(run, token, "out")
+        try:
+            shipping.unpack(plan, io.BufferedReader(shipping.Decoded(stream)))
+        except RunnerError as exc:
+            self._refusals[run] = f"the run's result was refused: {exc}"
+            raise
