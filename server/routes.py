@@ -82,7 +82,7 @@ ROUTES: tuple[Route, ...] = (
         "/api/ship/{run}",
         ship.send_back,
         "shipOut",
-        "A remote run's files sent back (a tar in base64), once (its run token), checked as untrusted",
+        "A remote run's files back (a tar in base64), once (its run token), checked as untrusted",
         auth=False,
     ),
     Route("GET", "/metrics", system.metrics, "metrics", "Prometheus metrics", media="text/plain"),
