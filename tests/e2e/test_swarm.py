@@ -13,6 +13,7 @@ import pytest
 from tests.dockerd import PrivateDockerd
 from tests.engine import build_sandbox
 from tests.gitrepo import branches, file_on_branch, task_refs
+from tests.polling import until
 from tests.server_process import ServerProcess
 
 TOKEN = "swarm-test-api-token-0123456789"
@@ -42,10 +43,9 @@ def swarm() -> Iterator[Swarm]:
         daemon.remove()
 
 
-@pytest.fixture
-def swarm_server(tmp_path: Path, repo: Path, swarm: Swarm) -> Iterator[ServerProcess]:
-    """The app on the swarm backend, bound beyond loopback (so with a token), its
-    tasks on the node's own network, where the wire to the app is."""
+def _server(swarm: Swarm, tmp_path: Path, repo: Path, *args: str) -> ServerProcess:
+    """The app on the swarm backend, started, bound beyond loopback (so with a
+    token), its tasks on the node's own network, where the wire to the app is."""
     server = ServerProcess(
         tmp_path / "data",
         [repo],
@@ -62,8 +62,15 @@ def swarm_server(tmp_path: Path, repo: Path, swarm: Swarm) -> Iterator[ServerPro
         "open",
         "--network",
         "host",
+        *args,
     )
     server.start()
+    return server
+
+
+@pytest.fixture
+def swarm_server(tmp_path: Path, repo: Path, swarm: Swarm) -> Iterator[ServerProcess]:
+    server = _server(swarm, tmp_path, repo)
     yield server
     server.stop()
 
@@ -102,3 +109,77 @@ def test_the_run_urls_take_no_api_token(swarm_server: ServerProcess) -> None:
     for method in ("GET", "POST"):
         answer = swarm_server.request(method, "/api/ship/wf-none", auth=False, headers=bearer)
         assert answer.status_code == 403, answer.text
+
+
+def _service(swarm: Swarm, task_id: str) -> dict:  # type: ignore[type-arg]
+    """The task's run service, once it exists."""
+    found: list[dict] = []  # type: ignore[type-arg]
+
+    def made() -> bool:
+        found[:] = swarm.client.api.services(filters={"label": f"wallfacer.task={task_id}"})
+        return bool(found)
+
+    until("the run's service", made)
+    return found[0]
+
+
+def test_a_run_is_a_hardened_job_with_its_limits_and_a_cancel_removes_it(
+    swarm: Swarm, tmp_path: Path, repo: Path
+) -> None:
+    server = _server(
+        swarm,
+        tmp_path,
+        repo,
+        "--cpus",
+        "1",
+        "--memory",
+        "256m",
+        "--pids-limit",
+        "200",
+        "--constraint",
+        "node.role==manager",
+    )
+    try:
+        task = server.create("sleep 600")
+        server.act(task["id"], "start")
+        spec = _service(swarm, task["id"])["Spec"]
+        assert spec["Mode"] == {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}}
+        template = spec["TaskTemplate"]
+        container = template["ContainerSpec"]
+        assert container["CapabilityDrop"] == ["ALL"] and container["ReadOnly"] is True
+        assert not container["User"].startswith("0")
+        assert not container.get("Mounts", [{}])[0].get("Source"), "no host path is mounted"
+        assert template["Resources"]["Limits"] == {
+            "NanoCPUs": 10**9,
+            "MemoryBytes": 256 * 2**20,
+            "Pids": 200,
+        }
+        assert template["Placement"]["Constraints"] == ["node.role==manager"]
+        assert TOKEN not in str(spec), "the API token never reaches a run"
+
+        server.act(task["id"], "cancel")
+        label = {"label": f"wallfacer.task={task['id']}"}
+        until("the service gone", lambda: not swarm.client.api.services(filters=label))
+    finally:
+        server.stop()
+
+
+def test_a_run_outlives_a_restart_and_its_result_still_lands(
+    swarm: Swarm, tmp_path: Path, repo: Path
+) -> None:
+    server = _server(swarm, tmp_path, repo)
+    try:
+        task = server.create("sleep 3\nwrite after.txt written across a restart")
+        server.act(task["id"], "start")
+        _service(swarm, task["id"])
+        server.stop()  # the run goes on; its upload waits for the app
+        server.start()
+        server.wait_for(task["id"], "waiting", timeout=120)
+        notes = [e["data"].get("message") for e in server.events(task["id"])]
+        assert "reattached after a restart" in notes
+        assert server.api("GET", f"/api/tasks/{task['id']}/diff")["files"] == ["after.txt"]
+        server.act(task["id"], "accept")
+        server.wait_for(task["id"], "done", timeout=60)
+        assert file_on_branch(repo, "main", "after.txt") == "written across a restart\n"
+    finally:
+        server.stop()
