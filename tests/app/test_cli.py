@@ -96,3 +96,19 @@ def test_help_lists_every_subcommand_and_each_has_its_own_help(
         assert exited.value.code == 0
         own = capsys.readouterr().out
         assert own.startswith(f"usage: wallfacer {name} ") and line in own
+
+
+def test_the_swarm_backend_needs_an_advertise_url_and_auth(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path / "d")]
+    done = cli("--headless", "--backend", "swarm", *data)
+    assert done.returncode == 2 and "--advertise-url" in done.stderr
+    done = cli("--headless", "--advertise-url", "ftp://x", *data)
+    assert done.returncode == 2 and "http://" in done.stderr
+    # Reachable from the nodes: even on loopback, no start without auth.
+    done = cli("--headless", "--backend", "swarm", "--advertise-url", "http://10.0.0.5:80", *data)
+    assert done.returncode == 2 and "refusing to listen on http://10.0.0.5:80" in done.stderr
+
+
+def test_the_advertise_urls_host_is_an_allowed_name(tmp_path: Path) -> None:
+    args = parse_args(["--data-dir", str(tmp_path), "--advertise-url", "http://app.lan:8080/"])
+    assert settings_from(args).allowed_hosts == ("app.lan",)

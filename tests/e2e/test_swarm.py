@@ -183,3 +183,32 @@ def test_a_run_outlives_a_restart_and_its_result_still_lands(
         assert file_on_branch(repo, "main", "after.txt") == "written across a restart\n"
     finally:
         server.stop()
+
+
+def test_a_local_server_ships_nothing(bare_server: ServerProcess) -> None:
+    answer = bare_server.request("GET", "/api/ship/anything")  # with the API token
+    assert answer.status_code == 403, answer.text
+
+
+def test_a_swarm_run_without_a_network_to_the_app_fails_saying_so(
+    swarm: Swarm, tmp_path: Path, repo: Path
+) -> None:
+    server = _server(swarm, tmp_path, repo, "--egress", "none")
+    try:
+        task = server.create("write a.txt never")
+        server.act(task["id"], "start")
+        failed = server.wait_for(task["id"], "failed", timeout=60)
+        assert "needs a network that reaches the advertise URL" in failed["error"]
+    finally:
+        server.stop()
+
+
+def test_a_special_file_sent_back_fails_the_run_with_the_reason(
+    swarm_server: ServerProcess, repo: Path
+) -> None:
+    task = swarm_server.create("write a.txt fine\nrun mkfifo pipe")
+    swarm_server.act(task["id"], "start")
+    failed = swarm_server.wait_for(task["id"], "failed", timeout=120)
+    assert "the run's result was refused" in failed["error"]
+    assert "special file" in failed["error"]
+    assert file_on_branch(repo, "main", "a.txt") is None
