@@ -4,68 +4,25 @@ shared engine), the app serving its run files on the wire between them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import docker
 import pytest
 
-from tests.dockerd import PrivateDockerd
-from tests.engine import build_sandbox
 from tests.gitrepo import branches, file_on_branch, task_refs
 from tests.polling import until
 from tests.server_process import ServerProcess
-
-TOKEN = "swarm-test-api-token-0123456789"
-
-
-@dataclass
-class Swarm:
-    daemon: PrivateDockerd
-    client: docker.DockerClient
-    app_ip: str  # where the nodes reach the app
-    image: str
+from tests.swarm import TOKEN, Swarm, serve, single_node
 
 
 @pytest.fixture(scope="module")
 def swarm() -> Iterator[Swarm]:
-    daemon = PrivateDockerd()
-    try:
-        daemon.start("--no-new-privileges")  # Swarm cannot ask for it per service
-        app_ip, node_ip = daemon.link()
-        client = daemon.client()
-        client.swarm.init(advertise_addr=node_ip, listen_addr=f"{node_ip}:2377")
-        yield Swarm(daemon, client, app_ip, build_sandbox(client))
-        assert client.api.services() == [], "every run's service is removed"
-        client.swarm.leave(force=True)
-        assert client.info()["Swarm"]["LocalNodeState"] == "inactive"
-    finally:
-        daemon.remove()
+    with single_node() as made:
+        yield made
+        assert made.client.api.services() == [], "every run's service is removed"
 
 
 def _server(swarm: Swarm, tmp_path: Path, repo: Path, *args: str) -> ServerProcess:
-    """The app on the swarm backend, started, bound beyond loopback (so with a
-    token), its tasks on the node's own network, where the wire to the app is."""
-    server = ServerProcess(
-        tmp_path / "data",
-        [repo],
-        image=swarm.image,
-        env={"DOCKER_HOST": swarm.daemon.host, "WALLFACER_TOKEN": TOKEN},
-        host="0.0.0.0",
-    )
-    server.extra_args = (
-        "--backend",
-        "swarm",
-        "--advertise-url",
-        f"http://{swarm.app_ip}:{server.port}",
-        "--egress",
-        "open",
-        "--network",
-        "host",
-        *args,
-    )
-    server.start()
-    return server
+    return serve(swarm, tmp_path / "data", repo, *args)
 
 
 @pytest.fixture

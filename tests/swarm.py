@@ -1,0 +1,66 @@
+"""A single-node Docker Swarm on a private dockerd (never the shared engine), wired to
+the test's network namespace, and the app serving on the swarm backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+
+from tests.dockerd import PrivateDockerd
+from tests.engine import build_sandbox
+from tests.server_process import ServerProcess
+
+TOKEN = "swarm-test-api-token-0123456789"
+
+
+@dataclass
+class Swarm:
+    daemon: PrivateDockerd
+    client: docker.DockerClient
+    app_ip: str  # where the nodes reach the app
+    image: str
+
+
+@contextmanager
+def single_node() -> Iterator[Swarm]:
+    """Made, then left (the leave checked), then the daemon removed."""
+    daemon = PrivateDockerd()
+    try:
+        daemon.start("--no-new-privileges")  # Swarm cannot ask for it per service
+        app_ip, node_ip = daemon.link()
+        client = daemon.client()
+        client.swarm.init(advertise_addr=node_ip, listen_addr=f"{node_ip}:2377")
+        yield Swarm(daemon, client, app_ip, build_sandbox(client))
+        client.swarm.leave(force=True)
+        assert client.info()["Swarm"]["LocalNodeState"] == "inactive"
+    finally:
+        daemon.remove()
+
+
+def serve(swarm: Swarm, data_dir: Path, repo: Path, *args: str) -> ServerProcess:
+    """The app on the swarm backend, started, bound beyond loopback (so with a
+    token), its tasks on the node's own network, where the wire to the app is."""
+    server = ServerProcess(
+        data_dir,
+        [repo],
+        image=swarm.image,
+        env={"DOCKER_HOST": swarm.daemon.host, "WALLFACER_TOKEN": TOKEN},
+        host="0.0.0.0",
+    )
+    server.extra_args = (
+        "--backend",
+        "swarm",
+        "--advertise-url",
+        f"http://{swarm.app_ip}:{server.port}",
+        "--egress",
+        "open",
+        "--network",
+        "host",
+        *args,
+    )
+    server.start()
+    return server
