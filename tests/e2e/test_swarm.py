@@ -113,6 +113,11 @@ def test_a_run_is_a_hardened_job_with_its_limits_and_a_cancel_removes_it(
         }
         assert template["Placement"]["Constraints"] == ["node.role==manager"]
         assert TOKEN not in str(spec), "the API token never reaches a run"
+        bearer = {"Authorization": f"Bearer {TOKEN}"}
+        for method in ("GET", "POST"):
+            path = f"/api/ship/{spec['Name']}"
+            answer = server.request(method, path, auth=False, headers=bearer)
+            assert answer.status_code == 403, "a run's URL takes its token, not the API's"
 
         server.act(task["id"], "cancel")
         label = {"label": f"wallfacer.task={task['id']}"}
