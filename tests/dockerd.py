@@ -101,6 +101,41 @@ class PrivateDockerd:
                 missing(f"cannot wire a private dockerd ({' '.join(command)}): {done.stderr}")
         return ours, theirs
 
+    def wire_to(self, other: PrivateDockerd, *routes: str) -> tuple[str, str]:
+        """A veth pair from this daemon's namespace into ``other``'s: the (this end's,
+        other end's) addresses, a /30 of 10.214/16; ``routes`` (addresses) are then
+        reached from ``other`` over it. Gone with the namespaces."""
+        assert self.proc is not None and other.proc is not None
+        n = (os.getpid() * 4 + other.proc.pid) % 16384
+        ours, theirs = f"10.214.{n // 64}.{n % 64 * 4 + 1}", f"10.214.{n // 64}.{n % 64 * 4 + 2}"
+        near, far = f"wfw{other.proc.pid}", f"wfw{other.proc.pid}p"
+        here = ["nsenter", f"--net=/proc/{self.proc.pid}/ns/net"]
+        there = ["nsenter", f"--net=/proc/{other.proc.pid}/ns/net"]
+        commands = [
+            ["ip", "link", "add", near, "type", "veth", "peer", "name", far],
+            ["ip", "link", "set", near, "netns", str(self.proc.pid)],
+            ["ip", "link", "set", far, "netns", str(other.proc.pid)],
+            [*here, "ip", "addr", "add", f"{ours}/30", "dev", near],
+            [*here, "ip", "link", "set", near, "up"],
+            [*there, "ip", "addr", "add", f"{theirs}/30", "dev", far],
+            [*there, "ip", "link", "set", far, "up"],
+            *([*there, "ip", "route", "add", f"{to}/32", "dev", far] for to in routes),
+        ]
+        for command in commands:
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                missing(f"cannot wire two private dockerds ({' '.join(command)}): {done.stderr}")
+        return ours, theirs
+
+    def route(self, to: str) -> None:
+        """Reach ``to`` over ``link``'s wire (the test's end answers for all its addresses)."""
+        assert self.proc is not None and self.wire is not None
+        inside = ["nsenter", f"--net=/proc/{self.proc.pid}/ns/net"]
+        command = [*inside, "ip", "route", "add", f"{to}/32", "dev", f"{self.wire}p"]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            missing(f"cannot route from a private dockerd to {to}: {done.stderr}")
+
     def stop(self) -> None:
         """As a service manager stops it: SIGTERM, then wait for it to exit."""
         if self.proc is None or self.proc.poll() is not None:

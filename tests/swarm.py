@@ -23,6 +23,7 @@ class Swarm:
     client: docker.DockerClient
     app_ip: str  # where the nodes reach the app
     image: str
+    node_ip: str = ""  # the manager's advertise address
 
 
 @contextmanager
@@ -34,7 +35,30 @@ def single_node() -> Iterator[Swarm]:
         app_ip, node_ip = daemon.link()
         client = daemon.client()
         client.swarm.init(advertise_addr=node_ip, listen_addr=f"{node_ip}:2377")
-        yield Swarm(daemon, client, app_ip, build_sandbox(client))
+        yield Swarm(daemon, client, app_ip, build_sandbox(client), node_ip)
+        client.swarm.leave(force=True)
+        assert client.info()["Swarm"]["LocalNodeState"] == "inactive"
+    finally:
+        daemon.remove()
+
+
+@contextmanager
+def worker(swarm: Swarm) -> Iterator[str]:
+    """A second private dockerd joined as a worker, wired to the manager and to the
+    test (where it reaches the app at the manager's ``app_ip``); its node id. The
+    test loads the image into it (``save`` then ``load``): the app pushes none."""
+    daemon = PrivateDockerd()
+    try:
+        daemon.start("--no-new-privileges")
+        daemon.link()
+        daemon.route(swarm.app_ip)
+        _, address = swarm.daemon.wire_to(daemon, swarm.node_ip)
+        client = daemon.client()
+        image = swarm.client.images.get(swarm.image)
+        client.images.load(b"".join(image.save(named=True)))
+        token = swarm.client.swarm.attrs["JoinTokens"]["Worker"]
+        client.swarm.join([f"{swarm.node_ip}:2377"], token, address, f"{address}:2377")
+        yield str(client.info()["Swarm"]["NodeID"])
         client.swarm.leave(force=True)
         assert client.info()["Swarm"]["LocalNodeState"] == "inactive"
     finally:

@@ -11,7 +11,7 @@ import pytest
 from tests.gitrepo import branches, file_on_branch, task_refs
 from tests.polling import until
 from tests.server_process import ServerProcess
-from tests.swarm import TOKEN, Swarm, serve, single_node
+from tests.swarm import TOKEN, Swarm, serve, single_node, worker
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +174,27 @@ def test_a_special_file_sent_back_fails_the_run_with_the_reason(
     assert "the run's result was refused" in failed["error"]
     assert "special file" in failed["error"]
     assert file_on_branch(repo, "main", "a.txt") is None
+
+
+def test_a_task_pinned_to_a_worker_runs_there_and_lands_on_main(
+    swarm: Swarm, tmp_path: Path, repo: Path
+) -> None:
+    with worker(swarm) as node:
+        server = _server(swarm, tmp_path, repo, "--constraint", f"node.id=={node}")
+        try:
+            task = server.create("write worker.txt from the worker")
+            server.act(task["id"], "start")
+            service = _service(swarm, task["id"])
+
+            def placed() -> str:
+                found = swarm.client.api.tasks(filters={"service": service["ID"]})
+                return str(found[0].get("NodeID", "")) if found else ""
+
+            assert until("the run placed", placed) == node
+            server.wait_for(task["id"], "waiting", timeout=120)
+            server.act(task["id"], "accept")
+            server.wait_for(task["id"], "done", timeout=60)
+            assert file_on_branch(repo, "main", "worker.txt") == "from the worker\n"
+        finally:
+            server.stop()
+        swarm.client.nodes.get(node).remove(force=True)
