@@ -151,15 +151,12 @@ def test_the_real_codex_cli_writes_resumes_and_lands(
     prices = server.api("GET", "/api/config")["prices"]["codex"]
     assert model in prices, f"the price table lacks the default model {model}"
     row = prices[model]
-    expected = (
-        sum(
-            (s["input_tokens"] - s["cached_tokens"]) * row["input"]
-            + s["cached_tokens"] * row["cached_input"]
-            + s["output_tokens"] * row["output"]
-            for s in served
-        )
-        / 1_000_000
-    )
+    expected = sum(
+        (s["input_tokens"] - s["cached_tokens"]) * row["input"]
+        + s["cached_tokens"] * row["cached_input"]
+        + s["output_tokens"] * row["output"]
+        for s in served
+    ) / 1_000_000
     done = server.task(task["id"])
     assert abs(done["usage"]["cost_usd"] - expected) < 1e-6, (done["usage"], expected)
     assert abs(sum(t["cost_usd"] for t in turns) - expected) < 1e-6
