@@ -171,6 +171,14 @@ SERVER = (
         repeatable=True,
     ),
     Flag(
+        "--node-engine",
+        "WALLFACER_NODE_ENGINES",
+        "a Swarm node's engine API (unix:// or tcp://), which the app loads each task's "
+        "image into when it lacks it: for a swarm without a registry",
+        metavar="URL",
+        repeatable=True,
+    ),
+    Flag(
         "--image-base",
         "WALLFACER_IMAGE_BASE",
         "base image for building the bundled sandbox images",

@@ -149,6 +149,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         backend=args.backend,
         advertise_url=args.advertise_url,
         constraints=tuple(args.constraint or ()),
+        node_engines=tuple(args.node_engine or ()),
         agent_binaries={
             agent: Path(path) for agent in AGENTS if (path := getattr(args, f"{agent}_binary"))
         },

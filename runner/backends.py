@@ -14,11 +14,13 @@ from runner.swarm import SwarmEngine
 BACKENDS = ("local", "swarm")
 
 
-def open_engine(backend: str, advertise_url: str | None, constraints: tuple[str, ...]) -> Engine:
+def open_engine(
+    backend: str, advertise_url: str | None, constraints: tuple[str, ...], nodes: tuple[str, ...]
+) -> Engine:
     if backend == "swarm":
         if not advertise_url:
             raise RunnerError(
                 "the swarm backend needs --advertise-url: how its nodes reach the app"
             )
-        return SwarmEngine(advertise_url, constraints)
+        return SwarmEngine(advertise_url, constraints, nodes)
     return Engine()

@@ -29,7 +29,9 @@ import threading
 from collections.abc import Iterator
 from typing import IO, Any
 
+import docker
 import docker.errors
+import requests
 from docker.types import ServiceMode
 from docker.utils import parse_bytes
 
@@ -73,10 +75,14 @@ def _scratch(target: str, user: str) -> dict[str, Any]:
 
 
 class SwarmEngine(Engine):
-    def __init__(self, advertise_url: str, constraints: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, advertise_url: str, constraints: tuple[str, ...] = (), nodes: tuple[str, ...] = ()
+    ) -> None:
         super().__init__()
         self.advertise_url = advertise_url.rstrip("/")
         self.constraints = list(constraints)
+        self.nodes = nodes  # the nodes' engine APIs, to load images into (no registry)
+        self._loaded: set[tuple[str, str]] = set()  # (node, image id) known to be there
         self._pending: dict[str, tuple[RunSpec, bool]] = {}  # created, not started
         self._done: set[tuple[str, str]] = set()  # (run, "in" or "out"): each happens once
         self._refusals: dict[str, str] = {}  # run -> why its result was refused
@@ -105,6 +111,8 @@ class SwarmEngine(Engine):
         token = secrets.token_urlsafe(32)
         api = self.client().api
         image = self._image(spec.image)
+        for node in self.nodes:
+            self._push(node, str(image["Id"]))
         command = boot.command(image, spec.args)
         env = {**spec.env, "HOME": HOME}
         if spec.boot is not None:
@@ -156,6 +164,26 @@ class SwarmEngine(Engine):
             mode=ServiceMode("replicated-job"),
         )
         return self.stream(container_id)
+
+    def _push(self, node: str, image_id: str) -> None:
+        """Load the image into a node's engine unless it has it: ``save`` from the
+        manager, ``load`` into the node, streamed. The service names the image by
+        its id, so the node then runs exactly the image the app checked."""
+        if (node, image_id) in self._loaded:
+            return
+        target = docker.APIClient(base_url=node, timeout=300)
+        try:
+            try:
+                target.inspect_image(image_id)
+            except docker.errors.ImageNotFound:
+                saved = self._call(self.client().api.get_image, image_id)
+                target.load_image(saved)
+                target.inspect_image(image_id)  # the same id, or the load failed
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            raise RunnerError(f"cannot load the image {image_id[:19]} into {node}: {exc}") from exc
+        finally:
+            target.close()
+        self._loaded.add((node, image_id))
 
     def _task(self, run: str) -> dict[str, Any] | None:
         """The service's one task, None while it has none or once the service is gone."""

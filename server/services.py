@@ -89,7 +89,9 @@ class Services:
         io = Blocking()
         store = await io(Store, settings.db_path)
         config = await io(ConfigStore, settings.data_dir, settings.config, settings.pinned)
-        engine = open_engine(settings.backend, settings.advertise_url, settings.constraints)
+        engine = open_engine(
+            settings.backend, settings.advertise_url, settings.constraints, settings.node_engines
+        )
         hub, jobs = Hub(), Jobs()
         life = Lifecycle(store, hub, io, lambda: config.redactor)
         images = Images(life, engine, config, jobs, settings.image_base, settings.agent_binaries)

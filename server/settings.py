@@ -43,6 +43,7 @@ class Settings:
     backend: str = "local"  # what runs the tasks (``runner.backends``)
     advertise_url: str | None = None  # how a remote backend's containers reach the app
     constraints: tuple[str, ...] = ()  # a swarm's placement constraints for every run
+    node_engines: tuple[str, ...] = ()  # a swarm's nodes' engines, to load images into
 
     @property
     def loopback(self) -> bool:
