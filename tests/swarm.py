@@ -43,10 +43,10 @@ def single_node() -> Iterator[Swarm]:
 
 
 @contextmanager
-def worker(swarm: Swarm) -> Iterator[str]:
+def worker(swarm: Swarm) -> Iterator[tuple[str, PrivateDockerd]]:
     """A second private dockerd joined as a worker, wired to the manager and to the
-    test (where it reaches the app at the manager's ``app_ip``); its node id. The
-    test loads the image into it (``save`` then ``load``): the app pushes none."""
+    test (where it reaches the app at the manager's ``app_ip``): its node id and
+    daemon. It has no image: the app loads it there."""
     daemon = PrivateDockerd()
     try:
         daemon.start("--no-new-privileges")
@@ -54,11 +54,9 @@ def worker(swarm: Swarm) -> Iterator[str]:
         daemon.route(swarm.app_ip)
         _, address = swarm.daemon.wire_to(daemon, swarm.node_ip)
         client = daemon.client()
-        image = swarm.client.images.get(swarm.image)
-        client.images.load(b"".join(image.save(named=True)))
         token = swarm.client.swarm.attrs["JoinTokens"]["Worker"]
         client.swarm.join([f"{swarm.node_ip}:2377"], token, address, f"{address}:2377")
-        yield str(client.info()["Swarm"]["NodeID"])
+        yield str(client.info()["Swarm"]["NodeID"]), daemon
         client.swarm.leave(force=True)
         assert client.info()["Swarm"]["LocalNodeState"] == "inactive"
     finally:

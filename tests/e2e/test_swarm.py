@@ -179,8 +179,9 @@ def test_a_special_file_sent_back_fails_the_run_with_the_reason(
 def test_a_task_pinned_to_a_worker_runs_there_and_lands_on_main(
     swarm: Swarm, tmp_path: Path, repo: Path
 ) -> None:
-    with worker(swarm) as node:
-        server = _server(swarm, tmp_path, repo, "--constraint", f"node.id=={node}")
+    with worker(swarm) as (node, daemon):
+        pinned = ("--constraint", f"node.id=={node}", "--node-engine", daemon.host)
+        server = _server(swarm, tmp_path, repo, *pinned)
         try:
             task = server.create("write worker.txt from the worker")
             server.act(task["id"], "start")
@@ -195,6 +196,8 @@ def test_a_task_pinned_to_a_worker_runs_there_and_lands_on_main(
             server.act(task["id"], "accept")
             server.wait_for(task["id"], "done", timeout=60)
             assert file_on_branch(repo, "main", "worker.txt") == "from the worker\n"
+            image_id = swarm.client.images.get(swarm.image).id
+            assert daemon.client().images.get(image_id).id == image_id, "the app loaded it"
         finally:
             server.stop()
         swarm.client.nodes.get(node).remove(force=True)
