@@ -197,7 +197,22 @@ class SwarmEngine(Engine):
         if not self.exists(run):
             return True
         task = self._task(run)
-        return task is not None and task["Status"]["State"] in ENDED
+        return task is not None and (task["Status"]["State"] in ENDED or bool(self._lost(task)))
+
+    def _lost(self, task: dict[str, Any]) -> str:
+        """Why a task's node is gone while the task has not ended, or "": Swarm keeps
+        such a job's task running for as long as the node stays down."""
+        node_id = task.get("NodeID")
+        if not node_id or task["Status"]["State"] in ENDED:
+            return ""
+        try:
+            node = self._call(self.client().api.inspect_node, node_id)
+        except docker.errors.NotFound:
+            return f"the node {node_id[:12]} running the task left the swarm mid-run"
+        if node.get("Status", {}).get("State") != "down":
+            return ""
+        name = node.get("Description", {}).get("Hostname", "")
+        return f"the node {name} ({node_id[:12]}) running the task was lost mid-run"
 
     def stream(self, container_id: str, skip: int = 0) -> Iterator[str]:
         """The run's stdout lines, each once, followed through the service.
@@ -265,8 +280,10 @@ class SwarmEngine(Engine):
             done.wait(POLL_S)
         task = self._task(container_id) or {}
         status = task.get("Status", {})
-        code = status.get("ContainerStatus", {}).get("ExitCode")
-        why = [self._refusals.get(container_id, ""), status.get("Err", "")]
+        lost = self._lost(task) if task else ""
+        code = None if lost else status.get("ContainerStatus", {}).get("ExitCode")
+        why = [lost, self._refusals.get(container_id, "")]
+        why.append(status.get("Err", ""))
         try:
             stderr = self._call(
                 self.client().api.service_logs, container_id, stdout=False, stderr=True, tail=20

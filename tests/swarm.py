@@ -57,8 +57,10 @@ def worker(swarm: Swarm) -> Iterator[tuple[str, PrivateDockerd]]:
         token = swarm.client.swarm.attrs["JoinTokens"]["Worker"]
         client.swarm.join([f"{swarm.node_ip}:2377"], token, address, f"{address}:2377")
         yield str(client.info()["Swarm"]["NodeID"]), daemon
-        client.swarm.leave(force=True)
-        assert client.info()["Swarm"]["LocalNodeState"] == "inactive"
+        if daemon.proc is not None and daemon.proc.poll() is None:  # not killed by the test
+            client = daemon.client()  # the test's own may have been closed
+            client.swarm.leave(force=True)
+            assert client.info()["Swarm"]["LocalNodeState"] == "inactive"
     finally:
         daemon.remove()
 

@@ -201,3 +201,29 @@ def test_a_task_pinned_to_a_worker_runs_there_and_lands_on_main(
         finally:
             server.stop()
         swarm.client.nodes.get(node).remove(force=True)
+
+
+def test_a_node_lost_mid_run_fails_the_task_saying_so(
+    swarm: Swarm, tmp_path: Path, repo: Path
+) -> None:
+    with worker(swarm) as (node, daemon):
+        pinned = ("--constraint", f"node.id=={node}", "--node-engine", daemon.host)
+        server = _server(swarm, tmp_path, repo, *pinned)
+        try:
+            task = server.create("sleep 600")
+            server.act(task["id"], "start")
+            service = _service(swarm, task["id"])
+
+            def running() -> bool:
+                found = swarm.client.api.tasks(filters={"service": service["ID"]})
+                return bool(found) and found[0]["Status"]["State"] == "running"
+
+            until("the run running on the worker", running)
+            daemon.kill()  # the node's engine gone at once, as a machine that dies
+            failed = server.wait_for(task["id"], "failed", timeout=120)
+            assert f"({node[:12]}) running the task was lost mid-run" in failed["error"]
+            label = {"label": f"wallfacer.task={task['id']}"}
+            until("the service gone", lambda: not swarm.client.api.services(filters=label))
+        finally:
+            server.stop()
+        swarm.client.nodes.get(node).remove(force=True)
