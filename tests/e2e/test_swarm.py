@@ -227,3 +227,12 @@ def test_a_node_lost_mid_run_fails_the_task_saying_so(
         finally:
             server.stop()
         swarm.client.nodes.get(node).remove(force=True)
+
+
+def test_a_run_made_ahead_starts_as_a_service(swarm_server: ServerProcess, swarm: Swarm) -> None:
+    task = swarm_server.create("write ahead.txt made ahead")
+    until("made ahead", lambda: swarm_server.act(task["id"], "prepare")["ready"])
+    assert swarm.client.api.services() == [], "a run made ahead is no service yet"
+    swarm_server.act(task["id"], "start")
+    swarm_server.wait_for(task["id"], "waiting", timeout=120)
+    assert swarm_server.api("GET", f"/api/tasks/{task['id']}/diff")["files"] == ["ahead.txt"]
