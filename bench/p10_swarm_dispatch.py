@@ -4,18 +4,24 @@ raw `docker run` printing one line on the same private engine.
 The raw run gets the hardening a swarm run has (read-only root, no capabilities,
 a non-root user, the daemon's no-new-privileges, the host network of the
 node's namespace) and the workspace and home bind-mounted, as a local run
-has them; the swarm run also fetches them from the app. Nothing touches the
-shared engine.
+has them; the swarm run also fetches them from the app. A bare service (no
+app, no files: create, then the first line of its followed log) says how much
+of the difference is Swarm's own scheduling. Nothing touches the shared engine.
 
 Run: python -m bench.p10_swarm_dispatch [ROUNDS]
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
+
+import docker
+from docker.types import ServiceMode
 
 from bench.p1_dispatch import raw_docker_run, wallfacer_dispatch
 from bench.stats import compare
@@ -23,6 +29,23 @@ from tests.gitrepo import make_repo
 from tests.swarm import serve, single_node
 
 TARGET = 2.0
+_names = itertools.count()
+
+
+def bare_service(client: docker.DockerClient, image: str) -> float:
+    spec = {
+        "ContainerSpec": {"Image": image, "Command": ["/bin/sh", "-c", "echo hi"]},
+        "RestartPolicy": {"Condition": "none"},
+        "Networks": [{"Target": "host"}],
+    }
+    name = f"p10-bare-{os.getpid()}-{next(_names)}"
+    start = time.perf_counter()
+    client.api.create_service(spec, name=name, mode=ServiceMode("replicated-job"))
+    for _chunk in client.api.service_logs(name, follow=True, stdout=True):
+        break
+    elapsed = time.perf_counter() - start
+    client.api.remove_service(name)
+    return elapsed
 
 
 def main() -> None:
@@ -46,6 +69,11 @@ def main() -> None:
             )
             run = ("swarm: POST start -> first line on SSE", lambda: wallfacer_dispatch(server))
             compare("P10 dispatch on a single-node swarm (fake agent)", raw, run, rounds, TARGET)
+            bare = (
+                "bare service: create -> first log line",
+                lambda: bare_service(swarm.client, swarm.image),
+            )
+            compare("P10 what Swarm itself takes", raw, bare, rounds, TARGET)
         finally:
             server.stop()
 
