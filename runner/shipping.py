@@ -4,7 +4,8 @@ On a remote backend (``runner.swarm``) no host path reaches the container.
 What a local run mounts travels instead: its workspaces, its home, the
 wrapper's steps and the files given to read go in as one tar, which the
 container's ship wrapper (``ship.sh``) fetches from the app and unpacks at
-``/``; at the end it sends back ``workspace/`` and its home the same way.
+``/``; at the end it sends back ``workspace/`` and its home the same way (in
+base64: busybox's ``wget`` posts a file as text).
 
 What comes back is the agent's, so it is read as ``workspaces`` reads a local
 workspace: member by member, written through directory descriptors with
@@ -29,14 +30,13 @@ from typing import IO, Any
 
 from pygit2.enums import FileMode
 
-from runner import trees, writeback
+from runner import boot, trees, writeback
 from runner.errors import WorkspaceRefused
 from runner.homes import HOME
 from runner.runspec import WORKSPACE, Extra, RunSpec
 from runner.workspaces import DIR_FLAGS, MAX_DEPTH, MAX_ENTRIES, MAX_FILE_BYTES, MAX_TOTAL_BYTES
 
 SCRIPT = Path(__file__).with_name("ship.sh").read_text()
-BOOT = "/wallfacer/boot"  # as ``runner.boot.BOOT``; the remote wrapper unpacks it there
 # What comes back is a tar in base64 (see ship.sh); a tar's overhead over the
 # files it holds (headers, padding) is below 512 MB.
 MAX_UPLOAD_BYTES = (MAX_TOTAL_BYTES + 512 * 1024 * 1024) * 4 // 3 + 1024 * 1024
@@ -85,7 +85,7 @@ def pack(plan: Plan, out: IO[bytes]) -> None:
             _add_tree(tar, Path(folder), f"{_WORKSPACE}/{name}", skip_git=True)
         _add_tree(tar, Path(plan.home), _HOME, skip_git=False)
         if plan.boot:
-            _add_tree(tar, Path(plan.boot), BOOT.lstrip("/"), skip_git=False)
+            _add_tree(tar, Path(plan.boot), boot.BOOT.lstrip("/"), skip_git=False)
         for source, target in plan.readonly:
             path = Path(source)
             if path.is_dir():

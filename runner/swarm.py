@@ -144,7 +144,7 @@ class SwarmEngine(Engine):
             },
             "Resources": {
                 "Limits": limits,
-                "Reservations": dict({k: v for k, v in limits.items() if k != "Pids"}),
+                "Reservations": {k: v for k, v in limits.items() if k != "Pids"},
             },
             "RestartPolicy": {"Condition": "none", "MaxAttempts": 0},
             "Placement": {"Constraints": self.constraints},

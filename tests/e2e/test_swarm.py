@@ -236,3 +236,15 @@ def test_a_run_made_ahead_starts_as_a_service(swarm_server: ServerProcess, swarm
     swarm_server.act(task["id"], "start")
     swarm_server.wait_for(task["id"], "waiting", timeout=120)
     assert swarm_server.api("GET", f"/api/tasks/{task['id']}/diff")["files"] == ["ahead.txt"]
+
+
+def test_the_steps_before_the_agent_travel_with_the_run(
+    swarm_server: ServerProcess, repo: Path
+) -> None:
+    (repo / ".wallfacer").mkdir()
+    (repo / ".wallfacer" / "setup.sh").write_text("echo set up in $(pwd)\n")
+    task = swarm_server.create("write a.txt after the setup")
+    swarm_server.act(task["id"], "start")
+    swarm_server.wait_for(task["id"], "waiting", timeout=120)
+    log = str([e["data"] for e in swarm_server.events(task["id"]) if e["type"] == "output"])
+    assert "[setup] set up in /workspace/project" in log
