@@ -3,11 +3,13 @@ shared engine), the app serving its run files on the wire between them."""
 
 from __future__ import annotations
 
+import http.client
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from runner.shipping import MAX_UPLOAD_BYTES
 from tests.gitrepo import branches, file_on_branch, task_refs
 from tests.polling import until
 from tests.server_process import ServerProcess
@@ -150,6 +152,13 @@ def test_a_run_outlives_a_restart_and_its_result_still_lands(
 def test_a_local_server_ships_nothing(bare_server: ServerProcess) -> None:
     answer = bare_server.request("GET", "/api/ship/anything")  # with the API token
     assert answer.status_code == 403, answer.text
+    connection = http.client.HTTPConnection("127.0.0.1", bare_server.port, timeout=30)
+    connection.putrequest("POST", "/api/ship/anything")
+    connection.putheader("Authorization", "Bearer a-run-token")
+    connection.putheader("Content-Length", str(MAX_UPLOAD_BYTES + 1))
+    connection.endheaders(b"x")
+    assert connection.getresponse().status == 413, "refused on its length, before a byte is kept"
+    connection.close()
 
 
 def test_a_swarm_run_without_a_network_to_the_app_fails_saying_so(
