@@ -1,11 +1,13 @@
 """Everything that touches Docker or git, and nothing that knows about HTTP.
 
 Owns containers (``containers``; what each is made of, ``runspec``;
-``egress``; where the host reaches one, ``reach``), the user's repositories
-(``repos``), each task's own workspace and home (``workspaces``, ``homes``,
-``trees``), the accept pipeline (``merge``; across repositories,
-``landall``), sandbox images (``images``) and the agent adapters that turn
-CLI output into neutral events (``agents``).
+``egress``; where the host reaches one, ``reach``) and the backends that run
+them (``backends``: this machine's engine, or a Swarm, ``swarm``, whose runs'
+files are shipped, ``shipping``), the user's repositories (``repos``), each
+task's own workspace and home (``workspaces``, ``homes``, ``trees``), the
+accept pipeline (``merge``; across repositories, ``landall``), sandbox images
+(``images``) and the agent adapters that turn CLI output into neutral events
+(``agents``).
 Typed failures are in ``errors``.
 
 Its API is synchronous: ``server`` calls it from worker threads and hands it

@@ -14,16 +14,15 @@ from pathlib import Path
 
 from aiohttp import web
 
-from runner.errors import ShipDenied
 from runner.shipping import MAX_UPLOAD_BYTES
 from server.api.common import SETTINGS, services
-from server.errors import TooLarge
+from server.errors import Forbidden, TooLarge
 
 
 def _token(request: web.Request) -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ShipDenied("a run's token is needed")
+        raise Forbidden("a run's token is needed")
     return token.strip()
 
 
