@@ -35,6 +35,9 @@ if ! call -O /tmp/.wallfacer-in.tar ||
   exit 95
 fi
 rm -f /tmp/.wallfacer-in.tar
+for repo in /workspace/*/; do  # each shipped .git's index, from its commit
+  [ -d "$repo.git" ] && command -v git >/dev/null 2>&1 && git -C "$repo" reset -q
+done
 cd "$WALLFACER_WORKDIR" || exit 95
 "$@" </dev/null
 code=$?

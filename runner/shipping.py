@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from pygit2.enums import FileMode
 
-from runner import boot, trees, writeback
+from runner import boot, shallow, trees, writeback
 from runner.errors import WorkspaceRefused
 from runner.homes import HOME
 from runner.runspec import WORKSPACE, Extra, RunSpec
@@ -50,6 +50,8 @@ class Plan:
     enough for the service's labels, so a run outlives the app that started it."""
 
     workspaces: dict[str, str]  # name under /workspace -> host folder
+    objects: dict[str, str]  # name -> its user repository's objects (``shallow``)
+    task_id: str
     home: str
     boot: str | None
     readonly: list[tuple[str, str]]  # (host path, container path)
@@ -60,6 +62,8 @@ class Plan:
         each = [Extra(spec.workspace, spec.repo_name, spec.objects), *spec.also]
         return cls(
             {extra.name: str(extra.workspace) for extra in each},
+            {extra.name: str(extra.objects) for extra in each},
+            spec.task_id,
             str(spec.home),
             str(spec.boot) if spec.boot else None,
             [(str(source), target) for source, target in spec.readonly],
@@ -77,12 +81,13 @@ class Plan:
 
 
 def pack(plan: Plan, out: IO[bytes]) -> None:
-    """The tar the container unpacks at ``/``: every workspace but its ``.git`` (its
-    objects are the user's, on this host), the home, the steps and the files to read.
-    Folders are written as the host has them; links are stored, never followed."""
+    """The tar the container unpacks at ``/``: every workspace, with a shallow
+    ``.git`` in place of its own (``shallow``), the home, the steps and the files to
+    read. Folders are written as the host has them; links are stored, never followed."""
     with tarfile.open(fileobj=out, mode="w|") as tar:
         for name, folder in plan.workspaces.items():
             _add_tree(tar, Path(folder), f"{_WORKSPACE}/{name}", skip_git=True)
+            shallow.add(tar, Path(plan.objects[name]), plan.task_id, f"{_WORKSPACE}/{name}")
         _add_tree(tar, Path(plan.home), _HOME, skip_git=False)
         if plan.boot:
             _add_tree(tar, Path(plan.boot), boot.BOOT.lstrip("/"), skip_git=False)

@@ -41,13 +41,15 @@ def test_a_task_runs_as_a_swarm_job_and_its_shipped_result_lands_on_main(
     # The agent tries the run's URL again with the run's own token: it was good once.
     again = 'wget -q -O /dev/null --header "Authorization: Bearer $WALLFACER_SHIP_TOKEN" '
     again += "$WALLFACER_SHIP_URL"
-    task = server.create(f"write hello.txt hello from the swarm\nrun {again}", title="Swarm")
+    prompt = f"write hello.txt hello from the swarm\nrun {again}\nrun cat .git/HEAD .git/shallow"
+    task = server.create(prompt, title="Swarm")
     server.act(task["id"], "start")
     waiting = server.wait_for(task["id"], "waiting", timeout=120)
     diff = server.api("GET", f"/api/tasks/{task['id']}/diff")
     assert diff["files"] == ["hello.txt"]
     log = str([e["data"] for e in server.events(task["id"]) if e["type"] == "output"])
     assert "403" in log and "(exit 1)" in log, "a second fetch is refused"
+    assert "ref: refs/heads/task/" in log, "the workspace came with a shallow .git"
     assert swarm.client.api.services() == []
 
     server.act(task["id"], "feedback", {"message": "append hello.txt and goodbye"})

@@ -5,17 +5,26 @@ from __future__ import annotations
 import base64
 import io
 import os
+import subprocess
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
+import pygit2
 import pytest
 
 from runner import shipping
 from runner.errors import WorkspaceRefused
+from tests.gitrepo import make_repo
+
+TASK = "abcd1234-0000-4000-8000-000000000000"
 
 
 @pytest.fixture
 def plan(tmp_path: Path) -> shipping.Plan:
+    user = make_repo(tmp_path / "user", {"a.txt": "one\n"})
+    repo = pygit2.Repository(str(user))
+    repo.branches.local.create("task/abcd1234", repo.head.peel(pygit2.Commit))
     ws, home = tmp_path / "ws", tmp_path / "home"
     (ws / ".git").mkdir(parents=True)
     (ws / ".git" / "HEAD").write_text("the host's\n")
@@ -23,7 +32,8 @@ def plan(tmp_path: Path) -> shipping.Plan:
     os.symlink("a.txt", ws / "link")
     (home / ".claude").mkdir(parents=True)
     (home / ".claude" / "settings.json").write_text("{}")
-    return shipping.Plan({"project": str(ws)}, str(home), None, [], False)
+    objects = {"project": str(user / ".git" / "objects")}
+    return shipping.Plan({"project": str(ws)}, objects, TASK, str(home), None, [], False)
 
 
 def _tar(*members: tuple[tarfile.TarInfo, bytes]) -> io.BytesIO:
@@ -53,7 +63,7 @@ def test_the_workspace_goes_out_without_its_git_and_its_links_as_links(
     shipping.pack(plan, out)
     out.seek(0)
     with tarfile.open(fileobj=out) as tar:
-        members = {m.name: m for m in tar.getmembers()}
+        members = {m.name: m for m in tar.getmembers() if "/.git" not in m.name}
     assert set(members) == {
         "workspace/project/a.txt",
         "workspace/project/link",
@@ -125,7 +135,7 @@ def test_a_cut_tar_is_refused(plan: shipping.Plan) -> None:
 
 
 def test_a_read_only_runs_workspace_is_never_written(plan: shipping.Plan) -> None:
-    readonly = shipping.Plan(plan.workspaces, plan.home, None, [], True)
+    readonly = replace(plan, workspace_readonly=True)
     shipping.unpack(readonly, _tar(_file("workspace/project/b.txt")))
     assert "b.txt" not in os.listdir(plan.workspaces["project"])
 
@@ -144,3 +154,27 @@ def test_the_base64_upload_decodes_across_any_chunking(plan: shipping.Plan) -> N
 def test_an_upload_that_is_not_base64_is_refused(plan: shipping.Plan) -> None:
     with pytest.raises(WorkspaceRefused, match="not base64"):
         shipping.unpack(plan, io.BufferedReader(shipping.Decoded(io.BytesIO(b"!!!!" * 200))))
+
+
+def test_the_workspace_goes_with_a_shallow_git_of_its_base_that_git_reads(
+    plan: shipping.Plan, tmp_path: Path
+) -> None:
+    out = io.BytesIO()
+    shipping.pack(plan, out)
+    out.seek(0)
+    node = tmp_path / "node"
+    with tarfile.open(fileobj=out) as tar:
+        tar.extractall(node, filter="tar")
+    checkout = node / "workspace" / "project"
+    (checkout / "b.txt").write_text("the agent's\n")
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(checkout), *args], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    git("reset", "-q")  # as the ship wrapper does
+    base = pygit2.Repository(str(Path(plan.objects["project"]).parent)).head.target
+    assert git("rev-parse", "HEAD").strip() == str(base)
+    assert git("branch", "--show-current").strip() == "task/abcd1234"
+    assert git("status", "--porcelain").splitlines() == ["?? b.txt", "?? link"]
