@@ -255,8 +255,8 @@ class SwarmEngine(Engine):
                 read += 1
                 if read > skip:
                     yield line
-        except Exception:  # the follow cut short: what it missed is read below
-            pass
+        except Exception:  # the follow cut short (the watcher, a lost node, the engine):
+            pass  # what it missed is read below, once the job has ended
         finally:
             done.set()
             response.close()
@@ -310,6 +310,7 @@ class SwarmEngine(Engine):
         """Cancel: the service goes, and with it its task's container on its node."""
         with self._guard:
             self._refusals.pop(container_id, None)
+            self._done -= {(container_id, "in"), (container_id, "out")}  # gone: denied anyway
             if self._pending.pop(container_id, None) is not None:
                 return
         with contextlib.suppress(docker.errors.NotFound):
