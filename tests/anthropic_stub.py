@@ -3,7 +3,8 @@
 For each human prompt in a session it answers with a ``Write`` tool_use (the
 file's content says which prompt it answers), then a ``Bash`` tool_use that
 reads the file back, and once that result comes back it ends the turn with
-text. Everything else the CLI asks (token
+text; a verifier session (its prompt asks for a verdict) gets a PASS at once.
+Everything else the CLI asks (token
 counts, small helper calls) gets a short, valid answer. Every request is
 logged, so a failing test shows what the CLI asked for.
 """
@@ -19,6 +20,9 @@ from aiohttp import web
 from tests.stub_server import StubServer
 
 FILE = "hello.txt"
+# A verifier session (server.verify) is asked for this; it answers at once.
+VERIFIER_ASKS = "VERDICT PASS or VERDICT FAIL"
+VERIFIER_SAYS = f"The change writes {FILE} as asked.\nVERDICT PASS\n{FILE} says hello."
 
 
 class AnthropicStub(StubServer):
@@ -44,6 +48,10 @@ class AnthropicStub(StubServer):
         last = messages[-1] if messages else {}
         if "Write" not in tools or last.get("role") != "user":
             return [{"type": "text", "text": "OK."}], "end_turn"
+        if any(
+            VERIFIER_ASKS in json.dumps(_content(m)) for m in messages if m.get("role") == "user"
+        ):
+            return [{"type": "text", "text": VERIFIER_SAYS}], "end_turn"
         prompts = sum(1 for m in messages if m.get("role") == "user" and _human_text(m))
         workdir = _workdir(body) or "/workspace"
         answered = set().union(*(_tool_result_ids(m) for m in messages if m.get("role") == "user"))

@@ -18,6 +18,7 @@ from tests.anthropic_stub import AnthropicStub
 from tests.deploy.images import claude_prefix
 from tests.e2e.real_agent import serve_real_agent
 from tests.gitrepo import commit, file_on_branch
+from tests.polling import until
 from tests.server_process import ServerProcess, added_text
 
 if os.environ.get("WALLFACER_SKIP_REAL_AGENT") == "1" and os.environ.get("CI") != "true":
@@ -109,6 +110,27 @@ def test_the_real_cli_writes_resumes_and_lands(
     assert task_now["usage"]["input_tokens"] == reported == served, stub.paths()
     outs = sum(r["usage"]["output_tokens"] for r in results)
     assert task_now["usage"]["output_tokens"] == outs == 30 * served // 120
+
+    # The verifier: a session of its own of the real CLI, its cost and tokens the task's.
+    asked = len(stub.requests)
+    server.act(task["id"], "verify")
+    given = until(
+        "the verdict",
+        lambda: (v := server.task(task["id"])["verdict"])["status"] != "running" and v,
+    )
+    assert (given["status"], given["reasons"]) == ("pass", "hello.txt says hello."), given
+    calls = sum(1 for r in stub.requests[asked:] if r["path"] == "/v1/messages")
+    (judged,) = [
+        t
+        for t in server.api("GET", f"/api/tasks/{task['id']}/turns")["turns"]
+        if t["activity"] == "verify"
+    ]
+    assert (judged["input_tokens"], judged["output_tokens"]) == (120 * calls, 30 * calls)
+    assert judged["cost_usd"] == given["cost_usd"] > 0
+    # Every call is priced alike (one model, the stub's fixed usage): the session's own
+    # total for the runs' calls gives the price of the verifier's.
+    per_call = results[-1]["total_cost_usd"] / (served // 120)
+    assert abs(judged["cost_usd"] - per_call * calls) < 1e-9, (judged, per_call, calls)
 
     server.act(task["id"], "accept")
     server.wait_for(task["id"], "done")
