@@ -10,7 +10,8 @@ what the request offers: in code mode (the default model) the one custom tool
 ``exec``, whose JavaScript calls the nested tools: ``exec_command`` writes the
 file for the first prompt, ``apply_patch`` edits it for each later one. Every
 response reports fixed token counts, and which prompt it answered, so a test
-can check the app's accounting exactly. Every request is logged.
+can check the app's accounting exactly; a verifier session gets a PASS at once.
+Every request is logged.
 """
 
 from __future__ import annotations
@@ -30,11 +31,16 @@ AGAIN = "hello again, answer {n}\n"
 # Fixed counts per response: (input, cached input, output).
 TOOL_USAGE = (1000, 200, 50)
 FINAL_USAGE = (1100, 300, 20)
+# A verifier session (server.verify) is asked for this and answers at once; what it
+# is served is counted under VERIFIER, apart from the task's prompts.
+VERIFIER_ASKS = "VERDICT PASS or VERDICT FAIL"
+VERIFIER_SAYS = f"The change writes {FILE} as asked.\nVERDICT PASS\n{FILE} says hello."
+VERIFIER = 0
 
 
 @dataclass(frozen=True)
 class Served:
-    prompt: int  # which human prompt of the thread it answered (1, 2, ...)
+    prompt: int  # which human prompt of the thread it answered (1, 2, ...), or VERIFIER
     kind: str  # "tool" or "final"
     input_tokens: int
     cached_tokens: int
@@ -78,10 +84,12 @@ class OpenAIStub(StubServer):
         prompt = len(human)
         since = items[human[-1] + 1 :] if human else []
         called = any(i.get("type", "").endswith("call") for i in since)
-        if not human or called or not _offers_exec(body, items):
+        verifier = any(VERIFIER_ASKS in t for i in items for t in _texts(i))
+        if verifier or not human or called or not _offers_exec(body, items):
             usage = FINAL_USAGE
-            served = Served(prompt, "final", *usage)
+            served = Served(VERIFIER if verifier else prompt, "final", *usage)
             text = f"Done: wrote {FILE}." if prompt <= 1 else f"Done: edited {FILE}."
+            text = VERIFIER_SAYS if verifier else text
             item = {
                 "type": "message",
                 "role": "assistant",

@@ -21,7 +21,8 @@ import pytest
 from tests.deploy.images import codex_prefix
 from tests.e2e.real_agent import serve_real_agent
 from tests.gitrepo import commit, file_on_branch
-from tests.openai_stub import AGAIN, FILE, FIRST, OpenAIStub
+from tests.openai_stub import AGAIN, FILE, FIRST, VERIFIER, OpenAIStub
+from tests.polling import until
 from tests.server_process import ServerProcess, added_text
 
 if os.environ.get("WALLFACER_SKIP_REAL_AGENT") == "1" and os.environ.get("CI") != "true":
@@ -150,13 +151,54 @@ def test_the_real_codex_cli_writes_resumes_and_lands(
     print("model:", model)
     prices = server.api("GET", "/api/config")["prices"]["codex"]
     assert model in prices, f"the price table lacks the default model {model}"
-    row = prices[model]
-    expected = sum(
-        (s["input_tokens"] - s["cached_tokens"]) * row["input"]
-        + s["cached_tokens"] * row["cached_input"]
-        + s["output_tokens"] * row["output"]
-        for s in served
-    ) / 1_000_000
+    expected = _priced(prices[model], served)
     done = server.task(task["id"])
     assert abs(done["usage"]["cost_usd"] - expected) < 1e-6, (done["usage"], expected)
     assert abs(sum(t["cost_usd"] for t in turns) - expected) < 1e-6
+
+
+def _priced(row: dict[str, float], served: list[dict[str, int]]) -> float:
+    """What the served tokens cost at a price table's row (USD per million)."""
+    return (
+        sum(
+            (s["input_tokens"] - s["cached_tokens"]) * row["input"]
+            + s["cached_tokens"] * row["cached_input"]
+            + s["output_tokens"] * row["output"]
+            for s in served
+        )
+        / 1_000_000
+    )
+
+
+def test_the_real_codex_cli_verifies_a_change(
+    codex_server: ServerProcess, stub: OpenAIStub
+) -> None:
+    server = codex_server
+    task = server.create("Create hello.txt saying hello.", agent="codex")
+    server.act(task["id"], "start")
+    waiting = server.wait_for(task["id"], "waiting", "failed", timeout=600)
+    assert waiting["status"] == "waiting", (waiting["error"], stub.paths())
+
+    server.act(task["id"], "verify")
+    given = until(
+        "the verdict",
+        lambda: (v := server.task(task["id"])["verdict"])["status"] != "running" and v,
+    )
+    assert (given["status"], given["reasons"]) == ("pass", "hello.txt says hello."), given
+    # The verifier's turn: exactly what the stub served its session, at the table's prices.
+    (judged,) = [
+        t
+        for t in server.api("GET", f"/api/tasks/{task['id']}/turns")["turns"]
+        if t["activity"] == "verify"
+    ]
+    served = stub.usage_for(VERIFIER)
+    assert served["input_tokens"] > 0
+    assert (judged["input_tokens"], judged["cache_read_input_tokens"], judged["output_tokens"]) == (
+        served["input_tokens"],
+        served["cached_tokens"],
+        served["output_tokens"],
+    )
+    (model,) = {r["body"].get("model") for r in stub.requests if r["method"] == "POST"}
+    row = server.api("GET", "/api/config")["prices"]["codex"][model]
+    assert abs(judged["cost_usd"] - _priced(row, [served])) < 1e-9
+    assert given["cost_usd"] == round(judged["cost_usd"], 6)  # the verdict shows it rounded
