@@ -16,8 +16,10 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
+import pygit2
 import pytest
 
 from runner.containers import instance_id
@@ -75,9 +77,11 @@ def assert_untouched(repo: Path, before: dict[str, str], marker: Path) -> None:
     assert not marker.exists(), "the attacker ran code on the host"
 
 
-def attack(server: ServerProcess, script: str, timeout: float = 60) -> tuple[str, str]:
-    """Run ``script`` as a task; its id and everything it printed."""
-    task = server.create(script, title="attack")
+def attack(
+    server: ServerProcess, script: str, timeout: float = 60, **fields: Any
+) -> tuple[str, str]:
+    """Run ``script`` as a task (made with ``fields``); its id and everything it printed."""
+    task = server.create(script, title="attack", **fields)
     server.act(task["id"], "start")
     server.wait_for(task["id"], "waiting", timeout=timeout)
     events = server.api("GET", f"/api/tasks/{task['id']}/events?limit=1000")["events"]
@@ -121,6 +125,28 @@ def test_the_users_git_dir_cannot_be_written(
     assert seen.split()[1:] in ([], ["objects"]), "of the user's .git, only the objects are seen"
     assert "objects readable: 1" in out, "for git in the workspace"
     assert_untouched(repo, before, marker)
+
+
+def test_another_repo_a_task_spans_is_as_far_out_of_reach(
+    attacked: ServerProcess, repo: Path, tmp_path: Path
+) -> None:
+    """The same attacks from a task's other repository's workspace: its user's .git stays
+    as it was, and a link planted there lands as a link, never as what it points at."""
+    lib = make_repo(tmp_path / "lib", {"lib.txt": "v1\n"}).resolve()
+    attacked.api("POST", "/api/repos", {"path": str(lib)}, status=201)
+    marker = tmp_path / "pwned"
+    before = git_metadata(lib)
+    script = "cd /workspace/lib\n" + F1_F2.replace("MARKER", str(marker))
+    script += "ln -s /etc/passwd leak && echo planted\n"
+    task_id, out = attack(attacked, script, also=[str(lib)])
+    assert "WROTE" not in out and "planted" in out, out
+    assert_untouched(lib, before, marker)
+    attacked.act(task_id, "accept")
+    attacked.wait_for(task_id, "done")
+    assert file_on_branch(lib, "main", "leak") == "/etc/passwd", "the link, not the file"
+    landed = pygit2.Repository(str(lib)).revparse_single("main").peel(pygit2.Commit).tree
+    assert landed["leak"].filemode == pygit2.enums.FileMode.LINK
+    assert file_on_branch(repo, "main", "leak") is None
 
 
 def test_a_redirected_gitdir_cannot_steer_accept(
