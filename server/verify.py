@@ -56,7 +56,7 @@ class Verifier:
         if task.status not in states.VERIFIABLE:
             which = " or ".join(sorted(states.VERIFIABLE))
             raise Conflict(f"only a {which} task can be verified, not a {task.status} one")
-        if not checkouts.has_workspace(task):
+        if not await self.life.io(checkouts.has_workspace, task):
             raise Conflict("the task has no workspace: nothing to verify")
         missing = await self.life.io(self.config.missing, task.agent)
         if missing:

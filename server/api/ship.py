@@ -26,8 +26,8 @@ def _token(request: web.Request) -> str:
     return token.strip()
 
 
-def _spool(request: web.Request) -> Path:
-    folder = request.app[SETTINGS].data_dir / "ship"
+def _spool(folder: Path) -> Path:
+    """A new file of the data dir, for this user only (made off the event loop)."""
     folder.mkdir(exist_ok=True)
     handle, name = tempfile.mkstemp(dir=folder, suffix=".tar")
     Path(name).chmod(0o600)
@@ -37,7 +37,7 @@ def _spool(request: web.Request) -> Path:
 
 async def fetch(request: web.Request) -> web.StreamResponse:
     token, svc = _token(request), services(request)
-    spool = _spool(request)
+    spool = await svc.io(_spool, request.app[SETTINGS].data_dir / "ship")
     try:
         with open(spool, "wb") as out:
             await svc.io(svc.engine.ship_in, request.match_info["run"], token, out)
@@ -57,7 +57,7 @@ async def send_back(request: web.Request) -> web.Response:
     token, svc = _token(request), services(request)
     if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES:
         raise TooLarge(f"a run's files over {MAX_UPLOAD_BYTES} bytes are refused")
-    spool = _spool(request)
+    spool = await svc.io(_spool, request.app[SETTINGS].data_dir / "ship")
     try:
         size = 0
         with open(spool, "wb") as out:
