@@ -135,17 +135,21 @@ class SideSessions:
                 await asyncio.wait_for(asyncio.shield(reading), timeout_s)
             except TimeoutError:
                 state.timed_out = timeout_s
-                await io(self.engine.remove, container_id)
+                await self._remove(container_id)  # which ends the reading
                 await asyncio.gather(reading, return_exceptions=True)
         except RunnerError as exc:
             state.lost = str(exc)
         finally:
-            self._live.discard(container_id)
-            try:
-                await io(self.engine.remove, container_id)
-            except RunnerError as exc:
-                log.warning("could not remove container %s: %s", container_id[:12], exc)
+            if container_id in self._live:
+                await self._remove(container_id)
         return state
+
+    async def _remove(self, container_id: str) -> None:
+        self._live.discard(container_id)
+        try:
+            await self.life.io(self.engine.remove, container_id)
+        except RunnerError as exc:
+            log.warning("could not remove container %s: %s", container_id[:12], exc)
 
     async def _settle(self, task_id: str, activity: str, state: RunState) -> Answer:
         """Record what the session cost, then its answer or why there is none."""
@@ -178,10 +182,9 @@ class SideSessions:
             if "." in container.task_id and container.id not in self._live:
                 await io(self.engine.remove, container.id)
         root = self.settings.data_dir / "side"
-        if root.is_dir():
-            for folder in await io(lambda: list(root.iterdir())):
-                if folder not in self._folders:
-                    await io(trees.remove, folder)
+        for folder in await io(lambda: list(root.iterdir()) if root.is_dir() else []):
+            if folder not in self._folders:
+                await io(trees.remove, folder)
 
 
 def _read(lines: Iterator[str], parse: Parser, state: RunState) -> None:
