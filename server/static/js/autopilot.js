@@ -8,14 +8,26 @@ import { showError } from "./errors.js";
 
 export function autopilotToggle(button) {
   const show = (on) => button.setAttribute("aria-pressed", String(Boolean(on)));
+  // The stream's events come in order; a PUT's answer may come after a later one
+  // (the tray switching it back meanwhile), so the newest event heard wins.
+  let heard = 0;
+  let said = false;
   onConfig((config) => show(config.autopilot));
   button.addEventListener("click", async () => {
     const on = button.getAttribute("aria-pressed") !== "true";
+    const before = heard;
     try {
-      setConfig(await call("putConfig", { body: { autopilot: on } }));
+      const fresh = await call("putConfig", { body: { autopilot: on } });
+      setConfig(heard === before ? fresh : { ...fresh, autopilot: said });
     } catch (error) {
       showError(error);
     }
   });
-  return { show };
+  // A settings-updated event from the board stream.
+  const told = (on) => {
+    heard += 1;
+    said = on;
+    show(on);
+  };
+  return { show: told };
 }
