@@ -8,8 +8,10 @@ run as a Swarm service and ships its files (``runner.swarm``). Both are an
 from __future__ import annotations
 
 from runner.containers import Engine
+from runner.egress import Egress
 from runner.errors import RunnerError
 from runner.swarm import SwarmEngine
+from runner.swarmnet import SwarmEgress
 
 BACKENDS = ("local", "swarm")
 
@@ -24,3 +26,12 @@ def open_engine(
             )
         return SwarmEngine(advertise_url, constraints, nodes)
     return Engine()
+
+
+def open_egress(engine: Engine, instance: str) -> Egress:
+    """The allowlist's proxy and networks where the engine runs its tasks."""
+    return (
+        SwarmEgress(engine, instance)
+        if isinstance(engine, SwarmEngine)
+        else Egress(engine, instance)
+    )

@@ -55,7 +55,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _scratch(target: str, user: str) -> dict[str, Any]:
+def scratch(target: str, user: str) -> dict[str, Any]:
     """A tmpfs of the run's user at ``target``. Swarm's own tmpfs mounts ignore their
     mode (Docker 20.10), leaving root's folder; the local volume driver's tmpfs
     takes an owner, and an anonymous volume goes with its container."""
@@ -92,8 +92,8 @@ class SwarmEngine(Engine):
         if not spec.network or spec.network == "none":
             raise RunnerError(
                 "a swarm run fetches its workspace from the app, so it needs a network "
-                "that reaches the advertise URL: set the egress mode to open and the "
-                "network (--network) to one the nodes' tasks can use"
+                "that reaches the advertise URL: set the egress mode to allowlist, or to "
+                "open with a network (--network) the nodes' tasks can use"
             )
         self._image(spec.image)  # a missing image is said now, as locally
         name = re.sub(r"[^a-z0-9-]", "-", spec.task_id.lower())[:40]
@@ -119,7 +119,7 @@ class SwarmEngine(Engine):
             command = [*boot.ENTRYPOINT, *command]
             env["WALLFACER_PREFIX"] = boot.PREFIX
         env |= {
-            "WALLFACER_SHIP_URL": f"{self.advertise_url}/api/ship/{container_id}",
+            "WALLFACER_SHIP_URL": f"{self._ship_base(spec)}/api/ship/{container_id}",
             "WALLFACER_SHIP_TOKEN": token,
             "WALLFACER_WORKDIR": f"{WORKSPACE}/{spec.repo_name}",
         }
@@ -140,7 +140,7 @@ class SwarmEngine(Engine):
                 "Dir": "/",
                 "ReadOnly": True,
                 "CapabilityDrop": ["ALL"],
-                "Mounts": [_scratch(target, spec.user) for target in SCRATCH],
+                "Mounts": [scratch(target, spec.user) for target in SCRATCH],
             },
             "Resources": {
                 "Limits": limits,
@@ -164,6 +164,14 @@ class SwarmEngine(Engine):
             mode=ServiceMode("replicated-job"),
         )
         return self.stream(container_id)
+
+    def _ship_base(self, spec: RunSpec) -> str:
+        """Where the run reaches the app: behind the egress proxy (``swarmnet``), an
+        http:// app through the proxy's own path to it, since busybox's ``wget``
+        turns a POST through a proxy into a GET; https:// goes through the proxy's
+        CONNECT, which keeps the method."""
+        proxy = spec.env.get("http_proxy", "")
+        return proxy if proxy and self.advertise_url.startswith("http://") else self.advertise_url
 
     def _push(self, node: str, image_id: str) -> None:
         """Load the image into a node's engine unless it has it: ``save`` from the

@@ -27,11 +27,12 @@ class Swarm:
 
 
 @contextmanager
-def single_node() -> Iterator[Swarm]:
-    """Made, then left (the leave checked), then the daemon removed."""
+def single_node(*flags: str) -> Iterator[Swarm]:
+    """Made, then left (the leave checked), then the daemon removed. ``flags`` go to
+    the daemon."""
     daemon = PrivateDockerd()
     try:
-        daemon.start("--no-new-privileges")  # Swarm cannot ask for it per service
+        daemon.start("--no-new-privileges", *flags)  # Swarm cannot ask for it per service
         app_ip, node_ip = daemon.link()
         client = daemon.client()
         client.swarm.init(advertise_addr=node_ip, listen_addr=f"{node_ip}:2377")
