@@ -23,6 +23,7 @@ from app.handover import Served, hand_over, start_control
 from app.instance import ControlServer, DataDirLock, InUse
 from app.window_process import CHILD as WINDOW_CHILD
 from runner.agents import AGENTS
+from runner.backends import EGRESS_MODES
 from runner.errors import NotARepository
 from runner.repos import inspect_repo
 from server.config import RuntimeConfig, merged, migrate, setting_names, validated
@@ -66,6 +67,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--advertise-url takes an http:// or https:// URL")
     if args.backend == "swarm" and not args.advertise_url:
         p.error("--backend swarm needs --advertise-url: how its nodes reach the app")
+    modes = EGRESS_MODES.get(args.backend, ())
+    if args.egress and modes and args.egress not in modes:
+        p.error(f"--backend {args.backend} takes --egress {' or '.join(modes)}, not {args.egress}")
     try:
         args.config, args.pinned = runtime_config(args)
     except (ApiError, ValueError) as exc:

@@ -14,6 +14,9 @@ from runner.swarm import SwarmEngine
 from runner.swarmnet import SwarmEgress
 
 BACKENDS = ("local", "swarm")
+# The egress modes a backend can run where it cannot run them all: a swarm run
+# fetches its files from the app, so it needs a network.
+EGRESS_MODES = {"swarm": ("allowlist", "open")}
 
 
 def open_engine(

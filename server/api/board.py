@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from runner.backends import EGRESS_MODES
 from server import states
-from server.api.common import ok, read_json, services, string
-from server.errors import BadRequest
+from server.api.common import SETTINGS, ok, read_json, services, string
+from server.errors import BadRequest, Unprocessable
 from server.states import Status
 
 
@@ -71,6 +72,9 @@ async def get_config(request: web.Request) -> web.Response:
 async def put_config(request: web.Request) -> web.Response:
     """Change settings and the agent env; values not given stay as they are."""
     data = await read_json(request)
+    modes = EGRESS_MODES.get(request.app[SETTINGS].backend, ())
+    if modes and "egress" in data and data["egress"] not in modes:
+        raise Unprocessable(f"this server's backend takes egress {' or '.join(modes)}", "egress")
     env = data.pop("env", None)
     if env is not None and not isinstance(env, dict):
         raise BadRequest('"env" must be an object of NAME: value (or null to remove)', field="env")

@@ -109,6 +109,13 @@ def test_the_swarm_backend_needs_an_advertise_url_and_auth(tmp_path: Path) -> No
     assert done.returncode == 2 and "refusing to listen on http://10.0.0.5:80" in done.stderr
 
 
+def test_the_swarm_backend_refuses_no_network(tmp_path: Path) -> None:
+    swarm = ["--backend", "swarm", "--advertise-url", "http://10.0.0.5:80"]
+    done = cli("--headless", *swarm, "--egress", "none", "--data-dir", str(tmp_path / "d"))
+    assert done.returncode == 2
+    assert "--backend swarm takes --egress allowlist or open, not none" in done.stderr
+
+
 def test_the_advertise_urls_host_is_an_allowed_name(tmp_path: Path) -> None:
     args = parse_args(["--data-dir", str(tmp_path), "--advertise-url", "http://app.lan:8080/"])
     assert settings_from(args).allowed_hosts == ("app.lan",)

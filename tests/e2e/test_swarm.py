@@ -163,17 +163,12 @@ def test_a_local_server_ships_nothing(bare_server: ServerProcess) -> None:
     connection.close()
 
 
-def test_a_swarm_run_without_a_network_to_the_app_fails_saying_so(
-    swarm: Swarm, tmp_path: Path, repo: Path
-) -> None:
-    server = _server(swarm, tmp_path, repo, "--egress", "none")
-    try:
-        task = server.create("write a.txt never")
-        server.act(task["id"], "start")
-        failed = server.wait_for(task["id"], "failed", timeout=60)
-        assert "needs a network that reaches the advertise URL" in failed["error"]
-    finally:
-        server.stop()
+def test_no_network_is_refused_on_a_swarm(swarm_server: ServerProcess) -> None:
+    """As the command line refuses ``--egress none`` (``tests/app/test_cli.py``)."""
+    answer = swarm_server.request("PUT", "/api/config", json={"egress": "none"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == "egress"
+    assert "this server's backend takes egress allowlist or open" in answer.text
 
 
 def test_a_special_file_sent_back_fails_the_run_with_the_reason(
