@@ -31,7 +31,6 @@ from typing import IO, Any
 
 import docker
 import docker.errors
-import requests
 from docker.types import ServiceMode
 from docker.utils import parse_bytes
 
@@ -41,6 +40,7 @@ from runner.errors import RunnerError, ShipDenied
 from runner.homes import HOME
 from runner.lines import split_lines
 from runner.runspec import WORKSPACE, RunSpec
+from runner.swarmnodes import Nodes
 
 LABEL_PLAN = "wallfacer.ship.plan"
 LABEL_TOKEN = "wallfacer.ship.token"  # the token's sha256: the label is no secret
@@ -81,8 +81,7 @@ class SwarmEngine(Engine):
         super().__init__()
         self.advertise_url = advertise_url.rstrip("/")
         self.constraints = list(constraints)
-        self.nodes = nodes  # the nodes' engine APIs, to load images into (no registry)
-        self._loaded: set[tuple[str, str]] = set()  # (node, image id) known to be there
+        self.nodes = Nodes(self, nodes)
         self._pending: dict[str, tuple[RunSpec, bool]] = {}  # created, not started
         self._done: set[tuple[str, str]] = set()  # (run, "in" or "out"): each happens once
         self._refusals: dict[str, str] = {}  # run -> why its result was refused
@@ -111,8 +110,7 @@ class SwarmEngine(Engine):
         token = secrets.token_urlsafe(32)
         api = self.client().api
         image = self._image(spec.image)
-        for node in self.nodes:
-            self._push(node, str(image["Id"]))
+        self.nodes.push(str(image["Id"]))
         command = boot.command(image, spec.args)
         env = {**spec.env, "HOME": HOME}
         if spec.boot is not None:
@@ -172,26 +170,6 @@ class SwarmEngine(Engine):
         CONNECT, which keeps the method."""
         proxy = spec.env.get("http_proxy", "")
         return proxy if proxy and self.advertise_url.startswith("http://") else self.advertise_url
-
-    def _push(self, node: str, image_id: str) -> None:
-        """Load the image into a node's engine unless it has it: ``save`` from the
-        manager, ``load`` into the node, streamed. The service names the image by
-        its id, so the node then runs exactly the image the app checked."""
-        if (node, image_id) in self._loaded:
-            return
-        target = docker.APIClient(base_url=node, timeout=300)
-        try:
-            try:
-                target.inspect_image(image_id)
-            except docker.errors.ImageNotFound:
-                saved = self._call(self.client().api.get_image, image_id)
-                target.load_image(saved)
-                target.inspect_image(image_id)  # the same id, or the load failed
-        except (docker.errors.DockerException, requests.RequestException) as exc:
-            raise RunnerError(f"cannot load the image {image_id[:19]} into {node}: {exc}") from exc
-        finally:
-            target.close()
-        self._loaded.add((node, image_id))
 
     def _task(self, run: str) -> dict[str, Any] | None:
         """The service's one task, None while it has none or once the service is gone."""
@@ -290,6 +268,7 @@ class SwarmEngine(Engine):
         status = task.get("Status", {})
         lost = self._lost(task) if task else ""
         code = None if lost else status.get("ContainerStatus", {}).get("ExitCode")
+        oom = code is not None and self._oom(task, int(code))
         why = [lost, self._refusals.get(container_id, "")]
         why.append(status.get("Err", ""))
         try:
@@ -301,9 +280,20 @@ class SwarmEngine(Engine):
             pass
         return Exit(
             code=int(code) if code is not None else -1,
-            oom_killed=False,  # Swarm does not report it; a killed run shows its exit code
+            oom_killed=oom,
             stderr_tail="\n".join(part for part in why if part),
         )
+
+    def _oom(self, task: dict[str, Any], code: int) -> bool:
+        """Whether the kernel killed a process of the run for its memory limit, as its
+        node's engine says; where the app reaches no engine of that node, a kill
+        (137) under a memory limit is taken for one."""
+        container = task["Status"].get("ContainerStatus", {}).get("ContainerID")
+        seen = self.nodes.container(task.get("NodeID", ""), container) if container else None
+        if seen is not None:
+            return bool(seen.get("State", {}).get("OOMKilled"))
+        limits = task.get("Spec", {}).get("Resources", {}).get("Limits", {})
+        return code == 137 and bool(limits.get("MemoryBytes"))
 
     def exists(self, container_id: str) -> bool:
         if container_id in self._pending:

@@ -254,3 +254,17 @@ def test_the_steps_before_the_agent_travel_with_the_run(
     swarm_server.wait_for(task["id"], "waiting", timeout=120)
     log = str([e["data"] for e in swarm_server.events(task["id"]) if e["type"] == "output"])
     assert "[setup] set up in /workspace/project" in log
+
+
+def test_a_run_killed_for_its_memory_fails_saying_so(
+    swarm: Swarm, tmp_path: Path, repo: Path
+) -> None:
+    server = _server(swarm, tmp_path, repo, "--memory", "64m")
+    try:
+        # The agent itself holds what it reads: the kernel kills it, not the reader.
+        task = server.create("run yes | head -c 200m")
+        server.act(task["id"], "start")
+        failed = server.wait_for(task["id"], "failed", timeout=120)
+        assert failed["error"] == "the agent ran out of memory (64m limit)"
+    finally:
+        server.stop()
