@@ -3,6 +3,8 @@ the test's network namespace, and the app serving on the swarm backend."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,8 +12,9 @@ from pathlib import Path
 
 import docker
 
+from tests.deploy.images import debian_base
 from tests.dockerd import PrivateDockerd
-from tests.engine import build_sandbox
+from tests.engine import BUSYBOX, SANDBOX_DIR, build_sandbox, content_digest, has_image
 from tests.server_process import ServerProcess
 
 TOKEN = "swarm-test-api-token-0123456789"
@@ -89,3 +92,32 @@ def serve(swarm: Swarm, data_dir: Path, repo: Path, *args: str) -> ServerProcess
     )
     server.start()
     return server
+
+
+# The fake agent on Debian with its git, run by Debian's sh: the wrapper's steps as
+# on an agent's real image. Busybox only gives it wget.
+GIT_IMAGE = """\
+ARG BASE
+FROM ${BASE}
+RUN apt-get update && apt-get install -y --no-install-recommends git \\
+ && rm -rf /var/lib/apt/lists/*
+COPY busybox /bin/busybox
+RUN ln -s /bin/busybox /usr/local/bin/wget
+COPY fake-agent.sh /usr/local/bin/fake-agent
+ENTRYPOINT ["/bin/sh", "/usr/local/bin/fake-agent"]
+"""
+
+
+def load_git_image(swarm: Swarm, shared: docker.DockerClient) -> str:
+    """That image, built on the shared engine (it installs git from Debian's mirror)
+    and loaded into the swarm's."""
+    base = debian_base(shared)
+    tag = f"wallfacer-test-git:{content_digest(SANDBOX_DIR, ('fake-agent.sh',))}"
+    if not has_image(shared, tag):
+        with tempfile.TemporaryDirectory() as ctx:
+            (Path(ctx) / "Dockerfile").write_text(GIT_IMAGE)
+            shutil.copy(SANDBOX_DIR / "fake-agent.sh", ctx)
+            shutil.copy(BUSYBOX, Path(ctx) / "busybox")
+            shared.images.build(path=ctx, tag=tag, buildargs={"BASE": base}, rm=True)
+    swarm.client.images.load(shared.images.get(tag).save(named=True))
+    return tag

@@ -7,13 +7,14 @@ import http.client
 from collections.abc import Iterator
 from pathlib import Path
 
+import docker
 import pytest
 
 from runner.shipping import MAX_UPLOAD_BYTES
 from tests.gitrepo import branches, file_on_branch, task_refs
 from tests.polling import until
 from tests.server_process import ServerProcess
-from tests.swarm import TOKEN, Swarm, serve, single_node, worker
+from tests.swarm import TOKEN, Swarm, load_git_image, serve, single_node, worker
 
 
 @pytest.fixture(scope="module")
@@ -266,5 +267,24 @@ def test_a_run_killed_for_its_memory_fails_saying_so(
         server.act(task["id"], "start")
         failed = server.wait_for(task["id"], "failed", timeout=120)
         assert failed["error"] == "the agent ran out of memory (64m limit)"
+    finally:
+        server.stop()
+
+
+def test_on_an_image_with_git_the_agent_starts_on_a_clean_checkout(
+    swarm: Swarm, tmp_path: Path, repo: Path, docker_client: docker.DockerClient
+) -> None:
+    image = load_git_image(swarm, docker_client)
+    server = _server(swarm, tmp_path, repo, "--image", image)
+    try:
+        checks = 'run git --version && test -z "$(git status --porcelain)" && echo clean'
+        task = server.create(f"{checks}\nwrite git.txt from an image with git")
+        server.act(task["id"], "start")
+        server.wait_for(task["id"], "waiting", timeout=120)
+        log = str([e["data"] for e in server.events(task["id"]) if e["type"] == "output"])
+        assert "git version" in log and "clean (exit 0)" in log, log
+        server.act(task["id"], "accept")
+        server.wait_for(task["id"], "done", timeout=60)
+        assert file_on_branch(repo, "main", "git.txt") == "from an image with git\n"
     finally:
         server.stop()
