@@ -7,6 +7,8 @@ run as a Swarm service and ships its files (``runner.swarm``). Both are an
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from runner.containers import Engine
 from runner.egress import Egress
 from runner.errors import RunnerError
@@ -20,14 +22,18 @@ EGRESS_MODES = {"swarm": ("allowlist", "open")}
 
 
 def open_engine(
-    backend: str, advertise_url: str | None, constraints: tuple[str, ...], nodes: tuple[str, ...]
+    backend: str,
+    advertise_url: str | None,
+    constraints: tuple[str, ...],
+    nodes: tuple[str, ...],
+    marks: Path,
 ) -> Engine:
     if backend == "swarm":
         if not advertise_url:
             raise RunnerError(
                 "the swarm backend needs --advertise-url: how its nodes reach the app"
             )
-        return SwarmEngine(advertise_url, constraints, nodes)
+        return SwarmEngine(advertise_url, marks, constraints, nodes)
     return Engine()
 
 

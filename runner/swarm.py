@@ -8,7 +8,10 @@ So nothing above the runner knows which backend is in use.
 No host path reaches a node: the run's files are shipped (``shipping``)
 through the app's advertise URL, with a token of the run's own, never the
 API token. The service carries its shipping plan and the token's hash in
-its labels, so a run re-adopted after a restart can still send its result.
+its labels, so a run re-adopted after a restart can still send its result;
+each way is granted once, marked by a file of the data dir, so a restart
+grants neither again. A kill for memory is asked of the task's node's engine
+(``swarmnodes``); the allowlist's proxy is a service (``swarmnet``).
 
 A created run is only a spec held here until its start: a service starts
 as soon as it exists. Swarm cannot set no-new-privileges on a service; the
@@ -27,6 +30,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any
 
 import docker
@@ -46,6 +50,7 @@ LABEL_PLAN = "wallfacer.ship.plan"
 LABEL_TOKEN = "wallfacer.ship.token"  # the token's sha256: the label is no secret
 # The states a service's task never leaves (docker/swarmkit's TaskState).
 ENDED = frozenset({"complete", "failed", "rejected", "shutdown", "orphaned", "remove"})
+RUN_NAME = re.compile(r"wf-[a-z0-9-]+")  # as ``create`` names a run
 POLL_S = 0.5  # how often a run's task state is read while it runs
 # Where a run writes, the root being read-only: what it is shipped lands there.
 SCRATCH = ("/tmp", WORKSPACE, HOME, "/wallfacer")
@@ -76,14 +81,19 @@ def scratch(target: str, user: str) -> dict[str, Any]:
 
 class SwarmEngine(Engine):
     def __init__(
-        self, advertise_url: str, constraints: tuple[str, ...] = (), nodes: tuple[str, ...] = ()
+        self,
+        advertise_url: str,
+        marks: Path,
+        constraints: tuple[str, ...] = (),
+        nodes: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
+        self.marks = marks  # a file per run and way sent: each happens once, across restarts
+        marks.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.advertise_url = advertise_url.rstrip("/")
         self.constraints = list(constraints)
         self.nodes = Nodes(self, nodes)
         self._pending: dict[str, tuple[RunSpec, bool]] = {}  # created, not started
-        self._done: set[tuple[str, str]] = set()  # (run, "in" or "out"): each happens once
         self._refusals: dict[str, str] = {}  # run -> why its result was refused
         self._guard = threading.Lock()
 
@@ -308,7 +318,8 @@ class SwarmEngine(Engine):
         """Cancel: the service goes, and with it its task's container on its node."""
         with self._guard:
             self._refusals.pop(container_id, None)
-            self._done -= {(container_id, "in"), (container_id, "out")}  # gone: denied anyway
+            for way in ("in", "out"):  # gone: denied anyway
+                (self.marks / f"{container_id}.{way}").unlink(missing_ok=True)
             if self._pending.pop(container_id, None) is not None:
                 return
         with contextlib.suppress(docker.errors.NotFound):
@@ -339,7 +350,10 @@ class SwarmEngine(Engine):
         return [*runs, *pending]
 
     def _plan(self, run: str, token: str, way: str) -> shipping.Plan:
-        """The run's plan, once per way, for its own token only."""
+        """The run's plan, once per way, for its own token only. Its mark is a file
+        made only if absent, so a restart of the app does not grant a way again."""
+        if not RUN_NAME.fullmatch(run):
+            raise ShipDenied("no such run")
         try:
             service = self._call(self.client().api.inspect_service, run)
         except docker.errors.NotFound as exc:
@@ -347,10 +361,10 @@ class SwarmEngine(Engine):
         labels = service["Spec"].get("Labels") or {}
         if not hmac.compare_digest(labels.get(LABEL_TOKEN, ""), _hash(token)):
             raise ShipDenied("not this run's token")
-        with self._guard:
-            if (run, way) in self._done:
-                raise ShipDenied(f"the run's files were already sent {way}")
-            self._done.add((run, way))
+        try:
+            (self.marks / f"{run}.{way}").touch(mode=0o600, exist_ok=False)
+        except FileExistsError as exc:
+            raise ShipDenied(f"the run's files were already sent {way}") from exc
         return shipping.Plan.loads(labels[LABEL_PLAN])
 
     def ship_in(self, run: str, token: str, out: IO[bytes]) -> None:

@@ -89,7 +89,11 @@ class Services:
         store = await io(Store, settings.db_path)
         config = await io(ConfigStore, settings.data_dir, settings.config, settings.pinned)
         engine = open_engine(
-            settings.backend, settings.advertise_url, settings.constraints, settings.node_engines
+            settings.backend,
+            settings.advertise_url,
+            settings.constraints,
+            settings.node_engines,
+            settings.data_dir / "ship-marks",
         )
         hub, jobs = Hub(), Jobs()
         life = Lifecycle(store, hub, io, lambda: config.redactor)

@@ -136,14 +136,24 @@ def test_a_run_outlives_a_restart_and_its_result_still_lands(
 ) -> None:
     server = _server(swarm, tmp_path, repo)
     try:
-        task = server.create("sleep 3\nwrite after.txt written across a restart")
+        again = 'wget -q -O- --header "Authorization: Bearer $WALLFACER_SHIP_TOKEN" '
+        again += "$WALLFACER_SHIP_URL"
+        prompt = f"sleep 6\nrun {again}\nwrite after.txt written across a restart"
+        task = server.create(prompt)
         server.act(task["id"], "start")
         _service(swarm, task["id"])
+
+        def fetched() -> bool:  # the agent runs: its files came in
+            return "Thinking" in str(server.events(task["id"]))
+
+        until("the run's files fetched", fetched)
         server.stop()  # the run goes on; its upload waits for the app
         server.start()
         server.wait_for(task["id"], "waiting", timeout=120)
         notes = [e["data"].get("message") for e in server.events(task["id"])]
         assert "reattached after a restart" in notes
+        log = str([e["data"] for e in server.events(task["id"]) if e["type"] == "output"])
+        assert "403" in log and "(exit 1)" in log, "fetched before the restart: not again after"
         assert server.api("GET", f"/api/tasks/{task['id']}/diff")["files"] == ["after.txt"]
         server.act(task["id"], "accept")
         server.wait_for(task["id"], "done", timeout=60)

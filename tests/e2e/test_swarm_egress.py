@@ -90,7 +90,8 @@ def test_a_swarm_run_reaches_only_allowed_hosts_through_the_proxy(
     finally:
         server.stop()
     monkeypatch.setenv("DOCKER_HOST", swarm.daemon.host)
-    open_egress(SwarmEngine(f"http://{swarm.app_ip}:1"), instance_id(data)).remove()
+    engine = SwarmEngine(f"http://{swarm.app_ip}:1", tmp_path / "marks")
+    open_egress(engine, instance_id(data)).remove()
     assert swarm.client.api.services() == []
     role = {"label": LABEL_ROLE}
     # The manager forgets a removed overlay's local copy a few seconds later.
