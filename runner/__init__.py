@@ -3,7 +3,8 @@
 Owns containers (``containers``; what each is made of, ``runspec``;
 ``egress``; where the host reaches one, ``reach``) and the backends that run
 them (``backends``: this machine's engine, or a Swarm, ``swarm``, whose runs'
-files are shipped, ``shipping``), the user's repositories (``repos``), each
+files are shipped, ``shipping``, with its proxy, ``swarmnet``, and its nodes'
+engines, ``swarmnodes``), the user's repositories (``repos``), each
 task's own workspace and home (``workspaces``, ``homes``, ``trees``), the
 accept pipeline (``merge``; across repositories, ``landall``), sandbox images
 (``images``) and the agent adapters that turn CLI output into neutral events
