@@ -29,6 +29,7 @@ from runner.egress import (
     ALIAS,
     LABEL_CONFIG,
     LABEL_ROLE,
+    LOOKBACK,
     START_TIMEOUT,
     URL,
     Denied,
@@ -80,7 +81,7 @@ class SwarmEgress(Egress):
     def denied(self, since: float) -> list[Denied]:
         if self._service() is None:
             return []
-        start = int(since - 60) if since > 60 else 0
+        start = int(since - LOOKBACK) if since > LOOKBACK else 0
         raw = self._call(
             "service_logs", self.network, stdout=True, timestamps=True, since=start, is_tty=False
         )
