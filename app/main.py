@@ -64,8 +64,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--tls-cert and --tls-key go together")
     if args.advertise_url and urlsplit(args.advertise_url).scheme not in ("http", "https"):
         p.error("--advertise-url takes an http:// or https:// URL")
-    if args.backend == "swarm" and not args.advertise_url:
-        p.error("--backend swarm needs --advertise-url: how its nodes reach the app")
+    if args.backend != "local" and not args.advertise_url:
+        p.error(f"--backend {args.backend} needs --advertise-url: how its nodes reach the app")
     try:
         args.config, args.pinned = runtime_config(args)
     except (ApiError, ValueError) as exc:
@@ -150,6 +150,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         advertise_url=args.advertise_url,
         constraints=tuple(args.constraint or ()),
         node_engines=tuple(args.node_engine or ()),
+        namespace=args.namespace,
         agent_binaries={
             agent: Path(path) for agent in AGENTS if (path := getattr(args, f"{agent}_binary"))
         },

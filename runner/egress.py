@@ -152,7 +152,7 @@ def _epoch(stamp: str) -> float:
     return whole + float("0." + (match[2] or "0"))
 
 
-def _config_hash(image: str, names: list[str]) -> str:
+def config_hash(image: str, names: list[str]) -> str:
     return hashlib.sha256("\n".join([image, *names]).encode()).hexdigest()[:16]
 
 
@@ -173,7 +173,7 @@ class Egress:
         proxy; they reconnect to the new one under the same alias.
         """
         names = patterns(allow)
-        config = _config_hash(image, names)
+        config = config_hash(image, names)
         with self._lock:
             found = self._proxy()
             if found and found["State"]["Running"] and _labels(found).get(LABEL_CONFIG) == config:

@@ -13,9 +13,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from runner.backends import open_engine
+from runner.backends import open_egress, open_engine
 from runner.containers import Engine
-from runner.egress import Egress
 from runner.errors import RunnerError
 from server.ahead import Ahead
 from server.attempts import Attempts
@@ -90,7 +89,11 @@ class Services:
         store = await io(Store, settings.db_path)
         config = await io(ConfigStore, settings.data_dir, settings.config, settings.pinned)
         engine = open_engine(
-            settings.backend, settings.advertise_url, settings.constraints, settings.node_engines
+            settings.backend,
+            settings.advertise_url,
+            settings.constraints,
+            settings.node_engines,
+            settings.namespace,
         )
         hub, jobs = Hub(), Jobs()
         life = Lifecycle(store, hub, io, lambda: config.redactor)
@@ -100,7 +103,7 @@ class Services:
         def metrics() -> Metrics:
             return services.metrics
 
-        egress = Egress(engine, settings.instance)
+        egress = open_egress(engine, settings.instance)
         pool = WorkspacePool(settings.pool_dir, settings.instance, store, config, engine, images)
         ahead = Ahead(life, engine, egress, config, images, jobs, settings, pool.take)
         runs = Runs(life, engine, egress, ahead, config, images, jobs, metrics, settings)

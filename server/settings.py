@@ -44,6 +44,7 @@ class Settings:
     advertise_url: str | None = None  # how a remote backend's containers reach the app
     constraints: tuple[str, ...] = ()  # a swarm's placement constraints for every run
     node_engines: tuple[str, ...] = ()  # a swarm's nodes' engines, to load images into
+    namespace: str = "default"  # where the kubernetes backend makes its objects
 
     @property
     def loopback(self) -> bool:
