@@ -236,3 +236,9 @@ def test_without_the_client_the_backend_says_what_to_install(
     monkeypatch.setattr(builtins, "__import__", without)
     with pytest.raises(RunnerError, match=r"pip install 'wallfacer\[kubernetes\]'"):
         KubeEngine("http://127.0.0.1:8080", "tasks").apis()
+
+
+def test_an_image_goes_by_its_registry_digest_when_the_engine_knows_one() -> None:
+    pushed = {"RepoDigests": ["other/agent@sha256:0", "reg.example:5000/agent@sha256:1"]}
+    assert kube._reference(pushed, "reg.example:5000/agent:v1") == "reg.example:5000/agent@sha256:1"
+    assert kube._reference({"RepoDigests": []}, "agent:v1") == "agent:v1"  # kind load: the tag
