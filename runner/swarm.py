@@ -19,9 +19,6 @@ with ``--no-new-privileges``).
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
-import io
 import re
 import secrets
 import socket
@@ -35,24 +32,17 @@ import requests
 from docker.types import ServiceMode
 from docker.utils import parse_bytes
 
-from runner import boot, shipping
+from runner import remote, shipping
 from runner.containers import LABEL_INSTANCE, LABEL_TASK, TMPFS, ContainerState, Engine, Exit
-from runner.errors import RunnerError, ShipDenied
-from runner.homes import HOME
+from runner.errors import RunnerError
 from runner.lines import split_lines
-from runner.runspec import WORKSPACE, RunSpec
+from runner.runspec import RunSpec
 
 LABEL_PLAN = "wallfacer.ship.plan"
 LABEL_TOKEN = "wallfacer.ship.token"  # the token's sha256: the label is no secret
 # The states a service's task never leaves (docker/swarmkit's TaskState).
 ENDED = frozenset({"complete", "failed", "rejected", "shutdown", "orphaned", "remove"})
 POLL_S = 0.5  # how often a run's task state is read while it runs
-# Where a run writes, the root being read-only: what it is shipped lands there.
-SCRATCH = ("/tmp", WORKSPACE, HOME, "/wallfacer")
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _scratch(target: str, user: str) -> dict[str, Any]:
@@ -84,8 +74,7 @@ class SwarmEngine(Engine):
         self.nodes = nodes  # the nodes' engine APIs, to load images into (no registry)
         self._loaded: set[tuple[str, str]] = set()  # (node, image id) known to be there
         self._pending: dict[str, tuple[RunSpec, bool]] = {}  # created, not started
-        self._done: set[tuple[str, str]] = set()  # (run, "in" or "out"): each happens once
-        self._refusals: dict[str, str] = {}  # run -> why its result was refused
+        self._ships = remote.Shipments()
         self._guard = threading.Lock()
 
     def create(self, spec: RunSpec, ahead: bool = False) -> str:
@@ -108,21 +97,13 @@ class SwarmEngine(Engine):
     def start(self, container_id: str) -> Iterator[str]:
         with self._guard:
             spec, _ = self._pending.pop(container_id)
-        token = secrets.token_urlsafe(32)
+        token = remote.new_token()
         api = self.client().api
         image = self._image(spec.image)
         for node in self.nodes:
             self._push(node, str(image["Id"]))
-        command = boot.command(image, spec.args)
-        env = {**spec.env, "HOME": HOME}
-        if spec.boot is not None:
-            command = [*boot.ENTRYPOINT, *command]
-            env["WALLFACER_PREFIX"] = boot.PREFIX
-        env |= {
-            "WALLFACER_SHIP_URL": f"{self.advertise_url}/api/ship/{container_id}",
-            "WALLFACER_SHIP_TOKEN": token,
-            "WALLFACER_WORKDIR": f"{WORKSPACE}/{spec.repo_name}",
-        }
+        url = f"{self.advertise_url}/api/ship/{container_id}"
+        command, env = remote.launch(image, spec, url, token)
         plan = shipping.Plan.of(spec)
         limits: dict[str, Any] = {"Pids": spec.pids_limit}
         if spec.cpus:
@@ -133,14 +114,14 @@ class SwarmEngine(Engine):
             "ContainerSpec": {
                 # The image's id, not its tag: the node runs what the app checked.
                 "Image": image["Id"],
-                "Command": ["/bin/sh", "-c", shipping.SCRIPT, "ship"],
+                "Command": remote.WRAPPER,
                 "Args": command,
                 "Env": [f"{k}={v}" for k, v in env.items()],
                 "User": spec.user,
                 "Dir": "/",
                 "ReadOnly": True,
                 "CapabilityDrop": ["ALL"],
-                "Mounts": [_scratch(target, spec.user) for target in SCRATCH],
+                "Mounts": [_scratch(target, spec.user) for target in remote.SCRATCH],
             },
             "Resources": {
                 "Limits": limits,
@@ -154,7 +135,7 @@ class SwarmEngine(Engine):
             LABEL_TASK: spec.task_id,
             LABEL_INSTANCE: spec.instance,
             LABEL_PLAN: plan.dumps(),
-            LABEL_TOKEN: _hash(token),
+            LABEL_TOKEN: remote.token_hash(token),
         }
         self._call(
             api.create_service,
@@ -282,7 +263,7 @@ class SwarmEngine(Engine):
         status = task.get("Status", {})
         lost = self._lost(task) if task else ""
         code = None if lost else status.get("ContainerStatus", {}).get("ExitCode")
-        why = [lost, self._refusals.get(container_id, "")]
+        why = [lost, self._ships.refusal(container_id)]
         why.append(status.get("Err", ""))
         try:
             stderr = self._call(
@@ -308,9 +289,8 @@ class SwarmEngine(Engine):
 
     def remove(self, container_id: str) -> None:
         """Cancel: the service goes, and with it its task's container on its node."""
+        self._ships.forget(container_id)
         with self._guard:
-            self._refusals.pop(container_id, None)
-            self._done -= {(container_id, "in"), (container_id, "out")}  # gone: denied anyway
             if self._pending.pop(container_id, None) is not None:
                 return
         with contextlib.suppress(docker.errors.NotFound):
@@ -340,28 +320,19 @@ class SwarmEngine(Engine):
             ]
         return [*runs, *pending]
 
-    def _plan(self, run: str, token: str, way: str) -> shipping.Plan:
-        """The run's plan, once per way, for its own token only."""
+    def _found(self, run: str) -> tuple[str, str] | None:
+        """The run's token hash and plan, from its service's labels."""
         try:
             service = self._call(self.client().api.inspect_service, run)
-        except docker.errors.NotFound as exc:
-            raise ShipDenied("no such run") from exc
+        except docker.errors.NotFound:
+            return None
         labels = service["Spec"].get("Labels") or {}
-        if not hmac.compare_digest(labels.get(LABEL_TOKEN, ""), _hash(token)):
-            raise ShipDenied("not this run's token")
-        with self._guard:
-            if (run, way) in self._done:
-                raise ShipDenied(f"the run's files were already sent {way}")
-            self._done.add((run, way))
-        return shipping.Plan.loads(labels[LABEL_PLAN])
+        if LABEL_PLAN not in labels:
+            return None
+        return labels.get(LABEL_TOKEN, ""), labels[LABEL_PLAN]
 
     def ship_in(self, run: str, token: str, out: IO[bytes]) -> None:
-        shipping.pack(self._plan(run, token, "in"), out)
+        self._ships.send(self._ships.plan(run, token, self._found(run), "in"), out)
 
     def ship_out(self, run: str, token: str, stream: IO[bytes]) -> None:
-        plan = self._plan(run, token, "out")
-        try:
-            shipping.unpack(plan, io.BufferedReader(shipping.Decoded(stream)))
-        except RunnerError as exc:
-            self._refusals[run] = f"the run's result was refused: {exc}"
-            raise
+        self._ships.take(run, self._ships.plan(run, token, self._found(run), "out"), stream)
