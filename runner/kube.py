@@ -66,11 +66,12 @@ def connect() -> Apis:
         except (kubernetes.config.ConfigException, OSError) as exc:
             raise RuntimeUnavailable(f"no kubeconfig for the kubernetes backend: {exc}") from exc
     client = kubernetes.client
+    shared = client.ApiClient()  # one connection pool for every part
     return Apis(
-        client.CoreV1Api(),
-        client.BatchV1Api(),
-        client.AppsV1Api(),
-        client.NetworkingV1Api(),
+        client.CoreV1Api(shared),
+        client.BatchV1Api(shared),
+        client.AppsV1Api(shared),
+        client.NetworkingV1Api(shared),
         client.exceptions.ApiException,
     )
 
@@ -342,9 +343,12 @@ class KubeEngine(Engine):
         self._ships.take(run, self._ships.plan(run, token, self._found(run), "out"), stream)
 
     def close(self) -> None:
-        with self._guard, contextlib.suppress(Exception):
-            if self._apis is not None:
-                self._apis.core.api_client.close()
+        """Let go of the connection pools; a later call connects again."""
+        with self._guard:
+            apis, self._apis = self._apis, None
+        if apis is not None:
+            with contextlib.suppress(Exception):  # a fake's, or one closed already
+                apis.core.api_client.close()
         super().close()
 
 
