@@ -9,6 +9,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import kubernetes.client as k8s
 import pytest
 
 from runner import kube, remote, shipping
@@ -17,7 +18,6 @@ from runner.errors import RunnerError, ShipDenied
 from runner.kube import Apis, KubeEngine
 from runner.runspec import RunSpec
 
-k8s = pytest.importorskip("kubernetes.client")  # the dev extra installs it
 TASK = "abcd1234-0000-4000-8000-000000000000"
 INSTANCE = "0123456789ab"
 

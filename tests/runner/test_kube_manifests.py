@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kubernetes.client import ApiClient
 
 from runner import kubemanifests, remote, shipping
 from runner.egress import config_hash, filter_text, patterns
@@ -73,6 +74,23 @@ def _keys(value: Any) -> set[str]:
     if isinstance(value, list):
         return {key for item in value for key in _keys(item)}
     return set()
+
+
+def test_every_field_is_one_the_clients_models_know() -> None:
+    """Read into the client's models and written back, nothing is lost: a misspelt
+    or misplaced field would be dropped on the way."""
+    models = {
+        "Job": "V1Job",
+        "Deployment": "V1Deployment",
+        "Service": "V1Service",
+        "NetworkPolicy": "V1NetworkPolicy",
+    }
+    api = ApiClient()
+    for manifest in [_job(), _job(_spec(network=CLUSTER.egress_name)), *_egress()]:
+        model = api._ApiClient__deserialize(
+            json.loads(json.dumps(manifest)), models[manifest["kind"]]
+        )
+        assert api.sanitize_for_serialization(model) == manifest
 
 
 def test_a_run_is_a_job_never_retried_and_collected_after_it_ends() -> None:
