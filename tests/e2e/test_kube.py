@@ -15,11 +15,14 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
+from kubernetes import client, config
+from kubernetes.utils import parse_quantity
 
 from tests.engine import build_sandbox
 from tests.gitrepo import branches, file_on_branch, task_refs
@@ -35,9 +38,6 @@ TOKEN = "kube-test-api-token-0123456789"
 
 def _gateway() -> str:
     """Where the kind nodes' pods reach the host: the kind network's IPv4 gateway."""
-    given = os.environ.get("WALLFACER_KIND_GATEWAY")
-    if given:
-        return given
     network = docker.from_env().networks.get("kind")
     gateways = [c.get("Gateway", "") for c in network.attrs["IPAM"]["Config"]]
     return str(next(ip for ip in gateways if "." in ip))
@@ -45,9 +45,7 @@ def _gateway() -> str:
 
 @pytest.fixture(scope="module")
 def kube() -> Iterator[str]:
-    """The cluster's API, in a namespace of the module's own, removed after."""
-    from kubernetes import client, config
-
+    """A namespace of the module's own on the kubeconfig's cluster, removed after."""
     config.load_kube_config()
     core = client.CoreV1Api()
     namespace = f"wallfacer-e2e-{secrets.token_hex(3)}"
@@ -59,8 +57,6 @@ def kube() -> Iterator[str]:
 
 
 def _jobs(namespace: str, task_id: str) -> list[Any]:
-    from kubernetes import client
-
     selector = f"wallfacer.task={task_id}"
     return list(client.BatchV1Api().list_namespaced_job(namespace, label_selector=selector).items)
 
@@ -133,7 +129,8 @@ def test_a_run_is_a_hardened_job_with_its_limits_and_a_cancel_deletes_it(
         assert hardening.allow_privilege_escalation is False
         assert hardening.read_only_root_filesystem is True
         assert hardening.capabilities.drop == ["ALL"] and hardening.run_as_non_root is True
-        assert container.resources.limits == {"cpu": "500m", "memory": str(256 * 2**20)}
+        limits = {k: parse_quantity(v) for k, v in container.resources.limits.items()}
+        assert limits == {"cpu": Decimal("0.5"), "memory": 256 * 2**20}  # as the API writes them
         assert all(volume.host_path is None for volume in pod.volumes or [])
         assert TOKEN not in str(job), "the API token never reaches a run"
 
