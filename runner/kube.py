@@ -16,6 +16,7 @@ and leaves the tail as the pod's termination message, read by ``wait``.
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import socket
 import threading
@@ -62,7 +63,8 @@ def connect() -> Apis:
         kubernetes.config.load_incluster_config()
     except kubernetes.config.ConfigException:
         try:
-            kubernetes.config.load_kube_config()
+            # KUBECONFIG as it is now: the client reads it once, on its import.
+            kubernetes.config.load_kube_config(os.environ.get("KUBECONFIG") or None)
         except (kubernetes.config.ConfigException, OSError) as exc:
             raise RuntimeUnavailable(f"no kubeconfig for the kubernetes backend: {exc}") from exc
     client = kubernetes.client
