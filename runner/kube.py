@@ -16,6 +16,7 @@ and leaves the tail as the pod's termination message, read by ``wait``.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import socket
@@ -24,6 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlsplit
+
+import urllib3
 
 from runner import kubemanifests, remote, shipping
 from runner.containers import LABEL_INSTANCE, ContainerState, Engine, Exit
@@ -111,12 +114,9 @@ class KubeEngine(Engine):
     def kube(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """One API call; a lost connection becomes RuntimeUnavailable, while an
         answer (not found, conflict) passes through for the caller to read."""
-        error = self.apis().error
         try:
             return fn(*args, **kwargs)
-        except error:
-            raise
-        except Exception as exc:  # urllib3's and the socket's, whichever the client lets out
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise RuntimeUnavailable(f"lost the kubernetes API: {exc}") from exc
 
     def missing(self, exc: Exception) -> bool:
@@ -169,7 +169,11 @@ class KubeEngine(Engine):
             remote.token_hash(token),
             shipping.Plan.of(spec).dumps(),
         )
-        self.kube(self.apis().batch.create_namespaced_job, self.namespace, manifest)
+        apis = self.apis()
+        try:
+            self.kube(apis.batch.create_namespaced_job, self.namespace, manifest)
+        except apis.error as exc:  # the cluster's answer: a quota, a policy, a bad name
+            raise RunnerError(f"the cluster refused the run's Job: {_said(exc)}") from exc
         return self.stream(container_id)
 
     def state(self, run: str) -> State:
@@ -370,6 +374,14 @@ def _failure(job: Any) -> str:
                 f"the run's Job failed: {condition.reason or ''} {condition.message or ''}".strip()
             )
     return ""
+
+
+def _said(exc: Exception) -> str:
+    """What the cluster said of a refusal: its Status's message, else the HTTP reason."""
+    try:
+        return str(json.loads(getattr(exc, "body", "") or "")["message"])
+    except (ValueError, KeyError, TypeError):
+        return str(getattr(exc, "reason", "") or exc)
 
 
 def _reference(image: dict[str, Any], name: str) -> str:

@@ -19,6 +19,7 @@ import pytest
 
 from runner import kubemanifests
 from runner.containers import Exit
+from runner.errors import RunnerError
 from runner.kube import KubeEngine
 from runner.runspec import RunSpec
 
@@ -36,6 +37,7 @@ class Api:
         self.pods: dict[str, dict[str, Any]] = {}  # job name -> pod
         self.log: list[bytes] = []  # the pod's log, in the chunks it is followed in
         self.deleted: list[dict[str, list[str]]] = []  # each delete's query
+        self.refusal = ""  # a Job's creation refused with this message
 
 
 def _pod(job: str, state: dict[str, Any]) -> dict[str, Any]:
@@ -71,8 +73,11 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         assert JOBS.match(urlsplit(self.path).path)
+        if self.api.refusal:
+            status = {"kind": "Status", "apiVersion": "v1", "code": 403}
+            return self._send(403, {**status, "message": self.api.refusal})
         self.api.jobs[body["metadata"]["name"]] = {**body, "status": {}}
-        self._send(201, body)
+        return self._send(201, body)
 
     def do_DELETE(self) -> None:
         url = urlsplit(self.path)
@@ -192,3 +197,11 @@ def test_a_run_through_the_real_client(
     assert not engine.exists(run)
     engine.remove(run)  # a 404 from the client: already gone
     engine.close()
+
+
+def test_a_job_the_cluster_refuses_fails_the_run_with_its_message(api: Api, tmp_path: Path) -> None:
+    api.refusal = 'jobs "wf-x" is forbidden: exceeded quota: compute'
+    engine = _engine()
+    run = engine.create(_spec(tmp_path))
+    with pytest.raises(RunnerError, match=r"refused the run's Job: jobs .* exceeded quota"):
+        engine.start(run)
