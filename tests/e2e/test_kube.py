@@ -158,3 +158,34 @@ def test_a_run_outlives_a_restart_and_its_result_still_lands(
         assert file_on_branch(repo, "main", "after.txt") == "written across a restart\n"
     finally:
         server.stop()
+
+
+def test_behind_the_allowlist_proxy_a_run_lands_and_its_refusals_are_told(
+    kube: str, tmp_path: Path, repo: Path
+) -> None:
+    """The proxy a Deployment behind a Service (the workflow loaded its image), the
+    NetworkPolicy letting the run reach it, DNS and the app."""
+    server = _server(kube, tmp_path, repo, "--egress", "allowlist")
+    # busybox's wget crashes on proxies: nc speaks HTTP to the proxy, named by $http_proxy.
+    ask = (
+        "h=${http_proxy#http://}; h=${h%:*}; "
+        "printf 'GET http://denied.test/ HTTP/1.0\\r\\nHost: denied.test\\r\\n\\r\\n' "
+        '| nc -w 5 "$h" 8888 | head -1'
+    )
+    try:
+        task = server.create(f"write proxied.txt behind the proxy\nrun {ask}")
+        server.act(task["id"], "start")
+        server.wait_for(task["id"], "waiting", timeout=300)
+        log = str([e["data"] for e in server.events(task["id"]) if e["type"] == "output"])
+        assert " 403 " in log, log
+
+        def told() -> bool:
+            notes = [str(e["data"].get("message", "")) for e in server.events(task["id"])]
+            return any("egress proxy refused denied.test" in note for note in notes)
+
+        until("the refusal told", told, timeout=30)
+        server.act(task["id"], "accept")
+        server.wait_for(task["id"], "done", timeout=60)
+        assert file_on_branch(repo, "main", "proxied.txt") == "behind the proxy\n"
+    finally:
+        server.stop()
