@@ -163,7 +163,7 @@ def job(
         "name": CONTAINER,
         "image": image,
         "imagePullPolicy": "IfNotPresent",
-        "command": remote.WRAPPER,
+        "command": list(remote.WRAPPER),
         "args": args,
         "env": [{"name": key, "value": value} for key, value in env.items()],
         "workingDir": "/",

@@ -24,7 +24,7 @@ from runner.runspec import WORKSPACE, RunSpec
 
 # Where a run writes, the root being read-only: what it is shipped lands there.
 SCRATCH = ("/tmp", WORKSPACE, HOME, "/wallfacer")
-WRAPPER = ["/bin/sh", "-c", shipping.SCRIPT, "ship"]  # then what the image would run
+WRAPPER = ("/bin/sh", "-c", shipping.SCRIPT, "ship")  # then what the image would run
 
 
 def new_token() -> str:

@@ -114,7 +114,7 @@ class SwarmEngine(Engine):
             "ContainerSpec": {
                 # The image's id, not its tag: the node runs what the app checked.
                 "Image": image["Id"],
-                "Command": remote.WRAPPER,
+                "Command": list(remote.WRAPPER),
                 "Args": command,
                 "Env": [f"{k}={v}" for k, v in env.items()],
                 "User": spec.user,

@@ -155,7 +155,7 @@ def test_a_run_carries_the_task_labels_and_its_shipping_plan() -> None:
     assert notes[kubemanifests.ANNOTATION_TOKEN] == remote.token_hash(RUN_TOKEN)
     assert shipping.Plan.loads(notes[kubemanifests.ANNOTATION_PLAN]) == shipping.Plan.of(_spec())
     [container] = job["spec"]["template"]["spec"]["containers"]
-    assert container["command"] == remote.WRAPPER
+    assert container["command"] == list(remote.WRAPPER)
     assert container["args"] == ["/bin/agent", "-p", "go"]
     assert container["imagePullPolicy"] == "IfNotPresent"
     assert job["spec"]["template"]["spec"]["nodeSelector"] == {"pool": "agents"}
