@@ -21,7 +21,8 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -177,6 +178,7 @@ class KubeEngine(Engine):
         return self.stream(container_id)
 
     def state(self, run: str) -> State:
+        """The run as the cluster has it: its Job's failure, else its one pod's container."""
         apis = self.apis()
         try:
             job = self.kube(apis.batch.read_namespaced_job, run, self.namespace)
@@ -191,24 +193,19 @@ class KubeEngine(Engine):
         if not pods:
             return State(ended=bool(failed), reason=failed)
         pod = pods[0]
-        ip = pod.status.pod_ip or ""
+        name, ip = pod.metadata.name, pod.status.pod_ip or ""
         statuses = pod.status.container_statuses or []
-        state = statuses[0].state if statuses else None
-        if state is not None and state.terminated is not None:
-            ended = state.terminated
-            why = ended.reason or ""
-            return State(
-                True, pod.metadata.name, True, ended.exit_code, why, ended.message or "", ip
-            )
-        if state is not None and state.running is not None:
-            return State(False, pod.metadata.name, True, ip=ip)
-        waiting = state.waiting if state is not None else None
+        now = statuses[0].state if statuses else None
+        if now is not None and now.terminated is not None:
+            end = now.terminated
+            return State(True, name, True, end.exit_code, end.reason or "", end.message or "", ip)
+        if now is not None and now.running is not None:
+            return State(False, name, True, ip=ip)
+        waiting = now.waiting if now is not None else None
         reason = (waiting.reason or "") if waiting is not None else ""
         message = (waiting.message or "") if waiting is not None else ""
-        stuck = reason in STUCK or pod.status.phase in ("Failed", "Succeeded")
-        return State(
-            stuck or bool(failed), pod.metadata.name, False, None, reason or failed, message, ip
-        )
+        ended = bool(failed) or reason in STUCK or pod.status.phase in ("Failed", "Succeeded")
+        return State(ended, name, False, None, reason or failed, message, ip)
 
     def stream(self, container_id: str, skip: int = 0) -> Iterator[str]:
         """The run's output lines, each once, followed through its pod's log; once the
@@ -255,10 +252,10 @@ class KubeEngine(Engine):
         finally:
             rest.release_conn()
 
-    def until(self, run: str, done: Any) -> State:
-        pause = threading.Event()
+    def until(self, run: str, done: Callable[[State], bool]) -> State:
+        """The run's state once ``done`` says so of it, read every ``POLL_S``."""
         while not done(found := self.state(run)):
-            pause.wait(POLL_S)
+            time.sleep(POLL_S)
         return found
 
     def wait(self, container_id: str) -> Exit:
