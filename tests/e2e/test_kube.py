@@ -29,10 +29,13 @@ from tests.gitrepo import branches, file_on_branch, task_refs
 from tests.polling import until
 from tests.server_process import ServerProcess
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("WALLFACER_KIND") != "1",
-    reason="needs a kind cluster: only .github/workflows/kind.yml sets WALLFACER_KIND=1",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        os.environ.get("WALLFACER_KIND") != "1",
+        reason="needs a kind cluster: only .github/workflows/kind.yml sets WALLFACER_KIND=1",
+    ),
+    pytest.mark.timeout(900),  # a cluster's pods start slower than a local container
+]
 TOKEN = "kube-test-api-token-0123456789"
 
 
