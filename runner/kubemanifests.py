@@ -71,14 +71,16 @@ def node_selector(constraints: tuple[str, ...]) -> dict[str, str]:
     selector = {}
     for constraint in constraints:
         key, sep, value = constraint.partition("==")
-        key, value = key.strip(), value.strip()
-        if not sep or "!" in key or not key or not value:
+        key, value = key.strip().removeprefix("node.labels."), value.strip()
+        if key == "node.hostname":
+            key = "kubernetes.io/hostname"
+        # Swarm's other node.* attributes (a role, an id) are no node labels here.
+        if not sep or "!" in key or key.startswith("node.") or not key or not value:
             raise RunnerError(
                 f"the constraint {constraint!r} has no nodeSelector form: use "
                 "node.labels.KEY==VALUE or node.hostname==NAME on the kubernetes backend"
             )
-        key = key.removeprefix("node.labels.")
-        selector["kubernetes.io/hostname" if key == "node.hostname" else key] = value
+        selector[key] = value
     return selector
 
 

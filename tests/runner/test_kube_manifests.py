@@ -190,7 +190,7 @@ def test_constraints_map_to_a_node_selector_or_are_refused() -> None:
     assert kubemanifests.node_selector(
         ("node.labels.pool==agents", "node.hostname==n1", "disk==ssd")
     ) == {"pool": "agents", "kubernetes.io/hostname": "n1", "disk": "ssd"}
-    for refused in ("node.role!=manager", "node.role", "==x"):
+    for refused in ("node.role!=manager", "node.role==manager", "node.role", "==x"):
         with pytest.raises(RunnerError, match="nodeSelector"):
             kubemanifests.node_selector((refused,))
 
