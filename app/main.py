@@ -23,7 +23,8 @@ from app.handover import Served, hand_over, start_control
 from app.instance import ControlServer, DataDirLock, InUse
 from app.window_process import CHILD as WINDOW_CHILD
 from runner.agents import AGENTS
-from runner.errors import NotARepository
+from runner.errors import NotARepository, RunnerError
+from runner.kubemanifests import node_selector
 from runner.repos import inspect_repo
 from server.config import RuntimeConfig, merged, migrate, setting_names, validated
 from server.credentials import auth_configured
@@ -66,6 +67,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--advertise-url takes an http:// or https:// URL")
     if args.backend != "local" and not args.advertise_url:
         p.error(f"--backend {args.backend} needs --advertise-url: how its nodes reach the app")
+    if args.backend == "kubernetes":
+        try:
+            node_selector(tuple(args.constraint or ()))
+        except RunnerError as exc:
+            p.error(str(exc))
     try:
         args.config, args.pinned = runtime_config(args)
     except (ApiError, ValueError) as exc:

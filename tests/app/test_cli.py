@@ -110,6 +110,14 @@ def test_a_remote_backend_needs_an_advertise_url_and_auth(tmp_path: Path, backen
     assert done.returncode == 2 and "refusing to listen on http://10.0.0.5:80" in done.stderr
 
 
+def test_a_constraint_with_no_node_selector_form_is_refused_on_kubernetes(
+    tmp_path: Path,
+) -> None:
+    kube = ["--backend", "kubernetes", "--advertise-url", "http://10.0.0.5:80"]
+    done = cli("--headless", "--data-dir", str(tmp_path), *kube, "--constraint", "node.role==x")
+    assert done.returncode == 2 and "no nodeSelector form" in done.stderr
+
+
 def test_the_kubernetes_namespace_comes_from_its_flag_or_variable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
