@@ -151,8 +151,8 @@ SERVER = (
     Flag(
         "--backend",
         "WALLFACER_BACKEND",
-        "what runs the tasks: this machine's engine, or a Docker Swarm (its manager's "
-        "engine, with --advertise-url)",
+        "what runs the tasks: this machine's engine, a Docker Swarm (its manager's "
+        "engine) or a Kubernetes cluster (the kubeconfig's), with --advertise-url",
         choices=BACKENDS,
         default="local",
     ),
@@ -166,7 +166,8 @@ SERVER = (
     Flag(
         "--constraint",
         "WALLFACER_CONSTRAINTS",
-        "a Swarm placement constraint for every task, e.g. node.role==worker",
+        "a placement constraint for every task, e.g. node.role==worker; on Kubernetes "
+        "a node label, node.labels.KEY==VALUE or node.hostname==NAME",
         metavar="EXPR",
         repeatable=True,
     ),
@@ -177,6 +178,12 @@ SERVER = (
         "image into when it lacks it: for a swarm without a registry",
         metavar="URL",
         repeatable=True,
+    ),
+    Flag(
+        "--namespace",
+        "WALLFACER_K8S_NAMESPACE",
+        "the Kubernetes namespace of the tasks' Jobs and the egress proxy",
+        default="default",
     ),
     Flag(
         "--image-base",

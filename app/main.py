@@ -24,7 +24,8 @@ from app.instance import ControlServer, DataDirLock, InUse
 from app.window_process import CHILD as WINDOW_CHILD
 from runner.agents import AGENTS
 from runner.backends import EGRESS_MODES
-from runner.errors import NotARepository
+from runner.errors import NotARepository, RunnerError
+from runner.kubemanifests import node_selector
 from runner.repos import inspect_repo
 from server.config import RuntimeConfig, merged, migrate, setting_names, validated
 from server.credentials import auth_configured
@@ -65,11 +66,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--tls-cert and --tls-key go together")
     if args.advertise_url and urlsplit(args.advertise_url).scheme not in ("http", "https"):
         p.error("--advertise-url takes an http:// or https:// URL")
-    if args.backend == "swarm" and not args.advertise_url:
-        p.error("--backend swarm needs --advertise-url: how its nodes reach the app")
+    if args.backend != "local" and not args.advertise_url:
+        p.error(f"--backend {args.backend} needs --advertise-url: how its nodes reach the app")
     modes = EGRESS_MODES.get(args.backend, ())
     if args.egress and modes and args.egress not in modes:
         p.error(f"--backend {args.backend} takes --egress {' or '.join(modes)}, not {args.egress}")
+    if args.backend == "kubernetes":
+        try:
+            node_selector(tuple(args.constraint or ()))
+        except RunnerError as exc:
+            p.error(str(exc))
     try:
         args.config, args.pinned = runtime_config(args)
     except (ApiError, ValueError) as exc:
@@ -154,6 +160,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         advertise_url=args.advertise_url,
         constraints=tuple(args.constraint or ()),
         node_engines=tuple(args.node_engine or ()),
+        namespace=args.namespace,
         agent_binaries={
             agent: Path(path) for agent in AGENTS if (path := getattr(args, f"{agent}_binary"))
         },

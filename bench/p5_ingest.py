@@ -4,8 +4,10 @@ In-process, on the ingest path a run uses (``output.Recorder.follow``: lines
 split from byte chunks, read ahead, parsed, redacted, stored in batches, old
 output dropped past the 100 MB default cap), so the figure is the app's and
 not Docker's. As much output then goes through real containers and the real
-server (the fake agent's ``flood``: one reply over and over), which adds
-Docker's log stream and the board's notifications.
+server, which adds Docker's log stream and the board's notifications: the same
+replies (committed to the task's repository, printed by the fake agent's
+``replay``), and, as the worst case per byte, one short reply over and over
+(``flood``: 383-byte lines, each costing what a long one does).
 
 Figures: MB/s of agent output stored (target >= 50), the process's RSS growth
 at its peak (target < 50 MB), the database file's size, and the longest write
@@ -179,16 +181,21 @@ def bare_rows(root: Path, total: int) -> float:
     return total / MB / elapsed
 
 
-def through_docker(root: Path, megabytes: int, tasks: int) -> tuple[float, float]:
-    """MB/s from start to review for ``tasks`` tasks flooding at once, and the
-    server's peak RSS growth, through the real server and containers."""
+def through_docker(root: Path, megabytes: int, tasks: int, short: bool) -> tuple[float, float]:
+    """MB/s from start to review for ``tasks`` tasks printing ``megabytes`` each at
+    once (``replies``, or ``short``: ``flood``'s one reply), and the server's peak
+    RSS growth, through the real server and containers."""
     image = build_sandbox(require_docker())
-    repo = make_repo(root / "repo")
+    block = replies()
+    repo = make_repo(root / "repo", {"replies.jsonl": block.decode()})
+    times = max(1, megabytes * MB // len(block))
+    prompt = f"flood {megabytes}" if short else f"replay replies.jsonl {times}"
+    sent = megabytes if short else times * len(block) / MB
     server = ServerProcess(root / "data", [repo], image=image)
     server.start()
     try:
         server.api("PUT", "/api/config", {"max_parallel": tasks})
-        ids = [server.create(f"flood {megabytes}")["id"] for _ in range(tasks)]
+        ids = [server.create(prompt)["id"] for _ in range(tasks)]
         assert server.proc is not None
         pid = str(server.proc.pid)
         reset_peak(pid)
@@ -202,7 +209,7 @@ def through_docker(root: Path, megabytes: int, tasks: int) -> tuple[float, float
         _, peak = rss_mb(pid)
     finally:
         server.stop()
-    return megabytes * tasks / elapsed, peak - before
+    return sent * tasks / elapsed, peak - before
 
 
 def verdict(ok: bool) -> str:
@@ -229,11 +236,14 @@ def main() -> None:
                 f"longest write {longest:.0f} ms"
             )
         if "--no-docker" not in sys.argv:
-            for tasks in (1, TASKS):
-                rate, rss = through_docker(root / f"docker{tasks}", megabytes, tasks)
+            for short, tasks in itertools.product((False, True), (1, TASKS)):
+                name = "flood's short lines" if short else "the same replies"
+                rate, rss = through_docker(root / f"docker{short}{tasks}", megabytes, tasks, short)
                 print(
-                    f"  real server and containers, {tasks:2d} task(s)   {rate:7.1f} MB/s, "
-                    f"server RSS +{rss:.0f} MB"
+                    f"  real server and containers, {name}, {tasks:2d} task(s)   "
+                    f"{rate:7.1f} MB/s (target >= {TARGET_MB_S}: "
+                    f"{verdict(rate >= TARGET_MB_S)}), server RSS +{rss:.0f} MB "
+                    f"(target < {TARGET_RSS_MB}: {verdict(rss < TARGET_RSS_MB)})"
                 )
 
 

@@ -7,19 +7,25 @@
 # run's tar from $WALLFACER_SHIP_URL and unpacks it at /, runs COMMAND from
 # $WALLFACER_WORKDIR, then sends /workspace and $HOME back (a tar, in base64) to
 # the same URL with the same task token, and exits with COMMAND's code. While the
-# app cannot be reached (a restart) each transfer is tried again, for 5 minutes.
+# app cannot be reached (a restart) each transfer is tried again, for 5 minutes,
+# straight to the app (never through an egress proxy in the env). With
+# $WALLFACER_ERRORS (a pod's termination message file: a pod's log mixes stderr
+# into stdout) stderr is kept aside and its tail written there at the end.
 # Exit codes of its own: 96 no-new-privileges is off, 95 the fetch failed, 98 the
 # app refused the result.
 
 auth="Authorization: Bearer $WALLFACER_SHIP_TOKEN"
-# A URL on the egress proxy itself is its path to the app: asked directly.
-case "$WALLFACER_SHIP_URL" in "${http_proxy:-none}"/*) via="off" ;; *) via="on" ;; esac
+if [ -n "${WALLFACER_ERRORS:-}" ]; then
+  exec 2>>/tmp/.wallfacer-err
+  trap 'tail -c 4000 /tmp/.wallfacer-err >"$WALLFACER_ERRORS"' EXIT
+fi
 
 # wget ARG...: retried while the app cannot be reached (it may be restarting; a run
 # outlives it), never once it has answered with a refusal.
 call() {
   tries=0
-  while ! err=$(wget -q -Y "$via" --header "$auth" "$@" "$WALLFACER_SHIP_URL" 2>&1); do
+  while ! err=$(env -u http_proxy -u HTTP_PROXY -u https_proxy -u HTTPS_PROXY \
+    wget -q --header "$auth" "$@" "$WALLFACER_SHIP_URL" 2>&1); do
     tries=$((tries + 1))
     case "$err" in *"server returned error"*) echo "$err" >&2; return 1 ;; esac
     [ "$tries" -lt 150 ] || { echo "$err" >&2; return 1; }

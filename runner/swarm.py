@@ -8,10 +8,9 @@ So nothing above the runner knows which backend is in use.
 No host path reaches a node: the run's files are shipped (``shipping``)
 through the app's advertise URL, with a token of the run's own, never the
 API token. The service carries its shipping plan and the token's hash in
-its labels, so a run re-adopted after a restart can still send its result;
-each way is granted once, marked by a file of the data dir, so a restart
-grants neither again. A kill for memory is asked of the task's node's engine
-(``swarmnodes``); the allowlist's proxy is a service (``swarmnet``).
+its labels, so a run re-adopted after a restart can still send its result.
+A kill for memory is asked of the task's node's engine (``swarmnodes``); the
+allowlist's proxy is a service (``swarmnet``).
 
 A created run is only a spec held here until its start: a service starts
 as soon as it exists. Swarm cannot set no-new-privileges on a service; the
@@ -22,9 +21,6 @@ with ``--no-new-privileges``).
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
-import io
 import re
 import secrets
 import socket
@@ -38,26 +34,18 @@ import docker.errors
 from docker.types import ServiceMode
 from docker.utils import parse_bytes
 
-from runner import boot, shipping
+from runner import remote, shipping
 from runner.containers import LABEL_INSTANCE, LABEL_TASK, TMPFS, ContainerState, Engine, Exit
-from runner.errors import RunnerError, ShipDenied
-from runner.homes import HOME
+from runner.errors import RunnerError
 from runner.lines import split_lines
-from runner.runspec import WORKSPACE, RunSpec
+from runner.runspec import RunSpec
 from runner.swarmnodes import Nodes
 
 LABEL_PLAN = "wallfacer.ship.plan"
 LABEL_TOKEN = "wallfacer.ship.token"  # the token's sha256: the label is no secret
 # The states a service's task never leaves (docker/swarmkit's TaskState).
 ENDED = frozenset({"complete", "failed", "rejected", "shutdown", "orphaned", "remove"})
-RUN_NAME = re.compile(r"wf-[a-z0-9-]+")  # as ``create`` names a run
 POLL_S = 0.5  # how often a run's task state is read while it runs
-# Where a run writes, the root being read-only: what it is shipped lands there.
-SCRATCH = ("/tmp", WORKSPACE, HOME, "/wallfacer")
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def scratch(target: str, user: str) -> dict[str, Any]:
@@ -88,13 +76,11 @@ class SwarmEngine(Engine):
         nodes: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
-        self.marks = marks  # a file per run and way sent: each happens once, across restarts
-        marks.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.advertise_url = advertise_url.rstrip("/")
         self.constraints = list(constraints)
         self.nodes = Nodes(self, nodes)
         self._pending: dict[str, tuple[RunSpec, bool]] = {}  # created, not started
-        self._refusals: dict[str, str] = {}  # run -> why its result was refused
+        self._ships = remote.Shipments(marks)
         self._guard = threading.Lock()
 
     def create(self, spec: RunSpec, ahead: bool = False) -> str:
@@ -117,20 +103,12 @@ class SwarmEngine(Engine):
     def start(self, container_id: str) -> Iterator[str]:
         with self._guard:
             spec, _ = self._pending.pop(container_id)
-        token = secrets.token_urlsafe(32)
+        token = remote.new_token()
         api = self.client().api
         image = self._image(spec.image)
         self.nodes.push(str(image["Id"]))
-        command = boot.command(image, spec.args)
-        env = {**spec.env, "HOME": HOME}
-        if spec.boot is not None:
-            command = [*boot.ENTRYPOINT, *command]
-            env["WALLFACER_PREFIX"] = boot.PREFIX
-        env |= {
-            "WALLFACER_SHIP_URL": f"{self._ship_base(spec)}/api/ship/{container_id}",
-            "WALLFACER_SHIP_TOKEN": token,
-            "WALLFACER_WORKDIR": f"{WORKSPACE}/{spec.repo_name}",
-        }
+        url = f"{self._ship_base(spec)}/api/ship/{container_id}"
+        command, env = remote.launch(image, spec, url, token)
         plan = shipping.Plan.of(spec)
         limits: dict[str, Any] = {"Pids": spec.pids_limit}
         if spec.cpus:
@@ -141,14 +119,14 @@ class SwarmEngine(Engine):
             "ContainerSpec": {
                 # The image's id, not its tag: the node runs what the app checked.
                 "Image": image["Id"],
-                "Command": ["/bin/sh", "-c", shipping.SCRIPT, "ship"],
+                "Command": list(remote.WRAPPER),
                 "Args": command,
                 "Env": [f"{k}={v}" for k, v in env.items()],
                 "User": spec.user,
                 "Dir": "/",
                 "ReadOnly": True,
                 "CapabilityDrop": ["ALL"],
-                "Mounts": [scratch(target, spec.user) for target in SCRATCH],
+                "Mounts": [scratch(target, spec.user) for target in remote.SCRATCH],
             },
             "Resources": {
                 "Limits": limits,
@@ -162,7 +140,7 @@ class SwarmEngine(Engine):
             LABEL_TASK: spec.task_id,
             LABEL_INSTANCE: spec.instance,
             LABEL_PLAN: plan.dumps(),
-            LABEL_TOKEN: _hash(token),
+            LABEL_TOKEN: remote.token_hash(token),
         }
         self._call(
             api.create_service,
@@ -174,12 +152,9 @@ class SwarmEngine(Engine):
         return self.stream(container_id)
 
     def _ship_base(self, spec: RunSpec) -> str:
-        """Where the run reaches the app: behind the egress proxy (``swarmnet``), an
-        http:// app through the proxy's own path to it, since busybox's ``wget``
-        turns a POST through a proxy into a GET; https:// goes through the proxy's
-        CONNECT, which keeps the method."""
-        proxy = spec.env.get("http_proxy", "")
-        return proxy if proxy and self.advertise_url.startswith("http://") else self.advertise_url
+        """Where the run reaches the app: behind the egress proxy (``swarmnet``), through
+        the proxy's own path to the app, the run having no other way out."""
+        return spec.env.get("http_proxy") or self.advertise_url
 
     def _task(self, run: str) -> dict[str, Any] | None:
         """The service's one task, None while it has none or once the service is gone."""
@@ -279,7 +254,7 @@ class SwarmEngine(Engine):
         lost = self._lost(task) if task else ""
         code = None if lost else status.get("ContainerStatus", {}).get("ExitCode")
         oom = code is not None and self._oom(task, int(code))
-        why = [lost, self._refusals.get(container_id, "")]
+        why = [lost, self._ships.refusal(container_id)]
         why.append(status.get("Err", ""))
         try:
             stderr = self._call(
@@ -316,10 +291,8 @@ class SwarmEngine(Engine):
 
     def remove(self, container_id: str) -> None:
         """Cancel: the service goes, and with it its task's container on its node."""
+        self._ships.forget(container_id)
         with self._guard:
-            self._refusals.pop(container_id, None)
-            for way in ("in", "out"):  # gone: denied anyway
-                (self.marks / f"{container_id}.{way}").unlink(missing_ok=True)
             if self._pending.pop(container_id, None) is not None:
                 return
         with contextlib.suppress(docker.errors.NotFound):
@@ -349,31 +322,19 @@ class SwarmEngine(Engine):
             ]
         return [*runs, *pending]
 
-    def _plan(self, run: str, token: str, way: str) -> shipping.Plan:
-        """The run's plan, once per way, for its own token only. Its mark is a file
-        made only if absent, so a restart of the app does not grant a way again."""
-        if not RUN_NAME.fullmatch(run):
-            raise ShipDenied("no such run")
+    def _found(self, run: str) -> tuple[str, str] | None:
+        """The run's token hash and plan, from its service's labels."""
         try:
             service = self._call(self.client().api.inspect_service, run)
-        except docker.errors.NotFound as exc:
-            raise ShipDenied("no such run") from exc
+        except docker.errors.NotFound:
+            return None
         labels = service["Spec"].get("Labels") or {}
-        if not hmac.compare_digest(labels.get(LABEL_TOKEN, ""), _hash(token)):
-            raise ShipDenied("not this run's token")
-        try:
-            (self.marks / f"{run}.{way}").touch(mode=0o600, exist_ok=False)
-        except FileExistsError as exc:
-            raise ShipDenied(f"the run's files were already sent {way}") from exc
-        return shipping.Plan.loads(labels[LABEL_PLAN])
+        if LABEL_PLAN not in labels:
+            return None
+        return labels.get(LABEL_TOKEN, ""), labels[LABEL_PLAN]
 
     def ship_in(self, run: str, token: str, out: IO[bytes]) -> None:
-        shipping.pack(self._plan(run, token, "in"), out)
+        self._ships.send(self._ships.plan(run, token, self._found(run), "in"), out)
 
     def ship_out(self, run: str, token: str, stream: IO[bytes]) -> None:
-        plan = self._plan(run, token, "out")
-        try:
-            shipping.unpack(plan, io.BufferedReader(shipping.Decoded(stream)))
-        except RunnerError as exc:
-            self._refusals[run] = f"the run's result was refused: {exc}"
-            raise
+        self._ships.take(run, self._ships.plan(run, token, self._found(run), "out"), stream)

@@ -7,8 +7,11 @@ the image the app checked. Runs join the internal overlay only: it has no
 route out, and its one way anywhere is the proxy under ``egress.ALIAS``. The
 proxy also sits on an outside overlay, out through its node's gateway bridge.
 
-A run reaches the app through the proxy too (``ship.sh``'s ``wget`` reads
-``http_proxy``), so the advertise URL's host is always on the allowlist.
+A run reaches the app through the proxy too, so the advertise URL's host is
+always on the allowlist, and the wrapper's own transfers go to the proxy's
+path to the app (tinyproxy's reverse proxy of ``/api/ship/``): busybox's
+``wget`` turns a POST through a proxy into a GET. That path speaks plain
+HTTP to the app, so the advertise URL must be ``http://`` here.
 The proxy's endpoint is DNS round robin: a service's virtual IP needs IPVS,
 which a node may lack, and one replica needs no balancing. Refusals are read
 from the service's log, and a run's client address from its task.
@@ -59,12 +62,18 @@ class SwarmEgress(Egress):
     def ensure(self, image: str, allow: Iterable[str]) -> Proxy:
         """The proxy service for this allowlist (and the app's host), made again if
         the list or the image changed; runs find the new one under the same alias."""
+        if not self.engine.advertise_url.startswith("http://"):
+            raise EgressFailed(
+                "the allowlist on a swarm needs an http:// --advertise-url: its proxy passes "
+                "the runs' files on to the app and speaks no TLS; or set the egress mode to "
+                "open, with a network (--network) the nodes' tasks can use"
+            )
         names = patterns([*allow, self.app_host])
         try:
             image_id = str(self.engine._image(image)["Id"])
         except ImageMissing as exc:
             raise ImageMissing(f"egress proxy image {image!r} is not on this machine") from exc
-        config = config_hash(image_id, [*names, *self._reverse()])
+        config = config_hash(image_id, [*names, self.engine.advertise_url])
         with self._lock:
             found = self._service()
             if found is not None:
@@ -161,7 +170,10 @@ class SwarmEgress(Egress):
         task_template = {
             "ContainerSpec": {
                 "Image": image_id,
-                "Env": [f"EGRESS_FILTER={filter_text(names)}", *self._reverse()],
+                "Env": [
+                    f"EGRESS_FILTER={filter_text(names)}",
+                    f"EGRESS_REVERSE={self.engine.advertise_url}",
+                ],
                 "User": PROXY_USER,
                 "ReadOnly": True,
                 "CapabilityDrop": ["ALL"],
@@ -183,11 +195,6 @@ class SwarmEgress(Egress):
             )
         except docker.errors.APIError as exc:
             raise EgressFailed(f"cannot create the egress proxy: {exc.explanation or exc}") from exc
-
-    def _reverse(self) -> list[str]:
-        """The app, for the proxy's path to it (see ``SwarmEngine._ship_base``)."""
-        url = self.engine.advertise_url
-        return [f"EGRESS_REVERSE={url}"] if url.startswith("http://") else []
 
     def _wait_listening(self, container_id: str) -> None:
         """tinyproxy prints its first log line once it listens: wait for a running

@@ -16,6 +16,9 @@ from typing import TypeVar
 from runner.errors import RuntimeUnavailable
 
 ENGINE_WAIT_S = 10 * 60.0
+# Retries start soon and back off to every 5 s: an engine restarted on purpose is
+# back in a second or two, and its tasks should not wait 5 s more to notice.
+ENGINE_FIRST_RETRY_S = 0.25
 ENGINE_RETRY_S = 5.0
 T = TypeVar("T")
 
@@ -29,6 +32,7 @@ async def until_engine(
     once ENGINE_WAIT_S have passed); None once ``wanted`` says the wait is not."""
     deadline = time.monotonic() + ENGINE_WAIT_S
     noted = False
+    pause = ENGINE_FIRST_RETRY_S
     while True:
         try:
             return await step()
@@ -38,6 +42,7 @@ async def until_engine(
             if not noted:
                 await note()
                 noted = True
-        await asyncio.sleep(ENGINE_RETRY_S)
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, ENGINE_RETRY_S)
         if not await wanted():
             return None

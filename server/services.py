@@ -94,6 +94,7 @@ class Services:
             settings.constraints,
             settings.node_engines,
             settings.data_dir / "ship-marks",
+            settings.namespace,
         )
         hub, jobs = Hub(), Jobs()
         life = Lifecycle(store, hub, io, lambda: config.redactor)

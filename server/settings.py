@@ -42,8 +42,9 @@ class Settings:
     preview_host: str = "127.0.0.1"
     backend: str = "local"  # what runs the tasks (``runner.backends``)
     advertise_url: str | None = None  # how a remote backend's containers reach the app
-    constraints: tuple[str, ...] = ()  # a swarm's placement constraints for every run
+    constraints: tuple[str, ...] = ()  # placement of every run (on kubernetes, a nodeSelector)
     node_engines: tuple[str, ...] = ()  # a swarm's nodes' engines, to load images into
+    namespace: str = "default"  # where the kubernetes backend makes its objects
 
     @property
     def loopback(self) -> bool:

@@ -48,6 +48,14 @@ def ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SshRemote]:
 
 
 @pytest.fixture
+def quick_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An in-process server's pool waits 0.1 s after a take or a return, not 5: the
+    pause that lets a start go first is not what these tests are about, and each
+    refill they wait for cost them the full pause."""
+    monkeypatch.setattr("server.pool.DELAY_S", 0.1)
+
+
+@pytest.fixture
 def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "project")
 

@@ -38,7 +38,12 @@ def single_node(*flags: str) -> Iterator[Swarm]:
         daemon.start("--no-new-privileges", *flags)  # Swarm cannot ask for it per service
         app_ip, node_ip = daemon.link()
         client = daemon.client()
-        client.swarm.init(advertise_addr=node_ip, listen_addr=f"{node_ip}:2377")
+        # Nodes beat every second, not 5: a lost node is seen as down in seconds.
+        client.swarm.init(
+            advertise_addr=node_ip,
+            listen_addr=f"{node_ip}:2377",
+            dispatcher_heartbeat_period=1_000_000_000,
+        )
         yield Swarm(daemon, client, app_ip, build_sandbox(client), node_ip)
         client.swarm.leave(force=True)
         assert client.info()["Swarm"]["LocalNodeState"] == "inactive"

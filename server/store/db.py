@@ -78,6 +78,11 @@ class Database:
         self._lock = threading.Lock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # Debian's SQLite zeroes every deleted row, which wrote a run's dropped output
+        # (90 MB at a time past the cap) once more: 514 against 329 MB written per
+        # 100 MB of output, 0.39 against 0.17 s per drop. FAST still zeroes what it
+        # can without more I/O; freed pages keep their old bytes until reused.
+        self._db.execute("PRAGMA secure_delete=FAST")
         self._db.execute("PRAGMA foreign_keys=ON")
         with self._lock:
             migrate(self._db)

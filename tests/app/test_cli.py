@@ -98,14 +98,15 @@ def test_help_lists_every_subcommand_and_each_has_its_own_help(
         assert own.startswith(f"usage: wallfacer {name} ") and line in own
 
 
-def test_the_swarm_backend_needs_an_advertise_url_and_auth(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["swarm", "kubernetes"])
+def test_a_remote_backend_needs_an_advertise_url_and_auth(tmp_path: Path, backend: str) -> None:
     data = ["--data-dir", str(tmp_path / "d")]
-    done = cli("--headless", "--backend", "swarm", *data)
+    done = cli("--headless", "--backend", backend, *data)
     assert done.returncode == 2 and "--advertise-url" in done.stderr
     done = cli("--headless", "--advertise-url", "ftp://x", *data)
     assert done.returncode == 2 and "http://" in done.stderr
     # Reachable from the nodes: even on loopback, no start without auth.
-    done = cli("--headless", "--backend", "swarm", "--advertise-url", "http://10.0.0.5:80", *data)
+    done = cli("--headless", "--backend", backend, "--advertise-url", "http://10.0.0.5:80", *data)
     assert done.returncode == 2 and "refusing to listen on http://10.0.0.5:80" in done.stderr
 
 
@@ -114,6 +115,31 @@ def test_the_swarm_backend_refuses_no_network(tmp_path: Path) -> None:
     done = cli("--headless", *swarm, "--egress", "none", "--data-dir", str(tmp_path / "d"))
     assert done.returncode == 2
     assert "--backend swarm takes --egress allowlist or open, not none" in done.stderr
+
+
+def test_a_constraint_with_no_node_selector_form_is_refused_on_kubernetes(
+    tmp_path: Path,
+) -> None:
+    kube = ["--backend", "kubernetes", "--advertise-url", "http://10.0.0.5:80"]
+    done = cli("--headless", "--data-dir", str(tmp_path), *kube, "--constraint", "node.role==x")
+    assert done.returncode == 2 and "no nodeSelector form" in done.stderr
+
+
+def test_the_kubernetes_namespace_comes_from_its_flag_or_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given = [
+        "--data-dir",
+        str(tmp_path),
+        "--backend",
+        "kubernetes",
+        "--advertise-url",
+        "http://a:1",
+    ]
+    assert settings_from(parse_args(given)).namespace == "default"
+    monkeypatch.setenv("WALLFACER_K8S_NAMESPACE", "agents")
+    assert settings_from(parse_args(given)).namespace == "agents"
+    assert settings_from(parse_args([*given, "--namespace", "ci"])).namespace == "ci"
 
 
 def test_the_advertise_urls_host_is_an_allowed_name(tmp_path: Path) -> None:

@@ -265,6 +265,7 @@ def ready_entries(data_dir: Path) -> dict[int, Path]:
     return {path.stat().st_ino: path for path in data_dir.glob("pool/*/ready-*")}
 
 
+@pytest.mark.usefixtures("quick_pool")
 def test_a_recycled_workspace_keeps_nothing_of_the_task_before(
     attacked: ServerProcess, tmp_path: Path
 ) -> None:

@@ -80,6 +80,7 @@ def test_worktreeinclude_copies_ignored_files_and_nothing_from_outside(
     assert server.api("GET", f"/api/tasks/{task['id']}/diff")["files"] == []
 
 
+@pytest.mark.usefixtures("quick_pool")
 def test_a_recycled_workspace_gets_the_copies_afresh(server: ServerProcess, repo: Path) -> None:
     """What one task's agent made of its copies never reaches the next task."""
     data = server.data_dir

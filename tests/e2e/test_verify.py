@@ -104,7 +104,7 @@ def test_a_fail_and_an_answer_without_a_verdict(server: ServerProcess) -> None:
 
 
 def test_a_second_verify_while_one_runs_is_refused(server: ServerProcess) -> None:
-    task_id = waiting(server, "sleep 3\nverdict PASS slow but fine")
+    task_id = waiting(server, "sleep 1.5\nverdict PASS slow but fine")
 
     server.act(task_id, "verify")
     again = server.act(task_id, "verify", status=409)

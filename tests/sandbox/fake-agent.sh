@@ -16,6 +16,7 @@
 #   crash              die without a result line (exit 3)
 #   truncate           stop mid-line, as a killed process does (exit 1)
 #   flood MB           print MB megabytes of assistant lines (one reply's), fast
+#   replay PATH N      print PATH (recorded stream-json, in the workspace) N times, fast
 #   bigline MB         print one assistant line holding MB megabytes of text
 #   badutf8            print lines with bytes that are not UTF-8, in JSON and not
 #   endless MB         print MB megabytes with no newline, then exit 0 (no result)
@@ -110,6 +111,8 @@ while IFS= read -r line; do
     flood)
       L=$(text "Flooding the log with the same reply, over and over again.")
       yes "$L" | head -n $(( $1 * 1048576 / (${#L} + 1) )) ;;
+    replay)
+      n=$2; while [ "$n" -gt 0 ]; do cat "$1"; n=$((n - 1)); done ;;
     bigline)
       printf '{"type":"assistant","session_id":"%s","message":{"id":"msg_big","role":"assistant","model":"fake","content":[{"type":"text","text":"' "$SESSION"
       head -c $(( $1 * 1048576 )) /dev/zero | tr '\0' 'x'

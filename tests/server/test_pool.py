@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.polling import until
 from tests.server_process import ServerProcess
 
@@ -16,6 +18,7 @@ def ready(data: Path) -> int:
     return sum(name.startswith("ready-") and "." not in name for name in entries(data))
 
 
+@pytest.mark.usefixtures("quick_pool")
 def test_the_pool_fills_to_its_size_and_drains_at_zero(bare_server: ServerProcess) -> None:
     data = bare_server.data_dir
     until("one ready workspace, the default", lambda: ready(data) == 1)
@@ -25,6 +28,7 @@ def test_the_pool_fills_to_its_size_and_drains_at_zero(bare_server: ServerProces
     until("none", lambda: entries(data) == [])
 
 
+@pytest.mark.usefixtures("quick_pool")
 def test_a_restart_removes_what_a_crash_cut_short(bare_server: ServerProcess) -> None:
     data = bare_server.data_dir
     until("one ready workspace", lambda: ready(data) == 1)

@@ -1,0 +1,105 @@
+"""What every remote backend (``runner.swarm``, ``runner.kube``) does alike for a run.
+
+A remote run is the ship wrapper (``ship.sh``) around what the image would
+run, with the run's URL and a token of its own in its env; what it is
+shipped lands in folders it may write, the root being read-only. Its plan
+and the token's hash travel with the run's object on the cluster (labels,
+annotations), so a run re-adopted after a restart can still send its
+result; each way is accepted once, for that token only, and marked by a file
+of the data dir, so that a restart of the app grants neither way again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import re
+import secrets
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from runner import boot, shipping
+from runner.errors import RunnerError, ShipDenied
+from runner.homes import HOME
+from runner.runspec import WORKSPACE, RunSpec
+
+# Where a run writes, the root being read-only: what it is shipped lands there.
+SCRATCH = ("/tmp", WORKSPACE, HOME, "/wallfacer")
+WRAPPER = ("/bin/sh", "-c", shipping.SCRIPT, "ship")  # then what the image would run
+RUN_NAME = re.compile(r"wf-[a-z0-9-]+")  # as the backends name a run: a mark's file name
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """The token's sha256: kept on the cluster, where it is no secret."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def launch(
+    image: dict[str, Any], spec: RunSpec, url: str, token: str
+) -> tuple[list[str], dict[str, str]]:
+    """The wrapper's arguments (what it runs once the files are in) and the env, for
+    an image as inspected: the steps before the agent first, as a local run has them."""
+    command = boot.command(image, spec.args)
+    env = {**spec.env, "HOME": HOME}
+    if spec.boot is not None:
+        command = [*boot.ENTRYPOINT, *command]
+        env["WALLFACER_PREFIX"] = boot.PREFIX
+    env |= {
+        "WALLFACER_SHIP_URL": url,
+        "WALLFACER_SHIP_TOKEN": token,
+        "WALLFACER_WORKDIR": f"{WORKSPACE}/{spec.repo_name}",
+    }
+    return command, env
+
+
+class Shipments:
+    """The runs' transfers: each way once, for the run's own token, marked by a file
+    of ``marks`` made only if absent; why a result was refused, for the run's exit,
+    kept in memory as a run's pending state is."""
+
+    def __init__(self, marks: Path) -> None:
+        self.marks = marks  # "<run>.in", "<run>.out"
+        marks.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._refusals: dict[str, str] = {}
+        self._guard = threading.Lock()
+
+    def plan(self, run: str, token: str, found: tuple[str, str] | None, way: str) -> shipping.Plan:
+        """``found``: the run's (token hash, plan) as its object holds them, or None."""
+        if found is None or not RUN_NAME.fullmatch(run):
+            raise ShipDenied("no such run")
+        hashed, plan = found
+        if not hmac.compare_digest(hashed, token_hash(token)):
+            raise ShipDenied("not this run's token")
+        try:
+            (self.marks / f"{run}.{way}").touch(mode=0o600, exist_ok=False)
+        except FileExistsError as exc:
+            raise ShipDenied(f"the run's files were already sent {way}") from exc
+        return shipping.Plan.loads(plan)
+
+    def send(self, plan: shipping.Plan, out: IO[bytes]) -> None:
+        shipping.pack(plan, out)
+
+    def take(self, run: str, plan: shipping.Plan, stream: IO[bytes]) -> None:
+        try:
+            shipping.unpack(plan, io.BufferedReader(shipping.Decoded(stream)))
+        except RunnerError as exc:
+            with self._guard:
+                self._refusals[run] = f"the run's result was refused: {exc}"
+            raise
+
+    def refusal(self, run: str) -> str:
+        with self._guard:
+            return self._refusals.get(run, "")
+
+    def forget(self, run: str) -> None:
+        """A removed run: whatever it sends later is denied anyway."""
+        with self._guard:
+            self._refusals.pop(run, None)
+        for way in ("in", "out"):
+            (self.marks / f"{run}.{way}").unlink(missing_ok=True)
