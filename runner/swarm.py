@@ -34,7 +34,7 @@ import docker.errors
 from docker.types import ServiceMode
 from docker.utils import parse_bytes
 
-from runner import remote, shipping
+from runner import egress, remote, shipping
 from runner.containers import LABEL_INSTANCE, LABEL_TASK, TMPFS, ContainerState, Engine, Exit
 from runner.errors import RunnerError
 from runner.lines import split_lines
@@ -154,7 +154,7 @@ class SwarmEngine(Engine):
     def _ship_base(self, spec: RunSpec) -> str:
         """Where the run reaches the app: behind the egress proxy (``swarmnet``), through
         the proxy's own path to the app, the run having no other way out."""
-        return spec.env.get("http_proxy") or self.advertise_url
+        return egress.URL if spec.env.get("http_proxy") == egress.URL else self.advertise_url
 
     def _task(self, run: str) -> dict[str, Any] | None:
         """The service's one task, None while it has none or once the service is gone."""
