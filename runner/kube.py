@@ -20,18 +20,17 @@ import json
 import os
 import secrets
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
 
 from runner import kubemanifests, remote, shipping
-from runner.containers import LABEL_INSTANCE, ContainerState, Engine, Exit
+from runner.containers import LABEL_INSTANCE, ContainerState, Exit
 from runner.errors import RunnerError, RuntimeUnavailable
 from runner.lines import split_lines
 from runner.runspec import RunSpec
@@ -96,18 +95,14 @@ class State:
     ip: str = ""
 
 
-class KubeEngine(Engine):
+class KubeEngine(remote.RemoteEngine):
     def __init__(
         self, advertise_url: str, namespace: str, marks: Path, constraints: tuple[str, ...] = ()
     ):
-        super().__init__()
-        self.advertise_url = advertise_url.rstrip("/")
+        super().__init__(advertise_url, marks)
         self.namespace = namespace
         self.node_selector = kubemanifests.node_selector(constraints)  # refused now, if so
         self._apis: Apis | None = None
-        self._pending: dict[str, tuple[RunSpec, bool]] = {}  # created, not started
-        self._ships = remote.Shipments(marks)
-        self._guard = threading.Lock()
 
     def apis(self) -> Apis:
         with self._guard:
@@ -147,17 +142,10 @@ class KubeEngine(Engine):
                 "that reaches the advertise URL: set the egress mode to open or allowlist"
             )
         self._image(spec.image)  # a missing image is said now, as locally
-        run = kubemanifests.run_name(spec.task_id, secrets.token_hex(4))
-        with self._guard:
-            self._pending[run] = (spec, ahead)
-        return run
-
-    def created(self, container_id: str) -> bool:
-        return container_id in self._pending
+        return self._plan(kubemanifests.run_name(spec.task_id, secrets.token_hex(4)), spec, ahead)
 
     def start(self, container_id: str) -> Iterator[str]:
-        with self._guard:
-            spec, _ = self._pending.pop(container_id)
+        spec = self._take(container_id)
         token = remote.new_token()
         image = self._image(spec.image)
         url = f"{self.advertise_url}/api/ship/{container_id}"
@@ -275,7 +263,7 @@ class KubeEngine(Engine):
         )
 
     def exists(self, container_id: str) -> bool:
-        if container_id in self._pending:
+        if self.created(container_id):
             return True
         try:
             self.kube(self.apis().batch.read_namespaced_job, container_id, self.namespace)
@@ -287,10 +275,8 @@ class KubeEngine(Engine):
 
     def remove(self, container_id: str) -> None:
         """Cancel: the Job goes, and its pod with it (in the background)."""
-        self._ships.forget(container_id)
-        with self._guard:
-            if self._pending.pop(container_id, None) is not None:
-                return
+        if self._unplan(container_id):
+            return
         try:
             self.kube(
                 self.apis().batch.delete_namespaced_job,
@@ -322,13 +308,7 @@ class KubeEngine(Engine):
             )
             for job in jobs
         ]
-        with self._guard:
-            pending = [
-                ContainerState(run, spec.task_id, False, False, ahead)
-                for run, (spec, ahead) in self._pending.items()
-                if spec.instance == instance
-            ]
-        return [*runs, *pending]
+        return [*runs, *self._planned(instance)]
 
     def _found(self, run: str) -> tuple[str, str] | None:
         try:
@@ -342,11 +322,6 @@ class KubeEngine(Engine):
             return None
         return notes.get(kubemanifests.ANNOTATION_TOKEN, ""), notes[kubemanifests.ANNOTATION_PLAN]
 
-    def ship_in(self, run: str, token: str, out: IO[bytes]) -> None:
-        self._ships.send(self._ships.plan(run, token, self._found(run), "in"), out)
-
-    def ship_out(self, run: str, token: str, stream: IO[bytes]) -> None:
-        self._ships.take(run, self._ships.plan(run, token, self._found(run), "out"), stream)
 
     def close(self) -> None:
         """Let go of the connection pools; a later call connects again."""

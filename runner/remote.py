@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from runner import boot, shipping
+from runner.containers import ContainerState, Engine
 from runner.errors import RunnerError, ShipDenied
 from runner.homes import HOME
 from runner.runspec import WORKSPACE, RunSpec
@@ -103,3 +104,54 @@ class Shipments:
             self._refusals.pop(run, None)
         for way in ("in", "out"):
             (self.marks / f"{run}.{way}").unlink(missing_ok=True)
+
+
+class RemoteEngine(Engine):
+    """An ``Engine`` whose runs are shipped their files. A run is only a plan until
+    its start: the cluster's object (a service, a Job) runs as soon as it is made,
+    so ``create`` keeps the plan and the backend's ``start`` makes it."""
+
+    def __init__(self, advertise_url: str, marks: Path) -> None:
+        super().__init__()
+        self.advertise_url = advertise_url.rstrip("/")
+        self._pending: dict[str, tuple[RunSpec, bool]] = {}  # created, not started
+        self._ships = Shipments(marks)
+        self._guard = threading.Lock()
+
+    def _plan(self, run: str, spec: RunSpec, ahead: bool) -> str:
+        with self._guard:
+            self._pending[run] = (spec, ahead)
+        return run
+
+    def created(self, container_id: str) -> bool:
+        return container_id in self._pending
+
+    def _take(self, run: str) -> RunSpec:
+        """A created run's plan, for its start."""
+        with self._guard:
+            return self._pending.pop(run)[0]
+
+    def _unplan(self, run: str) -> bool:
+        """Forget a run's transfers, and its plan if it never started (True then)."""
+        self._ships.forget(run)
+        with self._guard:
+            return self._pending.pop(run, None) is not None
+
+    def _planned(self, instance: str) -> list[ContainerState]:
+        """The instance's runs created and not started, as ``list`` tells them."""
+        with self._guard:
+            return [
+                ContainerState(run, spec.task_id, False, False, ahead)
+                for run, (spec, ahead) in self._pending.items()
+                if spec.instance == instance
+            ]
+
+    def _found(self, run: str) -> tuple[str, str] | None:
+        """The run's token hash and plan as its object on the cluster holds them."""
+        raise NotImplementedError
+
+    def ship_in(self, run: str, token: str, out: IO[bytes]) -> None:
+        self._ships.send(self._ships.plan(run, token, self._found(run), "in"), out)
+
+    def ship_out(self, run: str, token: str, stream: IO[bytes]) -> None:
+        self._ships.take(run, self._ships.plan(run, token, self._found(run), "out"), stream)

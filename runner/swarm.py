@@ -27,7 +27,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import docker
 import docker.errors
@@ -35,7 +35,7 @@ from docker.types import ServiceMode
 from docker.utils import parse_bytes
 
 from runner import egress, remote, shipping
-from runner.containers import LABEL_INSTANCE, LABEL_TASK, TMPFS, ContainerState, Engine, Exit
+from runner.containers import LABEL_INSTANCE, LABEL_TASK, TMPFS, ContainerState, Exit
 from runner.errors import RunnerError
 from runner.lines import split_lines
 from runner.runspec import RunSpec
@@ -67,7 +67,7 @@ def scratch(target: str, user: str) -> dict[str, Any]:
     }
 
 
-class SwarmEngine(Engine):
+class SwarmEngine(remote.RemoteEngine):
     def __init__(
         self,
         advertise_url: str,
@@ -75,13 +75,9 @@ class SwarmEngine(Engine):
         constraints: tuple[str, ...] = (),
         nodes: tuple[str, ...] = (),
     ) -> None:
-        super().__init__()
-        self.advertise_url = advertise_url.rstrip("/")
+        super().__init__(advertise_url, marks)
         self.constraints = list(constraints)
         self.nodes = Nodes(self, nodes)
-        self._pending: dict[str, tuple[RunSpec, bool]] = {}  # created, not started
-        self._ships = remote.Shipments(marks)
-        self._guard = threading.Lock()
 
     def create(self, spec: RunSpec, ahead: bool = False) -> str:
         if not spec.network or spec.network == "none":
@@ -92,17 +88,10 @@ class SwarmEngine(Engine):
             )
         self._image(spec.image)  # a missing image is said now, as locally
         name = re.sub(r"[^a-z0-9-]", "-", spec.task_id.lower())[:40]
-        run = f"wf-{name}-{secrets.token_hex(4)}"
-        with self._guard:
-            self._pending[run] = (spec, ahead)
-        return run
-
-    def created(self, container_id: str) -> bool:
-        return container_id in self._pending
+        return self._plan(f"wf-{name}-{secrets.token_hex(4)}", spec, ahead)
 
     def start(self, container_id: str) -> Iterator[str]:
-        with self._guard:
-            spec, _ = self._pending.pop(container_id)
+        spec = self._take(container_id)
         token = remote.new_token()
         api = self.client().api
         image = self._image(spec.image)
@@ -281,7 +270,7 @@ class SwarmEngine(Engine):
         return code == 137 and bool(limits.get("MemoryBytes"))
 
     def exists(self, container_id: str) -> bool:
-        if container_id in self._pending:
+        if self.created(container_id):
             return True
         try:
             self._call(self.client().api.inspect_service, container_id)
@@ -291,10 +280,8 @@ class SwarmEngine(Engine):
 
     def remove(self, container_id: str) -> None:
         """Cancel: the service goes, and with it its task's container on its node."""
-        self._ships.forget(container_id)
-        with self._guard:
-            if self._pending.pop(container_id, None) is not None:
-                return
+        if self._unplan(container_id):
+            return
         with contextlib.suppress(docker.errors.NotFound):
             self._call(self.client().api.remove_service, container_id)
 
@@ -314,16 +301,9 @@ class SwarmEngine(Engine):
             runs.append(
                 ContainerState(run, labels.get(LABEL_TASK, ""), state not in ENDED, True, False)
             )
-        with self._guard:
-            pending = [
-                ContainerState(run, spec.task_id, False, False, ahead)
-                for run, (spec, ahead) in self._pending.items()
-                if spec.instance == instance
-            ]
-        return [*runs, *pending]
+        return [*runs, *self._planned(instance)]
 
     def _found(self, run: str) -> tuple[str, str] | None:
-        """The run's token hash and plan, from its service's labels."""
         try:
             service = self._call(self.client().api.inspect_service, run)
         except docker.errors.NotFound:
@@ -333,8 +313,3 @@ class SwarmEngine(Engine):
             return None
         return labels.get(LABEL_TOKEN, ""), labels[LABEL_PLAN]
 
-    def ship_in(self, run: str, token: str, out: IO[bytes]) -> None:
-        self._ships.send(self._ships.plan(run, token, self._found(run), "in"), out)
-
-    def ship_out(self, run: str, token: str, stream: IO[bytes]) -> None:
-        self._ships.take(run, self._ships.plan(run, token, self._found(run), "out"), stream)
