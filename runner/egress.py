@@ -261,16 +261,19 @@ class Egress:
             self._call(
                 "create_network",
                 name,
-                driver="bridge",
-                # An internal bridge still gives the host an address on it, where a task
-                # could reach the host's services; without one there is no route at all.
-                options={INHIBIT_IPV4: "true"} if internal else None,
                 internal=internal,
                 labels=self._labels("internal" if internal else "outside"),
                 check_duplicate=True,
+                **self._network_kind(internal),
             )
         except docker.errors.APIError as exc:
             raise EgressFailed(f"cannot create network {name}: {exc.explanation or exc}") from exc
+
+    def _network_kind(self, internal: bool) -> dict[str, Any]:
+        """The driver of the proxy's networks, and its options."""
+        # An internal bridge still gives the host an address on it, where a task
+        # could reach the host's services; without one there is no route at all.
+        return {"driver": "bridge", "options": {INHIBIT_IPV4: "true"} if internal else None}
 
     def _create(self, image: str, names: list[str], config: str) -> str:
         """Create and start the proxy: on the internal network under ALIAS, then the outside."""

@@ -148,23 +148,9 @@ class SwarmEgress(Egress):
         self._mine("service", self.network, _service_labels(info))
         return info
 
-    def _ensure_network(self, name: str, internal: bool) -> None:
-        for net in self._call("networks", names=[name]):
-            if net["Name"] == name:  # the engine's name filter also matches parts of names
-                self._mine("network", name, net.get("Labels") or {})
-                return
-        try:
-            self._call(
-                "create_network",
-                name,
-                driver="overlay",
-                internal=internal,
-                attachable=True,
-                labels=self._labels("internal" if internal else "outside"),
-                check_duplicate=True,
-            )
-        except docker.errors.APIError as exc:
-            raise EgressFailed(f"cannot create network {name}: {exc.explanation or exc}") from exc
+    def _network_kind(self, internal: bool) -> dict[str, Any]:
+        """Overlays the runs' services can join, on whichever node they land."""
+        return {"driver": "overlay", "attachable": True}
 
     def _create_service(self, image_id: str, names: list[str], config: str) -> None:
         task_template = {
