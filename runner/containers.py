@@ -391,6 +391,11 @@ class Engine:
             if holders.LABEL_HOLDER not in (c.get("Labels") or {})
         ]
 
+    def ship_check(self, run: str, token: str) -> None:
+        """ShipDenied unless ``token`` is the run's own: asked before a request's body is
+        read, so that nobody else can make the app spool what they send."""
+        raise ShipDenied("no such run")
+
     def ship_in(self, run: str, token: str, out: IO[bytes]) -> None:
         """Write a run's files, as a tar, for its container to fetch: a remote backend's
         (``runner.swarm``); a local run has its files mounted and fetches none."""

@@ -158,9 +158,8 @@ class KubeEngine(remote.RemoteEngine):
             _reference(image, spec.image),
             args,
             env,
-            remote.token_hash(token),
-            shipping.Plan.of(spec).dumps(),
         )
+        self._ships.remember(container_id, token, shipping.Plan.of(spec))
         apis = self.apis()
         try:
             self.kube(apis.batch.create_namespaced_job, self.namespace, manifest)
@@ -275,18 +274,18 @@ class KubeEngine(remote.RemoteEngine):
 
     def remove(self, container_id: str) -> None:
         """Cancel: the Job goes, and its pod with it (in the background)."""
-        if self._unplan(container_id):
-            return
-        try:
-            self.kube(
-                self.apis().batch.delete_namespaced_job,
-                container_id,
-                self.namespace,
-                propagation_policy="Background",
-            )
-        except Exception as exc:
-            if not self.missing(exc):
-                raise
+        if not self._unplan(container_id):
+            try:
+                self.kube(
+                    self.apis().batch.delete_namespaced_job,
+                    container_id,
+                    self.namespace,
+                    propagation_policy="Background",
+                )
+            except Exception as exc:
+                if not self.missing(exc):
+                    raise
+        self._ships.forget(container_id)  # once the run can send nothing more
 
     def remove_orphan_holders(self, instance: str) -> None:
         """No holders: a pod's network is its own."""
@@ -309,19 +308,6 @@ class KubeEngine(remote.RemoteEngine):
             for job in jobs
         ]
         return [*runs, *self._planned(instance)]
-
-    def _found(self, run: str) -> tuple[str, str] | None:
-        try:
-            job = self.kube(self.apis().batch.read_namespaced_job, run, self.namespace)
-        except Exception as exc:
-            if self.missing(exc):
-                return None
-            raise
-        notes = job.metadata.annotations or {}
-        if kubemanifests.ANNOTATION_PLAN not in notes:
-            return None
-        return notes.get(kubemanifests.ANNOTATION_TOKEN, ""), notes[kubemanifests.ANNOTATION_PLAN]
-
 
     def close(self) -> None:
         """Let go of the connection pools; a later call connects again."""

@@ -25,8 +25,6 @@ from runner.runspec import RunSpec
 LABEL_EGRESS = "wallfacer.egress"  # proxy | client
 LABEL_CONFIG = "wallfacer.egress.config"  # the proxy's image and allowlist, hashed
 ANNOTATION_TASK = "wallfacer.task"  # the task id exactly; its label may be shortened
-ANNOTATION_PLAN = "wallfacer.ship.plan"
-ANNOTATION_TOKEN = "wallfacer.ship.token"  # the run token's sha256: no secret
 MANAGED = {"app.kubernetes.io/managed-by": "wallfacer"}
 PROXY_PORT = 8888
 CONTAINER = "run"  # the Job's one container
@@ -139,8 +137,6 @@ def job(
     image: str,
     args: list[str],
     env: dict[str, str],
-    token_hash: str,
-    plan: str,
 ) -> dict[str, Any]:
     """A run's Job: one pod, never retried, collected ``TTL_S`` after it ends. Its
     folders to write are emptyDirs; a run behind the proxy carries the label its
@@ -152,11 +148,7 @@ def job(
         LABEL_INSTANCE: cluster.instance,
         **({LABEL_EGRESS: "client"} if spec.network == cluster.egress_name else {}),
     }
-    annotations = {
-        ANNOTATION_TASK: spec.task_id,
-        ANNOTATION_PLAN: plan,
-        ANNOTATION_TOKEN: token_hash,
-    }
+    annotations = {ANNOTATION_TASK: spec.task_id}
     volumes = [
         {"name": f"scratch-{number}", "emptyDir": {"sizeLimit": "1Gi"} if path == "/tmp" else {}}
         for number, path in enumerate(remote.SCRATCH)

@@ -3,10 +3,12 @@
 A remote run is the ship wrapper (``ship.sh``) around what the image would
 run, with the run's URL and a token of its own in its env; what it is
 shipped lands in folders it may write, the root being read-only. Its plan
-and the token's hash travel with the run's object on the cluster (labels,
-annotations), so a run re-adopted after a restart can still send its
-result; each way is accepted once, for that token only, and marked by a file
-of the data dir, so that a restart of the app grants neither way again.
+(which host folders it is sent and may send back) and the token's hash are
+kept in a file of the data dir, never read back from the cluster, where
+anyone who may make a service or a Job could name any folder; so a run
+re-adopted after a restart can still send its result. Each way is accepted
+once, for that token only, and marked by a file there too, so that a restart
+of the app grants neither way again.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import json
+import os
 import re
 import secrets
 import threading
@@ -70,18 +74,34 @@ class Shipments:
         self._refusals: dict[str, str] = {}
         self._guard = threading.Lock()
 
-    def plan(self, run: str, token: str, found: tuple[str, str] | None, way: str) -> shipping.Plan:
-        """``found``: the run's (token hash, plan) as its object holds them, or None."""
-        if found is None or not RUN_NAME.fullmatch(run):
+    def remember(self, run: str, token: str, plan: shipping.Plan) -> None:
+        """Keep a run's plan and its token's hash, before the run can ask for them."""
+        record = json.dumps({"token": token_hash(token), "plan": plan.dumps()}).encode()
+        fd = os.open(self.marks / f"{run}.plan", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(record)
+
+    def check(self, run: str, token: str) -> shipping.Plan:
+        """The run's plan, if ``token`` is its own; it marks nothing, so a request is
+        checked before its body is read."""
+        if not RUN_NAME.fullmatch(run):
             raise ShipDenied("no such run")
-        hashed, plan = found
-        if not hmac.compare_digest(hashed, token_hash(token)):
+        try:
+            record = json.loads((self.marks / f"{run}.plan").read_bytes())
+        except FileNotFoundError as exc:
+            raise ShipDenied("no such run") from exc
+        if not hmac.compare_digest(str(record["token"]), token_hash(token)):
             raise ShipDenied("not this run's token")
+        return shipping.Plan.loads(record["plan"])
+
+    def plan(self, run: str, token: str, way: str) -> shipping.Plan:
+        """``check``, then the way marked as taken: once only."""
+        plan = self.check(run, token)
         try:
             (self.marks / f"{run}.{way}").touch(mode=0o600, exist_ok=False)
         except FileExistsError as exc:
             raise ShipDenied(f"the run's files were already sent {way}") from exc
-        return shipping.Plan.loads(plan)
+        return plan
 
     def send(self, plan: shipping.Plan, out: IO[bytes]) -> None:
         shipping.pack(plan, out)
@@ -99,10 +119,10 @@ class Shipments:
             return self._refusals.get(run, "")
 
     def forget(self, run: str) -> None:
-        """A removed run: whatever it sends later is denied anyway."""
+        """A removed run: whatever it sends later is denied, its plan gone."""
         with self._guard:
             self._refusals.pop(run, None)
-        for way in ("in", "out"):
+        for way in ("in", "out", "plan"):
             (self.marks / f"{run}.{way}").unlink(missing_ok=True)
 
 
@@ -132,8 +152,7 @@ class RemoteEngine(Engine):
             return self._pending.pop(run)[0]
 
     def _unplan(self, run: str) -> bool:
-        """Forget a run's transfers, and its plan if it never started (True then)."""
-        self._ships.forget(run)
+        """Drop a run that never started (True then: nothing of it is on the cluster)."""
         with self._guard:
             return self._pending.pop(run, None) is not None
 
@@ -146,12 +165,11 @@ class RemoteEngine(Engine):
                 if spec.instance == instance
             ]
 
-    def _found(self, run: str) -> tuple[str, str] | None:
-        """The run's token hash and plan as its object on the cluster holds them."""
-        raise NotImplementedError
+    def ship_check(self, run: str, token: str) -> None:
+        self._ships.check(run, token)
 
     def ship_in(self, run: str, token: str, out: IO[bytes]) -> None:
-        self._ships.send(self._ships.plan(run, token, self._found(run), "in"), out)
+        self._ships.send(self._ships.plan(run, token, "in"), out)
 
     def ship_out(self, run: str, token: str, stream: IO[bytes]) -> None:
-        self._ships.take(run, self._ships.plan(run, token, self._found(run), "out"), stream)
+        self._ships.take(run, self._ships.plan(run, token, "out"), stream)

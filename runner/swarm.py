@@ -41,8 +41,6 @@ from runner.lines import split_lines
 from runner.runspec import RunSpec
 from runner.swarmnodes import Nodes
 
-LABEL_PLAN = "wallfacer.ship.plan"
-LABEL_TOKEN = "wallfacer.ship.token"  # the token's sha256: the label is no secret
 # The states a service's task never leaves (docker/swarmkit's TaskState).
 ENDED = frozenset({"complete", "failed", "rejected", "shutdown", "orphaned", "remove"})
 POLL_S = 0.5  # how often a run's task state is read while it runs
@@ -128,9 +126,8 @@ class SwarmEngine(remote.RemoteEngine):
         labels = {
             LABEL_TASK: spec.task_id,
             LABEL_INSTANCE: spec.instance,
-            LABEL_PLAN: plan.dumps(),
-            LABEL_TOKEN: remote.token_hash(token),
         }
+        self._ships.remember(container_id, token, plan)
         self._call(
             api.create_service,
             task_template,
@@ -280,10 +277,10 @@ class SwarmEngine(remote.RemoteEngine):
 
     def remove(self, container_id: str) -> None:
         """Cancel: the service goes, and with it its task's container on its node."""
-        if self._unplan(container_id):
-            return
-        with contextlib.suppress(docker.errors.NotFound):
-            self._call(self.client().api.remove_service, container_id)
+        if not self._unplan(container_id):
+            with contextlib.suppress(docker.errors.NotFound):
+                self._call(self.client().api.remove_service, container_id)
+        self._ships.forget(container_id)  # once the run can send nothing more
 
     def remove_orphan_holders(self, instance: str) -> None:
         """No holders: a service's network is its own."""
@@ -302,14 +299,3 @@ class SwarmEngine(remote.RemoteEngine):
                 ContainerState(run, labels.get(LABEL_TASK, ""), state not in ENDED, True, False)
             )
         return [*runs, *self._planned(instance)]
-
-    def _found(self, run: str) -> tuple[str, str] | None:
-        try:
-            service = self._call(self.client().api.inspect_service, run)
-        except docker.errors.NotFound:
-            return None
-        labels = service["Spec"].get("Labels") or {}
-        if LABEL_PLAN not in labels:
-            return None
-        return labels.get(LABEL_TOKEN, ""), labels[LABEL_PLAN]
-

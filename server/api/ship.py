@@ -37,6 +37,7 @@ def _spool(folder: Path) -> Path:
 
 async def fetch(request: web.Request) -> web.StreamResponse:
     token, svc = _token(request), services(request)
+    await svc.io(svc.engine.ship_check, request.match_info["run"], token)
     spool = await svc.io(_spool, request.app[SETTINGS].data_dir / "ship")
     try:
         with open(spool, "wb") as out:
@@ -57,6 +58,7 @@ async def send_back(request: web.Request) -> web.Response:
     token, svc = _token(request), services(request)
     if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES:
         raise TooLarge(f"a run's files over {MAX_UPLOAD_BYTES} bytes are refused")
+    await svc.io(svc.engine.ship_check, request.match_info["run"], token)
     spool = await svc.io(_spool, request.app[SETTINGS].data_dir / "ship")
     try:
         size = 0

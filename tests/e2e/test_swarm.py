@@ -174,6 +174,21 @@ def test_a_local_server_ships_nothing(bare_server: ServerProcess) -> None:
     connection.close()
 
 
+@pytest.mark.parametrize("run", ["wf-never-planned-1", "..%2Fevents", "wf-x%2F..%2F..%2Finfo"])
+def test_a_stranger_is_refused_before_a_byte_is_read(swarm_server: ServerProcess, run: str) -> None:
+    """Only a run the app planned, with its own token, gets its body read: a stranger's
+    upload cannot fill the data dir, and a name that is a path never reaches the engine."""
+    connection = http.client.HTTPConnection("127.0.0.1", swarm_server.port, timeout=10)
+    connection.putrequest("POST", f"/api/ship/{run}")
+    connection.putheader("Authorization", "Bearer a-guessed-token")
+    connection.putheader("Content-Length", str(100 * 1024 * 1024))
+    connection.endheaders(b"x")  # 1 byte of 100 MB: the answer comes without the rest
+    answer = connection.getresponse()
+    assert answer.status == 403, answer.read()
+    connection.close()
+    assert not list((swarm_server.data_dir / "ship").glob("*"))
+
+
 def test_no_network_is_refused_on_a_swarm(swarm_server: ServerProcess) -> None:
     """As the command line refuses ``--egress none`` (``tests/app/test_cli.py``)."""
     answer = swarm_server.request("PUT", "/api/config", json={"egress": "none"})

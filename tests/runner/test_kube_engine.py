@@ -12,7 +12,7 @@ from typing import Any
 import kubernetes.client as k8s
 import pytest
 
-from runner import kube, remote, shipping
+from runner import kube, shipping
 from runner.containers import Exit
 from runner.errors import RunnerError, ShipDenied
 from runner.kube import Apis, KubeEngine
@@ -209,13 +209,13 @@ def test_the_run_urls_take_only_the_runs_token_once(cluster: Cluster, tmp_path: 
     (tmp_path / "home").mkdir()
     spec = _spec(tmp_path)
     plan = shipping.Plan.of(spec)
-    notes = {"wallfacer.ship.plan": plan.dumps(), "wallfacer.ship.token": remote.token_hash("t")}
-    cluster.add("wf-e", {}, notes)
+    engine._ships.remember("wf-e", "t", plan)
+    cluster.add("wf-e", {}, {})
     with pytest.raises(ShipDenied, match="not this run's token"):
         engine.ship_in("wf-e", "other", io.BytesIO())
     with pytest.raises(ShipDenied, match="no such run"):
         engine.ship_in("wf-none", "t", io.BytesIO())
-    assert engine._ships.plan("wf-e", "t", engine._found("wf-e"), "in") == plan
+    assert engine._ships.plan("wf-e", "t", "in") == plan
     with pytest.raises(ShipDenied, match="already sent in"):
         engine.ship_in("wf-e", "t", io.BytesIO())
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from kubernetes.client import ApiClient
 
-from runner import kubemanifests, remote, shipping
+from runner import kubemanifests, remote
 from runner.egress import config_hash, filter_text, patterns
 from runner.errors import RunnerError
 from runner.runspec import RunSpec
@@ -55,11 +55,8 @@ def _job(spec: RunSpec | None = None) -> dict[str, Any]:
     spec = spec or _spec()
     image = {"Config": {"Entrypoint": ["/bin/agent"]}}
     args, env = remote.launch(image, spec, "http://10.0.0.5:8080/api/ship/wf-x", RUN_TOKEN)
-    plan = shipping.Plan.of(spec).dumps()
     name = kubemanifests.run_name(spec.task_id, "0a1b2c3d")
-    return kubemanifests.job(
-        spec, CLUSTER, name, "agent:1", args, env, remote.token_hash(RUN_TOKEN), plan
-    )
+    return kubemanifests.job(spec, CLUSTER, name, "agent:1", args, env)
 
 
 def _egress() -> list[dict[str, Any]]:
@@ -150,10 +147,9 @@ def test_a_run_carries_the_task_labels_and_its_shipping_plan() -> None:
         "wallfacer.instance": CLUSTER.instance,
     }
     assert job["spec"]["template"]["metadata"]["labels"] == labels
-    notes = job["metadata"]["annotations"]
-    assert notes[kubemanifests.ANNOTATION_TASK] == TASK
-    assert notes[kubemanifests.ANNOTATION_TOKEN] == remote.token_hash(RUN_TOKEN)
-    assert shipping.Plan.loads(notes[kubemanifests.ANNOTATION_PLAN]) == shipping.Plan.of(_spec())
+    # The task's id only: a run's plan (host folders) stays on the app's host, never
+    # read back from the cluster, where anyone who may make a Job could name one.
+    assert job["metadata"]["annotations"] == {kubemanifests.ANNOTATION_TASK: TASK}
     [container] = job["spec"]["template"]["spec"]["containers"]
     assert container["command"] == list(remote.WRAPPER)
     assert container["args"] == ["/bin/agent", "-p", "go"]
