@@ -33,6 +33,9 @@ IMAGE = "egress"  # the image's folder under runner/images
 ALIAS = "egress-proxy"  # the proxy's name on the internal network
 PORT = 8888
 URL = f"http://{ALIAS}:{PORT}"  # what the task container's *_PROXY variables say
+# With EGRESS_REVERSE (a swarm's, ``runner.swarmnet``): the proxy's path to the app,
+# which passes a run's /api/ship/ requests on and nothing else.
+REVERSE_URL = f"http://{ALIAS}:8889"
 LABEL_ROLE = "wallfacer.egress"  # proxy | internal | outside
 LABEL_CONFIG = "wallfacer.egress.config"  # hash of image and allowlist: a change recreates
 INHIBIT_IPV4 = "com.docker.network.bridge.inhibit_ipv4"

@@ -140,7 +140,8 @@ class SwarmEngine(remote.RemoteEngine):
     def _ship_base(self, spec: RunSpec) -> str:
         """Where the run reaches the app: behind the egress proxy (``swarmnet``), through
         the proxy's own path to the app, the run having no other way out."""
-        return egress.URL if spec.env.get("http_proxy") == egress.URL else self.advertise_url
+        behind = spec.env.get("http_proxy") == egress.URL
+        return egress.REVERSE_URL if behind else self.advertise_url
 
     def _task(self, run: str) -> dict[str, Any] | None:
         """The service's one task, None while it has none or once the service is gone."""

@@ -7,11 +7,12 @@ the image the app checked. Runs join the internal overlay only: it has no
 route out, and its one way anywhere is the proxy under ``egress.ALIAS``. The
 proxy also sits on an outside overlay, out through its node's gateway bridge.
 
-A run reaches the app through the proxy too, so the advertise URL's host is
-always on the allowlist, and the wrapper's own transfers go to the proxy's
-path to the app (tinyproxy's reverse proxy of ``/api/ship/``): busybox's
-``wget`` turns a POST through a proxy into a GET. That path speaks plain
-HTTP to the app, so the advertise URL must be ``http://`` here.
+A run reaches the app through the proxy too: the wrapper's own transfers go
+to the proxy's path to the app (``egress.REVERSE_URL``, a reverse-only
+tinyproxy of ``/api/ship/`` and nothing else; busybox's ``wget`` turns a POST
+through a proxy into a GET). The advertise URL's host is never on the
+forward allowlist, which would open every port of it to the agent. That path
+speaks plain HTTP to the app, so the advertise URL must be ``http://`` here.
 The proxy's endpoint is DNS round robin: a service's virtual IP needs IPVS,
 which a node may lack, and one replica needs no balancing. Refusals are read
 from the service's log, and a run's client address from its task.
@@ -22,7 +23,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 import docker.errors
 from docker.types import EndpointSpec, ServiceMode
@@ -55,20 +55,17 @@ class SwarmEgress(Egress):
 
     engine: SwarmEngine
 
-    def __init__(self, engine: SwarmEngine, instance: str) -> None:
-        super().__init__(engine, instance)
-        self.app_host = urlsplit(engine.advertise_url).hostname or ""
-
     def ensure(self, image: str, allow: Iterable[str]) -> Proxy:
-        """The proxy service for this allowlist (and the app's host), made again if
-        the list or the image changed; runs find the new one under the same alias."""
+        """The proxy service for this allowlist, with its reverse path to the app, made
+        again if the list or the image changed; runs find the new one under the same
+        alias."""
         if not self.engine.advertise_url.startswith("http://"):
             raise EgressFailed(
                 "the allowlist on a swarm needs an http:// --advertise-url: its proxy passes "
                 "the runs' files on to the app and speaks no TLS; or set the egress mode to "
                 "open, with a network (--network) the nodes' tasks can use"
             )
-        names = patterns([*allow, self.app_host])
+        names = patterns(allow)  # never the app's host: its ports are not the agent's
         try:
             image_id = str(self.engine._image(image)["Id"])
         except ImageMissing as exc:
@@ -81,6 +78,7 @@ class SwarmEgress(Egress):
                     self._wait_listening(self.network)
                     return Proxy(self.network, URL, self.network)
                 self._call("remove_service", found["ID"])
+                self._gone(found["ID"])
             self._ensure_network(self.network, internal=True)
             self._ensure_network(self.outside, internal=False)
             self._create_service(image_id, names, config)
@@ -181,6 +179,14 @@ class SwarmEgress(Egress):
             )
         except docker.errors.APIError as exc:
             raise EgressFailed(f"cannot create the egress proxy: {exc.explanation or exc}") from exc
+
+    def _gone(self, service_id: str) -> None:
+        """Wait for a removed proxy's container to stop: until then it still answers
+        under the alias (DNS round robin), with the list it was made with."""
+        label = {"label": f"com.docker.swarm.service.id={service_id}"}
+        deadline = time.monotonic() + START_TIMEOUT
+        while self._call("containers", filters=label) and time.monotonic() < deadline:
+            time.sleep(0.2)
 
     def _wait_listening(self, container_id: str) -> None:
         """tinyproxy prints its first log line once it listens: wait for a running

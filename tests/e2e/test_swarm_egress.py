@@ -62,6 +62,20 @@ def test_a_swarm_run_reaches_only_allowed_hosts_through_the_proxy(
     data = tmp_path / "data"
     server = serve(swarm, data, repo, "--egress", "allowlist", "--image-base", BASE_TAG)
     try:
+        # The app's own host is not on the list: its API, on the port the run ships
+        # through, is as far out of reach as any host; the run's result still lands.
+        api = f"http://{swarm.app_ip}:{server.port}/api/tasks"
+        probe = server.create(f"run wget -q -O- {api}\nwrite probe.txt shipped back")
+        server.act(probe["id"], "start")
+        server.wait_for(probe["id"], "waiting", timeout=120)
+        tried = [str(e["data"]) for e in server.events(probe["id"]) if "(exit" in str(e["data"])]
+        assert "403" in tried[0] and "(exit 1)" in tried[0], tried
+        diff = server.api("GET", f"/api/tasks/{probe['id']}/diff")
+        assert diff["files"] == ["probe.txt"], diff
+        server.act(probe["id"], "cancel")
+        # The page at the app's address, once the person allows that host: the proxy
+        # made again, the one before it gone first.
+        server.api("PUT", "/api/config", {"egress_allow": [swarm.app_ip]})
         elsewhere = f"http://{swarm.node_ip}:9/"  # reachable from the proxy's node, not allowed
         prompt = "\n".join(
             [

@@ -354,3 +354,52 @@ def test_remove_takes_only_what_the_instance_made(
     assert docker_client.networks.list(filters=mine) == []
     assert docker_client.api.inspect_container(world.egress.network)["State"]["Running"]
     egress.remove()  # twice is fine
+
+
+def test_the_reverse_path_passes_a_runs_ship_requests_to_the_app_and_nothing_else(
+    world: World, docker_client: docker.DockerClient, sandbox_image: str
+) -> None:
+    """A swarm's proxy (``EGRESS_REVERSE``) passes /api/ship/ on to the app on its
+    reverse-only port; neither port takes a run to any other path or port of the
+    app's host, by an origin-form, absolute-form or CONNECT request."""
+    run = f"t{uuid.uuid4().hex[:10]}"
+    labels = {"wallfacer.test-run": run}
+    network = docker_client.networks.create(f"wf-reverse-{run}", labels=labels)
+    made: list[Any] = []
+    try:
+        pages = "mkdir -p /tmp/www/api/ship && echo shipped >/tmp/www/api/ship/wf-x-1"
+        pages += " && echo the-whole-api >/tmp/www/api/tasks && exec httpd -f -h /tmp/www"
+        app = _run(docker_client, sandbox_image, network.name, entrypoint=["sh", "-c", pages])
+        made.append(app)
+        app_ip = app.attrs["NetworkSettings"]["Networks"][network.name]["IPAddress"]
+        proxy = _run(
+            docker_client,
+            world.image,
+            network.name,
+            environment={"EGRESS_FILTER": "", "EGRESS_REVERSE": f"http://{app_ip}"},
+            aliases=["proxy.test"],
+        )
+        made.append(proxy)
+        client = _run(docker_client, sandbox_image, network.name, entrypoint=["sleep", "600"])
+        made.append(client)
+
+        def sh(command: str) -> str:
+            return bytes(client.exec_run(["sh", "-c", command])[1]).decode(errors="replace")
+
+        sh("for i in $(seq 50); do nc -w 1 proxy.test 8889 </dev/null && break; sleep 0.2; done")
+        assert sh("wget -q -O- http://proxy.test:8889/api/ship/wf-x-1") == "shipped\n"
+        for port in (8888, 8889):
+            origin = sh(f"wget -q -O- http://proxy.test:{port}/api/tasks 2>&1")
+            through = f"http_proxy=http://proxy.test:{port}"
+            forward = sh(f"{through} wget -q -O- http://{app_ip}/api/tasks 2>&1")
+            tunnel = sh(
+                rf"(printf 'CONNECT {app_ip}:80 HTTP/1.1\r\n\r\nGET /api/tasks HTTP/1.0\r\n\r\n';"
+                f" sleep 1) | timeout 5 nc proxy.test {port}"
+            )
+            for answer in (origin, forward, tunnel):
+                assert "the-whole-api" not in answer, (port, answer)
+            assert "200 Connection established" not in tunnel, (port, tunnel)
+    finally:
+        for container in made:
+            container.remove(force=True)
+        network.remove()
