@@ -25,6 +25,7 @@ from runner.runspec import RunSpec
 LABEL_EGRESS = "wallfacer.egress"  # proxy | client
 LABEL_CONFIG = "wallfacer.egress.config"  # the proxy's image and allowlist, hashed
 ANNOTATION_TASK = "wallfacer.task"  # the task id exactly; its label may be shortened
+NAMESPACE_NAME = "kubernetes.io/metadata.name"  # set on every namespace since 1.21
 MANAGED = {"app.kubernetes.io/managed-by": "wallfacer"}
 PROXY_PORT = 8888
 CONTAINER = "run"  # the Job's one container
@@ -249,7 +250,8 @@ def egress(cluster: Cluster, image: str, filter_text: str, config: str) -> list[
         {
             "to": [
                 {
-                    "namespaceSelector": {},
+                    # kube-system's only: a pod of any namespace may carry the label.
+                    "namespaceSelector": {"matchLabels": {NAMESPACE_NAME: "kube-system"}},
                     "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
                 }
             ],

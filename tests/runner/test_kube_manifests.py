@@ -234,7 +234,10 @@ def test_the_network_policy_lets_task_pods_reach_only_the_proxy_dns_and_the_app(
     assert to_proxy["to"] == [{"podSelector": {"matchLabels": _egress()[1]["spec"]["selector"]}}]
     assert to_proxy["ports"] == [{"port": 8888, "protocol": "TCP"}]
     assert to_dns["to"] == [
-        {"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
     ]
     assert to_dns["ports"] == [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
     assert to_app == {
