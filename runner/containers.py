@@ -391,6 +391,11 @@ class Engine:
             if holders.LABEL_HOLDER not in (c.get("Labels") or {})
         ]
 
+    def address(self, container_id: str) -> str | None:
+        """Where the app reaches a remote run for a preview; None: a local container,
+        whose address ``runner.reach`` finds."""
+        return None
+
     def ship_check(self, run: str, token: str) -> None:
         """ShipDenied unless ``token`` is the run's own: asked before a request's body is
         read, so that nobody else can make the app spool what they send."""

@@ -33,6 +33,7 @@ from runner import kubemanifests, remote, shipping
 from runner.containers import LABEL_INSTANCE, ContainerState, Exit
 from runner.errors import RunnerError, RuntimeUnavailable
 from runner.lines import split_lines
+from runner.reach import Unreachable
 from runner.runspec import RunSpec
 
 POLL_S = 0.5  # how often a run's pod is read while it runs
@@ -286,6 +287,9 @@ class KubeEngine(remote.RemoteEngine):
                 if not self.missing(exc):
                     raise
         self._ships.forget(container_id)  # once the run can send nothing more
+
+    def address(self, container_id: str) -> str:
+        raise Unreachable("previews are not available on the kubernetes backend yet")
 
     def remove_orphan_holders(self, instance: str) -> None:
         """No holders: a pod's network is its own."""

@@ -25,7 +25,11 @@ class Unreachable(RunnerError):
 
 
 def container_address(engine: Engine, container_id: str) -> str:
-    """The container's IPv4 address on a non-internal network; ``Unreachable`` if none."""
+    """The container's IPv4 address on a non-internal network (a remote backend's run:
+    where its engine says); ``Unreachable`` if none."""
+    remote = engine.address(container_id)
+    if remote is not None:
+        return remote
     api = engine.client().api
     try:
         info: dict[str, Any] = engine._call(api.inspect_container, container_id)

@@ -38,6 +38,7 @@ from runner import egress, remote, shipping
 from runner.containers import LABEL_INSTANCE, LABEL_TASK, TMPFS, ContainerState, Exit
 from runner.errors import RunnerError
 from runner.lines import split_lines
+from runner.reach import Unreachable
 from runner.runspec import RunSpec
 from runner.swarmnodes import Nodes
 
@@ -142,6 +143,42 @@ class SwarmEngine(remote.RemoteEngine):
         the proxy's own path to the app, the run having no other way out."""
         behind = spec.env.get("http_proxy") == egress.URL
         return egress.REVERSE_URL if behind else self.advertise_url
+
+    def address(self, container_id: str) -> str:
+        """Where a preview reaches a run: on the host network, its node's own address;
+        on an overlay, the run's address there if this app's own container is on it
+        too (a process on a node is on no overlay)."""
+        task = self._task(container_id)
+        if task is None or task["Status"]["State"] != "running":
+            raise Unreachable("the run is not running; the preview works while it runs")
+        attached = {
+            a["Network"]["Spec"]["Name"]: a.get("Addresses") or []
+            for a in task.get("NetworksAttachments") or []
+        }
+        if "host" in attached:
+            node = self._call(self.client().api.inspect_node, task["NodeID"])
+            return str(node["Status"]["Addr"])
+        for name in self._own_networks():
+            if attached.get(name):
+                return str(attached[name][0]).partition("/")[0]
+        raise Unreachable(
+            f"the run is on {', '.join(attached) or 'no network'}, which this app is not "
+            "on: on a swarm a preview goes through a network the app is attached to (run "
+            "the app in a container on the tasks' --network), or the node's own (--network "
+            "host)"
+        )
+
+    def _own_networks(self) -> list[str]:
+        """The networks of the container this app runs in, if it runs in one on this
+        engine (its hostname is its id's start); none for a process on a node."""
+        name = socket.gethostname()
+        try:
+            info = self._call(self.client().api.inspect_container, name)
+        except docker.errors.APIError:
+            return []
+        if not str(info.get("Id", "")).startswith(name):
+            return []
+        return list((info.get("NetworkSettings") or {}).get("Networks") or {})
 
     def _task(self, run: str) -> dict[str, Any] | None:
         """The service's one task, None while it has none or once the service is gone."""

@@ -6,9 +6,11 @@ from __future__ import annotations
 import http.client
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
+import requests
 
 from runner.shipping import MAX_UPLOAD_BYTES
 from tests.gitrepo import branches, file_on_branch, task_refs
@@ -313,3 +315,29 @@ def test_on_an_image_with_git_the_agent_starts_on_a_clean_checkout(
         assert file_on_branch(repo, "main", "git.txt") == "from an image with git\n"
     finally:
         server.stop()
+
+
+def test_a_preview_reaches_a_run_on_its_nodes_network(
+    swarm_server: ServerProcess, swarm: Swarm
+) -> None:
+    """On the node's own network (``--network host``) a preview goes to the node's
+    address, which the app reaches as it reaches the node."""
+    server = swarm_server
+    page = "run mkdir site\nrun echo served-on-the-node > site/index.html\n"
+    task = server.create(page + "run httpd -p 8000 -h $PWD/site\nsleep 300")
+    server.act(task["id"], "start")
+
+    def opened() -> dict[str, Any] | None:
+        answer = server.request("PUT", f"/api/tasks/{task['id']}/preview", json={"port": 8000})
+        return answer.json() if answer.ok else None
+
+    preview = until("the run running", opened, timeout=60)
+    assert preview is not None
+    browser = requests.Session()  # trades the link's token for the preview's cookie
+
+    def shown() -> str:
+        answer = browser.get(preview["url"], timeout=10)
+        return answer.text if answer.ok else ""
+
+    assert "served-on-the-node" in until("the agent's server", shown)
+    server.act(task["id"], "cancel")
