@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,37 +20,15 @@ import docker.errors
 import requests
 from docker.types import Mount
 
-from runner import boot, holders, runspec
+from runner import boot, holders, runspec, sockets
 from runner.errors import ImageMissing, NoShell, RuntimeUnavailable, ShipDenied
 from runner.homes import HOME
 from runner.hostpaths import HostPaths
 from runner.lines import split_lines
 
-DOCKER_SOCKET = "/var/run/docker.sock"
 LABEL_TASK = "wallfacer.task"
 LABEL_INSTANCE = "wallfacer.instance"
 LABEL_AHEAD = "wallfacer.ahead"  # made ahead of a start that may never come
-
-
-def podman_sockets() -> list[Path]:
-    """Where Podman's Docker-compatible socket lives: rootless first, then system."""
-    runtime_dir = os.environ.get("XDG_RUNTIME_DIR")
-    found = [Path(runtime_dir) / "podman" / "podman.sock"] if runtime_dir else []
-    return [*found, Path("/run/podman/podman.sock")]
-
-
-def _connect() -> docker.DockerClient:
-    """DOCKER_HOST or Docker's socket when present; else Podman's compatible socket."""
-    if os.environ.get("DOCKER_HOST") or Path(DOCKER_SOCKET).exists():
-        return docker.from_env(timeout=30)
-    for socket in podman_sockets():
-        if socket.exists():
-            return docker.DockerClient(base_url=f"unix://{socket}", timeout=30)
-    return docker.from_env(timeout=30)
-
-
-def _socket_hint() -> str:
-    return os.environ.get("DOCKER_HOST") or f"unix://{DOCKER_SOCKET}"
 
 
 def instance_id(data_dir: Path) -> str:
@@ -106,7 +83,7 @@ class Engine:
         with self._lock:
             if self._client is None:
                 try:
-                    client = _connect()
+                    client = sockets.connect()
                     client.ping()
                 except docker.errors.DockerException as exc:
                     raise RuntimeUnavailable(
@@ -148,7 +125,7 @@ class Engine:
             return {
                 "kind": None,
                 "version": None,
-                "socket": _socket_hint(),
+                "socket": sockets.hint(),
                 "reachable": False,
                 "error": str(exc),
             }

@@ -34,7 +34,7 @@ def test_a_path_only_inside_our_container_cannot_be_mounted() -> None:
 
 
 def test_podman_sockets_are_looked_for_rootless_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    from runner.containers import podman_sockets
+    from runner.sockets import podman_sockets
 
     monkeypatch.setenv("XDG_RUNTIME_DIR", "/run/user/1000")
     assert podman_sockets() == [
