@@ -152,19 +152,27 @@ class KubeEngine(remote.RemoteEngine):
         url = f"{self.advertise_url}/api/ship/{container_id}"
         args, env = remote.launch(image, spec, url, token)
         env["WALLFACER_ERRORS"] = TERMINATION
+        cluster = self.cluster(spec.instance)
         manifest = kubemanifests.job(
-            spec,
-            self.cluster(spec.instance),
-            container_id,
-            _reference(image, spec.image),
-            args,
-            env,
+            spec, cluster, container_id, _reference(image, spec.image), args
         )
         self._ships.remember(container_id, token, shipping.Plan.of(spec))
         apis = self.apis()
         try:
-            self.kube(apis.batch.create_namespaced_job, self.namespace, manifest)
+            self.kube(
+                apis.core.create_namespaced_secret,
+                self.namespace,
+                kubemanifests.secret(cluster, container_id, env),
+            )
+            made = self.kube(apis.batch.create_namespaced_job, self.namespace, manifest)
+            self.kube(
+                apis.core.patch_namespaced_secret,
+                container_id,
+                self.namespace,
+                kubemanifests.owned_by(container_id, made.metadata.uid),
+            )
         except apis.error as exc:  # the cluster's answer: a quota, a policy, a bad name
+            self.remove(container_id)
             raise RunnerError(f"the cluster refused the run's Job: {_said(exc)}") from exc
         return self.stream(container_id)
 
@@ -276,16 +284,16 @@ class KubeEngine(remote.RemoteEngine):
     def remove(self, container_id: str) -> None:
         """Cancel: the Job goes, and its pod with it (in the background)."""
         if not self._unplan(container_id):
-            try:
-                self.kube(
-                    self.apis().batch.delete_namespaced_job,
-                    container_id,
-                    self.namespace,
-                    propagation_policy="Background",
-                )
-            except Exception as exc:
-                if not self.missing(exc):
-                    raise
+            apis = self.apis()
+            for delete, kwargs in (
+                (apis.batch.delete_namespaced_job, {"propagation_policy": "Background"}),
+                (apis.core.delete_namespaced_secret, {}),  # its owner's collection does too
+            ):
+                try:
+                    self.kube(delete, container_id, self.namespace, **kwargs)
+                except Exception as exc:
+                    if not self.missing(exc):
+                        raise
         self._ships.forget(container_id)  # once the run can send nothing more
 
     def address(self, container_id: str) -> str:

@@ -131,17 +131,37 @@ def _meta(cluster: Cluster, name: str, labels: dict[str, str], **more: Any) -> d
     return {"name": name, "namespace": cluster.namespace, "labels": labels, **more}
 
 
+def secret(cluster: Cluster, name: str, env: dict[str, str]) -> dict[str, Any]:
+    """A run's environment (its agent's credentials, its run token), named as its Job:
+    in a Secret its pod reads, never in the Job, which whoever may view Jobs reads."""
+    labels = {**MANAGED, LABEL_INSTANCE: cluster.instance}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": _meta(cluster, name, labels),
+        "type": "Opaque",
+        "stringData": dict(env),
+    }
+
+
+def owned_by(job_name: str, job_uid: str) -> dict[str, Any]:
+    """The patch that has a run's Secret collected with its Job (the Job's uid is
+    known only once the Job is made, after the Secret its pod needs)."""
+    owner = {"apiVersion": "batch/v1", "kind": "Job", "name": job_name, "uid": job_uid}
+    return {"metadata": {"ownerReferences": [owner]}}
+
+
 def job(
     spec: RunSpec,
     cluster: Cluster,
     name: str,
     image: str,
     args: list[str],
-    env: dict[str, str],
 ) -> dict[str, Any]:
     """A run's Job: one pod, never retried, collected ``TTL_S`` after it ends. Its
-    folders to write are emptyDirs; a run behind the proxy carries the label its
-    NetworkPolicy selects (``spec.network`` is then the proxy's name)."""
+    environment is the Secret of its name (``secret``); its folders to write are
+    emptyDirs; a run behind the proxy carries the label its NetworkPolicy selects
+    (``spec.network`` is then the proxy's name)."""
     uid, gid = _owner(spec.user)
     labels = {
         **MANAGED,
@@ -160,7 +180,7 @@ def job(
         "imagePullPolicy": "IfNotPresent",
         "command": list(remote.WRAPPER),
         "args": args,
-        "env": [{"name": key, "value": value} for key, value in env.items()],
+        "envFrom": [{"secretRef": {"name": name}}],
         "workingDir": "/",
         "resources": _resources(spec),
         "securityContext": _container_security(uid, gid),

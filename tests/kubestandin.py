@@ -28,10 +28,11 @@ from docker.types import Mount
 NAMESPACE = "tasks"
 JOBS = re.compile(rf"/apis/batch/v1/namespaces/{NAMESPACE}/jobs(?:/([^/]+))?$")
 PODS = re.compile(rf"/api/v1/namespaces/{NAMESPACE}/pods(?:/([^/]+)-pod/log)?$")
+SECRETS = re.compile(rf"/api/v1/namespaces/{NAMESPACE}/secrets(?:/([^/]+))?$")
 
 
 class Kubelet(Protocol):
-    def run(self, job: dict[str, Any]) -> None: ...
+    def run(self, job: dict[str, Any], env: dict[str, str]) -> None: ...
     def state(self, job: str) -> dict[str, Any] | None: ...  # the container's, as k8s says it
     def log(self, job: str, follow: bool) -> Iterator[bytes]: ...
     def remove(self, job: str) -> None: ...
@@ -56,7 +57,7 @@ class Scripted:
         self.states: dict[str, dict[str, Any]] = {}
         self.chunks: list[bytes] = []  # the log, in the chunks a follow gets
 
-    def run(self, job: dict[str, Any]) -> None:
+    def run(self, job: dict[str, Any], env: dict[str, str]) -> None:
         pass
 
     def state(self, job: str) -> dict[str, Any] | None:
@@ -83,7 +84,7 @@ class InDocker:
     def _name(self, job: str) -> str:
         return f"wallfacer-standin-{job}"
 
-    def run(self, job: dict[str, Any]) -> None:
+    def run(self, job: dict[str, Any], env: dict[str, str]) -> None:
         name = job["metadata"]["name"]
         spec = job["spec"]["template"]["spec"]
         [container] = spec["containers"]
@@ -99,7 +100,7 @@ class InDocker:
             container["image"],
             entrypoint=container["command"],
             command=container["args"],
-            environment={item["name"]: item["value"] for item in container["env"]},
+            environment=env,
             user=f"{guard['runAsUser']}:{guard['runAsGroup']}",
             working_dir=container["workingDir"],
             read_only=guard["readOnlyRootFilesystem"],
@@ -147,6 +148,7 @@ class StandIn:
     def __init__(self, kubelet: Kubelet) -> None:
         self.kubelet = kubelet
         self.jobs: dict[str, dict[str, Any]] = {}
+        self.secrets: dict[str, dict[str, Any]] = {}
         self.sent: list[dict[str, Any]] = []  # every Job created, deleted since or not
         self.deleted: list[dict[str, list[str]]] = []  # each delete's query
         self.refusal = ""  # a Job's creation refused with this message
@@ -200,18 +202,37 @@ class _Handler(BaseHTTPRequestHandler):
     def _status(self, code: int, message: str = "") -> None:
         self._send(code, {"kind": "Status", "apiVersion": "v1", "code": code, "message": message})
 
+    def _body(self) -> Any:
+        return json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self._body()
+        if SECRETS.match(urlsplit(self.path).path):
+            self.standin.secrets[body["metadata"]["name"]] = body
+            return self._send(201, body)
         assert JOBS.match(urlsplit(self.path).path), self.path
         if self.standin.refusal:
             return self._status(403, self.standin.refusal)
-        self.standin.jobs[body["metadata"]["name"]] = {**body, "status": {}}
+        name = body["metadata"]["name"]
+        made = {**body, "metadata": {**body["metadata"], "uid": f"uid-{name}"}}
+        self.standin.jobs[name] = {**made, "status": {}}
         self.standin.sent.append(body)
-        self.standin.kubelet.run(body)
-        return self._send(201, body)
+        [source] = body["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+        secret = self.standin.secrets[source["secretRef"]["name"]]  # the pod's env, as sent
+        self.standin.kubelet.run(body, secret["stringData"])
+        return self._send(201, made)
+
+    def do_PATCH(self) -> None:
+        match = SECRETS.match(urlsplit(self.path).path)
+        assert match and match[1] in self.standin.secrets, self.path
+        self.standin.secrets[match[1]]["metadata"].update(self._body()["metadata"])
+        return self._send(200, self.standin.secrets[match[1]])
 
     def do_DELETE(self) -> None:
         url = urlsplit(self.path)
+        if found := SECRETS.match(url.path):
+            gone = self.standin.secrets.pop(found[1], None)
+            return self._status(200 if gone is not None else 404)
         match = JOBS.match(url.path)
         assert match and match[1], self.path
         self.standin.deleted.append(parse_qs(url.query))

@@ -65,7 +65,7 @@ def test_a_run_through_the_real_client(
     pods = _pods(api)
     pods.chunks = [b"one\nt", b"wo\n", b"three\n"]
     lines = engine.start(run)
-    sent = api.jobs[run]
+    sent = api.sent[-1]
     assert {**sent, "status": None} == {**made[0], "status": None}, "sent as made, every field"
     pod = sent["spec"]["template"]["spec"]
     assert sent["spec"]["backoffLimit"] == 0 and pod["automountServiceAccountToken"] is False

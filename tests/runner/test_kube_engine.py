@@ -38,6 +38,7 @@ class Cluster:
 
     def __init__(self) -> None:
         self.jobs: dict[str, Any] = {}
+        self.secrets: dict[str, dict[str, Any]] = {}
         self.pods: dict[str, Any] = {}  # job name -> its pod
         self.logs: dict[str, list[bytes]] = {}  # pod name -> what each read returns
         self.calls: list[tuple[str, Any]] = []
@@ -46,13 +47,23 @@ class Cluster:
         error: Exception = k8s.exceptions.ApiException(status=404, reason="Not Found")
         return error
 
-    def create_namespaced_job(self, namespace: str, body: dict[str, Any]) -> None:
+    def create_namespaced_job(self, namespace: str, body: dict[str, Any]) -> Any:
         self.calls.append(("create", body))
         meta = body["metadata"]
-        self.add(meta["name"], meta["labels"], meta["annotations"])
+        return self.add(meta["name"], meta["labels"], meta["annotations"])
+
+    def create_namespaced_secret(self, namespace: str, body: dict[str, Any]) -> None:
+        self.secrets[body["metadata"]["name"]] = body
+
+    def patch_namespaced_secret(self, name: str, namespace: str, body: dict[str, Any]) -> None:
+        self.secrets[name]["metadata"].update(body["metadata"])
+
+    def delete_namespaced_secret(self, name: str, namespace: str) -> None:
+        if self.secrets.pop(name, None) is None:
+            raise self._missing()
 
     def add(self, name: str, labels: dict[str, str], notes: dict[str, str]) -> Any:
-        meta = k8s.V1ObjectMeta(name=name, labels=labels, annotations=notes)
+        meta = k8s.V1ObjectMeta(name=name, labels=labels, annotations=notes, uid=f"uid-{name}")
         self.jobs[name] = k8s.V1Job(metadata=meta, status=k8s.V1JobStatus())
         return self.jobs[name]
 
@@ -138,9 +149,12 @@ def test_a_started_run_is_a_job_whose_pod_log_is_followed_each_line_once(
     assert [call[0] for call in cluster.calls] == ["create", "log", "log"]
     assert [call[1] for call in cluster.calls[1:]] == [True, False]
     assert engine.wait(run) == Exit(code=0, oom_killed=False, stderr_tail="")
-    [(_, body)] = [call for call in cluster.calls if call[0] == "create"]
-    env = {e["name"]: e["value"] for e in body["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert env["WALLFACER_ERRORS"] == kube.TERMINATION
+    secret = cluster.secrets[run]  # the run's env, collected with its Job
+    assert secret["stringData"]["WALLFACER_ERRORS"] == kube.TERMINATION
+    [owner] = secret["metadata"]["ownerReferences"]
+    assert (owner["kind"], owner["name"], owner["uid"]) == ("Job", run, f"uid-{run}")
+    engine.remove(run)
+    assert run not in cluster.secrets and run not in cluster.jobs
 
 
 def test_an_exit_maps_its_code_a_kill_for_memory_and_the_stderr_tail(

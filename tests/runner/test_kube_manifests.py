@@ -51,12 +51,18 @@ def _spec(**changes: Any) -> RunSpec:
     return RunSpec(**(fields | changes))
 
 
-def _job(spec: RunSpec | None = None) -> dict[str, Any]:
+def _made(spec: RunSpec | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A run's Job and its Secret."""
     spec = spec or _spec()
     image = {"Config": {"Entrypoint": ["/bin/agent"]}}
     args, env = remote.launch(image, spec, "http://10.0.0.5:8080/api/ship/wf-x", RUN_TOKEN)
     name = kubemanifests.run_name(spec.task_id, "0a1b2c3d")
-    return kubemanifests.job(spec, CLUSTER, name, "agent:1", args, env)
+    made = kubemanifests.job(spec, CLUSTER, name, "agent:1", args)
+    return made, kubemanifests.secret(CLUSTER, name, env)
+
+
+def _job(spec: RunSpec | None = None) -> dict[str, Any]:
+    return _made(spec)[0]
 
 
 def _egress() -> list[dict[str, Any]]:
@@ -81,9 +87,11 @@ def test_every_field_is_one_the_clients_models_know() -> None:
         "Deployment": "V1Deployment",
         "Service": "V1Service",
         "NetworkPolicy": "V1NetworkPolicy",
+        "Secret": "V1Secret",
     }
     api = ApiClient()
-    for manifest in [_job(), _job(_spec(network=CLUSTER.egress_name)), *_egress()]:
+    made = [*_made(), _job(_spec(network=CLUSTER.egress_name)), *_egress()]
+    for manifest in made:
         model = api._ApiClient__deserialize(
             json.loads(json.dumps(manifest)), models[manifest["kind"]]
         )
@@ -157,15 +165,24 @@ def test_a_run_carries_the_task_labels_and_its_shipping_plan() -> None:
     assert job["spec"]["template"]["spec"]["nodeSelector"] == {"pool": "agents"}
 
 
-def test_only_the_run_token_reaches_a_run_and_its_hash_only_in_the_metadata() -> None:
-    job = _job(_spec(env={"ANTHROPIC_API_KEY": "sk-agent"}))
+def test_the_run_token_and_the_agents_credentials_are_in_its_secret_only() -> None:
+    """Whoever may view Jobs reads a Job's env: a run's is in a Secret of its name."""
+    job, secret = _made(_spec(env={"ANTHROPIC_API_KEY": "sk-agent"}))
     text = json.dumps(job)
-    assert API_TOKEN not in text
-    assert RUN_TOKEN not in json.dumps(job["metadata"])
+    assert API_TOKEN not in text and RUN_TOKEN not in text and "sk-agent" not in text
     [container] = job["spec"]["template"]["spec"]["containers"]
-    env = {item["name"]: item["value"] for item in container["env"]}
-    assert env["WALLFACER_SHIP_TOKEN"] == RUN_TOKEN
+    assert "env" not in container
+    assert container["envFrom"] == [{"secretRef": {"name": job["metadata"]["name"]}}]
+    assert secret["metadata"]["name"] == job["metadata"]["name"]
+    assert secret["type"] == "Opaque"
+    env = secret["stringData"]
+    assert env["WALLFACER_SHIP_TOKEN"] == RUN_TOKEN and env["ANTHROPIC_API_KEY"] == "sk-agent"
     assert env["WALLFACER_SHIP_URL"].endswith("/api/ship/wf-x")
+    assert API_TOKEN not in json.dumps(secret)
+    owner = kubemanifests.owned_by(job["metadata"]["name"], "uid-1")
+    assert owner["metadata"]["ownerReferences"] == [
+        {"apiVersion": "batch/v1", "kind": "Job", "name": job["metadata"]["name"], "uid": "uid-1"}
+    ]
 
 
 def test_names_and_label_values_are_valid() -> None:
