@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, FloatRect, Page, expect
+from playwright.sync_api import Browser, FloatRect, Page, Route, expect
 
 from tests.server_process import ServerProcess
 from tests.ui.conftest import screenshot, sign_in
@@ -46,6 +46,30 @@ def test_the_address_names_the_open_task(page: Page, server: ServerProcess) -> N
     expect(page.locator(".card", has_text="Second routed")).to_be_focused()
     page.go_back()
     expect(page.locator("#detail-title")).to_have_text("Second routed")
+
+
+def test_a_task_that_loads_late_never_replaces_or_closes_the_one_asked_for_since(
+    page: Page, server: ServerProcess
+) -> None:
+    """Clicked one after the other, the first task's answer held back until the second
+    is shown: the panel stays on the second, as does the address."""
+    first = server.create("first task", title="Slow to load")
+    second = server.create("second task", title="Asked for since")
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route(f"**/api/tasks/{first['id']}", hold)
+    page.locator(".card", has_text="Slow to load").click()
+    page.wait_for_function("location.hash.includes('task=')")
+    page.locator(".card", has_text="Asked for since").click()
+    expect(page.locator("#detail-title")).to_have_text("Asked for since")
+    assert len(held) == 1
+    held[0].continue_()  # the first answer arrives last
+    page.wait_for_timeout(300)
+    expect(page.locator("#detail-title")).to_have_text("Asked for since")
+    assert page.evaluate("location.hash") == f"#task={second['id']}"
 
 
 def test_an_unknown_task_in_the_address_leaves_the_board(page: Page) -> None:

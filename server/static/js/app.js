@@ -256,9 +256,10 @@ $("#pick-folder").addEventListener("click", async () => {
 // What the address names: a task beside the board, or the board alone.
 async function showTask(id) {
   if (detail.openId === id) return;
-  await detail.open(id);
+  const shown = await detail.open(id);
+  if (shown === null) return; // another task was asked for meanwhile: that one decides
   if (router.current() !== id) hideTask(); // the address moved on while it loaded
-  else if (!detail.openId) router.forget(); // it could not be loaded; the error says why
+  else if (!shown) router.forget(); // it could not be loaded; the error says why
 }
 
 // Focus goes back to the task's card, so the keyboard carries on where it was.

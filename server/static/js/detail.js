@@ -48,14 +48,21 @@ export class Detail {
     return this.root.hidden ? null : this.task?.id;
   }
 
+  // Whether the task was drawn (false: it could not be loaded, the error shown); null
+  // once a later open took over: only the newest draws, whichever answers first.
   async open(id) {
+    const ticket = (this.opening = (this.opening ?? 0) + 1);
     this.close();
+    let task;
     try {
-      this.task = await call("getTask", { params: { id } });
+      task = await call("getTask", { params: { id } });
     } catch (error) {
+      if (ticket !== this.opening) return null;
       showError(error);
-      return;
+      return false;
     }
+    if (ticket !== this.opening) return null;
+    this.task = task;
     this.log.reset(id);
     this.tab = "log";
     this.diffView = new DiffView({ onSend: (message) => this.sendFeedback(message) });
@@ -64,6 +71,7 @@ export class Detail {
     this.render();
     this.root.querySelector("[data-close]").focus();
     if (await this.log.loadLatest(id)) this.log.follow();
+    return ticket === this.opening ? true : null;
   }
 
   close() {
