@@ -25,8 +25,9 @@ from kubernetes import client, config
 from kubernetes.utils import parse_quantity
 
 from tests.engine import build_sandbox
-from tests.gitrepo import branches, file_on_branch, task_refs
+from tests.gitrepo import file_on_branch
 from tests.polling import until
+from tests.remoteflow import answered_and_landed
 from tests.server_process import ServerProcess
 
 pytestmark = [
@@ -103,17 +104,7 @@ def test_a_task_runs_as_a_job_and_its_shipped_result_lands_on_main(
     waiting = server.wait_for(task["id"], "waiting", timeout=300)
     assert server.api("GET", f"/api/tasks/{task['id']}/diff")["files"] == ["hello.txt"]
 
-    server.act(task["id"], "feedback", {"message": "append hello.txt and goodbye"})
-    again = server.wait_for(task["id"], "waiting", timeout=300)
-    assert again["session_id"] == waiting["session_id"]
-    # The CLI's session total is kept in its home: it came back and went out again.
-    assert again["usage"]["cost_usd"] == pytest.approx(0.025, abs=1e-9)
-
-    server.act(task["id"], "accept")
-    server.wait_for(task["id"], "done", timeout=60)
-    assert file_on_branch(repo, "main", "hello.txt") == "hello from kubernetes\nand goodbye\n"
-    assert branches(repo) == ["main"]
-    assert task_refs(repo) == []
+    answered_and_landed(server, waiting, repo, "hello from kubernetes", timeout=300)
 
 
 def test_a_run_is_a_hardened_job_with_its_limits_and_a_cancel_deletes_it(

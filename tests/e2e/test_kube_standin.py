@@ -13,9 +13,10 @@ from pathlib import Path
 import docker
 import pytest
 
-from tests.gitrepo import branches, file_on_branch, task_refs
+from tests.gitrepo import file_on_branch
 from tests.kubestandin import NAMESPACE, InDocker, StandIn
 from tests.polling import until
+from tests.remoteflow import answered_and_landed
 from tests.server_process import ServerProcess
 
 TOKEN = "standin-test-api-token-0123456789"
@@ -74,17 +75,7 @@ def test_a_task_runs_as_a_job_and_its_shipped_result_lands_on_main(
     assert TOKEN not in str(job), "the API token never reaches a run"
     assert not standin.jobs, "a run's Job is deleted once it has ended"
 
-    server.act(task["id"], "feedback", {"message": "append hello.txt and goodbye"})
-    again = server.wait_for(task["id"], "waiting", timeout=120)
-    assert again["session_id"] == waiting["session_id"]
-    # The CLI's session total is kept in its home: it came back and went out again.
-    assert again["usage"]["cost_usd"] == pytest.approx(0.025, abs=1e-9)
-
-    server.act(task["id"], "accept")
-    server.wait_for(task["id"], "done", timeout=60)
-    assert file_on_branch(repo, "main", "hello.txt") == "hello from a pod\nand goodbye\n"
-    assert branches(repo) == ["main"]
-    assert task_refs(repo) == []
+    answered_and_landed(server, waiting, repo, "hello from a pod", timeout=120)
 
 
 def test_a_crash_fails_the_task_with_its_stderr_from_the_termination_message(
