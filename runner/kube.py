@@ -7,8 +7,9 @@ what the nodes run. So nothing above the runner knows which backend is in use.
 
 The client is imported on first use, so the app runs without it. The
 objects are made by ``kubemanifests``; the run's files are shipped as on a
-Swarm (``remote``, ``shipping``), and its plan and token hash are the Job's
-annotations, so a run re-adopted after a restart can still send its result.
+Swarm (``remote``, ``shipping``), its plan and token hash kept in the data dir,
+so a run re-adopted after a restart can still send its result; its env (the
+agent's credentials, the run token) is a Secret owned by its Job.
 A pod's log mixes stderr into stdout, so the wrapper keeps its stderr aside
 and leaves the tail as the pod's termination message, read by ``wait``.
 """

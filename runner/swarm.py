@@ -7,8 +7,8 @@ So nothing above the runner knows which backend is in use.
 
 No host path reaches a node: the run's files are shipped (``shipping``)
 through the app's advertise URL, with a token of the run's own, never the
-API token. The service carries its shipping plan and the token's hash in
-its labels, so a run re-adopted after a restart can still send its result.
+API token; its plan and the token's hash stay in the data dir (``remote``),
+so a run re-adopted after a restart can still send its result.
 A kill for memory is asked of the task's node's engine (``swarmnodes``); the
 allowlist's proxy is a service (``swarmnet``).
 
