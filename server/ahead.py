@@ -30,7 +30,6 @@ from pathlib import Path
 from runner import agents, repos, trees, workspaces
 from runner.agents import Adapter
 from runner.containers import Engine
-from runner.egress import Egress
 from runner.errors import RunnerError
 from server import checkouts
 from server import launch as launch_
@@ -39,7 +38,6 @@ from server.images import EGRESS, Images
 from server.jobs import Jobs
 from server.lifecycle import Lifecycle
 from server.model import Task
-from server.settings import Settings
 from server.states import Status
 
 log = logging.getLogger(__name__)
@@ -87,22 +85,18 @@ class Ahead:
     def __init__(
         self,
         life: Lifecycle,
-        engine: Engine,
-        egress: Egress,
+        host: launch_.Host,
         config: ConfigStore,
         images: Images,
         jobs: Jobs,
-        settings: Settings,
         take: workspaces.Take | None = None,
     ) -> None:
         self._workspace = take  # a ready workspace, as a start takes one (``server.pool``)
         self.life = life
-        self.engine = engine
-        self.egress = egress
+        self.host = host
         self.config = config
         self.images = images
         self.jobs = jobs
-        self.settings = settings
         self._made: dict[str, Made] = {}  # by task id, the oldest first
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._closing = False
@@ -139,7 +133,7 @@ class Ahead:
         try:
             env = await io(self.config.env)
             request = await io(
-                launch_.request, task, self.settings.instance, image, proxy_image, args
+                launch_.request, task, self.host.settings.instance, image, proxy_image, args
             )
             made = await io(self._make, adapter, request, env, config)
         except (RunnerError, OSError) as exc:  # the start will say what is wrong
@@ -159,7 +153,7 @@ class Ahead:
         """What a run needs before its container, made as a start makes it (blocking):
         the one place both a start and a preparation ahead of it make it."""
         return launch_.prepare(
-            self.settings, self.engine, self.egress, config, env, adapter, request, self._workspace
+            self.host, config, env, adapter, request, self._workspace
         )
 
     def _make(
@@ -171,14 +165,14 @@ class Ahead:
     ) -> Made:
         """Fingerprint first: a change while the container is made then shows at the start."""
         folders = (
-            self.settings.workspaces_dir / request.task_id,
-            self.settings.homes_dir / request.task_id,
+            self.host.settings.workspaces_dir / request.task_id,
+            self.host.settings.homes_dir / request.task_id,
         )
         made = tuple(folder for folder in folders if not folder.exists())
-        key = fingerprint(self.engine, adapter.name, request, env, config)
+        key = fingerprint(self.host.engine, adapter.name, request, env, config)
         try:
             prepared = self.launch_spec(adapter, request, env, config)
-            container_id = self.engine.create(prepared.spec, ahead=True)
+            container_id = self.host.engine.create(prepared.spec, ahead=True)
             return Made(key, prepared, container_id, request.repo.path, made)
         except BaseException:
             self._remove_folders(request.repo.path, request.task_id, made)
@@ -218,12 +212,12 @@ class Ahead:
         env: dict[str, str],
         config: RuntimeConfig,
     ) -> bool:
-        if fingerprint(self.engine, adapter.name, request, env, config) != made.fingerprint:
+        if fingerprint(self.host.engine, adapter.name, request, env, config) != made.fingerprint:
             return False
-        if not self.engine.created(made.container_id):
+        if not self.host.engine.created(made.container_id):
             return False
         if made.prepared.proxied:  # as a start makes sure of it: the proxy may have stopped
-            self.egress.ensure(request.proxy_image, made.prepared.allow)
+            self.host.egress.ensure(request.proxy_image, made.prepared.allow)
         return True
 
     def _expire(self, task_id: str, made: Made) -> None:
@@ -255,10 +249,10 @@ class Ahead:
         one, and starts afresh: no session of its own to keep)."""
         io = self.life.io
         try:
-            for left in await io(self.engine.list, self.settings.instance):
+            for left in await io(self.host.engine.list, self.host.settings.instance):
                 if left.ahead and not left.started:
-                    await io(self.engine.remove, left.id)
-            await io(self.engine.remove_orphan_holders, self.settings.instance)
+                    await io(self.host.engine.remove, left.id)
+            await io(self.host.engine.remove_orphan_holders, self.host.settings.instance)
             backlog, _ = await io(self.life.store.list_tasks, [Status.BACKLOG], _ALL)
             await io(self._remove_unrecorded, [t for t in backlog if not t.worktree])
         except (RunnerError, OSError, RecursionError) as exc:
@@ -268,24 +262,24 @@ class Ahead:
 
     def _remove_unrecorded(self, tasks: list[Task]) -> None:
         for task in tasks:
-            workspace = self.settings.workspaces_dir / task.id
+            workspace = self.host.settings.workspaces_dir / task.id
             if workspace.exists():
                 checkouts.remove_all(task, workspace)
-            trees.remove(self.settings.homes_dir / task.id)
+            trees.remove(self.host.settings.homes_dir / task.id)
 
     async def _forget(self, made: Made) -> None:
         if made.expiry is not None:
             made.expiry.cancel()
         task_id = made.prepared.spec.task_id
         try:
-            await self.life.io(self.engine.remove, made.container_id)
+            await self.life.io(self.host.engine.remove, made.container_id)
             await self.life.io(self._remove_folders, made.repo, task_id, made.folders)
         except (RunnerError, OSError, RecursionError) as exc:
             log.warning("could not remove what was made ahead for task %s: %s", task_id[:8], exc)
 
     def _remove_folders(self, repo: Path, task_id: str, folders: tuple[Path, ...]) -> None:
         for folder in folders:
-            if folder.parent == self.settings.workspaces_dir:
+            if folder.parent == self.host.settings.workspaces_dir:
                 workspaces.remove(repo, task_id, folder)  # and its branch in the user's repo
             else:
                 trees.remove(folder)

@@ -26,6 +26,16 @@ from server.settings import Settings
 
 
 @dataclass(frozen=True)
+class Host:
+    """What every container of a task's agent is made with, whatever it runs (a run,
+    one made ahead, a side session): this instance's settings, engine and egress."""
+
+    settings: Settings
+    engine: Engine
+    egress: Egress
+
+
+@dataclass(frozen=True)
 class Other:
     """Another repository a task spans, as a run asks for it (``Request.include`` and
     ``base_branch``, for that repository)."""
@@ -84,16 +94,15 @@ class Prepared:
 
 
 def prepare(
-    settings: Settings,
-    engine: Engine,
-    egress: Egress,
+    host: Host,
     config: RuntimeConfig,
     env: dict[str, str],
     adapter: Adapter,
     request: Request,
     take: workspaces.Take | None = None,
 ) -> Prepared:
-    args, env, owner = _invocation(engine, adapter, request, env)
+    settings = host.settings
+    args, env, owner = _invocation(host.engine, adapter, request, env)
     task_id = request.task_id
     # The settings' script is in ``config``, which a fingerprint covers whole.
     own = config.setup_script
@@ -135,7 +144,7 @@ def prepare(
             for extra, other in zip(also, request.also, strict=True)
         ),
     )
-    spec, route = _contain(engine, egress, config, env, adapter, request, args, owner, mounts)
+    spec, route = _contain(host, config, env, adapter, request, args, owner, mounts)
     return Prepared(spec, ws, route.mode == "allowlist", route.allow, tuple(notes), also)
 
 
@@ -161,8 +170,7 @@ class Mounts:
 
 
 def _contain(
-    engine: Engine,
-    egress: Egress,
+    host: Host,
     config: RuntimeConfig,
     env: dict[str, str],
     adapter: Adapter,
@@ -185,7 +193,7 @@ def _contain(
     )
     net = route.network
     if route.mode == "allowlist":
-        proxy = egress.ensure(request.proxy_image, route.allow)
+        proxy = host.egress.ensure(request.proxy_image, route.allow)
         env, net = {**env, **proxy.env()}, proxy.network
     spec = RunSpec(
         task_id=label or request.task_id,
@@ -212,9 +220,7 @@ def _contain(
 
 
 def side(
-    settings: Settings,
-    engine: Engine,
-    egress: Egress,
+    host: Host,
     config: RuntimeConfig,
     env: dict[str, str],
     adapter: Adapter,
@@ -231,10 +237,11 @@ def side(
     No steps before the agent and no instructions: the session is no run of the
     task, and its prompt is all it is asked.
     """
-    args, env, owner = _invocation(engine, adapter, request, env)
-    folder = settings.data_dir / "side" / f"{request.task_id}.{name}"
+    args, env, owner = _invocation(host.engine, adapter, request, env)
+    folder = host.settings.data_dir / "side" / f"{request.task_id}.{name}"
     trees.remove(folder)  # what a session cut off by a crash left
-    home = homes.create(folder / "home", settings.templates_dir / adapter.name, adapter.home, owner)
+    template = host.settings.templates_dir / adapter.name
+    home = homes.create(folder / "home", template, adapter.home, owner)
     scratch = folder / "work"
     if workspace is None:
         scratch.mkdir()
@@ -251,7 +258,7 @@ def side(
         workspace_readonly=workspace is not None,
     )
     label = f"{request.task_id}.{name}"
-    spec, _ = _contain(engine, egress, config, env, adapter, request, args, owner, mounts, label)
+    spec, _ = _contain(host, config, env, adapter, request, args, owner, mounts, label)
     return spec, folder
 
 

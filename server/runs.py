@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from runner import agents, brief
 from runner.agents import Adapter
-from runner.containers import Engine, Exit
-from runner.egress import Egress
+from runner.containers import Exit
 from runner.errors import RunnerError, RuntimeUnavailable
 from runner.runspec import RunSpec
 from server import briefing, checkouts, outage, outcomes, output
@@ -33,7 +32,6 @@ from server.jobs import Jobs
 from server.lifecycle import Lifecycle
 from server.model import Task
 from server.output import Parser, RunState
-from server.settings import Settings
 from server.slots import Slots
 from server.states import Action, Status
 
@@ -56,25 +54,21 @@ class Runs:
     def __init__(
         self,
         life: Lifecycle,
-        engine: Engine,
-        egress: Egress,
+        host: launch_.Host,
         ahead: Ahead,
         config: ConfigStore,
         images: Images,
         jobs: Jobs,
         metrics: Callable[[], Metrics],
-        settings: Settings,
     ) -> None:
         self.life = life
-        self.engine = engine
-        self.egress = egress
+        self.host = host
         self.ahead = ahead
         self.config = config
         self.images = images
         self.jobs = jobs
         self._metrics = metrics
-        self.settings = settings
-        self.instance = settings.instance
+        self.instance = host.settings.instance
         self.slots: Slots[tuple[str, int]] = Slots(lambda: config.current.max_parallel)
         self._launches = itertools.count(1)
         self._owner: dict[str, int] = {}  # task id -> the launch that may run it
@@ -112,7 +106,7 @@ class Runs:
     async def stop(self, task: Task) -> None:
         """Kill and remove the task's container; its stream then ends by itself."""
         if task.container_id:
-            await self.life.io(self.engine.remove, task.container_id)
+            await self.life.io(self.host.engine.remove, task.container_id)
 
     def _adapter(self, agent: str) -> Adapter:
         return agents.adapter(agent, self.config.current.prices)
@@ -239,7 +233,7 @@ class Runs:
                 return
             task = await life.update(task_id, container_id=container_id, run_lines=0)
             if task.status != Status.IN_PROGRESS:  # cancelled while we were starting
-                await io(self.engine.remove, container_id)
+                await io(self.host.engine.remove, container_id)
                 return
             if prepared.proxied:
                 self.jobs.spawn(self._report_refusals(task_id, container_id, since))
@@ -255,8 +249,8 @@ class Runs:
             None, briefing.MAX_BOARD_TASKS, repos=[task.repo], archived=False
         )
         brief.write(root, brief.BOARD, briefing.board(task, tasks))
-        container_id = created or self.engine.create(spec)
-        return container_id, self.engine.start(container_id)
+        container_id = created or self.host.engine.create(spec)
+        return container_id, self.host.engine.start(container_id)
 
     async def _report_refusals(self, task_id: str, container_id: str, since: float) -> None:
         """Show the task, while it runs, each request the egress proxy refused it.
@@ -264,13 +258,13 @@ class Runs:
         Its address there is read at once, beside the output being followed (a
         container that has stopped no longer has one)."""
         io = self.life.io
-        ip = await io(self.egress.container_ip, container_id)
+        ip = await io(self.host.egress.container_ip, container_id)
         if ip is None:
             return
         while True:
             await asyncio.sleep(REFUSALS_EVERY_S)
             running = (await self.life.get(task_id)).container_id == container_id
-            found = await io(self.egress.denied, since)
+            found = await io(self.host.egress.denied, since)
             for refused in found:
                 if refused.client_ip == ip:
                     await self.life.note(
@@ -306,7 +300,7 @@ class Runs:
         def consume(stream: Iterator[str]) -> Exit | None:
             if not recorder.follow(stream, config, closing, changed):
                 return None
-            return self.engine.wait(container_id)
+            return self.host.engine.wait(container_id)
 
         deadline = loop.time() + timeout_s
         exit_: Exit | None = None
@@ -317,12 +311,12 @@ class Runs:
             except TimeoutError:
                 state.timed_out = timeout_s
                 self._metrics().runs_timed_out.inc()
-                await io(self.engine.remove, container_id)
+                await io(self.host.engine.remove, container_id)
                 await asyncio.gather(ended, return_exceptions=True)
             except RuntimeUnavailable as exc:
                 if await self._outlived(task_id, container_id):  # followed again, from its line
                     state.interrupted = "the container engine restarted during the run"
-                    lines = self.engine.stream(container_id, recorder.lines)
+                    lines = self.host.engine.stream(container_id, recorder.lines)
                     continue
                 state.lost = str(exc)
             except Exception as exc:  # e.g. the container was removed behind our back
@@ -331,7 +325,7 @@ class Runs:
                 state.lost = f"lost the agent's container: {exc}"
             break
         try:
-            await io(self.engine.remove, container_id)
+            await io(self.host.engine.remove, container_id)
         except RunnerError as exc:
             log.warning("could not remove container %s: %s", container_id[:12], exc)
         task = await life.update(task_id, container_id="")
@@ -351,7 +345,7 @@ class Runs:
 
         try:
             found = await outage.until_engine(
-                lambda: self.life.io(self.engine.exists, container_id),
+                lambda: self.life.io(self.host.engine.exists, container_id),
                 lambda: self._engine_gone(task_id),
                 wanted,
             )
@@ -396,7 +390,7 @@ class Runs:
         """Follow a container that outlived the last process, from the line it was at."""
         async with self.slots.hold((task_id, 0)):
             task = await self.life.get(task_id)
-            lines = self.engine.stream(container_id, skip)
+            lines = self.host.engine.stream(container_id, skip)
             parse = self._adapter(task.agent).parser(task.model or None, task.session_id)
             timeout_s = self.config.current.timeout_s
             await self._follow(task_id, container_id, lines, parse, skip, timeout_s)

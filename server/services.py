@@ -27,6 +27,7 @@ from server.images import EGRESS, Images
 from server.jobs import Jobs
 from server.lag import LagProbe
 from server.landing import Landing
+from server.launch import Host
 from server.lifecycle import Lifecycle
 from server.pool import WorkspacePool
 from server.previews import Previews
@@ -106,11 +107,12 @@ class Services:
 
         egress = open_egress(engine, settings.instance)
         pool = WorkspacePool(settings.pool_dir, settings.instance, store, config, engine, images)
-        ahead = Ahead(life, engine, egress, config, images, jobs, settings, pool.take)
-        runs = Runs(life, engine, egress, ahead, config, images, jobs, metrics, settings)
+        host = Host(settings, engine, egress)
+        ahead = Ahead(life, host, config, images, jobs, pool.take)
+        runs = Runs(life, host, ahead, config, images, jobs, metrics)
         landing = Landing(life, metrics, pool, Rounds(life, runs, config), jobs)
         runs.round_ended = landing.round_ended
-        side = SideSessions(life, engine, egress, config, images, settings)
+        side = SideSessions(life, host, config, images)
         helpers = Helpers(life, side, config, jobs)
         tasks = Tasks(life, config, runs, ahead, landing, jobs, settings.homes_dir, pool, helpers)
         verifier = Verifier(tasks, side, config, jobs)

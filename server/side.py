@@ -25,8 +25,6 @@ from pathlib import Path
 
 from runner import agents, trees
 from runner.agents import MessageUsage, RunResult, Usage
-from runner.containers import Engine
-from runner.egress import Egress
 from runner.errors import RunnerError
 from runner.runspec import RunSpec
 from server import budget, launch
@@ -35,7 +33,6 @@ from server.images import EGRESS, Images
 from server.lifecycle import Lifecycle
 from server.model import Task
 from server.output import Parser, RunState
-from server.settings import Settings
 
 log = logging.getLogger(__name__)
 # The most of an answer kept: a verdict's reasons, a title, a commit message.
@@ -61,18 +58,14 @@ class SideSessions:
     def __init__(
         self,
         life: Lifecycle,
-        engine: Engine,
-        egress: Egress,
+        host: launch.Host,
         config: ConfigStore,
         images: Images,
-        settings: Settings,
     ) -> None:
         self.life = life
-        self.engine = engine
-        self.egress = egress
+        self.host = host
         self.config = config
         self.images = images
-        self.settings = settings
         self._live: set[str] = set()  # the containers of sessions under way
         self._folders: set[Path] = set()  # and their folders
 
@@ -95,13 +88,12 @@ class SideSessions:
             proxy = await self.images.ready(EGRESS) if allowlist else ""
             env = await io(config.env)
             args = adapter.args(prompt, None, task.model or None)
-            request = await io(launch.request, task, self.settings.instance, image, proxy, args)
+            instance = self.host.settings.instance
+            request = await io(launch.request, task, instance, image, proxy, args)
             current = config.current
             spec, folder = await io(
                 launch.side,
-                self.settings,
-                self.engine,
-                self.egress,
+                self.host,
                 current,
                 env,
                 adapter,
@@ -123,13 +115,13 @@ class SideSessions:
     async def _run(self, spec: RunSpec, parse: Parser, timeout_s: float) -> RunState:
         io = self.life.io
         try:
-            container_id = await io(self.engine.create, spec)
+            container_id = await io(self.host.engine.create, spec)
         except RunnerError as exc:
             raise SideFailed(str(exc)) from exc
         self._live.add(container_id)
         state = RunState()
         try:
-            lines = await io(self.engine.start, container_id)
+            lines = await io(self.host.engine.start, container_id)
             reading = io.stream(f"side-{spec.task_id[:8]}", lambda: _read(lines, parse, state))
             try:
                 await asyncio.wait_for(asyncio.shield(reading), timeout_s)
@@ -147,7 +139,7 @@ class SideSessions:
     async def _remove(self, container_id: str) -> None:
         self._live.discard(container_id)
         try:
-            await self.life.io(self.engine.remove, container_id)
+            await self.life.io(self.host.engine.remove, container_id)
         except RunnerError as exc:
             log.warning("could not remove container %s: %s", container_id[:12], exc)
 
@@ -175,13 +167,13 @@ class SideSessions:
         ``<task>.<activity>``, so never taken for a run's) and folders."""
         io = self.life.io
         try:
-            found = await io(self.engine.list, self.settings.instance)
+            found = await io(self.host.engine.list, self.host.settings.instance)
         except RunnerError:
             found = []  # the engine is away: its containers are swept next start
         for container in found:
             if "." in container.task_id and container.id not in self._live:
-                await io(self.engine.remove, container.id)
-        root = self.settings.data_dir / "side"
+                await io(self.host.engine.remove, container.id)
+        root = self.host.settings.data_dir / "side"
         for folder in await io(lambda: list(root.iterdir()) if root.is_dir() else []):
             if folder not in self._folders:
                 await io(trees.remove, folder)
