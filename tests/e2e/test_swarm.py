@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.client
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 import requests
 
 from runner.shipping import MAX_UPLOAD_BYTES
+from tests.dockerd import PrivateDockerd
 from tests.gitrepo import branches, file_on_branch, task_refs
 from tests.polling import until
 from tests.server_process import ServerProcess
@@ -210,57 +213,68 @@ def test_a_special_file_sent_back_fails_the_run_with_the_reason(
     assert file_on_branch(repo, "main", "a.txt") is None
 
 
-def test_a_task_pinned_to_a_worker_runs_there_and_lands_on_main(
-    swarm: Swarm, tmp_path: Path, repo: Path
-) -> None:
+@dataclass
+class Pinned:
+    """A run started on a worker the test joined, by a server pinning it there."""
+
+    server: ServerProcess
+    task_id: str
+    node: str
+    daemon: PrivateDockerd
+    service_id: str
+
+    def swarm_task(self, swarm: Swarm) -> dict[str, Any] | None:
+        """The run's one Swarm task, as the manager has it (None before it has one)."""
+        found = swarm.client.api.tasks(filters={"service": self.service_id})
+        return dict(found[0]) if found else None
+
+
+@contextmanager
+def pinned(swarm: Swarm, tmp_path: Path, repo: Path, prompt: str) -> Iterator[Pinned]:
+    """A worker joined, the app pinning every run to it, and a task started; the
+    app stopped and the node removed after."""
     with worker(swarm) as (node, daemon):
-        pinned = ("--constraint", f"node.id=={node}", "--node-engine", daemon.host)
-        server = _server(swarm, tmp_path, repo, *pinned)
+        args = ("--constraint", f"node.id=={node}", "--node-engine", daemon.host)
+        server = _server(swarm, tmp_path, repo, *args)
         try:
-            task = server.create("write worker.txt from the worker")
+            task = server.create(prompt)
             server.act(task["id"], "start")
             service = _service(swarm, task["id"])
-
-            def placed() -> str:
-                found = swarm.client.api.tasks(filters={"service": service["ID"]})
-                return str(found[0].get("NodeID", "")) if found else ""
-
-            assert until("the run placed", placed) == node
-            server.wait_for(task["id"], "waiting", timeout=120)
-            server.act(task["id"], "accept")
-            server.wait_for(task["id"], "done", timeout=60)
-            assert file_on_branch(repo, "main", "worker.txt") == "from the worker\n"
-            image_id = swarm.client.images.get(swarm.image).id
-            assert daemon.client().images.get(image_id).id == image_id, "the app loaded it"
+            yield Pinned(server, task["id"], node, daemon, service["ID"])
         finally:
             server.stop()
         swarm.client.nodes.get(node).remove(force=True)
+
+
+def test_a_task_pinned_to_a_worker_runs_there_and_lands_on_main(
+    swarm: Swarm, tmp_path: Path, repo: Path
+) -> None:
+    with pinned(swarm, tmp_path, repo, "write worker.txt from the worker") as run:
+        placed = until("the run placed", lambda: (run.swarm_task(swarm) or {}).get("NodeID"))
+        assert placed == run.node
+        run.server.wait_for(run.task_id, "waiting", timeout=120)
+        run.server.act(run.task_id, "accept")
+        run.server.wait_for(run.task_id, "done", timeout=60)
+        assert file_on_branch(repo, "main", "worker.txt") == "from the worker\n"
+        image_id = swarm.client.images.get(swarm.image).id
+        assert run.daemon.client().images.get(image_id).id == image_id, "the app loaded it"
 
 
 def test_a_node_lost_mid_run_fails_the_task_saying_so(
     swarm: Swarm, tmp_path: Path, repo: Path
 ) -> None:
-    with worker(swarm) as (node, daemon):
-        pinned = ("--constraint", f"node.id=={node}", "--node-engine", daemon.host)
-        server = _server(swarm, tmp_path, repo, *pinned)
-        try:
-            task = server.create("sleep 600")
-            server.act(task["id"], "start")
-            service = _service(swarm, task["id"])
+    with pinned(swarm, tmp_path, repo, "sleep 600") as run:
 
-            def running() -> bool:
-                found = swarm.client.api.tasks(filters={"service": service["ID"]})
-                return bool(found) and found[0]["Status"]["State"] == "running"
+        def running() -> bool:
+            found = run.swarm_task(swarm)
+            return found is not None and found["Status"]["State"] == "running"
 
-            until("the run running on the worker", running)
-            daemon.kill()  # the node's engine gone at once, as a machine that dies
-            failed = server.wait_for(task["id"], "failed", timeout=120)
-            assert f"({node[:12]}) running the task was lost mid-run" in failed["error"]
-            label = {"label": f"wallfacer.task={task['id']}"}
-            until("the service gone", lambda: not swarm.client.api.services(filters=label))
-        finally:
-            server.stop()
-        swarm.client.nodes.get(node).remove(force=True)
+        until("the run running on the worker", running)
+        run.daemon.kill()  # the node's engine gone at once, as a machine that dies
+        failed = run.server.wait_for(run.task_id, "failed", timeout=120)
+        assert f"({run.node[:12]}) running the task was lost mid-run" in failed["error"]
+        label = {"label": f"wallfacer.task={run.task_id}"}
+        until("the service gone", lambda: not swarm.client.api.services(filters=label))
 
 
 def test_a_run_made_ahead_starts_as_a_service(swarm_server: ServerProcess, swarm: Swarm) -> None:
