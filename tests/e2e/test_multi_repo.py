@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import docker
 import pygit2
@@ -27,6 +28,13 @@ def second_repo(server: ServerProcess, path: Path, files: dict[str, str] | None 
     made = make_repo(path, files or {"lib.txt": "v1\n"})
     server.api("POST", "/api/repos", {"path": str(made)}, status=201)
     return made.resolve()
+
+
+def waiting_across(server: ServerProcess, prompt: str, other: Path) -> dict[str, Any]:
+    """A task spanning ``other`` too, run once, waiting for review."""
+    task_id = server.create(prompt, also=[str(other)])["id"]
+    server.act(task_id, "start")
+    return server.wait_for(task_id, "waiting")
 
 
 def head(repo: Path) -> str:
@@ -73,11 +81,8 @@ def test_a_conflict_in_one_repo_moves_neither(
     server: ServerProcess, repo: Path, tmp_path: Path
 ) -> None:
     lib = second_repo(server, tmp_path / "lib")
-    task_id = server.create(
-        "write app.txt app change\nwrite /workspace/lib/lib.txt agent version", also=[str(lib)]
-    )["id"]
-    server.act(task_id, "start")
-    server.wait_for(task_id, "waiting")
+    prompt = "write app.txt app change\nwrite /workspace/lib/lib.txt agent version"
+    task_id = waiting_across(server, prompt, lib)["id"]
     before = head(repo)
     user = commit(lib, {"lib.txt": "user version\n"})
 
@@ -105,11 +110,8 @@ def big_task(server: ServerProcess, repo: Path, tmp_path: Path) -> tuple[str, Pa
     """A task waiting for review across ``project`` (one small file) and ``zbig`` (one
     small file and FILES more): zbig's path sorts last, so it is prepared and moved last."""
     big = second_repo(server, tmp_path / "zbig")
-    task_id = server.create(
-        "write small.txt small\nwrite /workspace/zbig/one.txt one", also=[str(big)]
-    )["id"]
-    server.act(task_id, "start")
-    server.wait_for(task_id, "waiting")
+    prompt = "write small.txt small\nwrite /workspace/zbig/one.txt one"
+    task_id = waiting_across(server, prompt, big)["id"]
     workspace = Path(json.loads(stored(server.data_dir, task_id)["also"])[0]["worktree"])
     for n in range(FILES):
         folder = workspace / "gen" / f"d{n % 100}"
@@ -231,9 +233,8 @@ def test_a_run_that_changed_only_another_repo_has_changed_files(
     server: ServerProcess, tmp_path: Path
 ) -> None:
     lib = second_repo(server, tmp_path / "lib")
-    task_id = server.create("write /workspace/lib/only.txt only here", also=[str(lib)])["id"]
-    server.act(task_id, "start")
-    waiting = server.wait_for(task_id, "waiting")
+    waiting = waiting_across(server, "write /workspace/lib/only.txt only here", lib)
+    task_id = waiting["id"]
     notes = [e["data"].get("message", "") for e in server.events(task_id)]
     assert "the run changed no files" not in notes, waiting
     server.act(task_id, "accept")
@@ -246,9 +247,7 @@ def test_a_cancelled_task_retried_starts_each_repo_afresh_from_its_head(
 ) -> None:
     lib = second_repo(server, tmp_path / "lib")
     prompt = "write app.txt app change\nwrite /workspace/lib/util.txt lib change"
-    task_id = server.create(prompt, also=[str(lib)])["id"]
-    server.act(task_id, "start")
-    server.wait_for(task_id, "waiting")
+    task_id = waiting_across(server, prompt, lib)["id"]
     server.act(task_id, "cancel")
     server.wait_for(task_id, "cancelled")
     assert branches(lib) == ["main"] and task_refs(lib) == []

@@ -83,16 +83,23 @@ def test_a_branch_moved_after_the_journal_puts_back_the_one_moved(
     assert status(first.repo_path) == {}
 
 
-def test_finish_completes_a_journal_cut_off_after_the_first_move(
-    two: tuple[landall.Part, landall.Part],
-) -> None:
-    first, second = two
+def _first_moved(first: landall.Part, second: landall.Part) -> list[merge.Ready]:
+    """Both repositories' landings prepared, and only the first's branch moved: where a
+    crash between the two moves leaves an accept."""
     readies = []
     for each in (first, second):
         with merge.repo_lock(each.repo_path):
             readies.append(merge.prepare(each.repo_path, each.ws, "main", "both"))
     with merge.repo_lock(first.repo_path):
-        merge.move(readies[0])  # then the crash
+        merge.move(readies[0])
+    return readies
+
+
+def test_finish_completes_a_journal_cut_off_after_the_first_move(
+    two: tuple[landall.Part, landall.Part],
+) -> None:
+    first, second = two
+    readies = _first_moved(first, second)  # then the crash
 
     landall.finish([(first.name, readies[0]), (second.name, readies[1])])
     assert head(first.repo_path) == readies[0].merged.head
@@ -104,12 +111,7 @@ def test_finish_rolls_back_when_a_branch_moved_while_the_app_was_down(
     two: tuple[landall.Part, landall.Part],
 ) -> None:
     first, second = two
-    readies = []
-    for each in (first, second):
-        with merge.repo_lock(each.repo_path):
-            readies.append(merge.prepare(each.repo_path, each.ws, "main", "both"))
-    with merge.repo_lock(first.repo_path):
-        merge.move(readies[0])
+    readies = _first_moved(first, second)
     moved = commit(second.repo_path, {"other.txt": "while down\n"})
 
     with pytest.raises(BranchMoved):
