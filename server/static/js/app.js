@@ -132,12 +132,25 @@ function connect() {
   });
 }
 
+// The counts and totals follow a change at once, then at most every 250 ms while
+// changes keep coming (a burst asks once more at its end), so a card never sits
+// under a count that leaves it out. Quiet on purpose: a background refresh, tried
+// again on the next change or reconnect; the banner says when the server is gone.
 let headerTimer = null;
+let headerAgain = false;
 function scheduleHeader() {
-  clearTimeout(headerTimer);
-  // Quiet on purpose: a background refresh, tried again on the next change or
-  // reconnect; the banner already says when the server cannot be reached.
-  headerTimer = setTimeout(() => refreshHeader().catch(() => {}), 250);
+  if (headerTimer !== null) {
+    headerAgain = true;
+    return;
+  }
+  refreshHeader().catch(() => {});
+  headerTimer = setTimeout(() => {
+    headerTimer = null;
+    if (headerAgain) {
+      headerAgain = false;
+      scheduleHeader();
+    }
+  }, 250);
 }
 
 // --- sandbox images: shown only while one is being prepared or has failed -----
