@@ -25,7 +25,7 @@ from app.window_process import CHILD as WINDOW_CHILD
 from runner.agents import AGENTS
 from runner.backends import EGRESS_MODES
 from runner.errors import NotARepository, RunnerError
-from runner.kubemanifests import node_selector
+from runner.kubemanifests import namespace, node_selector
 from runner.repos import inspect_repo
 from server.config import RuntimeConfig, merged, migrate, setting_names, validated
 from server.credentials import auth_configured
@@ -74,6 +74,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.backend == "kubernetes":
         try:
             node_selector(tuple(args.constraint or ()))
+            namespace(args.namespace)
         except RunnerError as exc:
             p.error(str(exc))
     try:

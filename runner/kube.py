@@ -102,7 +102,7 @@ class KubeEngine(remote.RemoteEngine):
         self, advertise_url: str, namespace: str, marks: Path, constraints: tuple[str, ...] = ()
     ):
         super().__init__(advertise_url, marks)
-        self.namespace = namespace
+        self.namespace = kubemanifests.namespace(namespace)  # refused now, if so
         self.node_selector = kubemanifests.node_selector(constraints)  # refused now, if so
         self._apis: Apis | None = None
 

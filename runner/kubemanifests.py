@@ -30,6 +30,7 @@ MANAGED = {"app.kubernetes.io/managed-by": "wallfacer"}
 PROXY_PORT = 8888
 CONTAINER = "run"  # the Job's one container
 TTL_S = 3600  # a finished Job (and its pod, its log) is kept this long, then collected
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _LABEL_VALUE = re.compile(r"([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?")
 
 
@@ -62,6 +63,17 @@ def label_value(text: str) -> str:
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     stem = re.sub(r"[^A-Za-z0-9_.-]", "-", text)[:50].strip("-_.")
     return f"{stem}-{digest}" if stem else digest
+
+
+def namespace(name: str) -> str:
+    """``--namespace`` as a cluster takes one (a DNS-1123 label), else RunnerError:
+    said at start, not as a refusal of every run's Job."""
+    if not _NAMESPACE.fullmatch(name):
+        raise RunnerError(
+            f"--namespace {name!r} is not a namespace's name: lower-case letters, digits "
+            "and '-', starting and ending with a letter or digit, at most 63"
+        )
+    return name
 
 
 def node_selector(constraints: tuple[str, ...]) -> dict[str, str]:

@@ -125,6 +125,15 @@ def test_a_constraint_with_no_node_selector_form_is_refused_on_kubernetes(
     assert done.returncode == 2 and "no nodeSelector form" in done.stderr
 
 
+@pytest.mark.parametrize("name", ["Bad_NS", "edge-", "x" * 64])
+def test_a_namespace_the_cluster_would_refuse_is_refused_at_start(
+    tmp_path: Path, name: str
+) -> None:
+    kube = ["--backend", "kubernetes", "--advertise-url", "http://10.0.0.5:80"]
+    done = cli("--headless", "--data-dir", str(tmp_path), *kube, "--namespace", name)
+    assert done.returncode == 2 and "is not a namespace's name" in done.stderr
+
+
 def test_the_kubernetes_namespace_comes_from_its_flag_or_variable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
