@@ -44,7 +44,20 @@ SERVING = "\n".join(
 
 
 def previewed(server: ServerProcess, task_id: str, port: int) -> dict[str, Any]:
-    return server.api("PUT", f"/api/tasks/{task_id}/preview", {"port": port})  # type: ignore[no-any-return]
+    """The preview the user named, once the task's container exists (409 before)."""
+    made = until(
+        "the task's container",
+        lambda: _named(server.request("PUT", f"/api/tasks/{task_id}/preview", json={"port": port})),
+    )
+    assert made is not None
+    return made.json()  # type: ignore[no-any-return]
+
+
+def _named(made: requests.Response) -> requests.Response | None:
+    if made.status_code == 409:  # its container is still being made
+        return None
+    assert made.status_code == 200, made.text
+    return made
 
 
 def signed_in(url: str) -> requests.Session:
@@ -134,8 +147,8 @@ def test_a_preview_serves_the_port_the_user_named_to_its_token_only(
 def _page(server: ServerProcess, task_id: str, port: int) -> str:
     """The page through the preview, once the container runs and the agent's server
     answers ("" before)."""
-    made = server.request("PUT", f"/api/tasks/{task_id}/preview", json={"port": port})
-    if made.status_code == 409:  # its container is still being made
+    made = _named(server.request("PUT", f"/api/tasks/{task_id}/preview", json={"port": port}))
+    if made is None:
         return ""
     page = requests.get(made.json()["url"], timeout=30)  # follows the redirect, cookie and all
     return page.text if page.status_code == 200 else ""
