@@ -6,7 +6,9 @@ a non-root user, the daemon's no-new-privileges, the host network of the
 node's namespace) and the workspace and home bind-mounted, as a local run
 has them; the swarm run also fetches them from the app. A bare service (no
 app, no files: create, then the first line of its followed log) says how much
-of the difference is Swarm's own scheduling. Nothing touches the shared engine.
+of the difference is Swarm's own scheduling. A run made ahead (``runner.swarm``)
+is a service whose wrapper waits for the start, which then only lets it fetch its
+files. Nothing touches the shared engine.
 
 Run: python -m bench.p10_swarm_dispatch [ROUNDS]
 """
@@ -69,6 +71,11 @@ def main() -> None:
             )
             run = ("swarm: POST start -> first line on SSE", lambda: wallfacer_dispatch(server))
             compare("P10 dispatch on a single-node swarm (fake agent)", raw, run, rounds, TARGET)
+            made = (
+                "swarm, made ahead: POST start -> first line on SSE",
+                lambda: wallfacer_dispatch(server, ahead=True),
+            )
+            compare("P10 dispatch, made ahead (held service)", raw, made, rounds, TARGET)
             bare = (
                 "bare service: create -> first log line",
                 lambda: bare_service(swarm.client, swarm.image),

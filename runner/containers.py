@@ -378,6 +378,10 @@ class Engine:
         read, so that nobody else can make the app spool what they send."""
         raise ShipDenied("no such run")
 
+    def ship_wait(self, run: str) -> None:
+        """Block until a run may fetch its files: one made ahead on the cluster waits
+        for its start (``runner.remote``); any other at once."""
+
     def ship_in(self, run: str, token: str, out: IO[bytes]) -> None:
         """Write a run's files, as a tar, for its container to fetch: a remote backend's
         (``runner.swarm``); a local run has its files mounted and fetches none."""

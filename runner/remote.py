@@ -9,6 +9,12 @@ anyone who may make a service or a Job could name any folder; so a run
 re-adopted after a restart can still send its result. Each way is accepted
 once, for that token only, and marked by a file there too, so that a restart
 of the app grants neither way again.
+
+A backend may make a run on the cluster ahead of its start (``server.ahead``),
+so that the start skips the cluster's scheduling: its wrapper then asks for its
+files at once, and is held until the start. A mark file says it is held, so that
+after a restart, when nothing can start it any more, it is refused its files
+(and swept: ``list`` tells it as made ahead and never started).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import os
 import re
 import secrets
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,6 +37,8 @@ from runner.errors import RunnerError, ShipDenied
 from runner.homes import HOME
 from runner.runspec import WORKSPACE, RunSpec
 
+# The longest a run made ahead waits for its start (``server.ahead`` removes it sooner).
+HOLD_S = 600.0
 # Where a run writes, the root being read-only: what it is shipped lands there.
 SCRATCH = ("/tmp", WORKSPACE, HOME, "/wallfacer")
 WRAPPER = ("/bin/sh", "-c", shipping.SCRIPT, "ship")  # then what the image would run
@@ -122,8 +131,25 @@ class Shipments:
         """A removed run: whatever it sends later is denied, its plan gone."""
         with self._guard:
             self._refusals.pop(run, None)
-        for way in ("in", "out", "plan"):
+        for way in ("in", "out", "plan", "held"):
             (self.marks / f"{run}.{way}").unlink(missing_ok=True)
+
+    def hold(self, run: str) -> None:
+        (self.marks / f"{run}.held").touch(mode=0o600)
+
+    def held(self, run: str) -> bool:
+        return (self.marks / f"{run}.held").exists()
+
+    def release(self, run: str) -> None:
+        (self.marks / f"{run}.held").unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A run made ahead: whether its wrapper has asked for its files, and its start."""
+
+    asked: threading.Event = field(default_factory=threading.Event)
+    go: threading.Event = field(default_factory=threading.Event)
 
 
 class RemoteEngine(Engine):
@@ -135,6 +161,7 @@ class RemoteEngine(Engine):
         super().__init__()
         self.advertise_url = advertise_url.rstrip("/")
         self._pending: dict[str, tuple[RunSpec, bool]] = {}  # created, not started
+        self._held: dict[str, Hold] = {}  # made ahead on the cluster, not started
         self._ships = Shipments(marks)
         self._guard = threading.Lock()
 
@@ -144,7 +171,32 @@ class RemoteEngine(Engine):
         return run
 
     def created(self, container_id: str) -> bool:
-        return container_id in self._pending
+        with self._guard:
+            return container_id in self._pending or container_id in self._held
+
+    def _hold(self, run: str) -> None:
+        """A run about to be made on the cluster ahead of its start: its fetch waits."""
+        self._ships.hold(run)
+        with self._guard:
+            self._held[run] = Hold()
+
+    def _until_asked(self, run: str, timeout: float) -> None:
+        """Wait until a run made ahead asks for its files: from then on its start only
+        lets it go. A cluster slower than ``timeout`` still has it start, later."""
+        with self._guard:
+            hold = self._held.get(run)
+        if hold is not None:
+            hold.asked.wait(timeout)
+
+    def _release(self, run: str) -> bool:
+        """Let a run made ahead fetch its files (True), or say it was not one held."""
+        with self._guard:
+            hold = self._held.pop(run, None)
+        if hold is None:
+            return False
+        self._ships.release(run)
+        hold.go.set()
+        return True
 
     def _take(self, run: str) -> RunSpec:
         """A created run's plan, for its start."""
@@ -168,7 +220,16 @@ class RemoteEngine(Engine):
     def ship_check(self, run: str, token: str) -> None:
         self._ships.check(run, token)
 
+    def ship_wait(self, run: str) -> None:
+        with self._guard:
+            hold = self._held.get(run)
+        if hold is not None:
+            hold.asked.set()
+            hold.go.wait(HOLD_S)
+
     def ship_in(self, run: str, token: str, out: IO[bytes]) -> None:
+        if self._ships.held(run):  # not started, or left held by a restart
+            raise ShipDenied("the run was not started")
         self._ships.send(self._ships.plan(run, token, "in"), out)
 
     def ship_out(self, run: str, token: str, stream: IO[bytes]) -> None:

@@ -13,9 +13,12 @@ A kill for memory is asked of the task's node's engine (``swarmnodes``); the
 allowlist's proxy is a service (``swarmnet``).
 
 A created run is only a spec held here until its start: a service starts
-as soon as it exists. Swarm cannot set no-new-privileges on a service; the
-ship wrapper refuses to run the agent without it (the nodes' daemons run
-with ``--no-new-privileges``).
+as soon as it exists. A run made ahead of a start is the exception: its service
+is made at once and its wrapper held at its fetch (``remote``), so that the
+start, which then only lets it fetch, skips Swarm's scheduling (its
+dispatcher alone waits 100 ms to batch a node's assignments). Swarm cannot set
+no-new-privileges on a service; the ship wrapper refuses to run the agent
+without it (the nodes' daemons run with ``--no-new-privileges``).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from runner.swarmnodes import Nodes
 # The states a service's task never leaves (docker/swarmkit's TaskState).
 ENDED = frozenset({"complete", "failed", "rejected", "shutdown", "orphaned", "remove"})
 POLL_S = 0.5  # how often a run's task state is read while it runs
+ASKED_S = 30.0  # the longest a run made ahead is waited for, until it asks for its files
 
 
 def scratch(target: str, user: str) -> dict[str, Any]:
@@ -87,10 +91,25 @@ class SwarmEngine(remote.RemoteEngine):
             )
         self._image(spec.image)  # a missing image is said now, as locally
         name = re.sub(r"[^a-z0-9-]", "-", spec.task_id.lower())[:40]
-        return self._plan(f"wf-{name}-{secrets.token_hex(4)}", spec, ahead)
+        run = f"wf-{name}-{secrets.token_hex(4)}"
+        if not ahead:
+            return self._plan(run, spec, ahead)
+        self._hold(run)
+        try:
+            self._make(run, spec)
+        except BaseException:
+            self.remove(run)
+            raise
+        self._until_asked(run, ASKED_S)
+        return run
 
     def start(self, container_id: str) -> Iterator[str]:
-        spec = self._take(container_id)
+        if not self._release(container_id):
+            self._make(container_id, self._take(container_id))
+        return self.stream(container_id)
+
+    def _make(self, container_id: str, spec: RunSpec) -> None:
+        """The run's service, its plan and token's hash kept before it can ask for them."""
         token = remote.new_token()
         api = self.client().api
         image = self._image(spec.image)
@@ -136,7 +155,6 @@ class SwarmEngine(remote.RemoteEngine):
             labels=labels,
             mode=ServiceMode("replicated-job"),
         )
-        return self.stream(container_id)
 
     def _ship_base(self, spec: RunSpec) -> str:
         """Where the run reaches the app: behind the egress proxy (``swarmnet``), through
@@ -319,6 +337,7 @@ class SwarmEngine(remote.RemoteEngine):
             with contextlib.suppress(docker.errors.NotFound):
                 self._call(self.client().api.remove_service, container_id)
         self._ships.forget(container_id)  # once the run can send nothing more
+        self._release(container_id)  # a held fetch ends, refused: its plan is gone
 
     def remove_orphan_holders(self, instance: str) -> None:
         """No holders: a service's network is its own."""
@@ -333,7 +352,8 @@ class SwarmEngine(remote.RemoteEngine):
             task = self._task(run)
             state = (task or {}).get("Status", {}).get("State", "")
             labels = service["Spec"].get("Labels") or {}
+            held = self._ships.held(run)  # made ahead, never started
             runs.append(
-                ContainerState(run, labels.get(LABEL_TASK, ""), state not in ENDED, True, False)
+                ContainerState(run, labels.get(LABEL_TASK, ""), state not in ENDED, not held, held)
             )
         return [*runs, *self._planned(instance)]

@@ -37,11 +37,15 @@ def _spool(folder: Path) -> Path:
 
 async def fetch(request: web.Request) -> web.StreamResponse:
     token, svc = _token(request), services(request)
-    await svc.io(svc.engine.ship_check, request.match_info["run"], token)
+    run = request.match_info["run"]
+    await svc.io(svc.engine.ship_check, run, token)
+    # A run made ahead is held here until its start, on a thread of its own: a few
+    # held runs must never starve the pool that serves API requests.
+    await svc.io.stream(f"ship-wait-{run}", lambda: svc.engine.ship_wait(run))
     spool = await svc.io(_spool, request.app[SETTINGS].data_dir / "ship")
     try:
         with open(spool, "wb") as out:
-            await svc.io(svc.engine.ship_in, request.match_info["run"], token, out)
+            await svc.io(svc.engine.ship_in, run, token, out)
         response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
         response.content_length = spool.stat().st_size
         await response.prepare(request)

@@ -4,6 +4,7 @@ shared engine), the app serving its run files on the wire between them."""
 from __future__ import annotations
 
 import http.client
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -277,13 +278,70 @@ def test_a_node_lost_mid_run_fails_the_task_saying_so(
         until("the service gone", lambda: not swarm.client.api.services(filters=label))
 
 
-def test_a_run_made_ahead_starts_as_a_service(swarm_server: ServerProcess, swarm: Swarm) -> None:
+def _held(swarm: Swarm, server: ServerProcess, task_id: str) -> dict:  # type: ignore[type-arg]
+    """The task's run made ahead: its service made, its container up, its wrapper
+    waiting for its files, so nothing of the agent has run."""
+    until("made ahead", lambda: server.act(task_id, "prepare")["ready"])
+    service = _service(swarm, task_id)
+    name = service["Spec"]["Name"]
+
+    def up() -> bool:
+        tasks = swarm.client.api.tasks(filters={"service": name})
+        return bool(tasks) and tasks[0]["Status"]["State"] == "running"
+
+    until("the held run's container", up, timeout=60)
+    logs = b"".join(swarm.client.api.service_logs(name, stdout=True, stderr=True))
+    assert logs == b"", "a held run has fetched nothing and run nothing"
+    return service
+
+
+def test_a_run_made_ahead_is_a_held_service_its_start_lets_go(
+    swarm_server: ServerProcess, swarm: Swarm
+) -> None:
+    since = int(time.time()) - 1
     task = swarm_server.create("write ahead.txt made ahead")
-    until("made ahead", lambda: swarm_server.act(task["id"], "prepare")["ready"])
-    assert swarm.client.api.services() == [], "a run made ahead is no service yet"
+    held = _held(swarm, swarm_server, task["id"])["Spec"]["Name"]
     swarm_server.act(task["id"], "start")
     swarm_server.wait_for(task["id"], "waiting", timeout=120)
     assert swarm_server.api("GET", f"/api/tasks/{task['id']}/diff")["files"] == ["ahead.txt"]
+    made = swarm.client.api.events(
+        since=since,
+        until=int(time.time()) + 1,
+        decode=True,
+        filters={"type": "service", "event": "create"},
+    )
+    mine = [e["Actor"]["Attributes"]["name"] for e in made]
+    assert [name for name in mine if task["id"] in name] == [held], "the start made no other"
+
+
+def test_a_run_made_ahead_goes_when_its_task_changes(
+    swarm_server: ServerProcess, swarm: Swarm
+) -> None:
+    task = swarm_server.create("write first.txt from the first prompt")
+    _held(swarm, swarm_server, task["id"])
+    swarm_server.api("PATCH", f"/api/tasks/{task['id']}", {"prompt": "write second.txt now"})
+    label = {"label": f"wallfacer.task={task['id']}"}
+    until("the held run removed", lambda: not swarm.client.api.services(filters=label))
+    swarm_server.act(task["id"], "start")
+    swarm_server.wait_for(task["id"], "waiting", timeout=120)
+    assert swarm_server.api("GET", f"/api/tasks/{task['id']}/diff")["files"] == ["second.txt"]
+
+
+def test_a_run_held_across_a_crash_gets_nothing_and_is_swept(
+    swarm: Swarm, tmp_path: Path, repo: Path
+) -> None:
+    server = _server(swarm, tmp_path, repo)
+    try:
+        task = server.create("write never.txt never run")
+        name = _held(swarm, server, task["id"])["Spec"]["Name"]
+        server.kill()  # nothing can start it now: its wrapper's fetch is cut, and retried
+        server.start()
+        label = {"label": f"wallfacer.task={task['id']}"}
+        until("the held run swept", lambda: not swarm.client.api.services(filters=label))
+        assert server.task(task["id"])["status"] == "backlog"
+        assert not (tmp_path / "data" / "ship-marks" / f"{name}.plan").exists()
+    finally:
+        server.stop()
 
 
 def test_the_steps_before_the_agent_travel_with_the_run(
