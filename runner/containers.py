@@ -20,7 +20,7 @@ import docker.errors
 import requests
 from docker.types import Mount
 
-from runner import boot, holders, runspec, sockets
+from runner import boot, demux, holders, runspec, sockets
 from runner.errors import ImageMissing, NoShell, RuntimeUnavailable, ShipDenied
 from runner.homes import HOME
 from runner.hostpaths import HostPaths
@@ -67,6 +67,17 @@ def _lines(stream: Any, partial: bool = True) -> Iterator[str]:
     server gathers such sockets by the dozen between full collections."""
     try:
         yield from split_lines(stream, partial=partial)
+    finally:
+        stream._response.close()
+
+
+def _attached(api: Any, stream: Any) -> Iterator[str]:
+    """An attach stream's lines, its frames read from its socket in large reads
+    (``runner.demux``), the response closed once they are read (as ``_lines``)."""
+    sock = api._get_raw_response_socket(stream._response)
+    api._disable_socket_timeout(sock)  # an agent may print nothing for an hour
+    try:
+        yield from split_lines(demux.stdout(getattr(sock, "recv", None) or sock.read))
     finally:
         stream._response.close()
 
@@ -250,7 +261,7 @@ class Engine:
         except BaseException:
             self.remove(container_id)
             raise
-        return _lines(chunks)
+        return _attached(api, chunks)
 
     def created(self, container_id: str) -> bool:
         """Whether the container exists and was never started."""

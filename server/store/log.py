@@ -78,15 +78,13 @@ class TaskLog(Database):
         if not lines:
             return None
         sizes = [None if line.turn is not None else line.size for line in lines]
+        stamp = now()  # the rows are made before the store is held: ten runs share it
+        rows = [(task_id, o.data, o.line, stamp, n) for o, n in zip(lines, sizes, strict=True)]
         with self._tx() as db:
-            stamp = now()
             db.executemany(
                 "INSERT INTO task_events (task_id, type, data, line, at, size)"
                 " VALUES (?, 'output', ?, ?, ?, ?)",
-                [
-                    (task_id, o.data, o.line, stamp, size)
-                    for o, size in zip(lines, sizes, strict=True)
-                ],
+                rows,
             )
             for line in lines:
                 if line.result is not None:

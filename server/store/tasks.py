@@ -37,6 +37,9 @@ class Order(StrEnum):
 
 
 class TaskRows(Database):
+    # Budget edits so far: a run re-reads its task's budget only after one (``output``).
+    budget_edits = 0
+
     def create_task(self, task: Task) -> Task:
         return self.create_tasks([task])[0]
 
@@ -184,6 +187,8 @@ class TaskRows(Database):
             if {"title", "prompt"} & set(changes):  # the name their "blocked by" shows
                 for dependant in _dependants(db, task_id, backlog_only=True):
                     _saved(db, dependant)
+            if "budget_usd" in changes:
+                self.budget_edits += 1
             return _saved(db, task_id)
 
     def transition(

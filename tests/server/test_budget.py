@@ -54,6 +54,14 @@ def test_no_budget_never_stops_and_an_edit_applies_to_the_run(store: Store) -> N
     assert rec.lines == 4
 
 
+def test_a_budget_raised_while_the_run_goes_lets_it_go_on(store: Store) -> None:
+    task, rec = recorder(store, 0.05)
+    rec.record(["a", "b"], Redactor({}), 2**40)
+    store.update_task(task.id, budget_usd=0.1)
+    rec.record(["c", "d", "e", "f"], Redactor({}), 2**40)
+    assert rec.state.over_budget == "" and rec.lines == 6
+
+
 def test_figures_are_written_in_full() -> None:
     assert [usd(x) for x in (0.0375, 0.05, 1, 0.1 + 0.2, 12.3456789)] == [
         "$0.0375",
