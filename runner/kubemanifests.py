@@ -17,7 +17,7 @@ from typing import Any
 
 from docker.utils import parse_bytes
 
-from runner import remote
+from runner import remote, workspaces
 from runner.containers import LABEL_INSTANCE, LABEL_TASK
 from runner.errors import RunnerError
 from runner.runspec import RunSpec
@@ -30,6 +30,11 @@ MANAGED = {"app.kubernetes.io/managed-by": "wallfacer"}
 PROXY_PORT = 8888
 CONTAINER = "run"  # the Job's one container
 TTL_S = 3600  # a finished Job (and its pod, its log) is kept this long, then collected
+# A run's folders on its node's disk: /tmp as a local run's tmpfs; the others no
+# larger than what a result may bring back (``shipping``), so an agent cannot fill
+# the node (the kubelet evicts a pod past its limit).
+SCRATCH_LIMITS = {"/tmp": "1Gi"}
+FOLDER_LIMIT = f"{workspaces.MAX_TOTAL_BYTES // 2**20}Mi"
 _NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _LABEL_VALUE = re.compile(r"([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?")
 
@@ -183,7 +188,10 @@ def job(
     }
     annotations = {ANNOTATION_TASK: spec.task_id}
     volumes = [
-        {"name": f"scratch-{number}", "emptyDir": {"sizeLimit": "1Gi"} if path == "/tmp" else {}}
+        {
+            "name": f"scratch-{number}",
+            "emptyDir": {"sizeLimit": SCRATCH_LIMITS.get(path, FOLDER_LIMIT)},
+        }
         for number, path in enumerate(remote.SCRATCH)
     ]
     container = {

@@ -141,6 +141,8 @@ def test_a_run_writes_only_to_empty_dirs_and_mounts_no_host_path() -> None:
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert all(set(volumes[name]) == {"name", "emptyDir"} for name in mounted.values())
     assert volumes[mounted["/tmp"]]["emptyDir"] == {"sizeLimit": "1Gi"}
+    for path in ("/workspace", "/home/agent"):  # no larger than a result may be
+        assert volumes[mounted[path]]["emptyDir"] == {"sizeLimit": "2048Mi"}
     for manifest in [job, *_egress()]:
         assert "hostPath" not in _keys(manifest)
         assert "hostNetwork" not in _keys(manifest) and "hostPID" not in _keys(manifest)
