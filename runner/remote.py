@@ -104,12 +104,15 @@ class Shipments:
         return shipping.Plan.loads(record["plan"])
 
     def plan(self, run: str, token: str, way: str) -> shipping.Plan:
-        """``check``, then the way marked as taken: once only."""
-        plan = self.check(run, token)
-        try:
-            (self.marks / f"{run}.{way}").touch(mode=0o600, exist_ok=False)
-        except FileExistsError as exc:
-            raise ShipDenied(f"the run's files were already sent {way}") from exc
+        """``check``, then the way marked as taken: once only. Under the guard, as
+        ``forget`` is: a request racing a removal must not find the way's mark gone
+        and the plan still there (a second transfer, and a mark left behind)."""
+        with self._guard:
+            plan = self.check(run, token)
+            try:
+                (self.marks / f"{run}.{way}").touch(mode=0o600, exist_ok=False)
+            except FileExistsError as exc:
+                raise ShipDenied(f"the run's files were already sent {way}") from exc
         return plan
 
     def send(self, plan: shipping.Plan, out: IO[bytes]) -> None:
@@ -131,8 +134,8 @@ class Shipments:
         """A removed run: whatever it sends later is denied, its plan gone."""
         with self._guard:
             self._refusals.pop(run, None)
-        for way in ("in", "out", "plan", "held"):
-            (self.marks / f"{run}.{way}").unlink(missing_ok=True)
+            for way in ("plan", "in", "out", "held"):
+                (self.marks / f"{run}.{way}").unlink(missing_ok=True)
 
     def hold(self, run: str) -> None:
         (self.marks / f"{run}.held").touch(mode=0o600)
@@ -174,6 +177,10 @@ class RemoteEngine(Engine):
         with self._guard:
             return container_id in self._pending or container_id in self._held
 
+    def _is_held(self, run: str) -> bool:
+        with self._guard:
+            return run in self._held
+
     def _hold(self, run: str) -> None:
         """A run about to be made on the cluster ahead of its start: its fetch waits."""
         self._ships.hold(run)
@@ -190,12 +197,13 @@ class RemoteEngine(Engine):
 
     def _release(self, run: str) -> bool:
         """Let a run made ahead fetch its files (True), or say it was not one held."""
+        if not self._is_held(run):
+            return False
+        self._ships.release(run)  # first: a fetch coming now still finds its hold
         with self._guard:
             hold = self._held.pop(run, None)
-        if hold is None:
-            return False
-        self._ships.release(run)
-        hold.go.set()
+        if hold is not None:
+            hold.go.set()
         return True
 
     def _take(self, run: str) -> RunSpec:

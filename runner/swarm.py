@@ -48,7 +48,9 @@ from runner.swarmnodes import Nodes
 # The states a service's task never leaves (docker/swarmkit's TaskState).
 ENDED = frozenset({"complete", "failed", "rejected", "shutdown", "orphaned", "remove"})
 POLL_S = 0.5  # how often a run's task state is read while it runs
-ASKED_S = 30.0  # the longest a run made ahead is waited for, until it asks for its files
+# The longest a run made ahead is waited for, until it asks for its files: a start
+# waits for a preparation under way, and must not wait longer than a run made then.
+ASKED_S = 5.0
 
 
 def scratch(target: str, user: str) -> dict[str, Any]:
@@ -322,6 +324,16 @@ class SwarmEngine(remote.RemoteEngine):
         limits = task.get("Spec", {}).get("Resources", {}).get("Limits", {})
         return code == 137 and bool(limits.get("MemoryBytes"))
 
+    def created(self, container_id: str) -> bool:
+        """Also whether a run made ahead is still there to start: one whose task has
+        ended (its node lost, its wrapper refused) is not, and a start makes another."""
+        if not super().created(container_id):
+            return False
+        if not self._is_held(container_id):
+            return True
+        task = self._task(container_id)
+        return task is None or task["Status"]["State"] not in ENDED
+
     def exists(self, container_id: str) -> bool:
         if self.created(container_id):
             return True
@@ -333,11 +345,13 @@ class SwarmEngine(remote.RemoteEngine):
 
     def remove(self, container_id: str) -> None:
         """Cancel: the service goes, and with it its task's container on its node."""
-        if not self._unplan(container_id):
-            with contextlib.suppress(docker.errors.NotFound):
-                self._call(self.client().api.remove_service, container_id)
-        self._ships.forget(container_id)  # once the run can send nothing more
-        self._release(container_id)  # a held fetch ends, refused: its plan is gone
+        try:
+            if not self._unplan(container_id):
+                with contextlib.suppress(docker.errors.NotFound):
+                    self._call(self.client().api.remove_service, container_id)
+        finally:
+            self._ships.forget(container_id)  # once the run can send nothing more
+            self._release(container_id)  # a held fetch ends, refused: its plan is gone
 
     def remove_orphan_holders(self, instance: str) -> None:
         """No holders: a service's network is its own."""

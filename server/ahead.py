@@ -10,7 +10,8 @@ starts with stale credentials or mounts, even if an event that should have
 discarded the container was missed. Discarded otherwise, after ``TTL_S``, on
 an edit of the prompt, a delete or cancel, a change of settings, and at
 shutdown; with the container go the workspace and home if the preparation
-made them. A container made ahead runs nothing and holds no slot. After a
+made them. A container made ahead runs nothing and holds no slot (on a swarm it
+is a service whose wrapper waits, its reservations held on its node). After a
 crash, ``sweep`` removes the containers made ahead and never started, the
 holders of their networks (``runner.holders``), and the workspaces made for
 them, before anything is prepared again. A task spanning several repositories is

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from runner.shipping import MAX_UPLOAD_BYTES
 from server.api.common import SETTINGS, services
-from server.errors import Forbidden, TooLarge
+from server.errors import Conflict, Forbidden, TooLarge
 
 
 def _token(request: web.Request) -> str:
@@ -42,6 +42,9 @@ async def fetch(request: web.Request) -> web.StreamResponse:
     # A run made ahead is held here until its start, on a thread of its own: a few
     # held runs must never starve the pool that serves API requests.
     await svc.io.stream(f"ship-wait-{run}", lambda: svc.engine.ship_wait(run))
+    if request.transport is None or request.transport.is_closing():
+        # Its wrapper gave up while held (it asks again): the way stays untaken.
+        raise Conflict("the run's request was closed while it waited for its start")
     spool = await svc.io(_spool, request.app[SETTINGS].data_dir / "ship")
     try:
         with open(spool, "wb") as out:

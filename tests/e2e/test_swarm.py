@@ -314,6 +314,24 @@ def test_a_run_made_ahead_is_a_held_service_its_start_lets_go(
     assert [name for name in mine if task["id"] in name] == [held], "the start made no other"
 
 
+def test_a_fetch_given_up_while_held_takes_nothing_from_the_run(
+    swarm_server: ServerProcess, swarm: Swarm
+) -> None:
+    """A request for the run's files that is dropped while it waits (its wrapper gave
+    up, a proxy between went away) must not use up the run's one fetch at the start."""
+    task = swarm_server.create("write held.txt after a dropped fetch")
+    service = _held(swarm, swarm_server, task["id"])
+    env = dict(e.split("=", 1) for e in service["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"])
+    run = service["Spec"]["Name"]
+    auth = {"Authorization": f"Bearer {env['WALLFACER_SHIP_TOKEN']}"}
+    for _ in range(3):
+        with pytest.raises(requests.Timeout):
+            requests.get(f"{swarm_server.url}/api/ship/{run}", headers=auth, timeout=0.5)
+    swarm_server.act(task["id"], "start")
+    swarm_server.wait_for(task["id"], "waiting", timeout=120)
+    assert swarm_server.api("GET", f"/api/tasks/{task['id']}/diff")["files"] == ["held.txt"]
+
+
 def test_a_run_made_ahead_goes_when_its_task_changes(
     swarm_server: ServerProcess, swarm: Swarm
 ) -> None:

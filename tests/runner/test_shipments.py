@@ -3,6 +3,7 @@ run's own token, by a plan kept on the app's host, marked by files that outlive 
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,30 @@ def test_a_forgotten_run_leaves_no_mark_and_a_name_is_no_path(tmp_path: Path) ->
     with pytest.raises(ShipDenied, match="no such run"):
         shipments.plan("wf-../../x", "good", "in")
     assert list(tmp_path.iterdir()) == [tmp_path / "marks"]
+
+
+def _ask_until_gone(shipments: Shipments, run: str, granted: list[str]) -> None:
+    """A hostile run's fetches, over and over until its plan is gone."""
+    while (shipments.marks / f"{run}.plan").exists():
+        try:
+            shipments.plan(run, "good", "in")
+            granted.append(run)
+        except ShipDenied:
+            pass
+
+
+def test_a_removal_racing_a_transfer_grants_no_second_one(tmp_path: Path) -> None:
+    """A run asks for its files again and again while it is removed: none is granted
+    a second time, and no mark is left behind."""
+    shipments = Shipments(tmp_path / "marks")
+    granted: list[str] = []
+    for number in range(300):
+        run = f"wf-a-{number}"
+        shipments.remember(run, "good", PLAN)
+        shipments.plan(run, "good", "in")
+        asker = threading.Thread(target=_ask_until_gone, args=(shipments, run, granted))
+        asker.start()
+        shipments.forget(run)
+        asker.join()
+    assert granted == []
+    assert list((tmp_path / "marks").iterdir()) == []
