@@ -9,6 +9,7 @@ node is asked through the manager's engine.
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -18,6 +19,8 @@ import requests
 
 from runner.containers import Engine
 from runner.errors import RunnerError
+
+CONTAINER_ID = re.compile(r"[0-9a-f]{64}")
 
 
 class Nodes:
@@ -54,7 +57,10 @@ class Nodes:
 
     def container(self, node_id: str, container_id: str) -> dict[str, Any] | None:
         """A task's container as its node's engine sees it; None where no engine the
-        app was given is that node's, or the container is gone."""
+        app was given is that node's, or the container is gone. The id is the node's
+        word: anything but a container id (a path, say) is never sent to an engine."""
+        if not CONTAINER_ID.fullmatch(container_id):
+            return None
         api = self.manager.client().api
         try:
             if self.manager._call(api.info)["Swarm"]["NodeID"] == node_id:

@@ -47,3 +47,12 @@ def test_a_kill_for_memory_is_told_as_the_node_says(
     engine = SwarmEngine("http://app.lan:8080", tmp_path)
     engine.nodes = Seen(state)  # type: ignore[assignment]
     assert engine._oom(_task(limit), code) is oom
+
+
+@pytest.mark.parametrize("reported", ["../../images/json", "abc", "A" * 64, "0" * 63 + "/"])
+def test_a_container_id_a_node_made_up_is_never_sent_to_an_engine(
+    reported: str, tmp_path: Path
+) -> None:
+    engine = SwarmEngine("http://app.lan:8080", tmp_path)
+    engine.client = lambda: pytest.fail("no engine is asked")  # type: ignore[method-assign]
+    assert engine.nodes.container("node-1", reported) is None
