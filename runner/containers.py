@@ -71,17 +71,6 @@ def _lines(stream: Any, partial: bool = True) -> Iterator[str]:
         stream._response.close()
 
 
-def _attached(api: Any, stream: Any) -> Iterator[str]:
-    """An attach stream's lines, its frames read from its socket in large reads
-    (``runner.demux``), the response closed once they are read (as ``_lines``)."""
-    sock = api._get_raw_response_socket(stream._response)
-    api._disable_socket_timeout(sock)  # an agent may print nothing for an hour
-    try:
-        yield from split_lines(demux.stdout(getattr(sock, "recv", None) or sock.read))
-    finally:
-        stream._response.close()
-
-
 class Engine:
     """A lazily connected Docker client that reconnects after the engine comes back."""
 
@@ -261,7 +250,7 @@ class Engine:
         except BaseException:
             self.remove(container_id)
             raise
-        return _attached(api, chunks)
+        return demux.lines(api, chunks)
 
     def created(self, container_id: str) -> bool:
         """Whether the container exists and was never started."""

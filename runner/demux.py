@@ -11,6 +11,9 @@ arrived, and their stdout comes out as one chunk.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
+
+from runner.lines import split_lines
 
 CHUNK = 64 * 1024
 HEADER = 8
@@ -40,3 +43,15 @@ def stdout(read: Callable[[int], bytes]) -> Iterator[bytes]:
                 keep, left, head = head[0] == STDOUT, int.from_bytes(head[4:], "big"), b""
         if out:
             yield b"".join(out)
+
+
+def lines(api: Any, stream: Any) -> Iterator[str]:
+    """An attach stream's stdout lines (``stream`` the SDK's CancellableStream, not
+    yet read), its response closed once they are read: the SDK leaves that to its
+    caller (see ``containers._lines``)."""
+    sock = api._get_raw_response_socket(stream._response)
+    api._disable_socket_timeout(sock)  # an agent may print nothing for an hour
+    try:
+        yield from split_lines(stdout(getattr(sock, "recv", None) or sock.read))
+    finally:
+        stream._response.close()
