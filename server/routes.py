@@ -73,7 +73,7 @@ ROUTES: tuple[Route, ...] = (
         "/api/ship/{run}",
         ship.fetch,
         "shipIn",
-        "A remote run's files as a tar, once (its run token, not the API token)",
+        "A remote run's files as a tar, once (its run token, not the API token), after its start",
         auth=False,
         media="application/x-tar",
     ),
