@@ -143,6 +143,9 @@ class Shipments:
     def held(self, run: str) -> bool:
         return (self.marks / f"{run}.held").exists()
 
+    def held_runs(self) -> list[str]:
+        return [mark.stem for mark in self.marks.glob("*.held")]
+
     def release(self, run: str) -> None:
         (self.marks / f"{run}.held").unlink(missing_ok=True)
 

@@ -354,7 +354,12 @@ class SwarmEngine(remote.RemoteEngine):
             self._release(container_id)  # a held fetch ends, refused: its plan is gone
 
     def remove_orphan_holders(self, instance: str) -> None:
-        """No holders: a service's network is its own."""
+        """No holders: a service's network is its own. What a preparation cut off by a
+        crash can leave is the marks of a run made ahead whose service was never made
+        (nothing is made ahead again before this sweep is over)."""
+        for run in self._ships.held_runs():
+            if not self.exists(run):
+                self._ships.forget(run)
 
     def list(self, instance: str) -> list[ContainerState]:
         found = self._call(

@@ -353,11 +353,15 @@ def test_a_run_held_across_a_crash_gets_nothing_and_is_swept(
         task = server.create("write never.txt never run")
         name = _held(swarm, server, task["id"])["Spec"]["Name"]
         server.kill()  # nothing can start it now: its wrapper's fetch is cut, and retried
+        marks = tmp_path / "data" / "ship-marks"
+        for left in ("held", "plan"):  # a crash between a run's marks and its service
+            (marks / f"wf-cut-off-1.{left}").write_text("{}")
         server.start()
         label = {"label": f"wallfacer.task={task['id']}"}
         until("the held run swept", lambda: not swarm.client.api.services(filters=label))
         assert server.task(task["id"])["status"] == "backlog"
-        assert not (tmp_path / "data" / "ship-marks" / f"{name}.plan").exists()
+        assert not (marks / f"{name}.plan").exists()
+        until("the cut-off run's marks gone", lambda: not list(marks.glob("wf-cut-off-1.*")))
     finally:
         server.stop()
 
