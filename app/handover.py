@@ -85,7 +85,8 @@ class Served:
             return json.load(response)
 
     def add_repo(self, path: str) -> str:
-        """"ok PATH" once registered, else "error: " and the API's reason."""
+        """The answer for the caller: "ok PATH" once registered, else "error: " and
+        the API's reason."""
         try:
             return f"ok {self.api('POST', '/api/repos', {'path': path})['path']}"
         except urllib.error.HTTPError as exc:

@@ -153,9 +153,7 @@ class Ahead:
     ) -> launch_.Prepared:
         """What a run needs before its container, made as a start makes it (blocking):
         the one place both a start and a preparation ahead of it make it."""
-        return launch_.prepare(
-            self.host, config, env, adapter, request, self._workspace
-        )
+        return launch_.prepare(self.host, config, env, adapter, request, self._workspace)
 
     def _make(
         self,

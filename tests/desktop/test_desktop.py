@@ -109,9 +109,7 @@ class Desktop:
 
 
 @pytest.fixture
-def desktop_env(
-    tmp_path: Path, repo: Path, sandbox_image: str, display: str
-) -> Iterator[Desktop]:
+def desktop_env(tmp_path: Path, repo: Path, sandbox_image: str, display: str) -> Iterator[Desktop]:
     """A desktop ready to launch; killed at the end if it still runs."""
     runtime = tmp_path / "runtime"
     runtime.mkdir(mode=0o700)

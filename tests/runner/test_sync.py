@@ -114,4 +114,3 @@ def test_a_git_that_is_a_link_or_a_file_is_replaced_not_followed(
     assert (ws.path / ".git").is_dir() and not (ws.path / ".git").is_symlink()
     assert str(pygit2.Repository(str(ws.path)).head.target) == main
     assert (elsewhere / ".git").is_dir() and file_on_branch(elsewhere, "main", "x.txt") == "x\n"
-

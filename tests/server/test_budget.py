@@ -18,9 +18,7 @@ def turn(line: str) -> list[AgentEvent]:
 
 
 def recorder(store: Store, budget: float | None) -> tuple[Task, output.Recorder]:
-    task = store.create_task(
-        Task(str(uuid.uuid4()), "p", Status.BACKLOG, "/r", budget_usd=budget)
-    )
+    task = store.create_task(Task(str(uuid.uuid4()), "p", Status.BACKLOG, "/r", budget_usd=budget))
     return task, output.Recorder(store, task.id, turn, output.RunState())
 
 
