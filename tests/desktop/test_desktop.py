@@ -214,6 +214,7 @@ def test_a_window_that_cannot_run_leaves_the_board_in_the_browser(
     assert requests.get(state["url"] + "/health", timeout=10).ok  # still serving
 
     # Open Dashboard, with no window to show, opens the browser again.
+    assert state["tray"] is not None, f"no tray icon; the app's log:\n{desktop.output()}"
     assert send_control(desktop.sock, "menu Open Dashboard") == "ok"
     desktop.wait(lambda s: len(opened.read_text().split()) == 2)
     assert send_control(desktop.sock, "quit") == "ok"
