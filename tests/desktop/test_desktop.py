@@ -43,9 +43,16 @@ def display() -> Iterator[str]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"the gui extra is needed for the desktop tests: {missing}")
         pytest.skip(f"the gui extra is not installed: {missing}")
-    name = ":97"
-    xvfb = subprocess.Popen(["Xvfb", name, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-    time.sleep(0.5)
+    # A free display, said by Xvfb once it takes connections: an app started before
+    # then has no tray, and a fixed number collides with another run's.
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        stdout=subprocess.PIPE,
+    )
+    assert xvfb.stdout is not None
+    number = xvfb.stdout.readline().decode().strip()
+    assert number.isdigit(), "Xvfb did not start"
+    name = f":{number}"
     yield name
     xvfb.terminate()
     xvfb.wait(5)
