@@ -373,9 +373,10 @@ class Engine:
         whose address ``runner.reach`` finds."""
         return None
 
-    def ship_check(self, run: str, token: str) -> None:
+    def ship_check(self, run: str, token: str) -> bool:
         """ShipDenied unless ``token`` is the run's own: asked before a request's body is
-        read, so that nobody else can make the app spool what they send."""
+        read, so that nobody else can make the app spool what they send. True: the
+        run was made ahead, and its fetch waits for its start (``ship_wait``)."""
         raise ShipDenied("no such run")
 
     def ship_wait(self, run: str) -> None:

@@ -228,8 +228,9 @@ class RemoteEngine(Engine):
                 if spec.instance == instance
             ]
 
-    def ship_check(self, run: str, token: str) -> None:
+    def ship_check(self, run: str, token: str) -> bool:
         self._ships.check(run, token)
+        return self._is_held(run)
 
     def ship_wait(self, run: str) -> None:
         with self._guard:

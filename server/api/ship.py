@@ -38,13 +38,13 @@ def _spool(folder: Path) -> Path:
 async def fetch(request: web.Request) -> web.StreamResponse:
     token, svc = _token(request), services(request)
     run = request.match_info["run"]
-    await svc.io(svc.engine.ship_check, run, token)
-    # A run made ahead is held here until its start, on a thread of its own: a few
-    # held runs must never starve the pool that serves API requests.
-    await svc.io.stream(f"ship-wait-{run}", lambda: svc.engine.ship_wait(run))
-    if request.transport is None or request.transport.is_closing():
-        # Its wrapper gave up while held (it asks again): the way stays untaken.
-        raise Conflict("the run's request was closed while it waited for its start")
+    if await svc.io(svc.engine.ship_check, run, token):
+        # A run made ahead is held here until its start, on a thread of its own: a few
+        # held runs must never starve the pool that serves API requests.
+        await svc.io.stream(f"ship-wait-{run}", lambda: svc.engine.ship_wait(run))
+        if request.transport is None or request.transport.is_closing():
+            # Its wrapper gave up while held (it asks again): the way stays untaken.
+            raise Conflict("the run's request was closed while it waited for its start")
     spool = await svc.io(_spool, request.app[SETTINGS].data_dir / "ship")
     try:
         with open(spool, "wb") as out:
