@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -42,6 +45,17 @@ def sandbox_image(docker_client: docker.DockerClient) -> str:
 
 
 @pytest.fixture
+def unbuildable_base(docker_client: docker.DockerClient, sandbox_image: str) -> Iterator[str]:
+    """A base the bundled images cannot be built on (the busybox test image: no
+    apt-get), under a name of the test's own: the base's name is part of a bundled
+    image's tag, so no other test, in this run or another, shares that image."""
+    name = f"wallfacer-test-nobuild:{uuid.uuid4().hex[:12]}"
+    docker_client.images.get(sandbox_image).tag(name)
+    yield name
+    docker_client.images.remove(name)
+
+
+@pytest.fixture
 def ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SshRemote]:
     """A real sshd and ssh agent for pushes, trusted through a known_hosts of its own."""
     yield from serve_ssh(tmp_path / "ssh", monkeypatch)
@@ -53,6 +67,15 @@ def quick_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     pause that lets a start go first is not what these tests are about, and each
     refill they wait for cost them the full pause."""
     monkeypatch.setattr("server.pool.DELAY_S", 0.1)
+
+
+@pytest.fixture
+def runtime_dir() -> Iterator[Path]:
+    """A private XDG runtime dir with a short path: a control socket's path must fit
+    in about 100 bytes, which a tmp_path under a pytest-xdist worker can exceed."""
+    runtime = Path(tempfile.mkdtemp(prefix="wf-rt-", dir="/tmp"))  # mode 0700
+    yield runtime
+    shutil.rmtree(runtime, ignore_errors=True)
 
 
 @pytest.fixture

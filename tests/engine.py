@@ -16,6 +16,7 @@ import docker
 import pytest
 
 from runner.holders import LABEL_HOLDER
+from tests.buildlock import exclusive
 
 SANDBOX_DIR = Path(__file__).parent / "sandbox"
 BUSYBOX = Path(shutil.which("busybox") or "/bin/busybox")
@@ -55,18 +56,19 @@ def has_image(client: docker.DockerClient, tag: str) -> bool:
 def build_sandbox(client: docker.DockerClient, folder: Path = SANDBOX_DIR) -> str:
     """Build a busybox test image (the fake agent, the attacker) once per content."""
     tag = f"wallfacer-test-{folder.name}:{content_digest(folder.parent, (folder.name,))}"
-    if has_image(client, tag):
-        return tag
-    if not BUSYBOX.exists():
-        pytest.fail(
-            "busybox-static is needed to build the test image (apt-get install busybox-static)"
-        )
-    with tempfile.TemporaryDirectory() as ctx:
-        for path in folder.iterdir():
-            shutil.copy(path, ctx)
-        shutil.copy(BUSYBOX, Path(ctx) / "busybox")
-        # No network: none is needed, and an engine may have no bridge (tests/dockerd.py).
-        client.images.build(path=ctx, tag=tag, rm=True, forcerm=True, network_mode="none")
+    with exclusive(f"image-{folder.name}"):
+        if has_image(client, tag):
+            return tag
+        if not BUSYBOX.exists():
+            pytest.fail(
+                "busybox-static is needed to build the test image (apt-get install busybox-static)"
+            )
+        with tempfile.TemporaryDirectory() as ctx:
+            for path in folder.iterdir():
+                shutil.copy(path, ctx)
+            shutil.copy(BUSYBOX, Path(ctx) / "busybox")
+            # No network: none is needed, and an engine may have no bridge (tests/dockerd.py).
+            client.images.build(path=ctx, tag=tag, rm=True, forcerm=True, network_mode="none")
     return tag
 
 

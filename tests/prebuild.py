@@ -13,6 +13,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from tests.buildlock import exclusive
+
 _builds: dict[str, Future[Any]] = {}
 _lock = threading.Lock()
 
@@ -26,7 +28,8 @@ def start(name: str, build: Callable[[], Any]) -> None:
 
     def run() -> None:
         try:
-            done.set_result(build())
+            with exclusive(name):  # another worker may be building it: then it is found
+                done.set_result(build())
         except BaseException as exc:  # pytest.fail and .skip are BaseExceptions
             done.set_exception(exc)
 

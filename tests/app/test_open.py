@@ -15,12 +15,10 @@ from tests.server_process import ServerProcess, cli
 
 @pytest.fixture
 def headless(
-    tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, repo: Path, runtime_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[ServerProcess]:
     """The real app, headless, in a child process with its own runtime dir."""
-    runtime = tmp_path / "runtime"
-    runtime.mkdir(mode=0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))  # for the commands run here too
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime_dir))  # for the commands run here too
     for var in ("DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(var, raising=False)
     server = ServerProcess(tmp_path / "data", [repo], image="wallfacer-test-never-used:0")

@@ -13,6 +13,7 @@ import docker
 import pytest
 
 from tests import prebuild
+from tests.buildlock import exclusive
 from tests.engine import content_digest, has_image
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,28 +24,34 @@ SOURCES = ("Dockerfile", "pyproject.toml", "README.md", "app", "server", "runner
 
 def debian_base(client: docker.DockerClient) -> str:
     """A minimal Debian made by debootstrap and imported; built once per engine."""
-    if has_image(client, BASE_TAG):
-        return BASE_TAG
-    if not shutil.which("debootstrap"):
-        pytest.fail("debootstrap is needed to build the base image (apt-get install debootstrap)")
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "root"
-        subprocess.run(
-            [
-                "debootstrap",
-                "--variant=minbase",
-                "bookworm",
-                str(root),
-                "http://deb.debian.org/debian",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-        subprocess.run(
-            ["docker", "import", "-", BASE_TAG], stdin=tar.stdout, check=True, capture_output=True
-        )
-        tar.wait()
+    with exclusive("debian-base"):
+        if has_image(client, BASE_TAG):
+            return BASE_TAG
+        if not shutil.which("debootstrap"):
+            pytest.fail(
+                "debootstrap is needed to build the base image (apt-get install debootstrap)"
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp) / "root"
+            subprocess.run(
+                [
+                    "debootstrap",
+                    "--variant=minbase",
+                    "bookworm",
+                    str(root),
+                    "http://deb.debian.org/debian",
+                ],
+                check=True,
+                capture_output=True,
+            )
+            tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+            subprocess.run(
+                ["docker", "import", "-", BASE_TAG],
+                stdin=tar.stdout,
+                check=True,
+                capture_output=True,
+            )
+            tar.wait()
     return BASE_TAG
 
 
@@ -103,22 +110,23 @@ def npm_prefix(name: str, package: str, version: str, marker: str) -> Path:
     reach the npm registry), kept between runs; ``marker`` is a glob that finds
     its native executable once the install is complete."""
     prefix = CACHE / f"{name}-{version}"
-    if not any(prefix.glob(marker)):
-        if not shutil.which("npm"):
-            pytest.fail(f"npm is needed to fetch {package}")
-        subprocess.run(
-            [
-                "npm",
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-                str(prefix),
-                f"{package}@{version}",
-            ],
-            check=True,
-            capture_output=True,
-        )
+    with exclusive(f"npm-{name}"):
+        if not any(prefix.glob(marker)):
+            if not shutil.which("npm"):
+                pytest.fail(f"npm is needed to fetch {package}")
+            subprocess.run(
+                [
+                    "npm",
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--prefix",
+                    str(prefix),
+                    f"{package}@{version}",
+                ],
+                check=True,
+                capture_output=True,
+            )
     return prefix
 
 

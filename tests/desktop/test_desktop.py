@@ -23,6 +23,8 @@ from server.settings import Settings
 from tests.server_process import ROOT
 from tests.ui.conftest import ARTIFACTS
 
+pytestmark = pytest.mark.xdist_group("desktop")  # its module's fixture is made once: one worker
+
 if TYPE_CHECKING:
     from tests.desktop.x11 import X11
 
@@ -116,11 +118,11 @@ class Desktop:
 
 
 @pytest.fixture
-def desktop_env(tmp_path: Path, repo: Path, sandbox_image: str, display: str) -> Iterator[Desktop]:
+def desktop_env(
+    tmp_path: Path, repo: Path, sandbox_image: str, display: str, runtime_dir: Path
+) -> Iterator[Desktop]:
     """A desktop ready to launch; killed at the end if it still runs."""
-    runtime = tmp_path / "runtime"
-    runtime.mkdir(mode=0o700)
-    shell = Desktop(tmp_path / "data", repo, sandbox_image, display, runtime)
+    shell = Desktop(tmp_path / "data", repo, sandbox_image, display, runtime_dir)
     yield shell
     if shell.proc is not None and shell.proc.poll() is None:
         shell.proc.kill()

@@ -10,20 +10,25 @@ from tests.inprocess import InProcessServer
 from tests.server_process import ServerProcess
 
 
-def codex_cannot_build(tmp_path: Path, repo: Path, sandbox_image: str) -> InProcessServer:
-    """A server whose Codex image cannot be built: its base, the busybox test image,
-    has no apt-get."""
+def codex_cannot_build(
+    tmp_path: Path, repo: Path, sandbox_image: str, base: str
+) -> InProcessServer:
+    """A server whose Codex image cannot be built on its base."""
     server = InProcessServer(
-        tmp_path / "data", [repo], image=sandbox_image, env={"WALLFACER_IMAGE_BASE": sandbox_image}
+        tmp_path / "data", [repo], image=sandbox_image, env={"WALLFACER_IMAGE_BASE": base}
     )
     server.start()
     return server
 
 
 def test_a_failed_build_shows_its_log_and_the_task_waits_for_a_retry(
-    tmp_path: Path, repo: Path, sandbox_image: str, docker_client: docker.DockerClient
+    tmp_path: Path,
+    repo: Path,
+    sandbox_image: str,
+    unbuildable_base: str,
+    docker_client: docker.DockerClient,
 ) -> None:
-    server = codex_cannot_build(tmp_path, repo, sandbox_image)
+    server = codex_cannot_build(tmp_path, repo, sandbox_image, unbuildable_base)
     tagged = ""
     try:
         server.api("PUT", "/api/config", {"env": {"OPENAI_API_KEY": "sk-test-for-the-build"}})
@@ -63,9 +68,9 @@ def test_a_failed_build_shows_its_log_and_the_task_waits_for_a_retry(
 
 
 def test_a_task_waiting_for_a_failed_image_can_be_cancelled(
-    tmp_path: Path, repo: Path, sandbox_image: str
+    tmp_path: Path, repo: Path, sandbox_image: str, unbuildable_base: str
 ) -> None:
-    server = codex_cannot_build(tmp_path, repo, sandbox_image)
+    server = codex_cannot_build(tmp_path, repo, sandbox_image, unbuildable_base)
     try:
         server.api("PUT", "/api/config", {"env": {"OPENAI_API_KEY": "sk-test-for-the-build"}})
         task = server.create("say hi", agent="codex")

@@ -106,10 +106,10 @@ def test_settings_are_edited_with_credentials_masked(page: Page, server: ServerP
 
 
 def test_a_failed_image_shows_in_the_header_with_a_retry(
-    browser: Browser, server: ServerProcess, sandbox_image: str, tmp_path: Path
+    browser: Browser, server: ServerProcess, unbuildable_base: str, tmp_path: Path
 ) -> None:
     server.stop()
-    server.extra_env["WALLFACER_IMAGE_BASE"] = sandbox_image  # no apt-get: the build fails
+    server.extra_env["WALLFACER_IMAGE_BASE"] = unbuildable_base
     server.start()
     server.api("PUT", "/api/config", {"env": {"OPENAI_API_KEY": "sk-test-for-the-build"}})
     page = sign_in(browser, server)

@@ -16,11 +16,11 @@ from tests.ui.conftest import screenshot, sign_in
 
 
 @pytest.fixture
-def fresh_server(tmp_path: Path, repo: Path, sandbox_image: str) -> Iterator[ServerProcess]:
+def fresh_server(tmp_path: Path, repo: Path, unbuildable_base: str) -> Iterator[ServerProcess]:
     """No credentials and the bundled images, built on the busybox test image: the
     builds fail (it has no apt-get), as they would offline."""
     server = InProcessServer(
-        tmp_path / "data", [repo], image=None, env={"WALLFACER_IMAGE_BASE": sandbox_image}
+        tmp_path / "data", [repo], image=None, env={"WALLFACER_IMAGE_BASE": unbuildable_base}
     )
     server.start()
     yield server
