@@ -186,9 +186,18 @@ def reset_branch(ready: Ready) -> None:
 
 def reset_task_branch(repo_path: Path, branch: str, base_commit: str) -> None:
     """Put a task branch back on its base, as a refused accept leaves it (used after
-    an accept a crash cut off, which may have moved it to its commit already)."""
+    an accept a crash cut off, which may have moved it to its commit already).
+
+    The crash may have cut off a write of that very ref and left its lock file.
+    Only this app writes a task's branch, and one instance at a time, so the lock
+    is stale: it is removed, where git would refuse the ref forever."""
     with repo_lock(repo_path):
-        _reset_task_branch(open_repo(repo_path), branch, base_commit)
+        repo = open_repo(repo_path)
+        refs = Path(repo.path) / "refs" / "heads"
+        stale = refs / f"{branch}.lock"
+        if stale.resolve().is_relative_to(refs.resolve()):
+            stale.unlink(missing_ok=True)
+        _reset_task_branch(repo, branch, base_commit)
 
 
 def _reset_task_branch(repo: pygit2.Repository, branch: str, base_commit: str) -> None:

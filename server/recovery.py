@@ -103,7 +103,8 @@ class Recovery:
         for task in committing:
             try:
                 await self._accept(task)
-            except RunnerError as exc:  # e.g. the repository is gone: say so, go on
+            except (RunnerError, OSError) as exc:  # e.g. the repository is gone or
+                # locked by git: say so, go on (a stuck "committing" would tell nothing)
                 reason = f"the accept was interrupted and cannot be finished: {exc}"
                 await life.note(task.id, "error", message=reason)
                 await life.move(task.id, Action.FAIL, reason, error=reason)

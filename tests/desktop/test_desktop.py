@@ -23,8 +23,6 @@ from server.settings import Settings
 from tests.server_process import ROOT
 from tests.ui.conftest import ARTIFACTS
 
-pytestmark = pytest.mark.xdist_group("desktop")  # its module's fixture is made once: one worker
-
 if TYPE_CHECKING:
     from tests.desktop.x11 import X11
 

@@ -31,7 +31,6 @@ from tests.remoteflow import answered_and_landed
 from tests.server_process import ServerProcess
 
 pytestmark = [
-    pytest.mark.xdist_group("kube"),  # its module's fixture is made once: one worker
     pytest.mark.skipif(
         os.environ.get("WALLFACER_KIND") != "1",
         reason="needs a kind cluster: only .github/workflows/kind.yml sets WALLFACER_KIND=1",

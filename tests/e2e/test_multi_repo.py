@@ -13,6 +13,7 @@ from typing import Any
 
 import docker
 import pygit2
+import pytest
 
 from tests.e2e.test_restart import restart
 from tests.e2e.test_verify import verdict
@@ -170,10 +171,16 @@ def test_kill_9_between_the_two_moves_completes_the_accept_after_a_restart(
         server.stop()
 
 
+@pytest.mark.parametrize("mid_write", [False, True], ids=["", "mid-write-of-its-branch"])
 def test_kill_9_before_the_journal_moves_neither_and_a_second_accept_lands_both(
-    child_server: ServerProcess, repo: Path, tmp_path: Path, docker_client: docker.DockerClient
+    child_server: ServerProcess,
+    repo: Path,
+    tmp_path: Path,
+    docker_client: docker.DockerClient,
+    mid_write: bool,
 ) -> None:
-    """Killed while zbig's FILES files are committed, before anything is journaled."""
+    """Killed while zbig's FILES files are committed, before anything is journaled;
+    ``mid_write``: while git wrote the task branch, whose lock file is left behind."""
     server = child_server
     task_id, big = big_task(server, repo, tmp_path)
     before = (head(repo), head(big))
@@ -181,6 +188,9 @@ def test_kill_9_before_the_journal_moves_neither_and_a_second_accept_lands_both(
     server.act(task_id, "accept")
     kill_when(server, lambda: stored(server.data_dir, task_id)["status"] == "committing")
     assert stored(server.data_dir, task_id)["merged_head"] == "", "killed before the journal"
+    if mid_write:
+        branch = stored(server.data_dir, task_id)["branch"]
+        (repo / ".git" / "refs" / "heads" / f"{branch}.lock").write_text(before[0] + "\n")
 
     server = restart(server)
     try:

@@ -22,8 +22,6 @@ from tests.polling import until
 from tests.server_process import ServerProcess
 from tests.swarm import TOKEN, Swarm, load_git_image, serve, single_node, worker
 
-pytestmark = pytest.mark.xdist_group("swarm")  # its module's fixture is made once: one worker
-
 
 @pytest.fixture(scope="module")
 def swarm() -> Iterator[Swarm]:

@@ -24,10 +24,6 @@ from tests.gitrepo import file_on_branch
 from tests.polling import until
 from tests.swarm import Swarm, serve, single_node
 
-pytestmark = pytest.mark.xdist_group(
-    "swarm-egress"
-)  # its module's fixture is made once: one worker
-
 
 @pytest.fixture(scope="module")
 def swarm(docker_client: docker.DockerClient) -> Iterator[Swarm]:

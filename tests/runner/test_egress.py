@@ -34,10 +34,7 @@ from runner.egress import (
 from runner.errors import EgressFailed
 from tests.deploy.images import debian_base
 
-pytestmark = [
-    pytest.mark.timeout(600),  # a fresh machine builds the Debian base first
-    pytest.mark.xdist_group("egress-world"),  # its module's fixture is made once: one worker
-]
+pytestmark = pytest.mark.timeout(600)  # a fresh machine builds the Debian base first
 
 ALLOW = ["allowed.test", "*.wild.test"]
 PAGE = "fake-host-page"

@@ -15,6 +15,7 @@ from server.api.common import SERVICES
 from server.app import build_app
 from server.config import RuntimeConfig
 from server.settings import Settings
+from tests import aio
 from tests.gitrepo import make_repo
 
 
@@ -49,7 +50,7 @@ def test_a_stopped_server_has_cancelled_its_work_and_closed_its_store(
     gc.collect()  # earlier tests' garbage warns as it goes: not this server's doing
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        left = asyncio.run(serve_then_stop())
+        left = aio.run(serve_then_stop())
         gc.collect()
     assert left == set(), left
     # asyncio reports a task destroyed while pending, or a crash, as an error.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from server.slots import Slots
+from tests import aio
 
 
 def test_waiters_start_in_the_order_they_asked_and_leave_the_queue_when_they_give_up() -> None:
@@ -38,4 +39,4 @@ def test_waiters_start_in_the_order_they_asked_and_leave_the_queue_when_they_giv
         assert slots.queue() == [] and not slots.full()
         return started
 
-    assert asyncio.run(scenario()) == ["a", "b", "d"]
+    assert aio.run(scenario()) == ["a", "b", "d"]

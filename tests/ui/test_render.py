@@ -15,8 +15,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
-pytestmark = pytest.mark.xdist_group("render")  # its module's fixture is made once: one worker
-
 STATIC = Path(__file__).resolve().parents[2] / "server" / "static"
 ORIGIN = "http://render.test"
 MODULE = "/js/render.js"
