@@ -17,6 +17,7 @@ from tests.engine import build_sandbox, require_docker
 from tests.gitrepo import make_repo
 from tests.inprocess import InProcessServer
 from tests.packaging.bundle import start_bundle
+from tests.scheduling import TestsOrWholeFiles
 from tests.server_process import ServerProcess
 from tests.sshd import SshRemote, serve_ssh
 from tests.third_agent import CLAUDE_IMAGE, add_third_agent
@@ -32,6 +33,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if "tests/deploy/" in wanted:
         start_server_image(docker.from_env())  # fails in the test if there is no engine
     items.sort(key=lambda item: item.nodeid.startswith(_BUILT))
+
+
+@pytest.hookimpl(optionalhook=True)  # with pytest-xdist only
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> TestsOrWholeFiles:
+    return TestsOrWholeFiles(config, log)
 
 
 @pytest.fixture(scope="session")
