@@ -105,7 +105,7 @@ class ServerProcess:
             try:
                 if requests.get(self.url + "/health", timeout=1, verify=False).ok:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow
                 pass
             time.sleep(0.05)
         raise RuntimeError(f"server did not answer /health:\n{self.log()}")
