@@ -28,7 +28,7 @@ def spec(image: str, worktree: Path, prompt: str, **extra: object) -> RunSpec:
     (worktree / "home").mkdir(exist_ok=True)
     os.chmod(worktree, 0o777)  # the container runs as 1000:1000 when the tests run as root
     return RunSpec(
-        task_id="t-123",
+        task_id=f"t-{uuid.uuid4().hex[:8]}",  # its own: other tests run beside it
         instance=instance_id(worktree),
         image=image,
         args=["-p", prompt],
@@ -52,7 +52,7 @@ def test_a_run_streams_lines_and_writes_into_the_mounted_worktree(
     try:
         stream = engine.start(container_id)
         info = docker_client.containers.get(container_id).attrs
-        assert info["Config"]["Labels"]["wallfacer.task"] == "t-123"
+        assert info["Config"]["Labels"]["wallfacer.task"] == run.task_id
         assert info["Config"]["WorkingDir"] == "/workspace/proj"
         assert "SECRET=s" in info["Config"]["Env"]
         assert info["HostConfig"]["Memory"] == 64 * 1024 * 1024
@@ -70,7 +70,7 @@ def test_a_run_streams_lines_and_writes_into_the_mounted_worktree(
         assert '"subtype":"init"' in lines[0] and '"type":"result"' in lines[-1]
         assert engine.wait(container_id).code == 0
         assert (tmp_path / "out.txt").read_text() == "inside\n"
-        assert [c.task_id for c in engine.list(run.instance)] == ["t-123"]
+        assert [c.task_id for c in engine.list(run.instance)] == [run.task_id]
         assert list(engine.stream(container_id)) == lines, "reattach replays from the start"
         assert list(engine.stream(container_id, skip=len(lines) - 1)) == lines[-1:]
     finally:
