@@ -49,6 +49,9 @@ async def list_tasks(request: web.Request) -> web.Response:
     text = request.query.get("q", "")
     if len(text) > MAX_QUERY_CHARS or "\0" in text:
         raise BadRequest(f"q must be at most {MAX_QUERY_CHARS} characters, without NUL", field="q")
+    # The board's stream resumes from here: a change made while the page is read
+    # or before the stream opens is then replayed, not lost.
+    seq = await services(request).tasks.io(services(request).store.newest_board_seq)
     tasks, next_cursor = await services(request).tasks.page(
         statuses,
         limit,
@@ -61,7 +64,7 @@ async def list_tasks(request: web.Request) -> web.Response:
         tags=_listed(request, "tag"),
     )
     behind = await services(request).tasks.behind(tasks)
-    return ok({"tasks": [_json(t, behind) for t in tasks], "next": next_cursor})
+    return ok({"tasks": [_json(t, behind) for t in tasks], "next": next_cursor, "seq": seq})
 
 
 def _json(task: Task, behind: dict[str, int]) -> dict[str, Any]:

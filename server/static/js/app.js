@@ -69,7 +69,7 @@ async function boot() {
   await Promise.all([loadStates(), loadConfig()]);
   board.build();
   const header = refreshHeader();
-  await board.reload();
+  lastSeq = await board.reload(); // the stream then replays what changed since
   requestAnimationFrame(() => performance.mark("board-painted"));
   await header;
   connect();
@@ -118,7 +118,7 @@ function connect() {
     source.close();
     lastSeq = null;
     try {
-      await board.reload();
+      lastSeq = await board.reload();
     } catch (error) {
       showError(error);
     }

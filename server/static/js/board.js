@@ -76,12 +76,14 @@ export class Board {
     }
   }
 
+  /** Reload every column; resolves to the board stream's sequence to resume from. */
   async reload() {
     this.tasks.clear();
     for (const column of Object.values(this.columns)) column.list.replaceChildren();
     this.cursors = {};
-    await Promise.all(Object.keys(this.specs).map((name) => this.loadPage(name, true)));
+    const seqs = await Promise.all(Object.keys(this.specs).map((name) => this.loadPage(name, true)));
     if (this.counts) this.setCounts(this.counts); // back from a search: the totals again
+    return Math.min(...seqs);
   }
 
   async loadPage(name, first = false) {
@@ -93,7 +95,7 @@ export class Board {
     if (!first) query.cursor = this.cursors[name];
     const asked = this.filter();
     const page = await call("listTasks", { query });
-    if (asked !== this.filter() || !this.specs[name]) return; // a newer search or view replaced this one
+    if (asked !== this.filter() || !this.specs[name]) return page.seq; // a newer search or view replaced this one
     this.cursors[name] = page.next;
     for (const task of page.tasks) this.upsert(task, true);
     const column = this.columns[name];
@@ -102,6 +104,7 @@ export class Board {
       const shown = column.list.children.length;
       column.count.textContent = `· ${shown}${page.next ? "+" : ""}${this.filter() ? " found" : ""}`;
     }
+    return page.seq;
   }
 
   // The column a task shows in, in this view (null: not shown).
