@@ -25,7 +25,7 @@ from runner.errors import (
     NothingToMerge,
     OperationInProgress,
 )
-from runner.repos import open_repo
+from runner.repos import common_git_dir, open_repo
 
 _locks: dict[Path, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -193,7 +193,7 @@ def reset_task_branch(repo_path: Path, branch: str, base_commit: str) -> None:
     is stale: it is removed, where git would refuse the ref forever."""
     with repo_lock(repo_path):
         repo = open_repo(repo_path)
-        refs = Path(repo.path) / "refs" / "heads"
+        refs = common_git_dir(repo) / "refs" / "heads"  # a linked worktree's too
         stale = refs / f"{branch}.lock"
         if stale.resolve().is_relative_to(refs.resolve()):
             stale.unlink(missing_ok=True)
