@@ -35,6 +35,19 @@ def test_board_changes_stream_and_replay_after_last_event_id(server: ServerProce
     assert replay[-1]["data"] == {"id": other["id"]}
 
 
+def test_a_listing_says_the_sequence_its_stream_resumes_from(server: ServerProcess) -> None:
+    listed = server.api("GET", "/api/tasks")
+    late = server.create("made after the listing, before the stream")
+    replay = server.sse(
+        "/api/stream",
+        headers={"Last-Event-ID": str(listed["seq"])},
+        until=lambda evs: any(e["data"].get("id") == late["id"] for e in evs),
+        timeout=10,
+    )
+    assert all(e["id"] > listed["seq"] for e in replay)
+    assert late["id"] not in [t["id"] for t in listed["tasks"]]
+
+
 def test_replay_survives_a_server_restart(server: ServerProcess) -> None:
     first = server.create("one")
     mine = lambda evs: any(e["data"].get("id") == first["id"] for e in evs)  # noqa: E731

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.server_process import ServerProcess
 from tests.ui.conftest import screenshot, sign_in
@@ -28,6 +28,30 @@ def test_the_page_catches_up_after_a_server_restart(page: Page, server: ServerPr
     expect(page.locator(".card", has_text="renamed while away")).to_be_visible()
     expect(page.locator("#banner")).to_be_hidden()
     assert after["id"]
+
+
+def test_a_task_created_before_the_stream_opens_still_shows(
+    browser: Browser, server: ServerProcess
+) -> None:
+    """The board is loaded, then its stream opens: a task made between the two is
+    replayed from the sequence the listing gave, not missed."""
+    context = browser.new_context()
+    page = context.new_page()
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:  # the stream opens once the test lets it
+        held.append(route)
+
+    page.route("**/api/stream*", hold)
+    try:
+        page.goto(server.api("POST", "/api/login-codes", status=201)["url"])
+        page.wait_for_selector("body[data-ready]")
+        assert len(held) == 1
+        server.create("made before the stream opened")
+        held[0].continue_()
+        expect(page.locator(".card", has_text="made before the stream opened")).to_be_visible()
+    finally:
+        context.close()
 
 
 def test_markup_in_prompts_and_agent_output_never_runs(page: Page, server: ServerProcess) -> None:
