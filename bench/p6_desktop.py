@@ -20,7 +20,8 @@ import requests
 
 from tests.gitrepo import make_repo
 from tests.packaging.bundle import bundle_dir, size_mb
-from tests.server_process import ROOT, free_port
+from tests.ports import free_port
+from tests.server_process import ROOT
 
 
 def rss_mb(pid: int) -> float:

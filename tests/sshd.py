@@ -6,7 +6,6 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ import pygit2
 import pytest
 
 from tests.gitrepo import commit, make_repo
+from tests.ports import free_port
 
 SSHD = "/usr/sbin/sshd"
 TOOLS = ("ssh-keygen", "ssh-agent", "ssh-add")
@@ -39,12 +39,6 @@ def require_ssh() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

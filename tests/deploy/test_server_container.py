@@ -16,7 +16,7 @@ import requests
 
 from tests.deploy.images import server_image
 from tests.gitrepo import file_on_branch
-from tests.server_process import free_port
+from tests.ports import free_port
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import pytest
 
 from runner import remotes
 from tests.gitrepo import SIG, commit, make_repo
-from tests.sshd import SshRemote, as_home, free_port, remote_pair, serve_ssh, ssh_remote
+from tests.ports import free_port
+from tests.sshd import SshRemote, as_home, remote_pair, serve_ssh, ssh_remote
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import requests
 
 from server.sessions import Epoch, Sessions
 from tests.inprocess import InProcessServer
-from tests.server_process import ROOT, ServerProcess, cli, free_port
+from tests.ports import free_port
+from tests.server_process import ROOT, ServerProcess, cli
 
 
 def test_a_public_bind_without_auth_refuses_to_start(tmp_path: Path, repo: Path) -> None:
