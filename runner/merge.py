@@ -25,7 +25,7 @@ from runner.errors import (
     NothingToMerge,
     OperationInProgress,
 )
-from runner.repos import common_git_dir, open_repo
+from runner.repos import drop_stale_lock, open_repo
 
 _locks: dict[Path, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -188,15 +188,10 @@ def reset_task_branch(repo_path: Path, branch: str, base_commit: str) -> None:
     """Put a task branch back on its base, as a refused accept leaves it (used after
     an accept a crash cut off, which may have moved it to its commit already).
 
-    The crash may have cut off a write of that very ref and left its lock file.
-    Only this app writes a task's branch, and one instance at a time, so the lock
-    is stale: it is removed, where git would refuse the ref forever."""
+    The crash may have cut off a write of that very ref and left its lock file."""
     with repo_lock(repo_path):
         repo = open_repo(repo_path)
-        refs = common_git_dir(repo) / "refs" / "heads"  # a linked worktree's too
-        stale = refs / f"{branch}.lock"
-        if stale.resolve().is_relative_to(refs.resolve()):
-            stale.unlink(missing_ok=True)
+        drop_stale_lock(repo, f"refs/heads/{branch}")
         _reset_task_branch(repo, branch, base_commit)
 
 

@@ -72,6 +72,19 @@ def common_git_dir(repo: pygit2.Repository) -> Path:
     return git_dir.resolve()
 
 
+def drop_stale_lock(repo: pygit2.Repository, ref: str) -> None:
+    """Remove the lock file a crash left on one of this app's own refs (a task's
+    branch or base ref), where git would refuse that ref, and leave the lock in the
+    user's repository, for good.
+
+    Only this app writes those refs, and one instance at a time (the data dir's
+    lock), so a lock found there is stale."""
+    refs = common_git_dir(repo) / "refs"  # a linked worktree's refs live there too
+    stale = refs.parent / f"{ref}.lock"
+    if stale.resolve().is_relative_to(refs.resolve()):
+        stale.unlink(missing_ok=True)
+
+
 def branch_head(repo: pygit2.Repository, branch: str, where: str | Path) -> pygit2.Commit:
     """The commit a local branch points at; a branch gone is an error naming ``where``."""
     ref = repo.branches.local.get(branch)

@@ -38,7 +38,15 @@ from pygit2.enums import CheckoutStrategy, DiffStatsFormat, FileMode, ObjectType
 
 from runner import blobs, diffs, trees
 from runner.errors import RunnerError, WorkspaceRefused
-from runner.repos import Diff, RepoInfo, branch_head, branch_name, open_repo, render
+from runner.repos import (
+    Diff,
+    RepoInfo,
+    branch_head,
+    branch_name,
+    drop_stale_lock,
+    open_repo,
+    render,
+)
 
 # A file larger than this is refused: such a file is a build artefact or a
 # disk-filling attack, never a reviewable change.
@@ -262,13 +270,15 @@ def import_objects(ws: Workspace, user: pygit2.Repository, oid: pygit2.Oid) -> N
 
 
 def remove(repo_path: Path, task_id: str, root: Path) -> None:
-    """Delete the workspace and host git dir, the task branch and the base ref."""
+    """Delete the workspace and host git dir, the task branch and the base ref (and
+    the lock a crash may have left on either, mid-delete: run again after one)."""
     trees.remove(root)
     try:
         user = open_repo(repo_path)
     except RunnerError:
         return
     for name in (_BASE_REFS + task_id[:8], f"refs/heads/{branch_name(task_id)}"):
+        drop_stale_lock(user, name)
         if name in user.references:
             user.references.delete(name)
 

@@ -44,7 +44,8 @@ def assert_checkout_clean(repo: Path) -> None:
     """No file of the user's checkout differs from HEAD, and git is not locked."""
     status = git(repo, "status", "--porcelain", "--ignored")
     assert status.returncode == 0 and status.stdout == "", status
-    assert not list((repo / ".git").rglob("*.lock")), "a git lock file was left behind"
+    locks = list((repo / ".git").rglob("*.lock"))
+    assert not locks, f"git lock files were left behind: {locks}"
 
 
 def assert_no_orphans(server: ServerProcess, repo: Path, client: docker.DockerClient) -> None:

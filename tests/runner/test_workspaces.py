@@ -208,3 +208,16 @@ def test_a_crash_mid_snapshot_leaves_the_workspace_readable(repo: Path, tmp_path
     shutil.rmtree(ws.root / "ignores")
     assert workspaces.diff(ws).files == ["a.txt"]
     assert merge.accept(repo, ws, "main", "a").files == ["a.txt"]
+
+
+@pytest.mark.parametrize("ref", ["refs/wallfacer/base/01234567", "refs/heads/task/01234567"])
+def test_a_removal_a_crash_cut_off_is_finished_and_leaves_no_lock(
+    repo: Path, tmp_path: Path, ref: str
+) -> None:
+    """kill -9 inside git's delete of a ref: the ref's file gone, its lock file left."""
+    ws = task_ws(repo, tmp_path)
+    loose = repo / ".git" / ref
+    loose.rename(loose.with_name(loose.name + ".lock"))
+    workspaces.remove(repo, TASK, ws.root)
+    assert not list((repo / ".git").rglob("*.lock"))
+    assert not [r for r in pygit2.Repository(str(repo)).references if "01234567" in r]
