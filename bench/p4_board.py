@@ -92,14 +92,16 @@ async def measure_api(server: ServerProcess, failed: list[str]) -> tuple[float, 
                             return
 
         clients = [asyncio.create_task(client()) for _ in range(CLIENTS)]
-        await asyncio.wait_for(ready.wait(), 30)
+        async with asyncio.timeout(30):
+            await ready.wait()
         await asyncio.sleep(0.5)
         for task_id in failed:
             sent[task_id] = time.perf_counter()
             async with http.post(f"{server.url}/api/tasks/{task_id}/retry") as response:
                 assert response.status == 202, await response.text()
             await asyncio.sleep(0.02)
-        await asyncio.wait_for(asyncio.gather(*clients), 60)
+        async with asyncio.timeout(60):
+            await asyncio.gather(*clients)
     return statistics.median(pages), percentile(delays, 99)
 
 

@@ -60,7 +60,8 @@ async def load(server: ServerProcess, seconds: float) -> None:
                     latencies["sse-connect"].append(time.perf_counter() - start)
                     while time.monotonic() < deadline:
                         with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(stream.content.readline(), 1)
+                            async with asyncio.timeout(1):
+                                await stream.content.readline()
                 return
             turn = 0
             while time.monotonic() < deadline:

@@ -32,7 +32,8 @@ class Signal:
     async def wait(self, timeout: float | None) -> bool:
         """True when notified, False after ``timeout`` (time for a heartbeat); None: no limit."""
         try:
-            await asyncio.wait_for(self._flag.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._flag.wait()
         except TimeoutError:
             return False
         self._flag.clear()

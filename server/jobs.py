@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+STUCK_S = 10.0
 
 
 class Jobs:
@@ -40,9 +41,16 @@ class Jobs:
             log.error("background task crashed", exc_info=exc)
 
     async def close(self) -> None:
-        """Cancel what is still running and wait until it has let go."""
+        """Cancel what is still running and wait until it has let go; one that has not
+        after ``STUCK_S`` is named in the log, where a stop would otherwise hang mute."""
         while self._running:
             pending = list(self._running)
             for job in pending:
                 job.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            _, left = await asyncio.wait(pending, timeout=STUCK_S)
+            if left:
+                names = ", ".join(getattr(j.get_coro(), "__qualname__", j.get_name()) for j in left)
+                log.warning(
+                    "still waiting for background work cancelled %gs ago: %s", STUCK_S, names
+                )
+                await asyncio.wait(left)

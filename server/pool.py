@@ -118,7 +118,8 @@ class WorkspacePool:
         try:
             while True:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), IDLE_S)
+                    async with asyncio.timeout(IDLE_S):
+                        await self._wake.wait()
                 self._wake.clear()
                 await asyncio.sleep(DELAY_S)
                 while await self._loop.run_in_executor(self._thread, self._step):

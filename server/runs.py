@@ -307,7 +307,8 @@ class Runs:
         while True:
             ended = io.stream(f"run-{task_id[:8]}", functools.partial(consume, lines))
             try:
-                exit_ = await asyncio.wait_for(asyncio.shield(ended), deadline - loop.time())
+                async with asyncio.timeout_at(deadline):
+                    exit_ = await asyncio.shield(ended)
             except TimeoutError:
                 state.timed_out = timeout_s
                 self._metrics().runs_timed_out.inc()

@@ -124,7 +124,8 @@ class SideSessions:
             lines = await io(self.host.engine.start, container_id)
             reading = io.stream(f"side-{spec.task_id[:8]}", lambda: _read(lines, parse, state))
             try:
-                await asyncio.wait_for(asyncio.shield(reading), timeout_s)
+                async with asyncio.timeout(timeout_s):
+                    await asyncio.shield(reading)
             except TimeoutError:
                 state.timed_out = timeout_s
                 await self._remove(container_id)  # which ends the reading

@@ -51,7 +51,8 @@ class InProcessServer(ServerProcess):
     def stop(self) -> None:
         if self._thread is not None:
             self._thread.stop(timeout=15)
-            assert not self._thread.alive, "the server thread did not stop"
+            # Work that ignores its cancel is named in the log after jobs.STUCK_S.
+            assert not self._thread.alive, f"the server did not stop:\n{self.log()[-4000:]}"
             self._thread = None
         if self._log is not None:
             logging.getLogger().removeHandler(self._log)

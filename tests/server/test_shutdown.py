@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from server import jobs, pool
 from server.api.common import SERVICES
 from server.app import build_app
 from server.config import RuntimeConfig
+from server.services import Services
 from server.settings import Settings
 from tests import aio
 from tests.gitrepo import make_repo
@@ -55,3 +57,58 @@ def test_a_stopped_server_has_cancelled_its_work_and_closed_its_store(
     assert left == set(), left
     # asyncio reports a task destroyed while pending, or a crash, as an error.
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+
+
+def test_a_stop_that_meets_a_wake_of_the_pool_still_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python 3.11's wait_for lost a cancel that came in the turn its awaitable
+    finished: the pool, woken as the server stopped, looped on, and the stop hung."""
+    monkeypatch.setattr(pool, "DELAY_S", 0.0)
+    config = RuntimeConfig(images={"claude": "wallfacer-test-never-used:0"}, egress="none")
+    settings = Settings(data_dir=tmp_path / "data", port=0, config=config)
+
+    async def stop_as_woken() -> bool:
+        services = await Services.open(settings)
+        try:
+            woken = pool.WorkspacePool(
+                tmp_path / "pool",
+                "test",
+                services.store,
+                services.config,
+                services.engine,
+                services.images,
+            )
+            job = asyncio.get_running_loop().create_task(woken.run())
+            await asyncio.sleep(0.5)  # its first round done: waiting to be woken
+            woken.wake()
+            job.cancel()  # in the same turn
+            done, _ = await asyncio.wait([job], timeout=5)
+            if not done:
+                job.cancel()
+            return bool(done)
+        finally:
+            await services.close()
+
+    assert aio.run(stop_as_woken()), "the pool went on after its cancel"
+
+
+def test_work_slow_to_let_go_at_a_stop_is_named_in_the_log(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(jobs, "STUCK_S", 0.1)
+
+    async def tidy_up_slowly() -> None:
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            await asyncio.sleep(0.3)
+
+    async def close() -> None:
+        running = jobs.Jobs()
+        running.spawn(tidy_up_slowly())
+        await asyncio.sleep(0)
+        await running.close()
+
+    aio.run(close())
+    assert "cancelled 0.1s ago: test_work_slow_to_let_go" in caplog.text, caplog.text
