@@ -133,10 +133,12 @@ def test_a_kill_9_while_the_others_are_cancelled_ends_truthfully(
     """The accepted attempt has landed and the others are being cancelled; a restart
     finds it committing, its change landed, and finishes: it done, the rest gone."""
     server = child_server
+    # A slow clean-up to be caught in: the first of the others to go has many files,
+    # deleted (the pool would take its workspace in at once, a rename).
+    server.api("PUT", "/api/config", {"workspace_pool": 0})
     original = server.create("model answer.txt")
     attempts = start_attempts(server, original["id"], [{"model": m} for m in MODELS])
     ids = [server.wait_for(a["id"], "waiting")["id"] for a in attempts]
-    # A slow clean-up to be caught in: the first of the others to go has many files.
     workspace = Path(stored(server.data_dir, ids[0])["worktree"])
     for n in range(FILES):
         folder = workspace / "gen" / f"d{n % 100}"
