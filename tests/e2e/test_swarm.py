@@ -360,7 +360,8 @@ def test_a_run_held_across_a_crash_gets_nothing_and_is_swept(
         label = {"label": f"wallfacer.task={task['id']}"}
         until("the held run swept", lambda: not swarm.client.api.services(filters=label))
         assert server.task(task["id"])["status"] == "backlog"
-        assert not (marks / f"{name}.plan").exists()
+        # The marks go once the service is gone (it can send nothing more): a moment later.
+        until("its plan gone", lambda: not (marks / f"{name}.plan").exists())
         until("the cut-off run's marks gone", lambda: not list(marks.glob("wf-cut-off-1.*")))
     finally:
         server.stop()
