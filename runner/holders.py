@@ -44,9 +44,19 @@ def hold(
     try:
         api.start(holder)
     except docker.errors.APIError:
-        api.remove_container(holder, force=True)
-        return None
+        # A busy engine can answer a start it carried out with an error ("cannot
+        # start an already running container"): its state says which it was.
+        if not _running(api, holder):
+            api.remove_container(holder, force=True)
+            return None
     return holder
+
+
+def _running(api: Any, container_id: str) -> bool:
+    try:
+        return bool(api.inspect_container(container_id)["State"]["Running"])
+    except docker.errors.APIError:
+        return False
 
 
 def joining(holder: str) -> str:

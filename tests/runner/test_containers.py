@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
 from docker.models.containers import Container
 
+from runner import holders
 from runner.containers import Engine, instance_id
 from runner.egress import Egress
 from runner.errors import ImageMissing
@@ -180,6 +182,36 @@ def test_a_container_created_ahead_waits_unstarted_until_its_start(
     finally:
         engine.remove(container_id)
     assert not engine.created(container_id), "a container gone is not one to start"
+
+
+class _StartedButRefused:
+    """The engine's API, whose start is carried out and then answered with an error,
+    as a busy dockerd does ("cannot start an already running container")."""
+
+    def __init__(self, api: Any) -> None:
+        self._api = api
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._api, name)
+
+    def start(self, container: str) -> None:
+        self._api.start(container)
+        raise docker.errors.APIError("cannot start an already running container")
+
+
+def test_a_holder_started_but_answered_with_an_error_is_kept(
+    sandbox_image: str, docker_client: docker.DockerClient
+) -> None:
+    task_id = f"t-{uuid.uuid4().hex[:8]}"
+    config = docker_client.api.create_host_config(cap_drop=["ALL"], read_only=True)
+    api = _StartedButRefused(docker_client.api)
+    holder = holders.hold(api, sandbox_image, "1000:1000", config, {"wallfacer.task": task_id})
+    try:
+        assert holder is not None and holders_of(docker_client, task_id) == [holder]
+        assert docker_client.api.inspect_container(holder)["State"]["Running"]
+    finally:
+        for left in holders_of(docker_client, task_id):
+            docker_client.api.remove_container(left, force=True)
 
 
 def test_a_container_made_ahead_joins_a_held_network_that_goes_with_it(
