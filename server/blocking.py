@@ -1,8 +1,10 @@
 """The one place blocking work (SQLite, Docker, git) leaves the event loop.
 
-Short calls share one thread pool, sized here. A container's output stream
-blocks for as long as the agent runs, so each gets its own daemon thread:
-ten running agents must never starve the pool that serves API requests.
+Short calls share one thread pool, sized here. Long ones get a daemon thread
+each (``stream``): a container's output stream blocks for as long as the agent
+runs, and ten running agents must never starve the pool that serves API
+requests; and the interpreter's exit waits for a pool's threads, never for a
+daemon's, so a quit does not wait out an image build.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ class Blocking:
         done: Future[T] = Future()
 
         def target() -> None:
+            # Running, it can no longer be cancelled: an awaiter cancelled meanwhile
+            # leaves the result to nobody, not to a raise on this thread.
+            if not done.set_running_or_notify_cancel():
+                return
             try:
                 done.set_result(fn())
             except BaseException as exc:

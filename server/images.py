@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -155,12 +156,17 @@ class Images:
                 with contextlib.suppress(RuntimeError):  # the app is shutting down
                     loop.call_soon_threadsafe(self._publish_soon, status)
 
-        io, engine = self.life.io, self.engine
+        # Each on a thread of its own, as long as a run's output: a build or pull takes
+        # minutes, and a quit must not wait for it.
+        io, engine, name = self.life.io, self.engine, f"image-{status.agent}"
         if self._bundled(status.agent):
             binary = self.binaries.get(status.agent)
-            await io(images.build, engine, status.agent, progress, self.base, binary)
+            build = functools.partial(
+                images.build, engine, status.agent, progress, self.base, binary
+            )
+            await io.stream(name, build)
         else:
-            await io(images.pull, engine, status.image, progress)
+            await io.stream(name, functools.partial(images.pull, engine, status.image, progress))
 
     def _publish_soon(self, status: ImageStatus) -> None:
         self.jobs.spawn(self._publish(status))

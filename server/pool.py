@@ -18,7 +18,6 @@ import logging
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pygit2
@@ -27,6 +26,7 @@ from runner import pool, repos, workspaces
 from runner.containers import Engine
 from runner.errors import RunnerError
 from runner.runspec import sandbox_owner
+from server.blocking import Blocking
 from server.config import ConfigStore
 from server.images import Images
 from server.model import Task
@@ -52,6 +52,7 @@ class WorkspacePool:
         config: ConfigStore,
         engine: Engine,
         images: Images,
+        io: Blocking,
     ) -> None:
         self.pool = pool.Pool(top)
         self.instance = instance
@@ -59,9 +60,7 @@ class WorkspacePool:
         self.config = config
         self.engine = engine
         self.images = images
-        self._thread = ThreadPoolExecutor(
-            1, thread_name_prefix="wallfacer-pool", initializer=_lowest_priority
-        )
+        self.io = io
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._quiet = threading.Condition()
@@ -115,17 +114,15 @@ class WorkspacePool:
         """Keep the pool until cancelled (at shutdown)."""
         self._loop = asyncio.get_running_loop()
         self._wake.set()
-        try:
-            while True:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(IDLE_S):
-                        await self._wake.wait()
-                self._wake.clear()
-                await asyncio.sleep(DELAY_S)
-                while await self._loop.run_in_executor(self._thread, self._step):
-                    pass
-        finally:
-            self._thread.shutdown(wait=False, cancel_futures=True)
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(IDLE_S):
+                    await self._wake.wait()
+            self._wake.clear()
+            await asyncio.sleep(DELAY_S)
+            # A step (a checkout of a big repository) can be long: a thread of its own.
+            while await self.io.stream("wallfacer-pool", self._step):
+                pass
 
     def _pause(self) -> None:
         """Wait while a task start is taking a workspace, and a little after it."""
@@ -134,7 +131,8 @@ class WorkspacePool:
                 self._quiet.wait(max(self._quiet_from - time.monotonic(), 0.05))
 
     def _step(self) -> bool:
-        """One piece of work, on the pool's thread; False when none is left."""
+        """One piece of work, on a thread of its own; False when none is left."""
+        _lowest_priority()
         try:
             return self._work()
         except (RunnerError, OSError, pygit2.GitError, KeyError, RecursionError) as exc:

@@ -106,7 +106,9 @@ class Services:
             return services.metrics
 
         egress = open_egress(engine, settings.instance)
-        pool = WorkspacePool(settings.pool_dir, settings.instance, store, config, engine, images)
+        pool = WorkspacePool(
+            settings.pool_dir, settings.instance, store, config, engine, images, io
+        )
         host = Host(settings, engine, egress)
         ahead = Ahead(life, host, config, images, jobs, pool.take)
         runs = Runs(life, host, ahead, config, images, jobs, metrics)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import socket
 import sqlite3
+import threading
 import warnings
 from pathlib import Path
 
@@ -14,11 +16,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from server import jobs, pool
 from server.api.common import SERVICES
 from server.app import build_app
+from server.blocking import Blocking
 from server.config import RuntimeConfig
 from server.services import Services
 from server.settings import Settings
 from tests import aio
 from tests.gitrepo import make_repo
+from tests.polling import until
 
 
 def test_a_stopped_server_has_cancelled_its_work_and_closed_its_store(
@@ -78,6 +82,7 @@ def test_a_stop_that_meets_a_wake_of_the_pool_still_stops(
                 services.config,
                 services.engine,
                 services.images,
+                services.io,
             )
             job = asyncio.get_running_loop().create_task(woken.run())
             await asyncio.sleep(0.5)  # its first round done: waiting to be woken
@@ -112,3 +117,55 @@ def test_work_slow_to_let_go_at_a_stop_is_named_in_the_log(
 
     aio.run(close())
     assert "cancelled 0.1s ago: test_work_slow_to_let_go" in caplog.text, caplog.text
+
+
+def test_a_stop_mid_pull_leaves_no_thread_the_exit_waits_for(tmp_path: Path) -> None:
+    """Python's exit waits for every thread that is not a daemon: an image pull (or
+    build) on one kept a quit waiting for minutes."""
+    with socket.create_server(("127.0.0.1", 0)) as registry:  # it never answers
+        image = f"127.0.0.1:{registry.getsockname()[1]}/never:1"
+        config = RuntimeConfig(images={"claude": image}, egress="none")
+        settings = Settings(data_dir=tmp_path / "data", port=0, config=config)
+        before = set(threading.enumerate())
+
+        def waited_for() -> list[threading.Thread]:
+            return [t for t in threading.enumerate() if t not in before and not t.daemon]
+
+        async def stop_mid_pull() -> socket.socket:
+            services = await Services.open(settings)
+            try:
+                registry.settimeout(30)
+                loop = asyncio.get_running_loop()
+                pulling, _ = await loop.run_in_executor(None, registry.accept)
+            finally:
+                await services.close()
+            return pulling
+
+        with aio.run(stop_mid_pull()):
+            # A pool's idle threads end a moment after its shutdown.
+            until("no thread the exit would wait for", lambda: not waited_for(), timeout=5)
+
+
+def test_a_long_call_whose_awaiter_was_cancelled_ends_quietly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At a stop, the awaiter of a call on its own thread is cancelled; the call's
+    end (here an error) then goes to nobody, not to a raise on that thread."""
+    raised: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+    release = threading.Event()
+
+    def lose_the_engine() -> None:
+        release.wait(10)
+        raise RuntimeError("the engine went away")
+
+    async def cancel_its_awaiter() -> None:
+        waiting = asyncio.ensure_future(Blocking().stream("test-long-call", lose_the_engine))
+        await asyncio.sleep(0.05)
+        waiting.cancel()
+
+    aio.run(cancel_its_awaiter())
+    (thread,) = [t for t in threading.enumerate() if t.name == "test-long-call"]
+    release.set()
+    thread.join(10)
+    assert raised == []
