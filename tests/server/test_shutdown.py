@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import socket
 import sqlite3
 import threading
 import warnings
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from runner.images import build as image_builds
 from server import jobs, pool
 from server.api.common import SERVICES
 from server.app import build_app
@@ -119,31 +119,39 @@ def test_work_slow_to_let_go_at_a_stop_is_named_in_the_log(
     assert "cancelled 0.1s ago: test_work_slow_to_let_go" in caplog.text, caplog.text
 
 
-def test_a_stop_mid_pull_leaves_no_thread_the_exit_waits_for(tmp_path: Path) -> None:
+def test_a_stop_mid_pull_leaves_no_thread_the_exit_waits_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Python's exit waits for every thread that is not a daemon: an image pull (or
     build) on one kept a quit waiting for minutes."""
-    with socket.create_server(("127.0.0.1", 0)) as registry:  # it never answers
-        image = f"127.0.0.1:{registry.getsockname()[1]}/never:1"
-        config = RuntimeConfig(images={"claude": image}, egress="none")
-        settings = Settings(data_dir=tmp_path / "data", port=0, config=config)
-        before = set(threading.enumerate())
+    pulling, pulled = threading.Event(), threading.Event()
 
-        def waited_for() -> list[threading.Thread]:
-            return [t for t in threading.enumerate() if t not in before and not t.daemon]
+    def a_long_pull(*_: object) -> None:  # a registry that is slow to answer
+        pulling.set()
+        pulled.wait(30)
 
-        async def stop_mid_pull() -> socket.socket:
-            services = await Services.open(settings)
-            try:
-                registry.settimeout(30)
-                loop = asyncio.get_running_loop()
-                pulling, _ = await loop.run_in_executor(None, registry.accept)
-            finally:
-                await services.close()
-            return pulling
+    monkeypatch.setattr(image_builds, "pull", a_long_pull)
+    config = RuntimeConfig(images={"claude": "wallfacer-test-never-used:0"}, egress="none")
+    settings = Settings(data_dir=tmp_path / "data", port=0, config=config)
+    before = set(threading.enumerate())
 
-        with aio.run(stop_mid_pull()):
-            # A pool's idle threads end a moment after its shutdown.
-            until("no thread the exit would wait for", lambda: not waited_for(), timeout=5)
+    def waited_for() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t not in before and not t.daemon]
+
+    async def stop_mid_pull() -> None:
+        services = await Services.open(settings)
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, pulling.wait, 30)
+        finally:
+            await services.close()
+
+    try:
+        aio.run(stop_mid_pull())
+        assert pulling.is_set()
+        # A pool's idle threads end a moment after its shutdown.
+        until("no thread the exit would wait for", lambda: not waited_for(), timeout=5)
+    finally:
+        pulled.set()
 
 
 def test_a_long_call_whose_awaiter_was_cancelled_ends_quietly(
