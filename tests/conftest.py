@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import uuid
@@ -13,7 +14,7 @@ import docker
 import pytest
 
 from tests.deploy.images import start_server_image
-from tests.engine import build_sandbox, require_docker
+from tests.engine import build_sandbox, remove_left_by, require_docker
 from tests.gitrepo import make_repo
 from tests.inprocess import InProcessServer
 from tests.packaging.bundle import start_bundle
@@ -43,6 +44,24 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> TestsOrWhole
 @pytest.fixture(scope="session")
 def docker_client() -> docker.DockerClient:
     return require_docker()
+
+
+@pytest.fixture(autouse=True)
+def _no_containers_left(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After the test (and its servers' stops), the runs its servers left going."""
+    yield
+    tmp_path = request.node.funcargs.get("tmp_path")
+    if tmp_path is None:
+        return
+    data_dirs = [
+        db.parent for db in (*tmp_path.glob("*/wallfacer.db"), *tmp_path.glob("*/*/wallfacer.db"))
+    ]
+    if data_dirs:
+        with (
+            contextlib.suppress(docker.errors.DockerException),  # no engine: nothing left
+            contextlib.closing(docker.from_env()) as client,
+        ):
+            remove_left_by(client, data_dirs)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ engine would be a lie. Elsewhere the engine tests are skipped with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -15,6 +16,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from runner.containers import LABEL_INSTANCE, instance_id
 from runner.holders import LABEL_HOLDER
 from tests.buildlock import exclusive
 
@@ -85,3 +87,15 @@ def holders_of(client: docker.DockerClient, task_id: str) -> list[str]:
     """The ids of the containers holding the network of the task's runs made ahead."""
     wanted = {"label": [f"wallfacer.task={task_id}", LABEL_HOLDER]}
     return [c["Id"] for c in client.api.containers(all=True, filters=wanted)]
+
+
+def remove_left_by(client: docker.DockerClient, data_dirs: list[Path]) -> None:
+    """Remove the containers of the app instances of ``data_dirs``: a stopped server
+    leaves its runs going, to reattach them at its next start, and the engine is
+    shared with other test runs. The egress proxy is the tests' that made it."""
+    wanted = {instance_id(d) for d in data_dirs}
+    for found in client.api.containers(all=True, filters={"label": LABEL_INSTANCE}):
+        labels = found.get("Labels") or {}
+        if labels.get(LABEL_INSTANCE) in wanted and "wallfacer.egress" not in labels:
+            with contextlib.suppress(docker.errors.NotFound):
+                client.api.remove_container(found["Id"], force=True)
