@@ -242,11 +242,22 @@ class Engine:
         agent prints it (``logs --follow`` can lag by a poll interval).
         """
         api = self.client().api
-        try:
-            chunks = self._call(
+
+        def attach() -> Any:
+            return self._call(
                 api.attach, container_id, stdout=True, stderr=False, stream=True, logs=False
             )
-            self._call(api.start, container_id)
+
+        try:
+            chunks = attach()
+            try:
+                self._call(api.start, container_id)
+            except docker.errors.APIError:
+                if not self._call(holders.revive, api, container_id):
+                    raise
+                chunks.close()  # it ended with the failed start
+                chunks = attach()
+                self._call(api.start, container_id)
         except BaseException:
             self.remove(container_id)
             raise

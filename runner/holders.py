@@ -52,6 +52,20 @@ def hold(
     return holder
 
 
+def revive(api: Any, container_id: str) -> bool:
+    """Start again the holder a container joined, if it has stopped (True): a holder
+    that died before its container's start would fail that start. The container,
+    not started yet, joins the namespace the holder's new start makes."""
+    try:
+        holder = holder_of(api.inspect_container(container_id))
+        if holder is None or _running(api, holder):
+            return False
+        api.start(holder)
+    except docker.errors.APIError:
+        return False
+    return True
+
+
 def _running(api: Any, container_id: str) -> bool:
     try:
         return bool(api.inspect_container(container_id)["State"]["Running"])

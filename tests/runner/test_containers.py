@@ -246,3 +246,21 @@ def test_a_container_made_ahead_joins_a_held_network_that_goes_with_it(
         for left in holders_of(docker_client, run.task_id):
             docker_client.api.remove_container(left, force=True)
         network.remove()
+
+
+def test_a_container_whose_held_network_stopped_still_starts(
+    sandbox_image: str, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    """The holder made ahead died before the start (the engine once let one go): it is
+    started again, where the start failed with "cannot join network of a non running
+    container"."""
+    engine = Engine()
+    run = spec(sandbox_image, tmp_path, "say joined")
+    container_id = engine.create(run, ahead=True)
+    try:
+        [holder] = holders_of(docker_client, run.task_id)
+        docker_client.api.kill(holder)
+        assert "joined" in list(engine.start(container_id))[1]
+    finally:
+        engine.remove(container_id)
+    assert holders_of(docker_client, run.task_id) == []
