@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import shutil
 import tempfile
 import uuid
@@ -57,11 +58,15 @@ def _no_containers_left(request: pytest.FixtureRequest) -> Iterator[None]:
         db.parent for db in (*tmp_path.glob("*/wallfacer.db"), *tmp_path.glob("*/*/wallfacer.db"))
     ]
     if data_dirs:
-        with (
-            contextlib.suppress(docker.errors.DockerException),  # no engine: nothing left
-            contextlib.closing(docker.from_env()) as client,
-        ):
-            remove_left_by(client, data_dirs)
+        with contextlib.suppress(docker.errors.DockerException):  # no engine: nothing left
+            remove_left_by(_engine(), data_dirs)
+
+
+@functools.cache
+def _engine() -> docker.DockerClient:
+    """One client per worker for the clean-up, made only once a test needs it (the
+    ``docker_client`` fixture would require an engine of every test)."""
+    return docker.from_env()
 
 
 @pytest.fixture(scope="session")
