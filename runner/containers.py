@@ -255,7 +255,7 @@ class Engine:
             except docker.errors.APIError:
                 if not self._call(holders.revive, api, container_id):
                     raise
-                chunks.close()  # it ended with the failed start
+                chunks._response.close()  # it ended with the failed start (see _lines)
                 chunks = attach()
                 self._call(api.start, container_id)
         except BaseException:

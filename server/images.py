@@ -158,15 +158,13 @@ class Images:
 
         # Each on a thread of its own, as long as a run's output: a build or pull takes
         # minutes, and a quit must not wait for it.
-        io, engine, name = self.life.io, self.engine, f"image-{status.agent}"
-        if self._bundled(status.agent):
-            binary = self.binaries.get(status.agent)
-            build = functools.partial(
-                images.build, engine, status.agent, progress, self.base, binary
-            )
-            await io.stream(name, build)
+        agent, engine = status.agent, self.engine
+        if self._bundled(agent):
+            binary = self.binaries.get(agent)
+            make = functools.partial(images.build, engine, agent, progress, self.base, binary)
         else:
-            await io.stream(name, functools.partial(images.pull, engine, status.image, progress))
+            make = functools.partial(images.pull, engine, status.image, progress)
+        await self.life.io.stream(f"image-{agent}", make)
 
     def _publish_soon(self, status: ImageStatus) -> None:
         self.jobs.spawn(self._publish(status))
